@@ -1,0 +1,3 @@
+from rfconsole.cli import main
+
+raise SystemExit(main())
