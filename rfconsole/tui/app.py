@@ -1,0 +1,130 @@
+"""The console app: screens, global keys, the command palette, and the hop from libvirt's thread to the UI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from rfconsole.errors import RfconsoleError
+from rfconsole.tui.context import ConsoleContext
+from rfconsole.tui.keymap import ACTIONS
+from rfconsole.tui.styles import stylesheet_paths
+
+
+class RfconsoleApp(App[int]):
+    """Domains on every host, the wizard, the XML editor and rftest2's bring-up, all by keyboard."""
+
+    TITLE = "rfconsole"
+    CSS_PATH = stylesheet_paths()
+    BINDINGS = [
+        Binding("a", "bring_up", "rftest2", tooltip=ACTIONS["a"]),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("t", "toggle_theme", "Theme", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, context: ConsoleContext, *, watch_events: bool = True, poll_seconds: float = 2.0) -> None:
+        super().__init__()
+        self.context = context
+        self.watch_events = watch_events
+        self.poll_seconds = poll_seconds
+        self.theme = "textual-dark"
+
+    def on_mount(self) -> None:
+        from rfconsole.tui.screens.domains import DomainsScreen
+
+        self.push_screen(DomainsScreen())
+        if self.watch_events:
+            self.context.fleet.subscribe(self._from_libvirt_thread)
+
+    # libvirt calls this on its event-loop thread: never touch widgets here.
+    def _from_libvirt_thread(self, event: Any) -> None:
+        try:
+            self.call_from_thread(self._dispatch_domain_event, event)
+        except RuntimeError:  # the app has stopped; late events are dropped
+            pass
+
+    def _dispatch_domain_event(self, event: Any) -> None:
+        from rfconsole.tui.screens.domains import DomainsScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, DomainsScreen):
+                screen.on_domain_event(event)
+
+    # ---- errors and long work -------------------------------------------------------------
+
+    def report(self, error: BaseException, doing: str = "") -> None:
+        """Show a problem as a notification; the console carries on."""
+        if isinstance(error, RfconsoleError):
+            text = error.message + (f"\nhint: {error.hint}" if error.hint else "")
+        else:
+            text = f"{type(error).__name__}: {error}"
+        self.notify(text, title=doing or "rfconsole", severity="error", timeout=8)
+
+    @work(thread=True, exit_on_error=False, group="operations")
+    def run_in_background(self, doing: str, job: Callable[[], Any], done: Callable[[Any], None] | None = None) -> None:
+        """Run ``job`` off the UI thread; hand its result to ``done`` on the UI thread, or notify its error."""
+        try:
+            result = job()
+        except Exception as error:  # noqa: BLE001 - every failure becomes a notification, never a crash
+            self.call_from_thread(self.report, error, doing)
+            return
+        if done is not None:
+            self.call_from_thread(done, result)
+
+    # ---- global actions --------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from rfconsole.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    def action_bring_up(self) -> None:
+        from rfconsole.tui.screens.bringup import BringUpScreen
+
+        if not isinstance(self.screen, BringUpScreen):
+            self.push_screen(BringUpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        from rfconsole.tui.screens.domains import DomainsScreen
+
+        domains = next((s for s in self.screen_stack if isinstance(s, DomainsScreen)), None)
+        for key, (action, title, description) in ACTION_COMMANDS.items():
+            target = domains if action in DOMAIN_ACTIONS else self
+            if target is None:
+                continue
+            yield SystemCommand(f"{title} ({key})", description, _runner(target, action))
+        yield SystemCommand("Toggle dark/light (t)", "Switch between the dark and the light theme", self.action_toggle_theme)
+
+
+def _runner(target: Any, action: str) -> Callable[[], Any]:
+    return lambda: target.run_action(action)
+
+
+DOMAIN_ACTIONS = {"new", "edit", "xml", "start", "shutdown", "destroy", "undefine", "define", "redeploy", "pause", "filter"}
+ACTION_COMMANDS = {
+    "n": ("new", "New VM", ACTIONS["n"]),
+    "e": ("edit", "Edit XML", ACTIONS["e"]),
+    "x": ("xml", "Show XML", ACTIONS["x"]),
+    "s": ("start", "Start", ACTIONS["s"]),
+    "h": ("shutdown", "Shut down", ACTIONS["h"]),
+    "d": ("destroy", "Destroy", ACTIONS["d"]),
+    "u": ("undefine", "Undefine", ACTIONS["u"]),
+    "f": ("define", "Define", ACTIONS["f"]),
+    "r": ("redeploy", "Redeploy", ACTIONS["r"]),
+    "p": ("pause", "Pause/resume", ACTIONS["p"]),
+    "a": ("bring_up", "Bring up rftest2", ACTIONS["a"]),
+    "/": ("filter", "Filter", ACTIONS["/"]),
+    "?": ("help", "Help", ACTIONS["?"]),
+    "q": ("quit", "Quit", ACTIONS["q"]),
+}

@@ -1,0 +1,29 @@
+"""What rftest2's bring-up asks of the lower layers: the XML/ listing, and deploying four VMs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rfconsole.tui.context import ConsoleContext
+from rfconsole.tui.fleetview import SLOTS
+
+
+def xml_entries(context: ConsoleContext) -> list[Any]:
+    return list(context.store.entries())
+
+
+def existing_choices(context: ConsoleContext) -> dict[str, Path]:
+    """XML/<slot>.xml where it exists: the obvious choice for each slot."""
+    found = {}
+    for slot in SLOTS:
+        path = context.workdir.xml_dir / f"{slot}.xml"
+        if path.is_file():
+            found[slot] = path
+    return found
+
+
+def deploy(context: ConsoleContext, chosen: dict[str, Path], progress: Callable[[str, str, int], None]) -> dict[str, Any]:
+    """Each slot's XML through Fleet's bring-up; per slot, its result text or its error."""
+    return context.fleet.bring_up_rftest2(chosen, progress=progress)

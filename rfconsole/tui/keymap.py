@@ -1,0 +1,42 @@
+"""Every key of the console and what it does: the footer, the help screen and the palette read this."""
+
+from __future__ import annotations
+
+ACTIONS: dict[str, str] = {
+    "n": "New VM through the wizard",
+    "e": "Edit the selected domain's XML (XML/<name>.xml), checked as you type",
+    "x": "Show the selected domain's XML, highlighted, with a diff against libvirt's live definition",
+    "s": "Start the selected domain(s)",
+    "h": "Shut down the selected domain(s) (ACPI, the guest decides)",
+    "d": "Destroy (power off) the selected domain(s), after confirmation",
+    "u": "Undefine the selected domain(s), after confirmation",
+    "f": "Define the selected domain from XML/<name>.xml",
+    "r": "Redeploy: destroy, undefine, define from XML/ and start, after confirmation",
+    "p": "Pause a running domain, resume a paused one",
+    "a": "Bring up rftest2: choose XML for rfvmA–rfvmD and deploy all four",
+    "/": "Filter the table by name, host, hypervisor, state or image",
+    "?": "This help",
+    "q": "Quit",
+}
+
+TABLE_KEYS: dict[str, str] = {
+    "space": "Select or unselect the row (bulk actions apply to every selected domain)",
+    "*": "Select every shown row, or clear the selection",
+    "o": "Sort by the next column (name, host, hypervisor, state, CPU %, memory)",
+    "t": "Toggle the dark and the light theme",
+    "ctrl+p": "Command palette: every action by name",
+    "up/down, pgup/pgdn, home/end": "Move in the table",
+}
+
+WIZARD_KEYS: dict[str, str] = {
+    "ctrl+n / Next": "Check this step and go to the next",
+    "ctrl+b / Back": "Go back one step",
+    "tab / shift+tab": "Move between fields",
+    "escape": "Leave the wizard (nothing is saved)",
+}
+
+EDITOR_KEYS: dict[str, str] = {
+    "ctrl+s": "Save (atomic, the previous file kept as a backup); refused while the XML has errors",
+    "ctrl+d": "Diff of the file in XML/ against libvirt's live definition",
+    "escape": "Close",
+}

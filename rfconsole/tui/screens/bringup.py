@@ -1,0 +1,124 @@
+"""rftest2's bring-up (the old console's flow): an XML for each of rfvmA–rfvmD, then deploy all four."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Label, ProgressBar, Static
+
+from rfconsole.tui import bringupsupport as support
+from rfconsole.tui.fleetview import SLOTS
+
+STAGES = ("destroy", "undefine", "define", "start")
+
+
+class BringUpScreen(Screen):
+    BINDINGS = [
+        *(Binding(str(number), f"choose('{slot}')", f"XML for {slot}", show=False) for number, slot in enumerate(SLOTS, start=1)),
+        Binding("ctrl+r", "deploy", "Deploy all"),
+        Binding("escape", "close", "Back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chosen: dict[str, Path | None] = {slot: None for slot in SLOTS}
+        self.deploying = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("For each VM of rftest2 choose an XML from XML/ or make one with the wizard, then deploy all four "
+                     "(destroy, undefine, define, start on its host).", classes="intro")
+        with Grid(id="slots"):
+            for number, slot in enumerate(SLOTS, start=1):
+                yield Label(f"{number} {slot}", classes="slot-name")
+                yield Label("(none)", id=f"xml-{slot}", classes="slot-xml")
+                yield Button("Choose…", id=f"choose-{slot}", classes="slot-choose")
+                yield ProgressBar(total=len(STAGES), id=f"progress-{slot}", show_eta=False, show_percentage=False)
+                yield Label("", id=f"result-{slot}", classes="slot-result")
+        with Horizontal(classes="buttons"):
+            yield Button("Deploy all four", id="deploy", variant="success")
+            yield Button("Back", id="close")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "rftest2 bring-up"
+        for slot, path in support.existing_choices(self.app.context).items():
+            self._set_choice(slot, path)
+        self.query_one(f"#choose-{SLOTS[0]}", Button).focus()
+
+    def _set_choice(self, slot: str, path: Path | None) -> None:
+        self.chosen[slot] = path
+        self.query_one(f"#xml-{slot}", Label).update(path.name if path else "(none)")
+
+    # ---- choosing --------------------------------------------------------------------------
+
+    @on(Button.Pressed, ".slot-choose")
+    def _choose_pressed(self, event: Button.Pressed) -> None:
+        self.action_choose(event.button.id.removeprefix("choose-"))
+
+    def action_choose(self, slot: str) -> None:
+        from rfconsole.tui.screens.dialogs import NEW_WITH_WIZARD, XmlPickerDialog
+        from rfconsole.tui.screens.wizard import WizardScreen
+
+        def picked(choice: Path | str | None) -> None:
+            if choice == NEW_WITH_WIZARD:
+                self.app.push_screen(WizardScreen(slot=slot, on_saved=lambda path: self._set_choice(slot, path)))
+            elif choice is not None:
+                self._set_choice(slot, Path(choice))
+
+        entries = support.xml_entries(self.app.context)
+        self.app.push_screen(XmlPickerDialog(entries, f"XML for {slot}"), picked)
+
+    # ---- deploying -------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#deploy")
+    def action_deploy(self) -> None:
+        missing = [slot for slot, path in self.chosen.items() if path is None]
+        if missing:
+            self.notify(f"choose an XML for {', '.join(missing)} first (1–4 or Choose…)", severity="warning")
+            return
+        if self.deploying:
+            return
+        self.deploying = True
+        for slot in SLOTS:
+            self.query_one(f"#progress-{slot}", ProgressBar).update(progress=0)
+            self.query_one(f"#result-{slot}", Label).update("waiting")
+        self.deploy()
+
+    @work(thread=True, exit_on_error=False, group="operations")
+    def deploy(self) -> None:
+        def progress(slot: str, stage: str, done: int) -> None:
+            self.app.call_from_thread(self._progress, slot, stage, done)
+
+        results = support.deploy(self.app.context, dict(self.chosen), progress)
+        self.app.call_from_thread(self._finished, results)
+
+    def _progress(self, slot: str, stage: str, done: int) -> None:
+        self.query_one(f"#progress-{slot}", ProgressBar).update(progress=done)
+        self.query_one(f"#result-{slot}", Label).update(stage)
+
+    def _finished(self, results: dict[str, Any]) -> None:
+        self.deploying = False
+        failed = 0
+        for slot, outcome in results.items():
+            label = self.query_one(f"#result-{slot}", Label)
+            if isinstance(outcome, BaseException):
+                failed += 1
+                label.update(f"✗ {getattr(outcome, 'message', outcome)}")
+                label.add_class("failed")
+                self.app.report(outcome, f"deploying {slot}")
+            else:
+                label.update(f"✓ {outcome}")
+                label.remove_class("failed")
+                self.query_one(f"#progress-{slot}", ProgressBar).update(progress=len(STAGES))
+        self.notify(f"rftest2: {len(results) - failed} of {len(results)} VMs running", severity="error" if failed else "information")
+
+    @on(Button.Pressed, "#close")
+    def action_close(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,454 @@
+"""The home screen: every domain on every host, live from libvirt's events, with bulk lifecycle actions."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar
+from textual.widgets.data_table import RowDoesNotExist
+
+from rfconsole.tui import fleetview
+from rfconsole.tui.widgets.sparkline import history, sparkline
+
+COLUMNS = (
+    ("mark", " "),
+    ("name", "Name"),
+    ("host", "Host"),
+    ("hypervisor", "Hyp"),
+    ("state", "State"),
+    ("vcpus", "vCPU"),
+    ("memory", "MiB"),
+    ("cpu", "CPU %"),
+    ("spark", "CPU history"),
+    ("image", "Image"),
+    ("switch", "Switch"),
+)
+SORTS = ("name", "host", "hypervisor", "state", "cpu", "memory")
+STATE_STYLES = {
+    "running": "bold green",
+    "paused": "yellow",
+    "shut off": "dim",
+    "shutoff": "dim",
+    "crashed": "bold red",
+    "in shutdown": "dark_orange",
+    "blocked": "cyan",
+    "pmsuspended": "yellow",
+    "undefined": "dim italic",
+}
+
+
+@dataclass
+class Row:
+    """What one line of the table shows, and the CPU history behind its sparkline."""
+
+    status: Any
+    cpu: deque[float]
+
+    @property
+    def key(self) -> str:
+        return fleetview.row_key(self.status)
+
+
+class DomainTable(DataTable):
+    BINDINGS = [
+        Binding("space", "toggle_mark", "Select", show=False),
+        Binding("asterisk", "mark_all", "Select all", show=False, key_display="*"),
+        Binding("o", "next_sort", "Sort", show=False),
+    ]
+
+    def action_toggle_mark(self) -> None:
+        self.screen.toggle_mark()
+
+    def action_mark_all(self) -> None:
+        self.screen.mark_all()
+
+    def action_next_sort(self) -> None:
+        self.screen.next_sort()
+
+
+class DomainsScreen(Screen):
+    BINDINGS = [
+        Binding("n", "new", "New"),
+        Binding("e", "edit", "Edit"),
+        Binding("x", "xml", "XML"),
+        Binding("s", "start", "Start"),
+        Binding("h", "shutdown", "Shutdown"),
+        Binding("d", "destroy", "Destroy"),
+        Binding("u", "undefine", "Undefine"),
+        Binding("f", "define", "Define"),
+        Binding("r", "redeploy", "Redeploy"),
+        Binding("p", "pause", "Pause"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, Row] = {}
+        self.marked: set[str] = set()
+        self.filter_text = ""
+        self.sort_by = "slot"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="filter: name, host, hypervisor, state, image", id="filter")
+        yield DomainTable(id="domains", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="progress-bar"):
+            yield Label("", id="progress-label")
+            yield ProgressBar(id="progress", show_eta=False)
+        yield Label("", id="status-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DomainTable)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        self.query_one("#filter").display = False
+        self.query_one("#progress-bar").display = False
+        table.focus()
+        self.refresh_statuses()
+        if self.app.poll_seconds:
+            self.set_interval(self.app.poll_seconds, self.refresh_statuses)
+
+    # ---- data in ---------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def refresh_statuses(self) -> None:
+        try:
+            statuses = fleetview.statuses(self.app.context)
+        except Exception as error:  # noqa: BLE001 - a host going away is a notification
+            self.app.call_from_thread(self.app.report, error, "reading the hosts")
+            return
+        self.app.call_from_thread(self.apply_statuses, statuses, True)
+
+    def on_domain_event(self, event: Any) -> None:
+        """One libvirt event: re-read that domain only and change its row in place."""
+        self.refresh_one(event)
+
+    @work(thread=True, group="event", exit_on_error=False)
+    def refresh_one(self, event: Any) -> None:
+        try:
+            status = fleetview.status_after_event(self.app.context, event)
+        except Exception as error:  # noqa: BLE001
+            self.app.call_from_thread(self.app.report, error, "reading a domain")
+            return
+        if status is None:
+            self.app.call_from_thread(self.forget, fleetview.event_key(event))
+        else:
+            self.app.call_from_thread(self.apply_statuses, [status], False)
+
+    def apply_statuses(self, statuses: Iterable[Any], complete: bool) -> None:
+        """Change rows in place; add new ones; with ``complete``, drop rows no host reports any more."""
+        table = self.query_one(DomainTable)
+        seen: set[str] = set()
+        added = False
+        for status in statuses:
+            key = fleetview.row_key(status)
+            seen.add(key)
+            row = self.rows.get(key)
+            if row is None:
+                row = self.rows[key] = Row(status, history())
+                row.cpu.append(fleetview.cpu_percent(status))
+                if self._shown(row):
+                    table.add_row(*self._cells(row), key=key)
+                    added = True
+                continue
+            before = self._cells(row)
+            row.status = status
+            row.cpu.append(fleetview.cpu_percent(status))
+            if key not in table.rows:
+                continue
+            for (column, _), old, new in zip(COLUMNS, before, self._cells(row), strict=True):
+                if old != new:
+                    table.update_cell(key, column, new)
+        if complete:
+            for key in set(self.rows) - seen:
+                self.forget(key)
+        if added:
+            self._sort()
+        self._update_status_line()
+
+    def forget(self, key: str) -> None:
+        self.rows.pop(key, None)
+        self.marked.discard(key)
+        table = self.query_one(DomainTable)
+        if key in table.rows:
+            table.remove_row(key)
+        self._update_status_line()
+
+    # ---- rendering -------------------------------------------------------------------------
+
+    def _cells(self, row: Row) -> tuple[Any, ...]:
+        status = row.status
+        state = fleetview.state_label(status)
+        switch = fleetview.switch_label(self.app.context, status)
+        return (
+            Text("●", style="bold magenta") if row.key in self.marked else Text(" "),
+            Text(status.name, style="bold") if getattr(status, "owned", False) else Text(status.name),
+            status.host,
+            fleetview.hypervisor_label(status),
+            Text(state, style=STATE_STYLES.get(state, "")),
+            str(status.vcpus),
+            str(status.memory_mib),
+            f"{fleetview.cpu_percent(status):5.1f}",
+            Text(sparkline(row.cpu), style="green"),
+            fleetview.image_label(self.app.context, status),
+            switch,
+        )
+
+    def _shown(self, row: Row) -> bool:
+        if not self.filter_text:
+            return True
+        needle = self.filter_text.lower()
+        status = row.status
+        haystack = " ".join(
+            (status.name, status.host, fleetview.hypervisor_label(status), fleetview.state_label(status),
+             fleetview.image_label(self.app.context, status))
+        ).lower()
+        return all(word in haystack for word in needle.split())
+
+    def _rebuild(self) -> None:
+        """Filter or sort changed: the one time the table is refilled."""
+        table = self.query_one(DomainTable)
+        selected = self.selected_key()
+        table.clear()
+        for row in sorted(self.rows.values(), key=self._sort_key):
+            if self._shown(row):
+                table.add_row(*self._cells(row), key=row.key)
+        if selected is not None and selected in table.rows:
+            table.move_cursor(row=table.get_row_index(selected))
+        self._update_status_line()
+
+    def _sort_key(self, row: Row) -> tuple:
+        status = row.status
+        if self.sort_by == "cpu":
+            return (-fleetview.cpu_percent(status), status.name)
+        if self.sort_by == "memory":
+            return (-status.memory_mib, status.name)
+        if self.sort_by in ("host", "hypervisor", "state"):
+            value = {"host": status.host, "hypervisor": fleetview.hypervisor_label(status),
+                     "state": fleetview.state_label(status)}[self.sort_by]
+            return (value, fleetview.slot_order(status), status.name)
+        if self.sort_by == "name":
+            return (status.name, status.host)
+        return (fleetview.slot_order(status), status.name, status.host)  # rfvmA–rfvmD first
+
+    def _sort(self) -> None:
+        table = self.query_one(DomainTable)
+        order = {row.key: index for index, row in enumerate(sorted(self.rows.values(), key=self._sort_key))}
+        table.sort(key=lambda row_key: order.get(row_key.value, 0))
+
+    def _update_status_line(self) -> None:
+        table = self.query_one(DomainTable)
+        running = sum(1 for row in self.rows.values() if fleetview.state_label(row.status) == "running")
+        parts = [f"{len(self.rows)} domains, {running} running"]
+        if self.filter_text:
+            parts.append(f"filter '{self.filter_text}': {table.row_count} shown")
+        if self.marked:
+            parts.append(f"{len(self.marked)} selected")
+        parts.append(f"sorted by {self.sort_by}")
+        self.query_one("#status-line", Label).update(" · ".join(parts))
+
+    # ---- selection -------------------------------------------------------------------------
+
+    def selected_key(self) -> str | None:
+        table = self.query_one(DomainTable)
+        if table.row_count == 0:
+            return None
+        try:
+            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except RowDoesNotExist:
+            return None
+
+    def targets(self) -> list[Any]:
+        """The marked domains, or else the one under the cursor."""
+        keys = sorted(self.marked) if self.marked else [k for k in [self.selected_key()] if k]
+        return [self.rows[key].status for key in keys if key in self.rows]
+
+    def toggle_mark(self) -> None:
+        key = self.selected_key()
+        if key is None:
+            return
+        self.marked ^= {key}
+        self._redraw_mark(key)
+        table = self.query_one(DomainTable)
+        table.move_cursor(row=min(table.cursor_row + 1, table.row_count - 1))
+        self._update_status_line()
+
+    def mark_all(self) -> None:
+        table = self.query_one(DomainTable)
+        shown = {key.value for key in table.rows}
+        changed = shown if not (shown <= self.marked) else set(self.marked)
+        self.marked = set() if shown <= self.marked and shown else shown
+        for key in changed:
+            self._redraw_mark(key)
+        self._update_status_line()
+
+    def _redraw_mark(self, key: str) -> None:
+        table = self.query_one(DomainTable)
+        if key in table.rows and key in self.rows:
+            table.update_cell(key, "mark", self._cells(self.rows[key])[0])
+
+    def next_sort(self) -> None:
+        order = ("slot",) + SORTS
+        self.sort_by = order[(order.index(self.sort_by) + 1) % len(order)]
+        self._rebuild()
+        self.notify(f"sorted by {self.sort_by}", timeout=2)
+
+    @on(DataTable.HeaderSelected)
+    def _sort_by_header(self, event: DataTable.HeaderSelected) -> None:
+        column = event.column_key.value
+        if column in SORTS:
+            self.sort_by = column
+            self._rebuild()
+
+    # ---- filter ----------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        self._rebuild()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one(DomainTable).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.display:
+            box.value = ""
+            box.display = False
+            self.query_one(DomainTable).focus()
+        elif self.marked:
+            self.marked, cleared = set(), self.marked
+            for key in cleared:
+                self._redraw_mark(key)
+            self._update_status_line()
+
+    # ---- actions ---------------------------------------------------------------------------
+
+    def _one_target(self, doing: str) -> Any | None:
+        targets = self.targets()
+        if not targets:
+            self.notify(f"no domain selected to {doing}", severity="warning")
+            return None
+        return targets[0]
+
+    def action_new(self) -> None:
+        from rfconsole.tui.screens.wizard import WizardScreen
+
+        self.app.push_screen(WizardScreen())
+
+    def action_edit(self) -> None:
+        target = self._one_target("edit")
+        if target is not None:
+            from rfconsole.tui.screens.xmleditor import XmlScreen
+
+            self.app.push_screen(XmlScreen(target.name, host=target.host, editable=True))
+
+    def action_xml(self) -> None:
+        target = self._one_target("show")
+        if target is not None:
+            from rfconsole.tui.screens.xmleditor import XmlScreen
+
+            self.app.push_screen(XmlScreen(target.name, host=target.host, editable=False))
+
+    def action_start(self) -> None:
+        self._lifecycle("start")
+
+    def action_shutdown(self) -> None:
+        self._lifecycle("shutdown")
+
+    def action_destroy(self) -> None:
+        self._lifecycle("destroy", confirm=True)
+
+    def action_undefine(self) -> None:
+        self._lifecycle("undefine", confirm=True)
+
+    def action_define(self) -> None:
+        self._lifecycle("define")
+
+    def action_redeploy(self) -> None:
+        self._lifecycle("redeploy", confirm=True)
+
+    def action_pause(self) -> None:
+        self._lifecycle("pause")
+
+    def _lifecycle(self, operation: str, confirm: bool = False) -> None:
+        targets = self.targets()
+        if not targets:
+            self.notify(f"no domain selected to {operation}", severity="warning")
+            return
+        if not confirm:
+            self._run_operation(operation, targets)
+            return
+        from rfconsole.tui.screens.dialogs import ConfirmDialog
+
+        named = ", ".join(f"{t.name} on host {t.host}" for t in targets[:4])
+        if len(targets) > 4:
+            named += f" and {len(targets) - 4} more"
+        question = f"{fleetview.OPERATION_WORDS[operation].capitalize()} {named}?"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._run_operation(operation, targets)
+
+        self.app.push_screen(ConfirmDialog(question, fleetview.OPERATION_WARNINGS.get(operation, "")), answered)
+
+    def _run_operation(self, operation: str, targets: list[Any]) -> None:
+        if len(targets) == 1:
+            target = targets[0]
+            self.app.run_in_background(
+                f"{operation} {target.name} on {target.host}",
+                lambda: fleetview.run_operation(self.app.context, operation, target),
+                lambda _result: self._after_operation(operation, [target]),
+            )
+            return
+        self._run_bulk(operation, targets)
+
+    @work(thread=True, group="operations", exit_on_error=False)
+    def _run_bulk(self, operation: str, targets: list[Any]) -> None:
+        self.app.call_from_thread(self._show_progress, f"{operation} ×{len(targets)}", len(targets))
+
+        def progress(done: int, _total: int, _name: str) -> None:
+            self.app.call_from_thread(self._advance_progress, done)
+
+        failures = fleetview.run_many(self.app.context, operation, targets, progress)
+        for target, error in failures:
+            self.app.call_from_thread(self.app.report, error, f"{operation} {target.name} on {target.host}")
+        self.app.call_from_thread(self._after_operation, operation, targets)
+        self.app.call_from_thread(self._hide_progress)
+
+    def _after_operation(self, operation: str, targets: list[Any]) -> None:
+        names = ", ".join(t.name for t in targets[:4]) + (" …" if len(targets) > 4 else "")
+        self.notify(f"{operation}: {names}", timeout=3)
+        self.refresh_statuses()
+
+    def _show_progress(self, label: str, total: int) -> None:
+        self.query_one("#progress-label", Label).update(label)
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=total, progress=0)
+        self.query_one("#progress-bar").display = True
+
+    def _advance_progress(self, done: int) -> None:
+        self.query_one("#progress", ProgressBar).update(progress=done)
+
+    def _hide_progress(self) -> None:
+        self.query_one("#progress-bar").display = False
+
+
+RowAction = Callable[[Any], None]

@@ -1,0 +1,485 @@
+"""The new-VM wizard: steps in view, back and next, each step checked by the model before the next.
+
+The model (DomainSpec, preset_spec, schema_problems) decides what is valid; this screen only places
+each problem beside the field it names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, HorizontalGroup, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import (
+    Button,
+    Checkbox,
+    ContentSwitcher,
+    Footer,
+    Header,
+    Input,
+    Label,
+    RadioButton,
+    RadioSet,
+    Select,
+    Static,
+    TextArea,
+)
+
+from rfconsole.model.errors import InvalidSpec, Problem
+from rfconsole.model.spec import OS_TYPE_FOR, Arch, DomainSpec, Hypervisor, Interface
+from rfconsole.tui import wizardsupport as support
+from rfconsole.tui.fleetview import SLOTS
+
+NEW_VM = "new"
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: str
+    fields: tuple[str, ...]  # the DomainSpec fields (and wizard-only ones) checked on this step
+
+
+STEPS = (
+    Step("target", "Target", ("target", "host")),
+    Step("hypervisor", "Hypervisor", ("hypervisor",)),
+    Step("identity", "Identity", ("name", "id")),
+    Step("os", "OS", ("arch", "os_type", "init", "kernel_boot")),
+    Step("resources", "Resources", ("vcpu", "memory")),
+    Step("storage", "Storage", ("image", "image_kind")),
+    Step("network", "Network", ("interfaces",)),
+    Step("review", "Review", ("xml",)),
+)
+STEP_OF_FIELD = {field: index for index, step in enumerate(STEPS) for field in step.fields}
+
+
+def step_of(problem_field: str) -> int:
+    root = problem_field.split(".")[0]
+    return STEP_OF_FIELD.get(root, len(STEPS) - 1)
+
+
+def field_row(label: str, widget: Widget, name: str, hint: str = "") -> Vertical:
+    """A label, the widget and, under it, the place for this field's error."""
+    parts: list[Widget] = [Label(label, classes="field-label"), widget]
+    if hint:
+        parts.append(Label(hint, classes="field-hint", id=f"h-{name}"))
+    parts.append(Label("", classes="field-error", id=f"e-{name}"))
+    return Vertical(*parts, classes="field", id=f"row-{name}")
+
+
+class NicRow(HorizontalGroup):
+    """One network interface, editable: MAC, bridge, host-side device, Open vSwitch port."""
+
+    def __init__(self, index: int, nic: Interface | None) -> None:
+        super().__init__(classes="nic")
+        self.index = index
+        self.nic = nic
+
+    def compose(self) -> ComposeResult:
+        nic = self.nic
+        yield Label(f"eth{self.index}", classes="nic-name")
+        yield Input(nic.mac or "" if nic else "", placeholder="MAC", classes="nic-mac")
+        yield Input((nic.bridge or nic.network or "") if nic else "", placeholder="bridge", classes="nic-bridge")
+        yield Input(nic.target_dev or "" if nic else "", placeholder="host dev", classes="nic-dev")
+        yield Checkbox("OVS", bool(nic and nic.virtualport), classes="nic-ovs")
+
+    def interface(self) -> dict[str, Any]:
+        mac, bridge, dev = (self.query_one(f".nic-{part}", Input).value.strip() for part in ("mac", "bridge", "dev"))
+        return {
+            "mac": mac or None,
+            "bridge": bridge or None,
+            "target_dev": dev or None,
+            "virtualport": "openvswitch" if self.query_one(".nic-ovs", Checkbox).value else None,
+        }
+
+
+class WizardScreen(Screen):
+    BINDINGS = [
+        Binding("ctrl+n", "next", "Next"),
+        Binding("ctrl+b", "back", "Back"),
+        Binding("escape", "leave", "Leave"),
+        Binding("ctrl+s", "finish(False, False)", "Save"),
+        Binding("ctrl+d", "finish(True, False)", "Save+define"),
+        Binding("ctrl+t", "finish(True, True)", "Save+define+start"),
+    ]
+
+    def __init__(self, slot: str | None = None, on_saved: Callable[[Path], None] | None = None) -> None:
+        super().__init__()
+        self.step = 0
+        self.preset_slot = slot
+        self.on_saved = on_saved
+        self.nic_count = 0
+        self._prefilled_for: tuple[str, str] | None = None
+
+    # ---- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        context = self.app.context
+        hosts = support.host_names(context)
+        yield Header()
+        with Horizontal(id="steps"):
+            for index, step in enumerate(STEPS):
+                yield Label(f"{index + 1} {step.title}", id=f"step-{step.id}", classes="step")
+        with ContentSwitcher(initial="pane-target", id="panes"):
+            with VerticalScroll(id="pane-target", classes="pane"):
+                yield Static("Which VM: one of rftest2's slots, or a new VM of your own; and on which host.", classes="intro")
+                with RadioSet(id="f-target"):
+                    for slot in SLOTS:
+                        yield RadioButton(f"{slot}  (rftest2 slot)", value=slot == (self.preset_slot or SLOTS[0]), name=slot)
+                    yield RadioButton("a new VM", name=NEW_VM)
+                yield Label("", classes="field-error", id="e-target")
+                yield field_row("Host", Select([(h, h) for h in hosts], value=hosts[0] if hosts else Select.BLANK, allow_blank=not hosts, id="f-host"), "host")
+            with VerticalScroll(id="pane-hypervisor", classes="pane"):
+                yield Static("Hypervisor: the ones this host does not offer are shown with the reason.", classes="intro")
+                with RadioSet(id="f-hypervisor"):
+                    for hypervisor in Hypervisor:
+                        yield RadioButton(hypervisor.value, name=hypervisor.value)
+                yield Static("", id="hypervisor-reasons")
+                yield Label("", classes="field-error", id="e-hypervisor")
+            with VerticalScroll(id="pane-identity", classes="pane"):
+                yield field_row("Name", Input(id="f-name", placeholder="e.g. rfvmA"), "name", "letters, digits, '_', '.', '-'; unique in XML/ and on the host")
+                yield field_row("Id", Input(id="f-id", placeholder="a whole number", restrict=r"[0-9]*"), "id", "unique in XML/; a free one is suggested")
+            with VerticalScroll(id="pane-os", classes="pane"):
+                yield field_row("Architecture", Select([(a.value, a.value) for a in Arch], value=Arch.X86_64.value, allow_blank=False, id="f-arch"), "arch")
+                yield field_row("OS type", Select([], id="f-os_type", allow_blank=True), "os_type", "")
+                yield field_row("Init (LXC)", Input(id="f-init", placeholder="/sbin/init"), "init")
+                yield Checkbox("Direct kernel boot", id="f-kernel-on")
+                yield field_row("Kernel", Input(id="f-kernel", placeholder="/boot/vmlinuz"), "kernel_boot")
+                yield field_row("Initrd", Input(id="f-initrd", placeholder="(optional)"), "initrd")
+                yield field_row("Kernel command line", Input(id="f-cmdline", placeholder="console=ttyS0"), "cmdline")
+            with VerticalScroll(id="pane-resources", classes="pane"):
+                yield field_row("vCPUs", Input("1", id="f-vcpu", restrict=r"[0-9]*"), "vcpu", "")
+                yield field_row("Memory (MiB, 2^20 bytes)", Input("512", id="f-memory", restrict=r"[0-9]*"), "memory")
+            with VerticalScroll(id="pane-storage", classes="pane"):
+                with Horizontal(classes="with-button"):
+                    yield field_row("Image", Input(id="f-image", placeholder="/path/to/image"), "image", "")
+                    yield Button("Browse…", id="browse")
+            with VerticalScroll(id="pane-network", classes="pane"):
+                yield Static("Network interfaces (rftest2's for a slot); edit any field.", classes="intro")
+                yield Vertical(id="nics")
+                yield Label("", classes="field-error", id="e-interfaces")
+                with Horizontal(classes="buttons"):
+                    yield Button("Add NIC", id="add-nic")
+                    yield Button("Remove last", id="remove-nic")
+            with Vertical(id="pane-review", classes="pane"):
+                yield Label("", id="review-verdict")
+                yield TextArea("", id="review-xml", read_only=True, language="xml", show_line_numbers=True)
+                yield Label("", classes="field-error", id="e-xml")
+        with Horizontal(id="wizard-buttons", classes="buttons"):
+            yield Button("Back", id="back")
+            yield Button("Next", id="next", variant="primary")
+            yield Button("Save ^s", id="save", variant="primary")
+            yield Button("Save+define ^d", id="save-define")
+            yield Button("Save+define+start ^t", id="save-start", variant="success")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show_step(0)
+        self.query_one("#f-target").focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "finish":
+            return self.step == len(STEPS) - 1
+        if action == "next":
+            return self.step < len(STEPS) - 1
+        if action == "back":
+            return self.step > 0
+        return True
+
+    def _show_step(self, index: int) -> None:
+        self.step = index
+        self.query_one("#panes", ContentSwitcher).current = f"pane-{STEPS[index].id}"
+        for position, step in enumerate(STEPS):
+            label = self.query_one(f"#step-{step.id}", Label)
+            label.set_class(position == index, "current")
+            label.set_class(position < index, "done")
+        last = index == len(STEPS) - 1
+        self.query_one("#back").display = index > 0
+        self.query_one("#next").display = not last
+        for button in ("#save", "#save-define", "#save-start"):
+            self.query_one(button).display = last
+        self.refresh_bindings()
+        self.sub_title = f"New VM · step {index + 1} of {len(STEPS)}: {STEPS[index].title}"
+        getattr(self, f"_enter_{STEPS[index].id}", lambda: None)()
+        pane = self.query_one(f"#pane-{STEPS[index].id}")
+        focusable = [w for w in pane.query("Input, Select, RadioSet, Checkbox, TextArea") if w.focusable and w.display]
+        if focusable:
+            focusable[0].focus()
+
+    # ---- values ----------------------------------------------------------------------------
+
+    def _value(self, selector: str) -> str:
+        return self.query_one(selector, Input).value.strip()
+
+    def target(self) -> str:
+        pressed = self.query_one("#f-target", RadioSet).pressed_button
+        return pressed.name if pressed is not None else SLOTS[0]
+
+    def host(self) -> str | None:
+        value = self.query_one("#f-host", Select).value
+        return None if value is Select.BLANK else str(value)
+
+    def hypervisor(self) -> Hypervisor | None:
+        pressed = self.query_one("#f-hypervisor", RadioSet).pressed_button
+        return Hypervisor(pressed.name) if pressed is not None else None
+
+    def collected(self) -> dict[str, Any]:
+        """The spec's fields as typed so far (text; the model converts and judges)."""
+        values: dict[str, Any] = {
+            "hypervisor": self.hypervisor(),
+            "name": self._value("#f-name"),
+            "id": self._value("#f-id") or None,
+            "arch": self.query_one("#f-arch", Select).value,
+            "vcpu": self._value("#f-vcpu"),
+            "memory": self._value("#f-memory"),
+            "image": self._value("#f-image") or None,
+        }
+        os_type = self.query_one("#f-os_type", Select).value
+        values["os_type"] = None if os_type is Select.BLANK else os_type
+        if values["hypervisor"] is Hypervisor.LXC:
+            values["init"] = self._value("#f-init") or None
+        elif self.query_one("#f-kernel-on", Checkbox).value:
+            values["kernel_boot"] = {
+                "kernel": self._value("#f-kernel"),
+                "initrd": self._value("#f-initrd") or None,
+                "cmdline": self._value("#f-cmdline") or None,
+            }
+        values["interfaces"] = [row.interface() for row in self.query(NicRow)]
+        return values
+
+    def build_spec(self) -> DomainSpec:
+        """The DomainSpec of everything typed (raises InvalidSpec with per-field problems)."""
+        values = self.collected()
+        if values["hypervisor"] is None:
+            raise InvalidSpec([Problem("hypervisor", None, "choose a hypervisor this host offers")])
+        return DomainSpec(**values)  # nested dicts: problems come back as interfaces.0.mac, kernel_boot.kernel
+
+    # ---- checking a step -------------------------------------------------------------------
+
+    def problems_up_to(self, index: int) -> list[Problem]:
+        """The problems of the steps up to ``index``; later steps still hold their defaults."""
+        context = self.app.context
+        problems: list[Problem] = []
+        if index >= 0 and self.host() is None:
+            problems.append(Problem("host", None, "choose a host (add hosts in rfconsole.toml)"))
+        if index >= 1 and not problems:
+            hypervisor = self.hypervisor()
+            offered = support.hypervisors_offered(context, self.host())
+            if hypervisor is None:
+                problems.append(Problem("hypervisor", None, "choose a hypervisor"))
+            elif hypervisor not in offered:
+                problems.append(Problem("hypervisor", hypervisor.value, f"host {self.host()} does not offer {hypervisor.value}"))
+        if index >= 2 and not problems:
+            try:
+                spec = self.build_spec()
+            except InvalidSpec as invalid:
+                problems.extend(p for p in invalid.problems if step_of(p.field) <= index)
+            else:
+                problems.extend(p for p in support.identity_problems(context, spec, self.host()) if step_of(p.field) <= index)
+                if index >= 4:
+                    problems.extend(support.resource_problems(context, spec, self.host()))
+        return problems
+
+    def show_problems(self, problems: list[Problem]) -> None:
+        for error in self.query(".field-error"):
+            error.update("")
+        for problem in problems:
+            field = problem.field.split(".")[0]
+            target = self.query(f"#e-{field}")
+            if not target:
+                target = self.query("#e-xml")
+            text = problem.message if problem.value in (None, "") else f"{problem.message} (given: {problem.value})"
+            existing = str(target.first().render())
+            target.first().update(f"{existing}\n✗ {text}".strip() if existing else f"✗ {text}")
+
+    def action_next(self) -> None:
+        if self.step >= len(STEPS) - 1:
+            return
+        problems = self.problems_up_to(self.step)
+        self.show_problems(problems)
+        if problems:
+            first = min(step_of(p.field) for p in problems)
+            if first < self.step:
+                self._show_step(first)
+            self.notify(f"{len(problems)} problem(s) on this step: see beside the fields", severity="warning", timeout=3)
+            return
+        self._show_step(self.step + 1)
+
+    def action_back(self) -> None:
+        if self.step > 0:
+            self.show_problems([])
+            self._show_step(self.step - 1)
+
+    def action_leave(self) -> None:
+        self.app.pop_screen()
+
+    @on(Button.Pressed, "#next")
+    def _next_pressed(self) -> None:
+        self.action_next()
+
+    @on(Button.Pressed, "#back")
+    def _back_pressed(self) -> None:
+        self.action_back()
+
+    # ---- entering a step: prefill from the model -------------------------------------------
+
+    def _enter_hypervisor(self) -> None:
+        offered = support.hypervisors_offered(self.app.context, self.host())
+        reasons = []
+        radios = self.query_one("#f-hypervisor", RadioSet)
+        for button in radios.query(RadioButton):
+            hypervisor = Hypervisor(button.name)
+            button.disabled = hypervisor not in offered
+            if button.disabled:
+                if button.value:
+                    button.value = False
+                reasons.append(f"{hypervisor.value}: {support.unavailable_reason(self.app.context, self.host(), hypervisor)}")
+        if radios.pressed_button is None and offered:
+            first = next(b for b in radios.query(RadioButton) if Hypervisor(b.name) in offered)
+            first.value = True
+        self.query_one("#hypervisor-reasons", Static).update("\n".join(reasons))
+
+    def _enter_identity(self) -> None:
+        key = (self.target(), str(self.hypervisor()))
+        if self._prefilled_for == key:
+            return
+        self._prefilled_for = key
+        defaults = support.defaults_for(self.app.context, self.target(), self.hypervisor(), self.host())
+        self.query_one("#f-name", Input).value = defaults.name if self.target() != NEW_VM else self._value("#f-name")
+        if not self._value("#f-id"):
+            self.query_one("#f-id", Input).value = str(support.suggest_id(self.app.context))
+        self.query_one("#f-vcpu", Input).value = str(defaults.vcpu)
+        self.query_one("#f-memory", Input).value = str(defaults.memory)
+        self.query_one("#f-image", Input).value = str(defaults.image or "")
+        nics = self.query_one("#nics")
+        nics.remove_children()
+        self.nic_count = 0
+        for nic in defaults.interfaces:
+            self._add_nic(nic)
+
+    def _enter_os(self) -> None:
+        hypervisor = self.hypervisor()
+        needed = OS_TYPE_FOR[hypervisor] if hypervisor else None
+        select = self.query_one("#f-os_type", Select)
+        select.set_options([(f"{needed.value} (what {hypervisor.value} needs)", needed.value)] if needed else [])
+        if needed:
+            select.value = needed.value
+        is_lxc = hypervisor is Hypervisor.LXC
+        self.query_one("#row-init").display = is_lxc
+        if is_lxc and not self._value("#f-init"):
+            self.query_one("#f-init", Input).value = "/sbin/init"
+        self.query_one("#f-kernel-on").display = not is_lxc
+        self._kernel_rows()
+
+    @on(Checkbox.Changed, "#f-kernel-on")
+    def _kernel_rows(self) -> None:
+        shown = self.query_one("#f-kernel-on", Checkbox).value and self.hypervisor() is not Hypervisor.LXC
+        for row in ("#row-kernel_boot", "#row-initrd", "#row-cmdline"):
+            self.query_one(row).display = shown
+
+    def _enter_resources(self) -> None:
+        limit = support.vcpu_limit(self.app.context, self.host())
+        self.query_one("#h-vcpu", Label).update(f"host {self.host()} allows at most {limit}" if limit else "")
+
+    def _enter_storage(self) -> None:
+        self._flag_missing_image()
+
+    @on(Input.Changed, "#f-image")
+    def _flag_missing_image(self) -> None:
+        text = self._value("#f-image")
+        note = support.image_note(text)
+        self.query_one("#h-image", Label).update(note)
+
+    @on(Button.Pressed, "#browse")
+    def _browse(self) -> None:
+        from rfconsole.tui.screens.dialogs import FilePickerDialog
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self.query_one("#f-image", Input).value = str(path)
+
+        self.app.push_screen(FilePickerDialog(support.images_root(self.app.context), "Choose the image"), chosen)
+
+    def _add_nic(self, nic: Interface | None) -> None:
+        self.query_one("#nics").mount(NicRow(self.nic_count, nic))
+        self.nic_count += 1
+
+    @on(Button.Pressed, "#add-nic")
+    def _add_nic_pressed(self) -> None:
+        self._add_nic(None)
+
+    @on(Button.Pressed, "#remove-nic")
+    def _remove_nic_pressed(self) -> None:
+        rows = list(self.query(NicRow))
+        if rows:
+            rows[-1].remove()
+            self.nic_count -= 1
+
+    def _enter_review(self) -> None:
+        try:
+            spec = self.build_spec()
+        except InvalidSpec as invalid:
+            self.show_problems(invalid.problems)
+            return
+        xml, problems = support.render_xml(spec)
+        self.query_one("#review-xml", TextArea).text = xml
+        verdict = self.query_one("#review-verdict", Label)
+        if problems:
+            verdict.update(f"✗ libvirt's schema finds {len(problems)} problem(s)")
+            self.show_problems([Problem("xml", None, str(p)) for p in problems])
+        else:
+            verdict.update(f"✓ {spec.name}: follows libvirt's domain schema · host {self.host()}")
+            self.show_problems([])
+        self.review_ok = not problems
+
+    # ---- saving ----------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        self.action_finish(define=False, start=False)
+
+    @on(Button.Pressed, "#save-define")
+    def _save_define(self) -> None:
+        self.action_finish(define=True, start=False)
+
+    @on(Button.Pressed, "#save-start")
+    def _save_start(self) -> None:
+        self.action_finish(define=True, start=True)
+
+    def action_finish(self, define: bool, start: bool) -> None:
+        problems = self.problems_up_to(len(STEPS) - 1)
+        if problems:
+            self.show_problems(problems)
+            self._show_step(min(step_of(p.field) for p in problems))
+            return
+        spec = self.build_spec()
+        host = self.host()
+        context = self.app.context
+
+        def job() -> Path:
+            return support.save_define_start(context, spec, host, define=define, start=start)
+
+        def done(path: Path) -> None:
+            what = "saved" + (", defined" if define else "") + (" and started" if start else "")
+            self.app.notify(f"{spec.name} {what} ({path.name})", timeout=4)
+            self.app.pop_screen()
+            if self.on_saved is not None:
+                self.on_saved(path)
+            _refresh_domains(self.app)
+
+        self.app.run_in_background(f"saving {spec.name}", job, done)
+
+
+def _refresh_domains(app: Any) -> None:
+    from rfconsole.tui.screens.domains import DomainsScreen
+
+    for screen in app.screen_stack:
+        if isinstance(screen, DomainsScreen):
+            screen.refresh_statuses()

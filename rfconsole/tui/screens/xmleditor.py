@@ -1,0 +1,142 @@
+"""The XML of a domain or a file: highlighted, checked as you type, diffed against libvirt, saved atomically."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from rich.syntax import Syntax
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, Static, TextArea
+
+from rfconsole.errors import RfconsoleError
+from rfconsole.tui import xmlsupport
+
+CHECK_DELAY = 0.25  # seconds of quiet typing before the XML is checked again
+
+
+class XmlScreen(Screen):
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save"),
+        Binding("ctrl+d", "diff", "Diff vs libvirt"),
+        Binding("escape", "close", "Close"),
+    ]
+
+    def __init__(self, name: str | None = None, *, host: str | None = None, path: Path | None = None, editable: bool = False) -> None:
+        super().__init__()
+        self.domain_name = name
+        self.host = host
+        self.path = path
+        self.editable = editable
+        self.problems: list[str] = []
+        self.saved_text = ""
+        self.live_text: str | None = None
+        self._check_timer: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Label("", id="xml-source")
+        with Vertical(id="xml-body"):
+            yield TextArea("", id="xml-text", language="xml", read_only=not self.editable, show_line_numbers=True, tab_behavior="indent")
+            with VerticalScroll(id="xml-diff"):
+                yield Static("", id="xml-diff-text")
+        yield Label("", id="xml-problems")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#xml-diff").display = False
+        self.sub_title = ("Edit " if self.editable else "XML of ") + (self.domain_name or str(self.path))
+        self.load()
+
+    @work(thread=True, exit_on_error=False)
+    def load(self) -> None:
+        context = self.app.context
+        try:
+            source = xmlsupport.open_xml(context, self.domain_name, self.host, self.path)
+        except Exception as error:  # noqa: BLE001
+            self.app.call_from_thread(self.app.report, error, f"reading the XML of {self.domain_name or self.path}")
+            self.app.call_from_thread(self._loaded, None)
+            return
+        self.app.call_from_thread(self._loaded, source)
+
+    def _loaded(self, source: xmlsupport.XmlSource | None) -> None:
+        if source is None:
+            if self.editable:
+                self.app.pop_screen()
+            return
+        self.path = source.path
+        self.live_text = source.live_text
+        self.saved_text = source.text
+        where = f"file {source.path}" if source.path else f"libvirt's live definition on host {self.host} (no file in XML/)"
+        self.query_one("#xml-source", Label).update(where)
+        area = self.query_one("#xml-text", TextArea)
+        area.load_text(source.text)
+        if self.editable and source.path is None:
+            self.path = xmlsupport.default_path(self.app.context, self.domain_name)
+            self.query_one("#xml-source", Label).update(f"libvirt's live definition on host {self.host}; saving writes {self.path}")
+        area.focus()
+        self.check_now()
+
+    # ---- checking as you type ---------------------------------------------------------------
+
+    @on(TextArea.Changed, "#xml-text")
+    def _changed(self) -> None:
+        if self._check_timer is not None:
+            self._check_timer.stop()
+        self._check_timer = self.set_timer(CHECK_DELAY, self.check_now)
+
+    def check_now(self) -> None:
+        text = self.query_one("#xml-text", TextArea).text
+        self.problems = xmlsupport.problems_in(text, self.domain_name)
+        label = self.query_one("#xml-problems", Label)
+        label.set_class(bool(self.problems), "has-errors")
+        if self.problems:
+            shown = self.problems[:4] + ([f"… and {len(self.problems) - 4} more"] if len(self.problems) > 4 else [])
+            label.update("\n".join(f"✗ {p}" for p in shown))
+        else:
+            dirty = text != self.saved_text
+            label.update("✓ valid: follows libvirt's domain schema" + (" · unsaved changes (ctrl+s)" if dirty else ""))
+
+    # ---- actions ---------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        if not self.editable:
+            self.notify("this view is read-only: press e on the domain to edit its XML", severity="warning")
+            return
+        self.check_now()
+        if self.problems:
+            self.notify(f"not saved: {len(self.problems)} problem(s) in the XML, first: {self.problems[0]}", severity="error", timeout=6)
+            return
+        text = self.query_one("#xml-text", TextArea).text
+        try:
+            path = xmlsupport.save(self.app.context, text, self.path)
+        except RfconsoleError as error:
+            self.app.report(error, "saving the XML")
+            return
+        self.saved_text = text
+        self.path = path
+        self.query_one("#xml-source", Label).update(f"file {path}")
+        self.notify(f"saved {path} (the previous version kept as a backup)", timeout=4)
+        self.check_now()
+
+    def action_diff(self) -> None:
+        diff = self.query_one("#xml-diff")
+        if diff.display:
+            diff.display = False
+            return
+        text = self.query_one("#xml-text", TextArea).text
+        if self.live_text is None:
+            self.query_one("#xml-diff-text", Static).update(f"{self.domain_name or self.path} is not defined on host {self.host}: nothing to compare with")
+        else:
+            lines = list(difflib.unified_diff(self.live_text.splitlines(), text.splitlines(), "libvirt (live)", "XML/ file", lineterm=""))
+            body = "\n".join(lines) if lines else "no difference: the file and libvirt's live definition say the same"
+            self.query_one("#xml-diff-text", Static).update(Syntax(body, "diff", theme="ansi_dark", word_wrap=True))
+        diff.display = True
+
+    def action_close(self) -> None:
+        self.app.pop_screen()

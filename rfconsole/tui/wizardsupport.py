@@ -1,0 +1,92 @@
+"""What the wizard asks of the lower layers: each function is one call into model, store or virt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rfconsole.model import DomainSpec, Hypervisor, Problem, missing_files
+from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.rftest2 import RFTEST2_VMS, preset_spec
+from rfconsole.model.schema import schema_problems
+from rfconsole.tui.context import ConsoleContext
+
+NEW_VM_DEFAULT_NAME = "vm1"
+
+
+def host_names(context: ConsoleContext) -> list[str]:
+    return list(context.fleet.host_names())
+
+
+def hypervisors_offered(context: ConsoleContext, host: str | None) -> set[Hypervisor]:
+    if host is None:
+        return set()
+    return set(context.fleet.host(host).capabilities())
+
+
+def unavailable_reason(context: ConsoleContext, host: str | None, hypervisor: Hypervisor) -> str:
+    return context.fleet.host(host).unavailable_reason(hypervisor)
+
+
+def vcpu_limit(context: ConsoleContext, host: str | None) -> int | None:
+    return context.fleet.host(host).max_vcpus() if host else None
+
+
+def defaults_for(context: ConsoleContext, target: str, hypervisor: Hypervisor | None, host: str | None) -> DomainSpec:
+    """A slot's rftest2 preset, or a plain new VM: what the later steps start from."""
+    hypervisor = hypervisor or Hypervisor.TEST
+    if target in RFTEST2_VMS:
+        return preset_spec(target, hypervisor, context.workdir)
+    return DomainSpec(hypervisor=hypervisor, name=NEW_VM_DEFAULT_NAME, image=context.workdir.images_dir / f"{NEW_VM_DEFAULT_NAME}.img")
+
+
+def suggest_id(context: ConsoleContext) -> int:
+    return context.store.suggest_id()
+
+
+def identity_problems(context: ConsoleContext, spec: DomainSpec, host: str | None) -> list[Problem]:
+    """Name and id unique in XML/ (the store) and the name free on the host (the fleet)."""
+    return list(context.store.uniqueness_problems(spec)) + list(context.fleet.name_problems(spec.name, host=host))
+
+
+def resource_problems(context: ConsoleContext, spec: DomainSpec, host: str | None) -> list[Problem]:
+    limit = vcpu_limit(context, host)
+    if limit and spec.vcpu > limit:
+        return [Problem("vcpu", spec.vcpu, f"host {host} allows at most {limit} vCPUs per VM")]
+    return []
+
+
+def image_note(text: str) -> str:
+    """A word under the image field: missing files are flagged, not refused (images often come later)."""
+    if not text:
+        return "no image: allowed for the test driver and direct kernel boot"
+    try:
+        spec = DomainSpec(hypervisor=Hypervisor.TEST, name="probe", image=text)
+    except Exception as error:  # noqa: BLE001 - the field's own error shows on Next
+        return getattr(error, "message", str(error))
+    problems = missing_files(spec)
+    return f"⚠ {problems[0].message}" if problems else "✓ the file exists"
+
+
+def images_root(context: ConsoleContext) -> Path:
+    folder = context.workdir.images_dir
+    return folder if folder.is_dir() else context.workdir.root
+
+
+def render_xml(spec: DomainSpec) -> tuple[str, list[Problem]]:
+    document = DomainDocument.from_spec(spec)
+    return document.to_xml(), schema_problems(document)
+
+
+def save_define_start(context: ConsoleContext, spec: DomainSpec, host: str | None, *, define: bool, start: bool) -> Path:
+    document = DomainDocument.from_spec(spec)
+    path = context.store.save(document)
+    if define:
+        context.fleet.define(document, host=host)
+    if start:
+        context.fleet.start(spec.name, host=host)
+    return path
+
+
+def any_value(value: Any) -> str:
+    return str(getattr(value, "value", value))

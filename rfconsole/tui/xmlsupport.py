@@ -1,0 +1,55 @@
+"""What the XML screen asks of the lower layers: read, check, save. The model parses; the store writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rfconsole.errors import RfconsoleError
+from rfconsole.model import InvalidSpec
+from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.schema import schema_problems
+from rfconsole.tui.context import ConsoleContext
+
+
+@dataclass
+class XmlSource:
+    text: str
+    path: Path | None  # the file in XML/, None when only libvirt knows the domain
+    live_text: str | None  # libvirt's live definition, None when the domain is not defined
+
+
+def open_xml(context: ConsoleContext, name: str | None, host: str | None, path: Path | None) -> XmlSource:
+    live = None
+    if name is not None:
+        live = context.fleet.live_xml(name, host=host)
+    if path is None and name is not None:
+        path = context.store.path_of(name)
+    if path is not None and path.is_file():
+        return XmlSource(path.read_text(encoding="utf-8"), path, live)
+    if live is None:
+        raise RfconsoleError(f"no XML for {name}: no file in {context.workdir.xml_dir} and not defined on host {host}")
+    return XmlSource(live, None, live)
+
+
+def default_path(context: ConsoleContext, name: str | None) -> Path:
+    return context.workdir.xml_dir / f"{name}.xml"
+
+
+def problems_in(text: str, name: str | None = None) -> list[str]:
+    """Everything wrong with the text, in words, with line numbers where the model gives them."""
+    try:
+        document = DomainDocument.parse(text, source="editor")
+    except RfconsoleError as error:
+        return [error.message]
+    problems = [str(problem) for problem in schema_problems(document)]
+    try:
+        document.spec()
+    except InvalidSpec as invalid:
+        problems.extend(str(problem) for problem in invalid.problems)
+    return problems
+
+
+def save(context: ConsoleContext, text: str, path: Path | None) -> Path:
+    document = DomainDocument.parse(text, source=str(path) if path else "editor")
+    return context.store.save(document, path=path, overwrite=True)
