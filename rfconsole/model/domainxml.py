@@ -1,0 +1,662 @@
+"""DomainDocument: a view over one libvirt domain XML document (virt-manager's virtinst idea).
+
+``spec()`` reads the modelled fields out of the document; ``apply(spec)`` writes back only the
+fields that differ, in place, so everything rfconsole does not model (elements, attributes,
+order, comments, whitespace) stays exactly as it was. ``from_spec`` is ``apply`` onto a minimal
+skeleton. New elements go where libvirt itself would put them.
+
+rfconsole's own id and ownership mark live in ``<metadata>``, in the namespace
+``https://routeflow.github.io/rfconsole/xmlns/1``::
+
+    <metadata><rfconsole:vm xmlns:rfconsole="https://routeflow.github.io/rfconsole/xmlns/1" id="1"/></metadata>
+
+(libvirt's ``<domain id=…>`` is the transient id of a running domain; it is read as the
+rfconsole id only when the mark is absent, as in the seed's files.)
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from rfconsole.model.errors import InvalidSpec, Problem, XMLInputError
+from rfconsole.model.safexml import parse_untrusted
+from rfconsole.model.spec import DomainSpec, Hypervisor, ImageKind, Interface, KernelBoot
+
+RFCONSOLE_NS = "https://routeflow.github.io/rfconsole/xmlns/1"
+MARK_TAG = f"{{{RFCONSOLE_NS}}}vm"
+INDENT = "  "
+
+# The order libvirt itself writes children in (virDomainDefFormat and friends). The schema
+# mostly uses <interleave>, so this is for readable files that look like virsh dumpxml.
+DOMAIN_ORDER = (
+    "name uuid genid title description metadata maxMemory memory currentMemory blkiotune memtune "
+    "memoryBacking vcpu vcpus iothreads iothreadids defaultiothread cputune numatune resource sysinfo "
+    "bootloader bootloader_args os idmap features cpu clock on_poweroff on_reboot on_crash "
+    "on_lockfailure pm perf devices seclabel keywrap launchSecurity"
+).split()
+OS_ORDER = (
+    "type firmware loader nvram init initarg initenv initdir inituser initgroup kernel initrd cmdline "
+    "shim dtb root acpi boot bootmenu smbios bios"
+).split()
+DEVICES_ORDER = (
+    "emulator disk controller lease filesystem interface smartcard serial parallel console channel "
+    "input tpm graphics sound audio video hostdev redirdev redirfilter hub watchdog memballoon rng "
+    "panic shmem memory iommu vsock crypto"
+).split()
+DISK_ORDER = "driver source backingStore target boot readonly".split()
+FILESYSTEM_ORDER = "driver binary source target readonly".split()
+INTERFACE_ORDER = "mac source virtualport ip route script target guest model driver".split()
+MODELLED_INTERFACE_TYPES = ("bridge", "network")
+
+# libvirt's scaled units (virScaleInteger): a bare letter or xiB is a power of 1024, xB of 1000.
+_UNIT_POWERS = {"k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6}
+MIB = 1024 * 1024
+
+
+def unit_bytes(unit: str | None) -> int | None:
+    """Bytes in one libvirt memory ``unit`` (default KiB), or None if libvirt has no such unit."""
+    if unit is None or unit == "":
+        return 1024
+    text = unit.strip().lower()
+    if text in ("b", "byte", "bytes"):
+        return 1
+    match = re.fullmatch(r"([kmgtpe])(i?b)?", text)
+    if not match:
+        return None
+    power = _UNIT_POWERS[match.group(1)]
+    return (1000 if match.group(2) == "b" else 1024) ** power
+
+
+def image_driver_type(path: Path) -> str:
+    """The disk format by file name: qcow2 for .qcow2, raw otherwise."""
+    return "qcow2" if path.suffix.lower() == ".qcow2" else "raw"
+
+
+class DomainDocument:
+    """One libvirt domain XML document and rfconsole's view of it."""
+
+    def __init__(self, tree: etree._ElementTree, source: str = "<new>") -> None:
+        self.tree = tree
+        self.root = tree.getroot()
+        self.source = source
+        if not isinstance(self.root.tag, str) or self.root.tag != "domain":
+            found = self.root.tag if isinstance(self.root.tag, str) else "?"
+            raise XMLInputError(
+                f"{source}: not a libvirt domain XML: the top element is <{found}>, not <domain>",
+            )
+
+    # ----------------------------------------------------------------- construction
+    @classmethod
+    def parse(cls, data: bytes | str, source: str = "<input>") -> DomainDocument:
+        return cls(parse_untrusted(data, source), source)
+
+    @classmethod
+    def read(cls, path: str | Path) -> DomainDocument:
+        from rfconsole.model.safexml import read_untrusted_file
+
+        return cls.parse(read_untrusted_file(path), str(path))
+
+    @classmethod
+    def from_spec(cls, spec: DomainSpec) -> DomainDocument:
+        root = etree.Element("domain", type=spec.hypervisor.value)
+        etree.SubElement(root, "name").text = spec.name
+        etree.SubElement(root, "vcpu").text = str(spec.vcpu)
+        os_element = etree.SubElement(root, "os")
+        etree.SubElement(os_element, "type").text = spec.os_type.value if spec.os_type else ""
+        etree.SubElement(root, "on_poweroff").text = "destroy"
+        etree.SubElement(root, "on_reboot").text = "restart"
+        etree.SubElement(root, "on_crash").text = "restart"
+        devices = etree.SubElement(root, "devices")
+        etree.SubElement(devices, "console", type="pty")
+        document = cls(etree.ElementTree(root), f"<new {spec.name}>")
+        document.mark_owned()
+        document.apply(spec)
+        etree.indent(root, space=INDENT)
+        root.tail = None
+        return document
+
+    def copy(self) -> DomainDocument:
+        return DomainDocument(copy.deepcopy(self.tree), self.source)
+
+    # ----------------------------------------------------------------- quick facts
+    @property
+    def name(self) -> str | None:
+        element = self.root.find("name")
+        return element.text.strip() if element is not None and element.text else None
+
+    @property
+    def hypervisor(self) -> Hypervisor | None:
+        value = (self.root.get("type") or "").strip().lower()
+        try:
+            return Hypervisor(value)
+        except ValueError:
+            return None
+
+    @property
+    def owned(self) -> bool:
+        return self._mark() is not None
+
+    @property
+    def rfconsole_id(self) -> int | None:
+        value = self._read_id()
+        return value if isinstance(value, int) else None
+
+    def mark_owned(self) -> None:
+        """Put rfconsole's ownership mark into <metadata> (keeping the id it already has)."""
+        if self._mark() is not None:
+            return
+        current = self._read_id()
+        metadata = self.root.find("metadata")
+        if metadata is None:
+            metadata = _insert(self.root, etree.Element("metadata"), DOMAIN_ORDER)
+        mark = etree.Element(MARK_TAG, nsmap={"rfconsole": RFCONSOLE_NS})
+        if isinstance(current, int):
+            mark.set("id", str(current))
+        _insert(metadata, mark, ())
+
+    def _mark(self) -> etree._Element | None:
+        metadata = self.root.find("metadata")
+        return None if metadata is None else metadata.find(MARK_TAG)
+
+    # ----------------------------------------------------------------- output
+    def to_xml(self) -> str:
+        text = etree.tostring(self.tree, encoding="unicode")
+        return text if text.endswith("\n") else text + "\n"
+
+    def to_bytes(self) -> bytes:
+        return self.to_xml().encode("utf-8")
+
+    def canonical(self) -> bytes:
+        """Canonical XML (C14N 1.0, comments kept): equal bytes mean equal documents."""
+        return etree.tostring(self.tree, method="c14n", with_comments=True)
+
+    # ----------------------------------------------------------------- reading
+    def values(self) -> dict[str, Any]:
+        """The modelled fields as read (not validated): what ``spec()`` builds a DomainSpec from."""
+        root = self.root
+        hypervisor_text = root.get("type")
+        is_container = (hypervisor_text or "").strip().lower() == "lxc"
+        os_element = root.find("os")
+        type_element = os_element.find("type") if os_element is not None else None
+        values: dict[str, Any] = {
+            "hypervisor": hypervisor_text,
+            "name": _text(root.find("name")),
+            "id": self._read_id(),
+            "arch": type_element.get("arch") if type_element is not None else None,
+            "os_type": _text(type_element),
+            "vcpu": _text(root.find("vcpu")) if root.find("vcpu") is not None else 1,
+            "memory": self._read_memory_mib(),
+            "interfaces": tuple(_read_interface(element) for element in self._modelled_interfaces()),
+            "kernel_boot": None,
+            "init": _text(os_element.find("init")) if os_element is not None else None,
+        }
+        if os_element is not None and os_element.find("kernel") is not None:
+            values["kernel_boot"] = {
+                "kernel": _text(os_element.find("kernel")),
+                "initrd": _text(os_element.find("initrd")),
+                "cmdline": _text(os_element.find("cmdline")),
+            }
+        image, kind, _ = self._root_storage(is_container)
+        values["image"] = image
+        values["image_kind"] = kind
+        return values
+
+    def spec(self) -> DomainSpec:
+        """The document as a DomainSpec, or InvalidSpec naming each field that breaks a rule."""
+        values = self.values()
+        problems = []
+        if values["hypervisor"] is None:
+            problems.append(Problem("hypervisor", None, "<domain> has no type attribute: say kvm, qemu, lxc or test"))
+        if values["name"] is None:
+            problems.append(Problem("name", None, "the domain has no <name>"))
+        if values["memory"] is None:
+            problems.append(Problem("memory", None, "the domain has no <memory>"))
+        if isinstance(values["id"], str):
+            problems.append(Problem("id", values["id"], "rfconsole's id must be a whole number from 1 up"))
+            values["id"] = None
+        if problems:
+            raise InvalidSpec(problems, source=self.source)
+        interfaces = []
+        for index, interface in enumerate(values["interfaces"]):
+            interfaces.append({key: value for key, value in interface.items()})
+        values["interfaces"] = interfaces
+        try:
+            return DomainSpec(**values)
+        except InvalidSpec as error:
+            raise InvalidSpec(error.problems, source=self.source) from None
+
+    def notes(self) -> list[str]:
+        """What reading this document normalised: lenient spellings of the seed and friends."""
+        notes = []
+        raw_type = self.root.get("type")
+        if raw_type is not None and raw_type != raw_type.strip().lower() and self.hypervisor is not None:
+            notes.append(f"domain type {raw_type!r} read as {self.hypervisor.value!r} (libvirt wants lower case)")
+        if self._mark() is None and self.rfconsole_id is not None:
+            notes.append(
+                f"rfconsole id {self.rfconsole_id} read from <domain id=…> (libvirt's transient runtime id); "
+                "rfconsole keeps its id in <metadata>"
+            )
+        memory = self.root.find("memory")
+        if memory is not None:
+            exact = self._read_memory_bytes()
+            mib = self._read_memory_mib()
+            if exact is not None and isinstance(mib, int) and exact != mib * MIB:
+                notes.append(
+                    f"memory {(memory.text or '').strip()} {memory.get('unit') or 'KiB'} is {exact / MIB:.2f} MiB, "
+                    f"shown as {mib} MiB; the file keeps its exact value until the memory is changed"
+                )
+        return notes
+
+    def _read_id(self) -> int | str | None:
+        mark = self._mark()
+        raw = mark.get("id") if mark is not None else self.root.get("id")
+        if raw is None:
+            return None
+        raw = raw.strip()
+        return int(raw) if re.fullmatch(r"[0-9]{1,10}", raw) and int(raw) > 0 else raw
+
+    def _read_memory_bytes(self) -> int | None:
+        element = self.root.find("memory")
+        if element is None:
+            return None
+        scale = unit_bytes(element.get("unit"))
+        text = (element.text or "").strip()
+        if scale is None or not re.fullmatch(r"[0-9]{1,20}", text):
+            return None
+        return int(text) * scale
+
+    def _read_memory_mib(self) -> int | str | None:
+        element = self.root.find("memory")
+        if element is None:
+            return None
+        exact = self._read_memory_bytes()
+        if exact is None:
+            unit = element.get("unit")
+            if unit_bytes(unit) is None:
+                return f"{(element.text or '').strip()} {unit}"
+            return (element.text or "").strip()
+        return max(1, round(exact / MIB)) if exact else 0
+
+    def _modelled_interfaces(self) -> list[etree._Element]:
+        devices = self.root.find("devices")
+        if devices is None:
+            return []
+        return [element for element in devices.findall("interface") if element.get("type") in MODELLED_INTERFACE_TYPES]
+
+    def _root_storage(self, is_container: bool) -> tuple[str | None, ImageKind | None, etree._Element | None]:
+        """(path, kind, element) of the VM's root storage: the first file disk, or LXC's '/' filesystem."""
+        devices = self.root.find("devices")
+        if devices is None:
+            return None, None, None
+        if is_container:
+            for element in devices.findall("filesystem"):
+                target = element.find("target")
+                if target is None or (target.get("dir") or "").rstrip("/") != "":
+                    continue
+                source = element.find("source")
+                kind = element.get("type") or "mount"
+                if kind == "mount":
+                    return (source.get("dir") if source is not None else None), ImageKind.FOLDER, element
+                if kind == "file":
+                    return (source.get("file") if source is not None else None), ImageKind.FILE, element
+                return None, None, element
+            return None, None, None
+        for element in devices.findall("disk"):
+            if (element.get("device") or "disk") != "disk" or (element.get("type") or "file") != "file":
+                continue
+            source = element.find("source")
+            return (source.get("file") if source is not None else None), ImageKind.FILE, element
+        return None, None, None
+
+    # ----------------------------------------------------------------- writing
+    def apply(self, spec: DomainSpec) -> None:
+        """Make the document say what ``spec`` says, changing only the fields that differ."""
+        old = self.values()
+        old_container = (old["hypervisor"] or "").strip().lower() == "lxc"
+        new_container = spec.hypervisor.is_container
+        if _norm(old["hypervisor"]) != spec.hypervisor.value:
+            self.root.set("type", spec.hypervisor.value)
+        if old["name"] != spec.name:
+            _child(self.root, "name", DOMAIN_ORDER).text = spec.name
+        if old["id"] != spec.id:
+            self._write_id(spec.id)
+        os_element = _child(self.root, "os", DOMAIN_ORDER)
+        type_element = _child(os_element, "type", OS_ORDER)
+        if old["arch"] != (spec.arch.value if spec.arch else None):
+            _set_attribute(type_element, "arch", spec.arch.value if spec.arch else None)
+        if old["os_type"] != (spec.os_type.value if spec.os_type else None):
+            type_element.text = spec.os_type.value if spec.os_type else None
+        if _as_int(old["vcpu"]) != spec.vcpu:
+            vcpu = _child(self.root, "vcpu", DOMAIN_ORDER)
+            vcpu.text = str(spec.vcpu)
+            current = vcpu.get("current")
+            if current is not None and (not current.isdigit() or int(current) > spec.vcpu):
+                vcpu.set("current", str(spec.vcpu))
+        if old["memory"] != spec.memory:
+            for tag in ("memory", "currentMemory"):
+                element = self.root.find(tag)
+                if element is None and tag == "currentMemory":
+                    continue
+                element = _child(self.root, tag, DOMAIN_ORDER)
+                element.text = str(spec.memory)
+                element.set("unit", "MiB")
+        self._write_init(old["init"], spec.init, new_container)
+        self._write_kernel_boot(old["kernel_boot"], spec.kernel_boot, os_element)
+        old_storage = (old["image"], old["image_kind"], old_container)
+        new_storage = (str(spec.image) if spec.image else None, spec.image_kind, new_container)
+        if old_storage != new_storage:
+            self._write_image(spec, old_container, os_element)
+        if new_container:
+            for boot in os_element.findall("boot"):
+                _remove(boot)
+        self._write_interfaces(old["interfaces"], spec.interfaces)
+
+    def _write_id(self, new_id: int | None) -> None:
+        if self.root.get("id") is not None:
+            del self.root.attrib["id"]  # the runtime id is libvirt's; rfconsole's lives in the mark
+        if new_id is None:
+            mark = self._mark()
+            if mark is not None and "id" in mark.attrib:
+                del mark.attrib["id"]
+            return
+        self.mark_owned()
+        self._mark().set("id", str(new_id))
+
+    def _write_init(self, old: str | None, new: str | None, container: bool) -> None:
+        if old == new:
+            return
+        os_element = _child(self.root, "os", DOMAIN_ORDER)
+        if new is None or not container:
+            element = os_element.find("init")
+            if element is not None:
+                _remove(element)
+            return
+        _child(os_element, "init", OS_ORDER).text = new
+
+    def _write_kernel_boot(self, old: dict | None, new: KernelBoot | None, os_element: etree._Element) -> None:
+        wanted = None
+        if new is not None:
+            wanted = {
+                "kernel": str(new.kernel),
+                "initrd": str(new.initrd) if new.initrd else None,
+                "cmdline": new.cmdline,
+            }
+        current = old or {"kernel": None, "initrd": None, "cmdline": None}
+        wanted_values = wanted or {"kernel": None, "initrd": None, "cmdline": None}
+        for tag in ("kernel", "initrd", "cmdline"):
+            if current.get(tag) == wanted_values[tag]:
+                continue
+            if wanted_values[tag] is None:
+                element = os_element.find(tag)
+                if element is not None:
+                    _remove(element)
+            else:
+                _child(os_element, tag, OS_ORDER).text = wanted_values[tag]
+
+    def _write_image(self, spec: DomainSpec, old_container: bool, os_element: etree._Element) -> None:
+        new_container = spec.hypervisor.is_container
+        _, _, old_element = self._root_storage(old_container)
+        devices = _child(self.root, "devices", DOMAIN_ORDER)
+        if old_element is not None and (old_container != new_container or spec.image is None):
+            _remove(old_element)
+            old_element = None
+        if spec.image is None:
+            return
+        if new_container:
+            self._write_filesystem(spec, devices, old_element)
+            return
+        disk = old_element
+        if disk is None:
+            disk = etree.Element("disk", type="file", device="disk")
+            etree.SubElement(disk, "driver", name="qemu", type=image_driver_type(spec.image))
+            etree.SubElement(disk, "source", file=str(spec.image))
+            etree.SubElement(disk, "target", dev="vda", bus="virtio")
+            _insert(devices, disk, DEVICES_ORDER)
+            if os_element.find("boot") is None and spec.kernel_boot is None:
+                _insert(os_element, etree.Element("boot", dev="hd"), OS_ORDER)
+            return
+        _child(disk, "source", DISK_ORDER).set("file", str(spec.image))
+        driver = disk.find("driver")
+        if driver is not None and (driver.get("name") in (None, "qemu")):
+            driver.set("type", image_driver_type(spec.image))
+
+    def _write_filesystem(self, spec: DomainSpec, devices: etree._Element, element: etree._Element | None) -> None:
+        assert spec.image is not None
+        wanted_type = "mount" if spec.image_kind is ImageKind.FOLDER else "file"
+        if element is not None and (element.get("type") or "mount") != wanted_type:
+            _remove(element)
+            element = None
+        if element is None:
+            element = etree.Element("filesystem", type=wanted_type)
+            if wanted_type == "file":
+                etree.SubElement(element, "driver", type="loop", format="raw")
+            etree.SubElement(element, "source")
+            etree.SubElement(element, "target", dir="/")
+            _insert(devices, element, DEVICES_ORDER)
+        source = _child(element, "source", FILESYSTEM_ORDER)
+        attribute = "dir" if wanted_type == "mount" else "file"
+        for other in ("dir", "file"):
+            if other != attribute and other in source.attrib:
+                del source.attrib[other]
+        source.set(attribute, str(spec.image))
+
+    def _write_interfaces(self, old: tuple[dict, ...], new: tuple[Interface, ...]) -> None:
+        elements = self._modelled_interfaces()
+        for index, interface in enumerate(new):
+            wanted = interface.model_dump()
+            if index < len(elements):
+                if old[index] != wanted:
+                    _update_interface(elements[index], old[index], wanted)
+                continue
+            element = etree.Element("interface", type="bridge" if interface.bridge else "network")
+            _update_interface(element, dict.fromkeys(wanted), wanted)
+            devices = _child(self.root, "devices", DOMAIN_ORDER)
+            if elements:
+                anchor = elements[-1]
+                _insert_after(anchor, element)
+            else:
+                _insert(devices, element, DEVICES_ORDER)
+            elements.append(element)
+        for element in elements[len(new) :]:
+            _remove(element)
+
+
+# --------------------------------------------------------------------- interfaces
+def _read_interface(element: etree._Element) -> dict[str, Any]:
+    source = element.find("source")
+    kind = element.get("type")
+    def attribute(tag: str, name: str) -> str | None:
+        child = element.find(tag)
+        return child.get(name) if child is not None else None
+
+    mac = attribute("mac", "address")
+    return {
+        "mac": mac.lower() if mac else None,
+        "bridge": source.get("bridge") if source is not None and kind == "bridge" else None,
+        "network": source.get("network") if source is not None and kind == "network" else None,
+        "virtualport": attribute("virtualport", "type"),
+        "target_dev": attribute("target", "dev"),
+        "model": attribute("model", "type"),
+    }
+
+
+def _update_interface(element: etree._Element, old: dict[str, Any], new: dict[str, Any]) -> None:
+    kind = "bridge" if new["bridge"] else "network"
+    if element.get("type") != kind:
+        element.set("type", kind)
+    if old["mac"] != new["mac"]:
+        _set_child_attribute(element, "mac", "address", new["mac"], INTERFACE_ORDER)
+    if (old["bridge"], old["network"]) != (new["bridge"], new["network"]):
+        source = _child(element, "source", INTERFACE_ORDER)
+        for name in ("bridge", "network"):
+            if name != kind and name in source.attrib:
+                del source.attrib[name]
+        source.set(kind, new[kind])
+    if old["virtualport"] != new["virtualport"]:
+        _set_child_attribute(element, "virtualport", "type", new["virtualport"], INTERFACE_ORDER)
+    if old["target_dev"] != new["target_dev"]:
+        _set_child_attribute(element, "target", "dev", new["target_dev"], INTERFACE_ORDER)
+    if old["model"] != new["model"]:
+        _set_child_attribute(element, "model", "type", new["model"], INTERFACE_ORDER)
+
+
+def _set_child_attribute(parent: etree._Element, tag: str, name: str, value: str | None, order) -> None:
+    """Set ``<tag name=value/>`` under parent; with value None drop the attribute, and the element
+    too when nothing else is left in it."""
+    child = parent.find(tag)
+    if value is None:
+        if child is None:
+            return
+        if name in child.attrib:
+            del child.attrib[name]
+        if not child.attrib and len(child) == 0:
+            _remove(child)
+        return
+    if child is None:
+        child = _child(parent, tag, order)
+    child.set(name, value)
+
+
+# --------------------------------------------------------------------- tree editing, whitespace kept
+def _text(element: etree._Element | None) -> str | None:
+    if element is None or element.text is None:
+        return None
+    text = element.text.strip()
+    return text or None
+
+
+def _norm(value: str | None) -> str | None:
+    return value.strip().lower() if value is not None else None
+
+
+def _as_int(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return value
+
+
+def _set_attribute(element: etree._Element, name: str, value: str | None) -> None:
+    if value is None:
+        if name in element.attrib:
+            del element.attrib[name]
+    else:
+        element.set(name, value)
+
+
+def _child(parent: etree._Element, tag: str, order) -> etree._Element:
+    """The first child ``tag`` of parent, created in libvirt's order if missing."""
+    element = parent.find(tag)
+    if element is None:
+        element = _insert(parent, etree.Element(tag), order)
+    return element
+
+
+def _depth(element: etree._Element) -> int:
+    depth = 0
+    while element.getparent() is not None:
+        element = element.getparent()
+        depth += 1
+    return depth
+
+
+def _child_indent(parent: etree._Element) -> str:
+    """The whitespace before parent's children, guessed from the document or made up."""
+    if len(parent) and parent.text is not None and not parent.text.strip():
+        return parent.text
+    return "\n" + INDENT * (_depth(parent) + 1)
+
+
+def _closing_indent(parent: etree._Element) -> str:
+    return "\n" + INDENT * _depth(parent)
+
+
+def _insert(parent: etree._Element, element: etree._Element, order) -> etree._Element:
+    """Insert element among parent's children where libvirt would put it, with matching indentation."""
+    tag = element.tag
+    rank = order.index(tag) if tag in order else len(order)
+    previous = None
+    for child in parent:
+        if not isinstance(child.tag, str):
+            continue
+        child_rank = order.index(child.tag) if child.tag in order else None
+        if child_rank is not None and child_rank <= rank:
+            previous = child
+    if previous is not None:
+        _insert_after(previous, element)
+        return element
+    indent = _child_indent(parent)
+    element_children = [child for child in parent if isinstance(child.tag, str)]
+    if not element_children and not len(parent):
+        parent.text = indent
+        element.tail = _closing_indent(parent)
+        parent.append(element)
+    elif order and element_children:
+        first = element_children[0] if tag in order else None
+        if first is not None:
+            # before the first ordered element: take over parent's leading whitespace
+            index = parent.index(first)
+            before = parent[index - 1] if index > 0 else None
+            if before is None:
+                element.tail = parent.text
+                parent.text = indent
+            else:
+                element.tail = before.tail
+                before.tail = indent
+            parent.insert(index, element)
+        else:
+            _insert_after(parent[-1], element)
+    else:
+        _insert_after(parent[-1], element)
+    _indent_new(element)
+    return element
+
+
+def _insert_after(anchor: etree._Element, element: etree._Element) -> None:
+    parent = anchor.getparent()
+    indent = anchor.tail if anchor.tail is not None and not anchor.tail.strip() else _child_indent(parent)
+    if parent.index(anchor) == len(parent) - 1:
+        # the last child's tail closes the parent: keep it for the new last child
+        element.tail = anchor.tail if anchor.tail is not None else _closing_indent(parent)
+        anchor.tail = _child_indent(parent) if not len(parent) > 1 else _sibling_indent(anchor)
+    else:
+        element.tail = indent
+    anchor.addnext(element)
+    _indent_new(element)
+
+
+def _sibling_indent(anchor: etree._Element) -> str:
+    previous = anchor.getprevious()
+    if previous is not None and previous.tail is not None and not previous.tail.strip():
+        return previous.tail
+    parent = anchor.getparent()
+    return parent.text if parent.text is not None and not parent.text.strip() else _child_indent(parent)
+
+
+def _indent_new(element: etree._Element) -> None:
+    if len(element):
+        tail = element.tail
+        etree.indent(element, space=INDENT, level=_depth(element))
+        element.tail = tail
+
+
+def _remove(element: etree._Element) -> None:
+    """Remove element, keeping the whitespace layout of its siblings."""
+    parent = element.getparent()
+    previous = element.getprevious()
+    if parent.index(element) == len(parent) - 1:
+        # the removed one's tail closed the parent
+        if previous is not None:
+            previous.tail = element.tail
+        else:
+            parent.text = None if element.tail is None or not element.tail.strip() else element.tail
+    elif element.tail is not None and element.tail.strip():
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)

@@ -1,0 +1,59 @@
+"""The model's user-facing errors: every refusal names the field, the value and what is allowed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from rfconsole.errors import RfconsoleError
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one field (or one line of a file, for schema problems)."""
+
+    field: str
+    value: Any
+    message: str
+
+    def __str__(self) -> str:
+        if self.value is None or self.value == "":
+            return f"{self.field}: {self.message}"
+        return f"{self.field}: {self.message} (given: {_show(self.value)})"
+
+
+def _show(value: Any) -> str:
+    text = str(value.value) if hasattr(value, "value") and not isinstance(value, str) else str(value)
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return repr(text)
+
+
+class _ProblemList(RfconsoleError):
+    heading = "problems"
+
+    def __init__(self, problems: Iterable[Problem], hint: str | None = None, source: str | None = None) -> None:
+        self.problems = list(problems)
+        self.source = source
+        where = f"{source}: " if source else ""
+        lines = [f"{where}{self.heading}:"] + [f"  - {problem}" for problem in self.problems]
+        if len(self.problems) == 1:
+            lines = [f"{where}{self.problems[0]}"]
+        super().__init__("\n".join(lines), hint)
+
+
+class InvalidSpec(_ProblemList):
+    """The VM's settings break a rule of the model."""
+
+    heading = "invalid VM settings"
+
+
+class SchemaProblems(_ProblemList):
+    """The XML does not follow libvirt's own domain schema (domain.rng)."""
+
+    heading = "does not follow libvirt's domain schema"
+
+
+class XMLInputError(RfconsoleError):
+    """The input is not XML we are willing to read: broken, hostile or too big."""

@@ -1,0 +1,136 @@
+"""DomainDocument: spec -> XML, XML -> spec, and edits that keep everything else."""
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from rfconsole.model import DomainSpec, Hypervisor, ImageKind, Interface, InvalidSpec, KernelBoot
+from rfconsole.model.domainxml import RFCONSOLE_NS, DomainDocument, unit_bytes
+
+NIC_A0 = Interface(mac="02:a0:a0:a0:a0:a0", bridge="lxcbr0")
+NIC_A1 = Interface(mac="02:a1:a1:a1:a1:a1", bridge="dp0", virtualport="openvswitch", target_dev="rfvmA.1", model="virtio")
+
+
+def xpath(document: DomainDocument, path: str):
+    return document.root.xpath(path, namespaces={"rfconsole": RFCONSOLE_NS})
+
+
+def test_kvm_document_has_the_seeds_fixed_parts_and_the_mark():
+    spec = DomainSpec(hypervisor="kvm", name="rfvmA", id=1, vcpu=2, memory=768, image="/w/Images/h1.qcow2", interfaces=[NIC_A0, NIC_A1])
+    document = DomainDocument.from_spec(spec)
+    assert xpath(document, "string(@type)") == "kvm"
+    assert xpath(document, "string(on_poweroff)") == "destroy"
+    assert xpath(document, "string(on_reboot)") == "restart"
+    assert xpath(document, "string(on_crash)") == "restart"
+    assert xpath(document, "string(devices/console/@type)") == "pty"
+    assert xpath(document, "string(metadata/rfconsole:vm/@id)") == "1"
+    assert xpath(document, "string(memory/@unit)") == "MiB" and xpath(document, "string(memory)") == "768"
+    assert xpath(document, "string(os/type)") == "hvm" and xpath(document, "string(os/boot/@dev)") == "hd"
+    assert xpath(document, "string(devices/disk/driver/@type)") == "qcow2"
+    assert xpath(document, "string(devices/disk/source/@file)") == "/w/Images/h1.qcow2"
+    assert xpath(document, "string(devices/disk/target/@dev)") == "vda"
+    assert xpath(document, "string(devices/interface[2]/virtualport/@type)") == "openvswitch"
+    assert xpath(document, "string(devices/interface[2]/target/@dev)") == "rfvmA.1"
+    assert document.owned and document.name == "rfvmA" and document.hypervisor is Hypervisor.KVM
+    assert document.spec() == spec
+
+
+def test_lxc_document_uses_a_filesystem_root(tmp_path):
+    folder = DomainDocument.from_spec(DomainSpec(hypervisor="lxc", name="c", image=tmp_path))
+    assert xpath(folder, "string(os/type)") == "exe" and xpath(folder, "string(os/init)") == "/sbin/init"
+    assert xpath(folder, "string(devices/filesystem/@type)") == "mount"
+    assert xpath(folder, "string(devices/filesystem/source/@dir)") == str(tmp_path)
+    assert xpath(folder, "string(devices/filesystem/target/@dir)") == "/"
+    assert not xpath(folder, "devices/disk") and not xpath(folder, "os/boot")
+    image = DomainDocument.from_spec(DomainSpec(hypervisor="lxc", name="c", image="/w/root.img"))
+    assert xpath(image, "string(devices/filesystem/@type)") == "file"
+    assert xpath(image, "string(devices/filesystem/driver/@type)") == "loop"
+    assert xpath(image, "string(devices/filesystem/driver/@format)") == "raw"
+    assert xpath(image, "string(devices/filesystem/source/@file)") == "/w/root.img"
+    bare = DomainDocument.from_spec(DomainSpec(hypervisor="lxc", name="c", init="/bin/sh"))
+    assert not xpath(bare, "devices/filesystem") and xpath(bare, "string(os/init)") == "/bin/sh"
+
+
+def test_direct_kernel_boot_needs_no_disk():
+    spec = DomainSpec(hypervisor="qemu", name="tiny", kernel_boot=KernelBoot(kernel="/g/vmlinuz", initrd="/g/initrd.cpio", cmdline="console=ttyS0 quiet"))
+    document = DomainDocument.from_spec(spec)
+    assert xpath(document, "string(os/kernel)") == "/g/vmlinuz"
+    assert xpath(document, "string(os/initrd)") == "/g/initrd.cpio"
+    assert xpath(document, "string(os/cmdline)") == "console=ttyS0 quiet"
+    assert not xpath(document, "devices/disk") and not xpath(document, "os/boot")
+    assert document.spec() == spec
+
+
+def test_seed_template_is_read_leniently(seed_xml):
+    document = DomainDocument.parse(seed_xml, "seed.xml")
+    spec = document.spec()
+    assert spec.hypervisor is Hypervisor.KVM and spec.id == 7 and spec.name == "rfvmA"
+    assert spec.memory == 488  # 512 MB is 512 * 10^6 bytes in libvirt's units
+    assert spec.image == Path("/home/routeflow/RouteFlow/rftest/Images/h1.img")
+    notes = " ".join(document.notes())
+    assert "'KVM'" in notes and "<domain id=…>" in notes and "488.28 MiB" in notes
+
+
+def test_apply_unchanged_keeps_the_document_byte_for_byte(seed_xml, handwritten_xml):
+    for data in (seed_xml, handwritten_xml):
+        document = DomainDocument.parse(data)
+        before = document.to_xml()
+        document.apply(document.spec())
+        assert document.to_xml() == before
+
+
+def test_changing_one_field_of_a_hand_written_file_changes_only_it(handwritten_xml):
+    document = DomainDocument.parse(handwritten_xml)
+    document.apply(document.spec().with_changes(vcpu=4))
+    expected = handwritten_xml.decode().replace('<vcpu placement="static">2</vcpu>', '<vcpu placement="static">4</vcpu>')
+    assert document.canonical() == DomainDocument.parse(expected).canonical()
+
+
+def test_memory_change_writes_mib_and_current_memory(handwritten_xml):
+    document = DomainDocument.parse(handwritten_xml)
+    document.apply(document.spec().with_changes(memory=1024))
+    assert xpath(document, "string(memory)") == "1024" and xpath(document, "string(memory/@unit)") == "MiB"
+    assert xpath(document, "string(currentMemory)") == "1024" and xpath(document, "string(currentMemory/@unit)") == "MiB"
+
+
+@pytest.mark.parametrize(
+    ("unit", "size"),
+    [(None, 1024), ("b", 1), ("bytes", 1), ("KB", 1000), ("k", 1024), ("KiB", 1024), ("MB", 10**6), ("M", 2**20),
+     ("MiB", 2**20), ("GB", 10**9), ("G", 2**30), ("GiB", 2**30), ("TB", 10**12), ("TiB", 2**40), ("parsec", None)],
+)
+def test_memory_units(unit, size):
+    assert unit_bytes(unit) == size
+
+
+def test_hypervisor_switch_from_qemu_to_lxc_restructures_the_root(handwritten_xml, tmp_path):
+    document = DomainDocument.parse(handwritten_xml)
+    spec = document.spec()
+    lxc = spec.with_changes(hypervisor="lxc", os_type=None, image=tmp_path, image_kind=None, init=None)
+    document.apply(lxc)
+    assert xpath(document, "string(os/type)") == "exe" and not xpath(document, "os/boot")
+    assert xpath(document, "string(devices/filesystem/source/@dir)") == str(tmp_path)
+    assert len(xpath(document, "devices/disk")) == 1  # the cdrom stays; the root disk went
+    assert document.spec() == lxc
+
+
+def test_interfaces_are_matched_in_order_and_unknown_ones_kept(handwritten_xml):
+    document = DomainDocument.parse(handwritten_xml)
+    spec = document.spec()
+    assert [nic.mac for nic in spec.interfaces] == ["02:b0:b0:b0:b0:b0", "02:b1:b1:b1:b1:b1"]
+    extra = Interface(mac="02:b2:b2:b2:b2:b2", bridge="dp0", virtualport="openvswitch", target_dev="rfvmB.2")
+    document.apply(spec.with_changes(interfaces=(*spec.interfaces, extra)))
+    macs = xpath(document, "devices/interface/mac/@address")
+    assert macs == ["02:b0:b0:b0:b0:b0", "52:54:00:12:34:56", "02:b1:b1:b1:b1:b1", "02:b2:b2:b2:b2:b2"]
+    assert xpath(document, "string(devices/interface[3]/virtualport/parameters/@interfaceid)")
+    document.apply(document.spec().with_changes(interfaces=spec.interfaces[:1]))
+    assert xpath(document, "devices/interface/mac/@address") == ["02:b0:b0:b0:b0:b0", "52:54:00:12:34:56"]
+
+
+def test_reading_a_document_that_breaks_rules_names_the_fields():
+    document = DomainDocument.parse("<domain type='xen'><name>a b</name><memory>x</memory></domain>", "bad.xml")
+    with pytest.raises(InvalidSpec) as caught:
+        document.spec()
+    fields = {problem.field for problem in caught.value.problems}
+    assert {"hypervisor", "name", "memory"} <= fields
+    assert "bad.xml" in str(caught.value)
