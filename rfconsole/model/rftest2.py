@@ -1,0 +1,248 @@
+"""RouteFlow's rftest2: its four VMs (rfvmA–rfvmD) and RouteFlow's switch-to-VM CSV.
+
+Each VM has a management NIC eth0 (the VM's "vm_id" MAC) on a host bridge, lxcbr0 by default
+as in rftest2, and data NICs eth1… on the Open vSwitch bridge dp0, host-side names rfvmA.1…
+The image convention of the seed: rfvmA -> Images/h1.img … rfvmD -> Images/h4.img.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rfconsole.errors import RfconsoleError
+from rfconsole.model.safexml import read_untrusted_file
+from rfconsole.model.spec import DomainSpec, Hypervisor, Interface
+
+MANAGEMENT_BRIDGE = "lxcbr0"
+DATA_BRIDGE = "dp0"
+RFTEST2_SWITCH_DPID = 0x7266767372667673  # dp0, "rfvsrfvs": the switch the data NICs plug into
+CSV_HEADER = ("vm_id", "vm_port", "ct_id", "dp_id", "dp_port")
+MAX_CSV_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Rftest2VM:
+    """One VM of rftest2."""
+
+    name: str
+    default_id: int
+    eth0_mac: str
+    data_macs: tuple[str, ...]
+    image_name: str
+    datapath_id: int  # the OpenFlow switch this VM routes for (5..8)
+
+    @property
+    def data_devices(self) -> tuple[str, ...]:
+        """Host-side names of the data NICs: rfvmA.1, rfvmA.2, …"""
+        return tuple(f"{self.name}.{index}" for index in range(1, len(self.data_macs) + 1))
+
+    def interfaces(self, management_bridge: str | None = MANAGEMENT_BRIDGE, data_bridge: str = DATA_BRIDGE) -> tuple[Interface, ...]:
+        """eth0 on the management bridge (left out when it is None), then the data NICs on dp0."""
+        nics = []
+        if management_bridge is not None:
+            nics.append(Interface(mac=self.eth0_mac, bridge=management_bridge))
+        for mac, device in zip(self.data_macs, self.data_devices):
+            nics.append(Interface(mac=mac, bridge=data_bridge, virtualport="openvswitch", target_dev=device))
+        return tuple(nics)
+
+
+def _vm(letter: str, number: int, data_nics: int) -> Rftest2VM:
+    return Rftest2VM(
+        name=f"rfvm{letter.upper()}",
+        default_id=number,
+        eth0_mac=":".join(["02"] + [f"{letter}0"] * 5),
+        data_macs=tuple(":".join(["02"] + [f"{letter}{port}"] * 5) for port in range(1, data_nics + 1)),
+        image_name=f"h{number}.img",
+        datapath_id=4 + number,
+    )
+
+
+RFTEST2_VMS: dict[str, Rftest2VM] = {vm.name: vm for vm in (_vm("a", 1, 4), _vm("b", 2, 3), _vm("c", 3, 3), _vm("d", 4, 4))}
+
+
+def rftest2_vm(name: str) -> Rftest2VM:
+    """The preset called ``name`` (case-insensitive), or an error listing the four."""
+    for vm in RFTEST2_VMS.values():
+        if vm.name.lower() == str(name).lower():
+            return vm
+    raise RfconsoleError(f"no rftest2 preset called {name!r}: the presets are {', '.join(RFTEST2_VMS)}")
+
+
+def preset_spec(
+    vm: str | Rftest2VM,
+    hypervisor: Hypervisor | str,
+    workdir: Any,
+    management_bridge: str | None = MANAGEMENT_BRIDGE,
+    data_bridge: str = DATA_BRIDGE,
+    **overrides: Any,
+) -> DomainSpec:
+    """rftest2's settings for ``vm`` as a DomainSpec; ``overrides`` (DomainSpec fields) win,
+    ``None`` meaning "keep the preset's". ``workdir`` is a Workdir or a folder: the image is
+    <workdir>/Images/h<N>.img unless ``image`` is overridden."""
+    preset = vm if isinstance(vm, Rftest2VM) else rftest2_vm(vm)
+    images = getattr(workdir, "images_dir", None) or Path(workdir) / "Images"
+    settings: dict[str, Any] = {
+        "hypervisor": hypervisor,
+        "name": preset.name,
+        "id": preset.default_id,
+        "image": Path(images).absolute() / preset.image_name,
+        "interfaces": preset.interfaces(management_bridge, data_bridge),
+    }
+    settings.update({key: value for key, value in overrides.items() if value is not None})
+    return DomainSpec(**settings)
+
+
+# --------------------------------------------------------------------- RouteFlow's CSV
+class CsvError(RfconsoleError):
+    """RouteFlow's CSV has rows that cannot be read; the message names each line."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.problems = problems
+        shown = problems[:20] + ([f"… and {len(problems) - 20} more"] if len(problems) > 20 else [])
+        super().__init__(
+            f"{source}: " + ("\n  ".join(["rows that cannot be read:"] + shown) if len(problems) > 1 else problems[0]),
+            hint="each row is vm_id,vm_port,ct_id,dp_id,dp_port with vm_id and dp_id in hex (0x optional)",
+        )
+
+
+@dataclass(frozen=True)
+class RouteflowRow:
+    line: int
+    vm_id: int
+    vm_port: int
+    ct_id: int
+    dp_id: int
+    dp_port: int
+
+    @property
+    def vm_mac(self) -> str:
+        return mac_from_vm_id(self.vm_id)
+
+
+@dataclass
+class RouteflowMap:
+    """Which VMs serve which switch: datapath id -> the VMs' eth0 MACs, in file order."""
+
+    rows: list[RouteflowRow] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def datapaths(self) -> dict[int, tuple[str, ...]]:
+        mapping: dict[int, list[str]] = {}
+        for row in self.rows:
+            macs = mapping.setdefault(row.dp_id, [])
+            if row.vm_mac not in macs:
+                macs.append(row.vm_mac)
+        return {dp_id: tuple(macs) for dp_id, macs in mapping.items()}
+
+    def macs_for(self, dp_id: int) -> tuple[str, ...]:
+        return self.datapaths.get(dp_id, ())
+
+    def vm_names(self, specs: Iterable[DomainSpec]) -> dict[int, tuple[str, ...]]:
+        """datapath id -> names of the VMs (among ``specs``) that have one of the mapped MACs."""
+        by_mac: dict[str, str] = {}
+        for spec in specs:
+            for interface in spec.interfaces:
+                if interface.mac:
+                    by_mac.setdefault(interface.mac, spec.name)
+        result = {}
+        for dp_id, macs in self.datapaths.items():
+            names = []
+            for mac in macs:
+                name = by_mac.get(mac)
+                if name is not None and name not in names:
+                    names.append(name)
+            result[dp_id] = tuple(names)
+        return result
+
+
+def mac_from_vm_id(vm_id: int) -> str:
+    """RouteFlow's vm_id (the eth0 MAC read as a hex number) back to a MAC: 0x2A0A0A0A0A0 -> 02:a0:…"""
+    digits = f"{vm_id:012x}"
+    return ":".join(digits[index : index + 2] for index in range(0, 12, 2))
+
+
+def vm_id_from_mac(mac: str) -> int:
+    return int(mac.replace(":", ""), 16)
+
+
+def _hex(text: str, what: str, limit: int) -> int:
+    value = text.strip()
+    body = value[2:] if value.lower().startswith("0x") else value
+    if not re.fullmatch(r"[0-9a-fA-F]{1,16}", body):
+        raise ValueError(f"{what} {value!r} is not a hex number (e.g. 2A0A0A0A0A0 or 0x5)")
+    number = int(body, 16)
+    if number >= limit:
+        raise ValueError(f"{what} {value!r} is too big")
+    return number
+
+
+def _decimal(text: str, what: str) -> int:
+    value = text.strip()
+    if not re.fullmatch(r"[0-9]{1,10}", value):
+        raise ValueError(f"{what} {value!r} is not a whole number")
+    return int(value)
+
+
+def parse_routeflow_csv(text: str, source: str = "<csv>") -> RouteflowMap:
+    """Read RouteFlow's CSV text; bad rows are collected with their line numbers in ``problems``."""
+    result = RouteflowMap()
+    header_seen = False
+    reader = csv.reader(io.StringIO(text))
+    for row in reader:
+        number = reader.line_num
+        cells = [cell.strip() for cell in row]
+        if not cells or all(not cell for cell in cells) or cells[0].startswith("#"):
+            continue
+        if not header_seen:
+            header_seen = True
+            if tuple(cell.lower() for cell in cells) != CSV_HEADER:
+                result.problems.append(f"line {number}: the header must be {','.join(CSV_HEADER)} (found {','.join(cells)!r})")
+                return result
+            continue
+        if len(cells) != len(CSV_HEADER):
+            result.problems.append(f"line {number}: {len(cells)} columns, expected 5 ({','.join(CSV_HEADER)})")
+            continue
+        try:
+            result.rows.append(
+                RouteflowRow(
+                    line=number,
+                    vm_id=_hex(cells[0], "vm_id", 2**48),
+                    vm_port=_decimal(cells[1], "vm_port"),
+                    ct_id=_decimal(cells[2], "ct_id"),
+                    dp_id=_hex(cells[3], "dp_id", 2**64),
+                    dp_port=_decimal(cells[4], "dp_port"),
+                )
+            )
+        except ValueError as error:
+            result.problems.append(f"line {number}: {error}")
+    if not header_seen:
+        result.problems.append(f"line 1: the file is empty; expected the header {','.join(CSV_HEADER)}")
+    return result
+
+
+def read_routeflow_csv(path: str | os.PathLike[str], strict: bool = True) -> RouteflowMap:
+    """RouteFlow's CSV file as a RouteflowMap; with ``strict`` any bad row raises CsvError."""
+    try:
+        data = read_untrusted_file(path, limit=MAX_CSV_BYTES)
+    except RfconsoleError as error:
+        raise CsvError(str(path), [error.message.removeprefix(f"{path}: ")]) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise CsvError(str(path), [f"line {line}: not UTF-8 text"]) from None
+    try:
+        mapping = parse_routeflow_csv(text, str(path))
+    except csv.Error as error:
+        raise CsvError(str(path), [f"not a CSV file: {error}"]) from None
+    if strict and mapping.problems:
+        raise CsvError(str(path), mapping.problems)
+    return mapping
