@@ -44,9 +44,19 @@ def suggest_id(context: ConsoleContext) -> int:
     return context.store.suggest_id()
 
 
-def identity_problems(context: ConsoleContext, spec: DomainSpec, host: str | None) -> list[Problem]:
-    """Name and id unique in XML/ (the store) and the name free on the host (the fleet)."""
-    return list(context.store.uniqueness_problems(spec)) + list(context.fleet.name_problems(spec.name, host=host))
+def identity_problems(context: ConsoleContext, spec: DomainSpec, host: str | None, new_vm: bool) -> list[Problem]:
+    """Name and id unique in XML/ (the store's clashes); a new VM's name also free on the host."""
+    store = context.store
+    target = store.path_for(spec.name)
+    problems = []
+    for clash in store.clashes(DomainDocument.from_spec(spec), target):
+        field = "id" if "already has id" in clash else "name"
+        problems.append(Problem(field, spec.id if field == "id" else spec.name, clash))
+    if target.exists():
+        problems.append(Problem("name", spec.name, f"{target} already exists: edit it (e) or choose it in the rftest2 bring-up (a)"))
+    if new_vm and host is not None and context.fleet.has_domain(spec.name, host=host):
+        problems.append(Problem("name", spec.name, f"host {host} already has a domain named {spec.name}"))
+    return problems
 
 
 def resource_problems(context: ConsoleContext, spec: DomainSpec, host: str | None) -> list[Problem]:

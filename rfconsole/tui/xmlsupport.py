@@ -24,7 +24,7 @@ def open_xml(context: ConsoleContext, name: str | None, host: str | None, path: 
     if name is not None:
         live = context.fleet.live_xml(name, host=host)
     if path is None and name is not None:
-        path = context.store.path_of(name)
+        path = context.store.find(name)
     if path is not None and path.is_file():
         return XmlSource(path.read_text(encoding="utf-8"), path, live)
     if live is None:
@@ -33,7 +33,7 @@ def open_xml(context: ConsoleContext, name: str | None, host: str | None, path: 
 
 
 def default_path(context: ConsoleContext, name: str | None) -> Path:
-    return context.workdir.xml_dir / f"{name}.xml"
+    return context.store.path_for(name)
 
 
 def problems_in(text: str, name: str | None = None) -> list[str]:

@@ -44,7 +44,7 @@ class BringUpScreen(Screen):
         with Horizontal(classes="buttons"):
             yield Button("Deploy all four", id="deploy", variant="success")
             yield Button("Back", id="close")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = "rftest2 bring-up"

@@ -106,7 +106,7 @@ class DomainsScreen(Screen):
             yield Label("", id="progress-label")
             yield ProgressBar(id="progress", show_eta=False)
         yield Label("", id="status-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DomainTable)
@@ -147,7 +147,8 @@ class DomainsScreen(Screen):
             self.app.call_from_thread(self.apply_statuses, [status], False)
 
     def apply_statuses(self, statuses: Iterable[Any], complete: bool) -> None:
-        """Change rows in place; add new ones; with ``complete``, drop rows no host reports any more."""
+        """Change rows in place; new domains refill the table once, in order; with ``complete``,
+        drop rows no host reports any more."""
         table = self.query_one(DomainTable)
         seen: set[str] = set()
         added = False
@@ -158,14 +159,12 @@ class DomainsScreen(Screen):
             if row is None:
                 row = self.rows[key] = Row(status, history())
                 row.cpu.append(fleetview.cpu_percent(status))
-                if self._shown(row):
-                    table.add_row(*self._cells(row), key=key)
-                    added = True
+                added = True
                 continue
             before = self._cells(row)
             row.status = status
             row.cpu.append(fleetview.cpu_percent(status))
-            if key not in table.rows:
+            if added or key not in table.rows:
                 continue
             for (column, _), old, new in zip(COLUMNS, before, self._cells(row), strict=True):
                 if old != new:
@@ -174,8 +173,9 @@ class DomainsScreen(Screen):
             for key in set(self.rows) - seen:
                 self.forget(key)
         if added:
-            self._sort()
-        self._update_status_line()
+            self._rebuild()
+        else:
+            self._update_status_line()
 
     def forget(self, key: str) -> None:
         self.rows.pop(key, None)
@@ -241,11 +241,6 @@ class DomainsScreen(Screen):
         if self.sort_by == "name":
             return (status.name, status.host)
         return (fleetview.slot_order(status), status.name, status.host)  # rfvmA–rfvmD first
-
-    def _sort(self) -> None:
-        table = self.query_one(DomainTable)
-        order = {row.key: index for index, row in enumerate(sorted(self.rows.values(), key=self._sort_key))}
-        table.sort(key=lambda row_key: order.get(row_key.value, 0))
 
     def _update_status_line(self) -> None:
         table = self.query_one(DomainTable)

@@ -67,10 +67,11 @@ def step_of(problem_field: str) -> int:
 
 def field_row(label: str, widget: Widget, name: str, hint: str = "") -> Vertical:
     """A label, the widget and, under it, the place for this field's error."""
-    parts: list[Widget] = [Label(label, classes="field-label"), widget]
-    if hint:
-        parts.append(Label(hint, classes="field-hint", id=f"h-{name}"))
-    parts.append(Label("", classes="field-error", id=f"e-{name}"))
+    hint_label = Label(hint, classes="field-hint", id=f"h-{name}")
+    hint_label.display = bool(hint)
+    error_label = Label("", classes="field-error", id=f"e-{name}")
+    error_label.display = False
+    parts: list[Widget] = [Label(label, classes="field-label"), widget, hint_label, error_label]
     return Vertical(*parts, classes="field", id=f"row-{name}")
 
 
@@ -102,12 +103,13 @@ class NicRow(HorizontalGroup):
 
 class WizardScreen(Screen):
     BINDINGS = [
-        Binding("ctrl+n", "next", "Next"),
-        Binding("ctrl+b", "back", "Back"),
+        # priority: the fields (Input, TextArea) must not swallow the wizard's own keys
+        Binding("ctrl+n", "next", "Next", priority=True),
+        Binding("ctrl+b", "back", "Back", priority=True),
         Binding("escape", "leave", "Leave"),
-        Binding("ctrl+s", "finish(False, False)", "Save"),
-        Binding("ctrl+d", "finish(True, False)", "Save+define"),
-        Binding("ctrl+t", "finish(True, True)", "Save+define+start"),
+        Binding("ctrl+s", "finish(False, False)", "Save", priority=True),
+        Binding("ctrl+d", "finish(True, False)", "Save+define", priority=True),
+        Binding("ctrl+t", "finish(True, True)", "Save+define+start", priority=True),
     ]
 
     def __init__(self, slot: str | None = None, on_saved: Callable[[Path], None] | None = None) -> None:
@@ -178,9 +180,10 @@ class WizardScreen(Screen):
             yield Button("Save ^s", id="save", variant="primary")
             yield Button("Save+define ^d", id="save-define")
             yield Button("Save+define+start ^t", id="save-start", variant="success")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.show_problems([])
         self._show_step(0)
         self.query_one("#f-target").focus()
 
@@ -282,22 +285,30 @@ class WizardScreen(Screen):
             except InvalidSpec as invalid:
                 problems.extend(p for p in invalid.problems if step_of(p.field) <= index)
             else:
-                problems.extend(p for p in support.identity_problems(context, spec, self.host()) if step_of(p.field) <= index)
+                problems.extend(p for p in support.identity_problems(context, spec, self.host(), self.target() == NEW_VM) if step_of(p.field) <= index)
                 if index >= 4:
                     problems.extend(support.resource_problems(context, spec, self.host()))
         return problems
 
+    def _set_note(self, selector: str, text: str) -> None:
+        label = self.query_one(selector, Label)
+        label.update(text)
+        label.display = bool(text)
+
     def show_problems(self, problems: list[Problem]) -> None:
-        for error in self.query(".field-error"):
-            error.update("")
+        """Each problem beside the field it names (nested fields under their parent's row)."""
+        by_field: dict[str, list[str]] = {}
         for problem in problems:
             field = problem.field.split(".")[0]
-            target = self.query(f"#e-{field}")
-            if not target:
-                target = self.query("#e-xml")
-            text = problem.message if problem.value in (None, "") else f"{problem.message} (given: {problem.value})"
-            existing = str(target.first().render())
-            target.first().update(f"{existing}\n✗ {text}".strip() if existing else f"✗ {text}")
+            if not self.query(f"#e-{field}"):
+                field = "xml"
+            given = "" if problem.value in (None, "") else f" (given: {_given(problem.value)})"
+            where = f"{problem.field}: " if "." in problem.field else ""
+            by_field.setdefault(field, []).append(f"✗ {where}{problem.message}{given}")
+        for label in self.query(".field-error"):
+            lines = by_field.get(label.id.removeprefix("e-"), [])
+            label.update("\n".join(lines))
+            label.display = bool(lines)
 
     def action_next(self) -> None:
         if self.step >= len(STEPS) - 1:
@@ -386,7 +397,7 @@ class WizardScreen(Screen):
 
     def _enter_resources(self) -> None:
         limit = support.vcpu_limit(self.app.context, self.host())
-        self.query_one("#h-vcpu", Label).update(f"host {self.host()} allows at most {limit}" if limit else "")
+        self._set_note("#h-vcpu", f"host {self.host()} allows at most {limit}" if limit else "")
 
     def _enter_storage(self) -> None:
         self._flag_missing_image()
@@ -395,7 +406,7 @@ class WizardScreen(Screen):
     def _flag_missing_image(self) -> None:
         text = self._value("#f-image")
         note = support.image_note(text)
-        self.query_one("#h-image", Label).update(note)
+        self._set_note("#h-image", note)
 
     @on(Button.Pressed, "#browse")
     def _browse(self) -> None:
@@ -475,6 +486,10 @@ class WizardScreen(Screen):
             _refresh_domains(self.app)
 
         self.app.run_in_background(f"saving {spec.name}", job, done)
+
+
+def _given(value: Any) -> str:
+    return str(getattr(value, "value", value))
 
 
 def _refresh_domains(app: Any) -> None:

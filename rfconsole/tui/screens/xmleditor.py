@@ -22,8 +22,8 @@ CHECK_DELAY = 0.25  # seconds of quiet typing before the XML is checked again
 
 class XmlScreen(Screen):
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save"),
-        Binding("ctrl+d", "diff", "Diff vs libvirt"),
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("ctrl+d", "diff", "Diff vs libvirt", priority=True),
         Binding("escape", "close", "Close"),
     ]
 
@@ -46,7 +46,7 @@ class XmlScreen(Screen):
             with VerticalScroll(id="xml-diff"):
                 yield Static("", id="xml-diff-text")
         yield Label("", id="xml-problems")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#xml-diff").display = False
