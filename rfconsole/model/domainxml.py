@@ -252,6 +252,20 @@ class DomainDocument:
                 )
         return notes
 
+    def normalise(self) -> list[str]:
+        """Write correctly what was read leniently (upper-case domain type, a non-numeric
+        <domain id>); returns what was changed, in words."""
+        changed = []
+        raw_type = self.root.get("type")
+        if raw_type is not None and self.hypervisor is not None and raw_type != self.hypervisor.value:
+            self.root.set("type", self.hypervisor.value)
+            changed.append(f"domain type {raw_type!r} written as {self.hypervisor.value!r}")
+        raw_id = self.root.get("id")
+        if raw_id is not None and (self._mark() is not None or not raw_id.strip().isdigit()):
+            del self.root.attrib["id"]
+            changed.append(f"<domain id={raw_id!r}> dropped: libvirt assigns the runtime id; rfconsole's id lives in <metadata>")
+        return changed
+
     def _read_id(self) -> int | str | None:
         mark = self._mark()
         raw = mark.get("id") if mark is not None else self.root.get("id")

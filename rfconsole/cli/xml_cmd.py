@@ -1,0 +1,357 @@
+"""``rfconsole xml``: write, check, change and show domain XML files, headless.
+
+The same core the console uses: the model builds and edits the XML, the store writes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rfconsole.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from rfconsole.errors import RfconsoleError, UsageError
+from rfconsole.model import DomainSpec, Hypervisor, InvalidSpec, missing_files
+from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.rftest2 import DATA_BRIDGE, MANAGEMENT_BRIDGE, RFTEST2_VMS, preset_spec, rftest2_vm
+from rfconsole.model.schema import schema_problems
+from rfconsole.model.spec import Arch, OSType
+from rfconsole.store import Store, Workdir
+
+# `xml set` keys: the modelled fields a user changes by hand (os-type is accepted for os_type).
+SET_KEYS = ("name", "id", "hypervisor", "arch", "os_type", "vcpu", "memory", "image", "init", "kernel", "initrd", "cmdline")
+_CLEARABLE = ("arch", "image", "init", "kernel", "initrd", "cmdline", "id")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    xml = subparsers.add_parser(
+        "xml",
+        help="write, check, change and show domain XML files (XML/)",
+        description="Write, check, change and show libvirt domain XML files. Without -o, `xml new` "
+        "writes XML/<name>.xml in the working folder (--workdir).",
+    )
+    commands = xml.add_subparsers(dest="xml_command", metavar="SUBCOMMAND", required=True)
+    _register_new(commands)
+    _register_validate(commands)
+    _register_set(commands)
+    _register_show(commands)
+
+
+def _register_new(commands: argparse._SubParsersAction) -> None:
+    new = commands.add_parser(
+        "new",
+        help="write the domain XML of a new VM",
+        description="Write the domain XML of a new VM. With --preset, rftest2's values are the defaults "
+        "(name, id, MACs, data NICs on dp0, image Images/h<N>.img) and any option overrides them. "
+        "An image that does not exist yet is a warning, not an error.",
+        epilog="examples:\n"
+        "  rfconsole xml new --hypervisor qemu --preset rfvmA\n"
+        "  rfconsole xml new --hypervisor lxc --name web1 --image /srv/rootfs/web1 --memory 256\n"
+        "  rfconsole xml new --hypervisor qemu --name tiny --kernel /boot/vmlinuz --initrd /boot/initrd.img --cmdline 'console=ttyS0'",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    new.add_argument("--hypervisor", required=True, metavar="H", help="kvm, qemu, lxc or test (the demo driver)")
+    new.add_argument("--name", metavar="N", help="unique name: letters, digits, _ . - (at most 64); with --preset, the preset's")
+    new.add_argument("--id", metavar="I", help="unique positive integer; default: the preset's if free, else the next free id")
+    new.add_argument("--arch", metavar="A", help="i686 or x86_64 (default x86_64)")
+    new.add_argument("--os-type", metavar="T", help="hvm (kvm, qemu, test) or exe (lxc); default: what the hypervisor needs")
+    new.add_argument("--vcpu", metavar="C", help="number of virtual CPUs (default 1)")
+    new.add_argument("--memory", metavar="MIB", help="memory in MiB (default 512)")
+    new.add_argument("--image", metavar="PATH", help="disk image file, or for lxc an image file or a root-filesystem folder; relative paths are taken from the current directory")
+    new.add_argument("--no-image", action="store_true", help="no disk or root filesystem (direct kernel boot, or an lxc application container sharing the host's root)")
+    new.add_argument("--init", metavar="PATH", help="lxc: the program to start in the container (default /sbin/init)")
+    new.add_argument("--kernel", metavar="K", help="direct kernel boot: kernel file on the host")
+    new.add_argument("--initrd", metavar="I", help="direct kernel boot: initrd file on the host")
+    new.add_argument("--cmdline", metavar="C", help="direct kernel boot: kernel command line")
+    new.add_argument("--preset", metavar="P", help=f"rftest2 VM whose values are the defaults: {', '.join(RFTEST2_VMS)}")
+    new.add_argument("--management-bridge", metavar="BR", default=MANAGEMENT_BRIDGE, help=f"with --preset: host bridge of eth0 (default {MANAGEMENT_BRIDGE}); 'none' leaves eth0 out")
+    new.add_argument("--data-bridge", metavar="BR", default=DATA_BRIDGE, help=f"with --preset: Open vSwitch bridge of the data NICs (default {DATA_BRIDGE})")
+    new.add_argument("-o", "--output", metavar="FILE", help="where to write (default XML/<name>.xml); '-' prints the XML")
+    new.add_argument("--force", action="store_true", help="replace an existing file (a backup is kept in .backup/)")
+    new.set_defaults(func=run_new)
+
+
+def _register_validate(commands: argparse._SubParsersAction) -> None:
+    validate = commands.add_parser(
+        "validate",
+        help="check domain XML files",
+        description="Check each FILE: safe, well-formed XML; rfconsole's rules for every modelled field; "
+        "libvirt's own domain schema. Exit 0 when all are valid, 1 otherwise. Missing image or kernel "
+        "files are warnings.",
+    )
+    validate.add_argument("files", nargs="+", metavar="FILE", help="a domain XML file, or the name of a VM in XML/")
+    validate.set_defaults(func=run_validate)
+
+
+def _register_set(commands: argparse._SubParsersAction) -> None:
+    change = commands.add_parser(
+        "set",
+        help="change fields of an existing domain XML, keeping everything else",
+        description="Change modelled fields of an existing domain XML. Everything else in the file "
+        "(devices rfconsole does not model, attributes, order, comments) stays exactly as it was. "
+        f"Keys: {', '.join(SET_KEYS)}. An empty value ({', '.join(k + '=' for k in _CLEARABLE[:3])}…) removes the setting. "
+        "Without -o the file is changed in place (the old one is kept in .backup/).",
+        epilog="example:\n  rfconsole xml set XML/rfvmA.xml memory=1024 vcpu=2 image=/srv/images/h1.qcow2",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    change.add_argument("file", metavar="FILE", help="a domain XML file, or the name of a VM in XML/")
+    change.add_argument("changes", nargs="+", metavar="KEY=VALUE")
+    change.add_argument("-o", "--output", metavar="OUT", help="write the result here instead of changing FILE")
+    change.add_argument("--force", action="store_true", help="with -o: replace OUT if it exists")
+    change.set_defaults(func=run_set)
+
+
+def _register_show(commands: argparse._SubParsersAction) -> None:
+    show = commands.add_parser("show", help="show the VM settings a domain XML holds", description="Show the modelled settings of a domain XML.")
+    show.add_argument("file", metavar="FILE", help="a domain XML file, or the name of a VM in XML/")
+    show.add_argument("--json", action="store_true", help="print JSON instead of text")
+    show.set_defaults(func=run_show)
+
+
+# ----------------------------------------------------------------------------- helpers
+def _store(args: argparse.Namespace) -> Store:
+    return Store(Workdir(getattr(args, "workdir", None) or Path.cwd()))
+
+
+def warn(message: str) -> None:
+    print(f"rfconsole: warning: {message}", file=sys.stderr)
+
+
+def _absolute(path: str | None) -> Path | None:
+    if path is None or path == "":
+        return None
+    return Path(path).expanduser().absolute()
+
+
+def _load(store: Store, file: str) -> DomainDocument:
+    path = Path(file)
+    if path.exists() or "/" in file or file.endswith(".xml"):
+        return DomainDocument.read(path)
+    return store.load(file)
+
+
+def _warn_missing(spec: DomainSpec) -> None:
+    for problem in missing_files(spec):
+        warn(f"{problem.field} {problem.value}: {problem.message} (the VM cannot start until it does)")
+
+
+def _check_schema(document: DomainDocument, what: str) -> None:
+    problems = schema_problems(document)
+    if problems:
+        raise RfconsoleError(
+            f"{what} would not follow libvirt's domain schema: " + "; ".join(str(problem) for problem in problems),
+            hint="nothing was written; please report this as an rfconsole bug",
+        )
+
+
+def _write(store: Store, document: DomainDocument, output: str | None, force: bool) -> Path | None:
+    if output == "-":
+        sys.stdout.write(document.to_xml())
+        return None
+    path = store.save(document, path=_absolute(output) if output else None, overwrite=force)
+    return path
+
+
+# ----------------------------------------------------------------------------- xml new
+def run_new(args: argparse.Namespace) -> int:
+    store = _store(args)
+    if args.no_image and args.image:
+        raise UsageError("--image and --no-image contradict each other")
+    if (args.initrd or args.cmdline) and not args.kernel:
+        raise UsageError("--initrd and --cmdline need --kernel (direct kernel boot)")
+    if not args.preset and not args.name:
+        raise UsageError("a new VM needs --name (or --preset, whose name is the default)")
+    settings: dict[str, Any] = {
+        "hypervisor": args.hypervisor,
+        "name": args.name,
+        "arch": args.arch,
+        "os_type": args.os_type,
+        "vcpu": args.vcpu,
+        "memory": args.memory,
+        "init": args.init,
+    }
+    if args.image:
+        settings["image"] = _absolute(args.image)
+    if args.kernel:
+        settings["kernel_boot"] = {"kernel": _absolute(args.kernel), "initrd": _absolute(args.initrd), "cmdline": args.cmdline}
+    settings = {key: value for key, value in settings.items() if value is not None}
+    if args.preset:
+        preset = rftest2_vm(args.preset)
+        bridge = None if args.management_bridge.lower() == "none" else args.management_bridge
+        if args.id is None:
+            taken = {entry.rfconsole_id for entry in store.entries() if entry.name != (args.name or preset.name)}
+            settings["id"] = preset.default_id if preset.default_id not in taken else store.suggest_id()
+        else:
+            settings["id"] = args.id
+        spec = preset_spec(preset, settings.pop("hypervisor"), store.workdir, management_bridge=bridge, data_bridge=args.data_bridge, **settings)
+        if args.no_image:
+            spec = spec.with_changes(image=None, image_kind=None)
+    else:
+        settings["id"] = args.id if args.id is not None else store.suggest_id()
+        spec = DomainSpec(**settings)
+    document = DomainDocument.from_spec(spec)
+    _check_schema(document, f"the XML of {spec.name}")
+    _warn_missing(spec)
+    path = _write(store, document, args.output, args.force)
+    if path is not None:
+        print(f"wrote {path} ({spec.hypervisor} VM {spec.name}, id {spec.id})")
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- xml validate
+def document_problems(document: DomainDocument) -> tuple[list[str], DomainSpec | None]:
+    """Everything wrong with a document, in words: rfconsole's rules, then libvirt's schema."""
+    problems: list[str] = []
+    spec = None
+    try:
+        spec = document.spec()
+    except InvalidSpec as error:
+        problems.extend(str(problem) for problem in error.problems)
+    problems.extend(str(problem) for problem in schema_problems(document))
+    return problems, spec
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    store = _store(args)
+    failed = 0
+    for file in args.files:
+        try:
+            document = _load(store, file)
+        except RfconsoleError as error:
+            failed += 1
+            print(f"{file}: invalid\n  - {error.message}")
+            continue
+        problems, spec = document_problems(document)
+        for note in document.notes():
+            warn(f"{file}: {note}")
+        if spec is not None:
+            for problem in missing_files(spec):
+                warn(f"{file}: {problem.field} {problem.value}: {problem.message}")
+        if problems:
+            failed += 1
+            print(f"{file}: invalid")
+            for problem in problems:
+                print(f"  - {problem}")
+        else:
+            print(f"{file}: valid")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+# ----------------------------------------------------------------------------- xml set
+def parse_changes(pairs: list[str]) -> dict[str, str]:
+    changes: dict[str, str] = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not separator or not key:
+            raise UsageError(f"{pair!r} is not KEY=VALUE", hint=f"keys: {', '.join(SET_KEYS)}")
+        if key not in SET_KEYS:
+            raise UsageError(f"{key!r} is not a setting `xml set` changes", hint=f"keys: {', '.join(SET_KEYS)}")
+        if key in changes:
+            raise UsageError(f"{key} is given twice")
+        changes[key] = value
+    return changes
+
+
+def changed_spec(document: DomainDocument, changes: dict[str, str]) -> DomainSpec:
+    """The document's settings with ``changes`` (text from the command line) applied."""
+    values = document.values()
+    values["interfaces"] = [dict(interface) for interface in values["interfaces"]]
+    for key, value in changes.items():
+        if value == "" and key not in _CLEARABLE:
+            raise InvalidSpec([_empty(key)])
+    if "hypervisor" in changes:
+        new_container = changes["hypervisor"].strip().lower() == "lxc"
+        if "os_type" not in changes:
+            values["os_type"] = None
+        if "init" not in changes and not new_container:
+            values["init"] = None
+    for key in ("name", "id", "hypervisor", "arch", "os_type", "vcpu", "memory", "init"):
+        if key in changes:
+            values[key] = changes[key] or None
+    if "image" in changes:
+        values["image"] = str(_absolute(changes["image"])) if changes["image"] else None
+        values["image_kind"] = None
+    elif "hypervisor" in changes:
+        values["image_kind"] = None
+    kernel_keys = {"kernel", "initrd", "cmdline"} & changes.keys()
+    if kernel_keys:
+        boot = dict(values["kernel_boot"] or {"kernel": None, "initrd": None, "cmdline": None})
+        for key in kernel_keys:
+            boot[key] = (str(_absolute(changes[key])) if key != "cmdline" else changes[key]) if changes[key] else None
+        if boot["kernel"] is None and (boot["initrd"] or boot["cmdline"]):
+            raise InvalidSpec([_empty("kernel")])
+        values["kernel_boot"] = boot if boot["kernel"] else None
+    if isinstance(values.get("id"), str) and not values["id"].strip().isdigit():
+        values["id"] = values["id"]  # let the model say what is wrong with it
+    return DomainSpec(**values)
+
+
+def _empty(key: str):
+    from rfconsole.model.errors import Problem
+
+    if key == "kernel":
+        return Problem("kernel", None, "an initrd or command line needs a kernel (direct kernel boot)")
+    return Problem(key, "", f"{key} cannot be empty")
+
+
+def run_set(args: argparse.Namespace) -> int:
+    store = _store(args)
+    changes = parse_changes(args.changes)
+    document = _load(store, args.file)
+    before_spec_values = document.values()
+    before_schema = schema_problems(document)
+    spec = changed_spec(document, changes)
+    document.apply(spec)
+    for fixed in document.normalise():
+        warn(f"{args.file}: {fixed}")
+    after_schema = schema_problems(document)
+    if after_schema and not before_schema:
+        _check_schema(document, args.file)
+    for problem in after_schema:
+        warn(f"{args.file} did not follow libvirt's schema before this change either: {problem}")
+    _warn_missing(spec)
+    if args.output:
+        path = _write(store, document, args.output, args.force)
+    else:
+        path = store.save(document, path=Path(document.source).absolute(), overwrite=True)
+    after = document.values()
+    changed = [key for key in ("name", "id", "hypervisor", "arch", "os_type", "vcpu", "memory", "image", "init", "kernel_boot") if before_spec_values.get(key) != after.get(key)]
+    if path is not None:
+        print(f"wrote {path}" + (f" (changed: {', '.join(changed)})" if changed else " (nothing to change)"))
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- xml show
+def spec_as_dict(spec: DomainSpec) -> dict[str, Any]:
+    return spec.model_dump(mode="json")
+
+
+def run_show(args: argparse.Namespace) -> int:
+    store = _store(args)
+    document = _load(store, args.file)
+    for note in document.notes():
+        warn(f"{args.file}: {note}")
+    spec = document.spec()
+    data = spec_as_dict(spec)
+    data["owned"] = document.owned
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return EXIT_OK
+    width = max(len(key) for key in data)
+    for key, value in data.items():
+        if key == "interfaces":
+            print(f"{key:<{width}}  {len(value)}")
+            for index, nic in enumerate(value):
+                parts = [f"{name}={item}" for name, item in nic.items() if item is not None]
+                print(f"{'':<{width}}  [{index}] {' '.join(parts)}")
+        elif key == "kernel_boot" and value:
+            print(f"{key:<{width}}  " + " ".join(f"{name}={item}" for name, item in value.items() if item is not None))
+        else:
+            print(f"{key:<{width}}  {'-' if value is None else value}")
+    return EXIT_OK
+
+
+__all__ = ["register", "run_new", "run_validate", "run_set", "run_show", "Arch", "OSType", "Hypervisor", "EXIT_USAGE"]
