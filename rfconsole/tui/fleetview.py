@@ -66,9 +66,15 @@ def status_after_event(context: ConsoleContext, event: Any) -> Any | None:
     return context.fleet.status(event.domain, host=event.host)
 
 
-def image_label(context: ConsoleContext, status: Any) -> str:
-    image = getattr(status, "image", None)
-    return str(image) if image else ""
+def images_by_name(context: ConsoleContext) -> dict[str, str]:
+    """The image of each valid file in XML/, shown relative to the working folder when inside it."""
+    root = context.workdir.root.resolve()
+    images = {}
+    for name, spec in context.store.specs().items():
+        if spec.image is not None:
+            image = spec.image
+            images[name] = str(image.relative_to(root)) if image.is_relative_to(root) else str(image)
+    return images
 
 
 def switch_label(context: ConsoleContext, status: Any) -> str:

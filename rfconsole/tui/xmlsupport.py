@@ -53,3 +53,12 @@ def problems_in(text: str, name: str | None = None) -> list[str]:
 def save(context: ConsoleContext, text: str, path: Path | None) -> Path:
     document = DomainDocument.parse(text, source=str(path) if path else "editor")
     return context.store.save(document, path=path, overwrite=True)
+
+
+def normalised(text: str) -> str:
+    """The text as the model writes it (same quoting and layout), so a diff shows meaning, not spelling;
+    the text itself when it does not parse."""
+    try:
+        return DomainDocument.parse(text, source="diff").to_xml()
+    except RfconsoleError:
+        return text

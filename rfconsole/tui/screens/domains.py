@@ -19,18 +19,19 @@ from textual.widgets.data_table import RowDoesNotExist
 from rfconsole.tui import fleetview
 from rfconsole.tui.widgets.sparkline import history, sparkline
 
+# (key, heading, width): fixed widths, so a cell changing in place never re-measures the table
 COLUMNS = (
-    ("mark", " "),
-    ("name", "Name"),
-    ("host", "Host"),
-    ("hypervisor", "Hyp"),
-    ("state", "State"),
-    ("vcpus", "vCPU"),
-    ("memory", "MiB"),
-    ("cpu", "CPU %"),
-    ("spark", "CPU history"),
-    ("image", "Image"),
-    ("switch", "Switch"),
+    ("mark", " ", 1),
+    ("name", "Name", 14),
+    ("host", "Host", 8),
+    ("hypervisor", "Hyp", 4),
+    ("state", "State", 11),
+    ("vcpus", "vCPU", 4),
+    ("memory", "MiB", 6),
+    ("cpu", "CPU %", 5),
+    ("spark", "CPU history", 12),
+    ("switch", "Switch", 10),
+    ("image", "Image", 24),
 )
 SORTS = ("name", "host", "hypervisor", "state", "cpu", "memory")
 STATE_STYLES = {
@@ -97,6 +98,7 @@ class DomainsScreen(Screen):
         self.marked: set[str] = set()
         self.filter_text = ""
         self.sort_by = "slot"
+        self.images: dict[str, str] = {}  # domain name -> image of its file in XML/
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -110,8 +112,8 @@ class DomainsScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one(DomainTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
         self.query_one("#filter").display = False
         self.query_one("#progress-bar").display = False
         table.focus()
@@ -125,10 +127,15 @@ class DomainsScreen(Screen):
     def refresh_statuses(self) -> None:
         try:
             statuses = fleetview.statuses(self.app.context)
+            images = fleetview.images_by_name(self.app.context)
         except Exception as error:  # noqa: BLE001 - a host going away is a notification
             self.app.call_from_thread(self.app.report, error, "reading the hosts")
             return
-        self.app.call_from_thread(self.apply_statuses, statuses, True)
+        self.app.call_from_thread(self._apply_poll, statuses, images)
+
+    def _apply_poll(self, statuses: list[Any], images: dict[str, str]) -> None:
+        self.images = images
+        self.apply_statuses(statuses, complete=True)
 
     def on_domain_event(self, event: Any) -> None:
         """One libvirt event: re-read that domain only and change its row in place."""
@@ -166,7 +173,7 @@ class DomainsScreen(Screen):
             row.cpu.append(fleetview.cpu_percent(status))
             if added or key not in table.rows:
                 continue
-            for (column, _), old, new in zip(COLUMNS, before, self._cells(row), strict=True):
+            for (column, _, _), old, new in zip(COLUMNS, before, self._cells(row), strict=True):
                 if old != new:
                     table.update_cell(key, column, new)
         if complete:
@@ -201,8 +208,8 @@ class DomainsScreen(Screen):
             str(status.memory_mib),
             f"{fleetview.cpu_percent(status):5.1f}",
             Text(sparkline(row.cpu), style="green"),
-            fleetview.image_label(self.app.context, status),
             switch,
+            self.images.get(status.name, ""),
         )
 
     def _shown(self, row: Row) -> bool:
@@ -212,7 +219,7 @@ class DomainsScreen(Screen):
         status = row.status
         haystack = " ".join(
             (status.name, status.host, fleetview.hypervisor_label(status), fleetview.state_label(status),
-             fleetview.image_label(self.app.context, status))
+             self.images.get(status.name, ""))
         ).lower()
         return all(word in haystack for word in needle.split())
 

@@ -37,6 +37,7 @@ class XmlScreen(Screen):
         self.saved_text = ""
         self.live_text: str | None = None
         self._check_timer: Any = None
+        self.diff_text = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -131,11 +132,13 @@ class XmlScreen(Screen):
             return
         text = self.query_one("#xml-text", TextArea).text
         if self.live_text is None:
-            self.query_one("#xml-diff-text", Static).update(f"{self.domain_name or self.path} is not defined on host {self.host}: nothing to compare with")
+            self.diff_text = f"{self.domain_name or self.path} is not defined on host {self.host}: nothing to compare with"
+            self.query_one("#xml-diff-text", Static).update(self.diff_text)
         else:
-            lines = list(difflib.unified_diff(self.live_text.splitlines(), text.splitlines(), "libvirt (live)", "XML/ file", lineterm=""))
-            body = "\n".join(lines) if lines else "no difference: the file and libvirt's live definition say the same"
-            self.query_one("#xml-diff-text", Static).update(Syntax(body, "diff", theme="ansi_dark", word_wrap=True))
+            live = xmlsupport.normalised(self.live_text)
+            lines = list(difflib.unified_diff(live.splitlines(), xmlsupport.normalised(text).splitlines(), "libvirt (live)", "XML/ file", lineterm=""))
+            self.diff_text = "\n".join(lines) if lines else "no difference: the file and libvirt's live definition say the same"
+            self.query_one("#xml-diff-text", Static).update(Syntax(self.diff_text, "diff", theme="ansi_dark", word_wrap=True))
         diff.display = True
 
     def action_close(self) -> None:

@@ -1,0 +1,51 @@
+"""Console tests: the real app on the demo driver (libvirt's test driver holding rfvmA–rfvmD), in a fresh
+working folder each time."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from rfconsole.tui.app import RfconsoleApp
+from rfconsole.tui.context import ConsoleContext
+from rfconsole.tui.launch import build_context
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    (tmp_path / "XML").mkdir()
+    (tmp_path / "Images").mkdir()
+    return tmp_path
+
+
+@pytest.fixture
+def context(workdir: Path) -> Iterator[ConsoleContext]:
+    context = build_context(argparse.Namespace(workdir=workdir, demo=True, connect=None))
+    try:
+        yield context
+    finally:
+        context.fleet.close()
+
+
+@pytest.fixture
+def app(context: ConsoleContext) -> RfconsoleApp:
+    """No polling timer: rows change only through libvirt's events and explicit refreshes."""
+    return RfconsoleApp(context, poll_seconds=0)
+
+
+async def wait_until(pilot, predicate: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
+    """Let the app work (workers, events) until ``predicate`` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await pilot.pause(0.02)
+
+
+def notifications(app: RfconsoleApp) -> list[str]:
+    return [notification.message for notification in app._notifications]

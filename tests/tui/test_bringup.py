@@ -1,0 +1,77 @@
+"""rftest2's bring-up: an XML for each of rfvmA–rfvmD (picked from XML/ or made by the wizard), then all four deployed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Label
+
+from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.rftest2 import preset_spec
+from rfconsole.model.spec import Hypervisor
+from rfconsole.store import Store, Workdir
+from rfconsole.tui.screens.bringup import BringUpScreen
+from rfconsole.tui.screens.dialogs import XmlPickerDialog
+from rfconsole.tui.screens.domains import DomainsScreen
+from rfconsole.tui.screens.wizard import WizardScreen
+from tests.tui.conftest import wait_until
+
+SLOTS = ("rfvmA", "rfvmB", "rfvmC", "rfvmD")
+
+
+def save_presets(workdir: Path, names) -> None:
+    store = Store(Workdir(workdir))
+    for number, name in enumerate(names, start=1):
+        store.save(DomainDocument.from_spec(preset_spec(name, Hypervisor.TEST, store.workdir).with_changes(id=number)))
+
+
+def state(context, name: str) -> str:
+    status = next(s for s in context.fleet.statuses() if s.name == name)
+    return str(getattr(status.state, "value", status.state))
+
+
+async def open_bringup(pilot) -> BringUpScreen:
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, DomainsScreen), "the home screen")
+    await pilot.press("a")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, BringUpScreen), "the bring-up")
+    return pilot.app.screen
+
+
+async def test_deploy_all_four_with_progress_and_result(app, context, workdir: Path) -> None:
+    save_presets(workdir, SLOTS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_bringup(pilot)
+        assert all(screen.chosen[slot] == workdir / "XML" / f"{slot}.xml" for slot in SLOTS)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: not screen.deploying and all(
+            "✓" in str(screen.query_one(f"#result-{slot}", Label).render()) for slot in SLOTS), "four results", timeout=15)
+        assert all(state(context, slot) == "running" for slot in SLOTS)
+
+
+async def test_refuses_to_deploy_with_a_slot_unchosen(app, context, workdir: Path) -> None:
+    save_presets(workdir, SLOTS[:3])
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_bringup(pilot)
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.2)
+        assert not screen.deploying
+        assert state(context, "rfvmA") == "shut off"
+
+
+async def test_pick_an_existing_file_or_go_to_the_wizard(app, workdir: Path) -> None:
+    save_presets(workdir, ["rfvmA"])
+    (workdir / "XML" / "other.xml").write_text((workdir / "XML" / "rfvmA.xml").read_text().replace("rfvmA", "other").replace('id="1"', 'id="9"'))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_bringup(pilot)
+        await pilot.press("4")  # rfvmD's XML
+        await wait_until(pilot, lambda: isinstance(app.screen, XmlPickerDialog), "the XML picker")
+        await pilot.press("down", "down", "enter")  # after "new with the wizard" and other.xml… rfvmA.xml sorted first
+        await wait_until(pilot, lambda: isinstance(app.screen, BringUpScreen), "back on the bring-up")
+        assert screen.chosen["rfvmD"] is not None and screen.chosen["rfvmD"].parent == workdir / "XML"
+
+        await pilot.press("3")
+        await wait_until(pilot, lambda: isinstance(app.screen, XmlPickerDialog), "the XML picker")
+        await pilot.press("enter")  # new with the wizard
+        await wait_until(pilot, lambda: isinstance(app.screen, WizardScreen), "the wizard for rfvmC")
+        wizard = app.screen
+        assert wizard.target() == "rfvmC"

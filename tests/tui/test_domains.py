@@ -1,0 +1,138 @@
+"""The home screen on the demo driver: rows live from libvirt's events, filter, sort, selection, lifecycle."""
+
+from __future__ import annotations
+
+from rfconsole.tui.screens.dialogs import ConfirmDialog
+from rfconsole.tui.screens.domains import DomainsScreen, DomainTable
+from tests.tui.conftest import notifications, wait_until
+
+SLOTS = ["rfvmA", "rfvmB", "rfvmC", "rfvmD"]
+
+
+def table(app) -> DomainTable:
+    return app.screen.query_one(DomainTable)
+
+
+def shown_names(app) -> list[str]:
+    t = table(app)
+    return [str(t.get_row_at(index)[1]) for index in range(t.row_count)]
+
+
+def state_of(app, name: str) -> str:
+    t = table(app)
+    for index in range(t.row_count):
+        row = t.get_row_at(index)
+        if str(row[1]) == name:
+            return str(row[4])
+    raise AssertionError(f"{name} is not in the table: {shown_names(app)}")
+
+
+def host_state(context, name: str) -> str:
+    status = next(s for s in context.fleet.statuses() if s.name == name)
+    return str(getattr(status.state, "value", status.state))
+
+
+async def loaded(pilot) -> None:
+    await wait_until(pilot, lambda: table(pilot.app).row_count >= 4, "the demo's domains")
+
+
+async def test_rftest2_vms_come_first_shut_off(app) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        assert isinstance(app.screen, DomainsScreen)
+        assert shown_names(app)[:4] == SLOTS
+        assert all(state_of(app, name) == "shut off" for name in SLOTS)
+
+
+async def test_start_changes_the_row_in_place_then_destroy_asks_naming_domain_and_host(app, context) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        t = table(app)
+        row_before = t.rows["demo/rfvmA"] if "demo/rfvmA" in t.rows else next(iter(t.rows.values()))
+        await pilot.press("s")
+        await wait_until(pilot, lambda: state_of(app, "rfvmA") == "running", "rfvmA running")
+        assert host_state(context, "rfvmA") == "running"
+        # the event changed cells of the existing row: the table was not refilled
+        assert next(iter(t.rows.values())) is row_before
+
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
+        question = app.screen.question
+        assert "rfvmA" in question and "host" in question and app.screen.question.count("rfvmA") == 1
+        await pilot.press("n")  # refused: nothing happens
+        await pilot.pause(0.2)
+        assert host_state(context, "rfvmA") == "running"
+
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: state_of(app, "rfvmA") == "shut off", "rfvmA shut off")
+        assert host_state(context, "rfvmA") == "shut off"
+
+
+async def test_libvirt_error_is_a_notification_and_the_console_goes_on(app, context) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("h")  # shut down a domain that is not running
+        await wait_until(pilot, lambda: any("rfvmA" in n or "not running" in n for n in notifications(app)), "an error notice")
+        assert isinstance(app.screen, DomainsScreen)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: state_of(app, "rfvmA") == "running", "rfvmA running after the error")
+
+
+async def test_filter_sort_and_bulk_start_with_progress(app, context) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"rfvmc")
+        await wait_until(pilot, lambda: shown_names(app) == ["rfvmC"], "the filter to leave rfvmC")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: table(app).row_count >= 4, "the filter cleared")
+
+        await pilot.press("space", "space")  # select rfvmA and rfvmB (the cursor moves down)
+        assert app.screen.marked == {"demo/rfvmA", "demo/rfvmB"}
+        await pilot.press("s")
+        await wait_until(pilot, lambda: state_of(app, "rfvmA") == state_of(app, "rfvmB") == "running", "both running")
+        assert host_state(context, "rfvmC") == "shut off"
+
+        await pilot.press("o", "o", "o", "o")  # name, host, hypervisor, state
+        assert app.screen.sort_by == "state"
+        assert shown_names(app)[:2] == ["rfvmA", "rfvmB"]  # "running" sorts before "shut off"
+
+
+async def test_pause_and_resume(app, context) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: state_of(app, "rfvmA") == "running", "running")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: state_of(app, "rfvmA") == "paused", "paused")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: state_of(app, "rfvmA") == "running", "resumed")
+
+
+async def test_undefine_after_confirmation_removes_the_row(app, context) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("down", "down", "down", "u")  # rfvmD
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
+        assert "rfvmD" in app.screen.question
+        await pilot.press("y")
+        await wait_until(pilot, lambda: "rfvmD" not in shown_names(app), "rfvmD gone")
+        assert all(s.name != "rfvmD" for s in context.fleet.statuses())
+
+
+async def test_help_and_palette_list_every_action(app) -> None:
+    from rfconsole.tui.app import ACTION_COMMANDS
+    from rfconsole.tui.screens.help import HelpScreen
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        await pilot.press("escape")
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for key, (_action, title, _text) in ACTION_COMMANDS.items():
+            assert f"{title} ({key})" in titles
+        footer_keys = {binding.key for binding in app.screen.BINDINGS} | {b.key for b in app.BINDINGS}
+        for key in ("n", "e", "x", "s", "h", "d", "u", "f", "r", "p", "a", "slash", "question_mark", "q"):
+            assert key in footer_keys

@@ -1,0 +1,155 @@
+"""The wizard on the demo host: the happy path to a running VM, and each validation error beside its field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, Label, RadioButton, TextArea
+
+from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.rftest2 import preset_spec
+from rfconsole.model.spec import Hypervisor
+from rfconsole.store import Store, Workdir
+from rfconsole.tui.screens.domains import DomainsScreen
+from rfconsole.tui.screens.wizard import STEPS, WizardScreen
+from tests.tui.conftest import wait_until
+
+
+async def open_wizard(pilot) -> WizardScreen:
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, DomainsScreen), "the home screen")
+    await pilot.press("n")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, WizardScreen), "the wizard")
+    return pilot.app.screen
+
+
+def step_id(wizard: WizardScreen) -> str:
+    return STEPS[wizard.step].id
+
+
+def error_of(wizard: WizardScreen, field: str) -> str:
+    label = wizard.query_one(f"#e-{field}", Label)
+    return str(label.render()) if label.display else ""
+
+
+async def next_until(pilot, wizard: WizardScreen, step: str) -> None:
+    while step_id(wizard) != step:
+        before = wizard.step
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert wizard.step == before + 1, f"stuck on {step_id(wizard)}: " + " | ".join(
+            str(label.render()) for label in wizard.query(".field-error") if label.display
+        )
+
+
+async def set_input(pilot, wizard: WizardScreen, selector: str, value: str) -> None:
+    wizard.query_one(selector, Input).value = value
+    await pilot.pause()
+
+
+async def test_happy_path_rfvmA_saved_defined_started(app, context, workdir: Path) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        await next_until(pilot, wizard, "hypervisor")
+        offered = [b.name for b in wizard.query(RadioButton) if b.parent.id == "f-hypervisor" and not b.disabled]
+        assert offered == ["test"]  # the demo host runs the test driver only
+        await next_until(pilot, wizard, "identity")
+        assert wizard.query_one("#f-name", Input).value == "rfvmA"
+        assert wizard.query_one("#f-id", Input).value == "1"
+        await next_until(pilot, wizard, "review")
+        xml = wizard.query_one("#review-xml", TextArea).text
+        assert "<name>rfvmA</name>" in xml and "02:a0:a0:a0:a0:a0" in xml
+        assert "follows libvirt's domain schema" in str(wizard.query_one("#review-verdict", Label).render())
+        await pilot.press("ctrl+t")  # save, define and start
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen), "back on the table", timeout=10)
+        saved = workdir / "XML" / "rfvmA.xml"
+        assert saved.is_file()
+        assert DomainDocument.read(saved).spec().hypervisor is Hypervisor.TEST
+        await wait_until(
+            pilot,
+            lambda: any(s.name == "rfvmA" and str(getattr(s.state, "value", s.state)) == "running" for s in context.fleet.statuses()),
+            "rfvmA running on the host",
+        )
+
+
+async def test_disabled_hypervisors_show_their_reason(app) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        await next_until(pilot, wizard, "hypervisor")
+        disabled = {b.name for b in wizard.query(RadioButton) if b.parent.id == "f-hypervisor" and b.disabled}
+        assert disabled == {"kvm", "qemu", "lxc"}
+        reasons = str(wizard.query_one("#hypervisor-reasons").render())
+        for name in disabled:
+            assert f"{name}:" in reasons
+
+
+async def test_new_vm_without_a_name_is_stopped_at_identity(app) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        new_vm = next(b for b in wizard.query(RadioButton) if b.name == "new")
+        new_vm.value = True
+        await next_until(pilot, wizard, "identity")
+        await set_input(pilot, wizard, "#f-name", "")
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert step_id(wizard) == "identity"
+        assert "needs a name" in error_of(wizard, "name")
+
+
+@pytest.mark.parametrize(
+    ("step", "selector", "value", "field", "words"),
+    [
+        ("identity", "#f-name", "bad name!", "name", "not allowed"),
+        ("identity", "#f-id", "0", "id", "from 1"),
+        ("resources", "#f-vcpu", "0", "vcpu", "vCPUs must be from 1"),
+        ("resources", "#f-vcpu", "100000", "vcpu", "vCPUs"),
+        ("resources", "#f-memory", "0", "memory", "MiB"),
+        ("storage", "#f-image", "Images/h1.img", "image", "absolute path"),
+    ],
+)
+async def test_each_field_error_shows_beside_its_field(app, step, selector, value, field, words) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        await next_until(pilot, wizard, step)
+        await set_input(pilot, wizard, selector, value)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert step_id(wizard) == step
+        assert words in error_of(wizard, field)
+
+
+async def test_bad_mac_is_shown_under_the_network_step(app) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        await next_until(pilot, wizard, "network")
+        wizard.query(".nic-mac").first(Input).value = "02:zz:00:00:00:01"
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert step_id(wizard) == "network"
+        assert "MAC" in error_of(wizard, "interfaces")
+
+
+async def test_name_and_id_already_in_XML_are_refused(app, workdir: Path) -> None:
+    store = Store(Workdir(workdir))
+    store.save(DomainDocument.from_spec(preset_spec("rfvmA", Hypervisor.TEST, store.workdir).with_changes(id=1)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        await next_until(pilot, wizard, "identity")
+        await set_input(pilot, wizard, "#f-id", "1")
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert step_id(wizard) == "identity"
+        assert "rfvmA.xml" in error_of(wizard, "name")
+        assert "id 1" in error_of(wizard, "id")
+
+
+async def test_back_keeps_what_was_typed(app) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        await next_until(pilot, wizard, "resources")
+        await set_input(pilot, wizard, "#f-memory", "1024")
+        await pilot.press("ctrl+b", "ctrl+b")
+        assert step_id(wizard) == "identity"
+        await next_until(pilot, wizard, "resources")
+        assert wizard.query_one("#f-memory", Input).value == "1024"

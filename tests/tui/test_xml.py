@@ -1,0 +1,99 @@
+"""The XML view and editor: highlighted, checked as you type, an invalid edit refused, a valid one saved
+atomically with a backup, and a diff against libvirt's live definition."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Label, TextArea
+
+from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.rftest2 import preset_spec
+from rfconsole.model.spec import Hypervisor
+from rfconsole.store import Store, Workdir
+from rfconsole.tui.screens.domains import DomainsScreen
+from rfconsole.tui.screens.xmleditor import XmlScreen
+from tests.tui.conftest import notifications, wait_until
+
+
+def save_rfvmA(workdir: Path) -> Path:
+    store = Store(Workdir(workdir))
+    return store.save(DomainDocument.from_spec(preset_spec("rfvmA", Hypervisor.TEST, store.workdir).with_changes(id=1)))
+
+
+async def open_xml(pilot, key: str) -> XmlScreen:
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, DomainsScreen) and pilot.app.screen.rows, "the table")
+    await pilot.press(key)
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, XmlScreen), "the XML screen")
+    screen = pilot.app.screen
+    await wait_until(pilot, lambda: screen.query_one("#xml-text", TextArea).text, "the XML loaded")
+    return screen
+
+
+def problems_text(screen: XmlScreen) -> str:
+    return str(screen.query_one("#xml-problems", Label).render())
+
+
+async def test_view_shows_the_file_highlighted_and_read_only(app, workdir: Path) -> None:
+    path = save_rfvmA(workdir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_xml(pilot, "x")
+        area = screen.query_one("#xml-text", TextArea)
+        assert area.read_only and area.language == "xml"
+        assert area.text == path.read_text()
+        assert area.is_syntax_aware  # tree-sitter's XML grammar is installed
+        assert "valid" in problems_text(screen)
+
+
+async def test_view_of_a_domain_without_a_file_shows_libvirts_definition(app) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_xml(pilot, "x")
+        assert "<name>rfvmA</name>" in screen.query_one("#xml-text", TextArea).text
+        assert "live definition" in str(screen.query_one("#xml-source", Label).render())
+
+
+async def test_invalid_edit_is_refused_with_words_and_line_number(app, workdir: Path) -> None:
+    path = save_rfvmA(workdir)
+    before = path.read_text()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_xml(pilot, "e")
+        area = screen.query_one("#xml-text", TextArea)
+        area.text = before.replace("<vcpu>1</vcpu>", "<vcpu>one</vcpu>")
+        await wait_until(pilot, lambda: "✗" in problems_text(screen), "the check as you type")
+        assert "line" in problems_text(screen)
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        assert path.read_text() == before
+        assert any("not saved" in n for n in notifications(app))
+
+        area.text = before.replace("<name>rfvmA</name>", "<name>rfvmA</nam>")  # not even XML
+        await wait_until(pilot, lambda: "line" in problems_text(screen) and "✗" in problems_text(screen), "the parse error")
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        assert path.read_text() == before
+
+
+async def test_valid_edit_is_saved_with_a_backup(app, workdir: Path) -> None:
+    path = save_rfvmA(workdir)
+    before = path.read_text()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_xml(pilot, "e")
+        area = screen.query_one("#xml-text", TextArea)
+        area.text = before.replace("<vcpu>1</vcpu>", "<vcpu>2</vcpu>")
+        await wait_until(pilot, lambda: "valid" in problems_text(screen), "the check")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "<vcpu>2</vcpu>" in path.read_text(), "the save")
+        backups = Store(Workdir(workdir)).backups("rfvmA")
+        assert len(backups) == 1 and backups[0].read_text() == before
+
+
+async def test_diff_against_libvirts_live_definition(app, workdir: Path) -> None:
+    save_rfvmA(workdir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_xml(pilot, "x")
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        assert screen.query_one("#xml-diff").display
+        diff = screen.diff_text
+        assert "libvirt (live)" in diff and "XML/ file" in diff
+        assert any(line.startswith("+") and "rfconsole:vm" in line for line in diff.splitlines())
