@@ -1,0 +1,112 @@
+"""rftest2's presets and RouteFlow's CSV."""
+
+import pytest
+
+from rfconsole.errors import RfconsoleError
+from rfconsole.model import Hypervisor, ImageKind
+from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.rftest2 import (
+    RFTEST2_SWITCH_DPID,
+    RFTEST2_VMS,
+    CsvError,
+    mac_from_vm_id,
+    parse_routeflow_csv,
+    preset_spec,
+    read_routeflow_csv,
+    vm_id_from_mac,
+)
+from rfconsole.model.schema import schema_problems
+from rfconsole.store import Workdir
+
+DESIGN_TABLE = {  # DESIGN.md: VM -> (eth0 MAC, number of data NICs, datapath id, image)
+    "rfvmA": ("02:a0:a0:a0:a0:a0", 4, 5, "h1.img"),
+    "rfvmB": ("02:b0:b0:b0:b0:b0", 3, 6, "h2.img"),
+    "rfvmC": ("02:c0:c0:c0:c0:c0", 3, 7, "h3.img"),
+    "rfvmD": ("02:d0:d0:d0:d0:d0", 4, 8, "h4.img"),
+}
+
+
+def test_the_four_vms_match_design():
+    assert list(RFTEST2_VMS) == list(DESIGN_TABLE)
+    for name, (mac, data_nics, dp_id, image) in DESIGN_TABLE.items():
+        vm = RFTEST2_VMS[name]
+        assert (vm.eth0_mac, len(vm.data_macs), vm.datapath_id, vm.image_name) == (mac, data_nics, dp_id, image)
+        assert vm.data_devices[0] == f"{name}.1"
+    assert RFTEST2_VMS["rfvmA"].data_macs[-1] == "02:a4:a4:a4:a4:a4"
+    assert RFTEST2_VMS["rfvmC"].data_macs == ("02:c1:c1:c1:c1:c1", "02:c2:c2:c2:c2:c2", "02:c3:c3:c3:c3:c3")
+    assert RFTEST2_SWITCH_DPID.to_bytes(8, "big") == b"rfvsrfvs"
+
+
+def test_preset_spec_uses_the_image_convention_and_nics(tmp_path):
+    spec = preset_spec("rfvmD", "qemu", Workdir(tmp_path))
+    assert spec.image == tmp_path / "Images" / "h4.img" and spec.id == 4
+    eth0, *data = spec.interfaces
+    assert (eth0.mac, eth0.bridge, eth0.virtualport) == ("02:d0:d0:d0:d0:d0", "lxcbr0", None)
+    assert [nic.target_dev for nic in data] == ["rfvmD.1", "rfvmD.2", "rfvmD.3", "rfvmD.4"]
+    assert all(nic.bridge == "dp0" and nic.virtualport == "openvswitch" for nic in data)
+
+
+def test_preset_overrides(tmp_path):
+    spec = preset_spec("rfvmA", Hypervisor.LXC, tmp_path, management_bridge="virbr0", image=tmp_path, memory=128, name="routerA", vcpu=None)
+    assert spec.name == "routerA" and spec.memory == 128 and spec.vcpu == 1
+    assert spec.image_kind is ImageKind.FOLDER and spec.interfaces[0].bridge == "virbr0"
+    assert len(preset_spec("rfvmA", "kvm", tmp_path, management_bridge=None).interfaces) == 4
+    with pytest.raises(RfconsoleError, match="rfvmA, rfvmB, rfvmC, rfvmD"):
+        preset_spec("rfvmE", "kvm", tmp_path)
+
+
+@pytest.mark.parametrize("hypervisor", ["kvm", "qemu", "lxc", "test"])
+@pytest.mark.parametrize("vm", list(DESIGN_TABLE))
+def test_every_preset_validates_against_libvirt_schema(vm, hypervisor, tmp_path):
+    document = DomainDocument.from_spec(preset_spec(vm, hypervisor, tmp_path))
+    assert schema_problems(document) == []
+
+
+def test_mac_and_vm_id():
+    assert mac_from_vm_id(0x2A0A0A0A0A0) == "02:a0:a0:a0:a0:a0"
+    assert vm_id_from_mac("02:a0:a0:a0:a0:a0") == 0x2A0A0A0A0A0
+
+
+CSV = """vm_id,vm_port,ct_id,dp_id,dp_port
+2A0A0A0A0A0,1,0,5,1
+2A0A0A0A0A0,2,0,5,2
+0x2B0B0B0B0B0,1,0,0x6,1
+
+12A0A0A0A0A0C,1,0,7,1
+2C0C0C0C0C0,1,0,7,1
+2D0D0D0D0D0,1,0,zz,1
+2D0D0D0D0D0,1,0
+"""
+
+
+def test_csv_maps_datapaths_to_vms_and_reports_bad_rows_by_line(tmp_path):
+    mapping = parse_routeflow_csv(CSV)
+    assert mapping.datapaths == {5: ("02:a0:a0:a0:a0:a0",), 6: ("02:b0:b0:b0:b0:b0",), 7: ("02:c0:c0:c0:c0:c0",)}
+    assert [problem.split(":")[0] for problem in mapping.problems] == ["line 6", "line 8", "line 9"]
+    assert "too big" in mapping.problems[0] and "'zz' is not a hex number" in mapping.problems[1]
+    assert "3 columns" in mapping.problems[2]
+    specs = [preset_spec(name, "qemu", tmp_path) for name in ("rfvmA", "rfvmB")]
+    assert mapping.vm_names(specs) == {5: ("rfvmA",), 6: ("rfvmB",), 7: ()}
+    path = tmp_path / "rftest2.csv"
+    path.write_text(CSV)
+    with pytest.raises(CsvError) as caught:
+        read_routeflow_csv(path)
+    assert "line 6" in caught.value.message and "line 9" in caught.value.message and str(path) in caught.value.message
+    assert read_routeflow_csv(path, strict=False).macs_for(5) == ("02:a0:a0:a0:a0:a0",)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [("", "empty"), ("a,b,c\n", "header"), ("vm_id,vm_port,ct_id,dp_id,dp_port\n1,x,0,5,1\n", "line 2: vm_port 'x'")],
+)
+def test_csv_problems(text, words):
+    assert words in " ".join(parse_routeflow_csv(text).problems)
+
+
+def test_csv_file_errors(tmp_path):
+    with pytest.raises(CsvError, match="no such file"):
+        read_routeflow_csv(tmp_path / "missing.csv")
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"vm_id,vm_port,ct_id,dp_id,dp_port\n\xff\xfe\n")
+    with pytest.raises(CsvError, match="line 2: not UTF-8"):
+        read_routeflow_csv(binary)
