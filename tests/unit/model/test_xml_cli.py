@@ -1,0 +1,203 @@
+"""`rfconsole xml new|validate|set|show`: the headless face of the model and the store."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from rfconsole.cli import main
+from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.rftest2 import RFTEST2_VMS
+
+VIRT_XML_VALIDATE = shutil.which("virt-xml-validate")
+
+
+def run(workdir, *arguments):
+    return main(["--workdir", str(workdir), "xml", *arguments])
+
+
+@pytest.fixture
+def images(tmp_path):
+    folder = tmp_path / "Images"
+    folder.mkdir()
+    (folder / "h1.img").write_bytes(b"")
+    return folder
+
+
+def test_new_writes_xml_name_and_warns_about_a_missing_image(tmp_path, capsys):
+    assert run(tmp_path, "new", "--hypervisor", "kvm", "--name", "vm1", "--image", str(tmp_path / "vm1.img"), "--memory", "256", "--vcpu", "2") == 0
+    output = capsys.readouterr()
+    assert "wrote" in output.out and "rfconsole: warning: image" in output.err
+    spec = DomainDocument.read(tmp_path / "XML" / "vm1.xml").spec()
+    assert (spec.memory, spec.vcpu, spec.id) == (256, 2, 1)
+
+
+def test_new_refuses_to_overwrite_without_force(tmp_path, capsys):
+    arguments = ("new", "--hypervisor", "qemu", "--preset", "rfvmA")
+    assert run(tmp_path, *arguments) == 0
+    assert run(tmp_path, *arguments) == 1
+    assert "--force" in capsys.readouterr().err
+    assert run(tmp_path, *arguments, "--vcpu", "2", "--force") == 0
+    assert list((tmp_path / "XML" / ".backup").iterdir())
+
+
+def test_new_with_preset_uses_rftest2_values(tmp_path, images):
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmA") == 0
+    spec = DomainDocument.read(tmp_path / "XML" / "rfvmA.xml").spec()
+    assert spec.image == images / "h1.img" and spec.id == 1 and len(spec.interfaces) == 5
+    assert spec.interfaces[1].target_dev == "rfvmA.1"
+
+
+def test_new_preset_id_falls_back_to_a_free_one(tmp_path):
+    assert run(tmp_path, "new", "--hypervisor", "test", "--name", "other", "--id", "2") == 0
+    assert run(tmp_path, "new", "--hypervisor", "test", "--preset", "rfvmB") == 0
+    assert DomainDocument.read(tmp_path / "XML" / "rfvmB.xml").spec().id == 3
+
+
+def test_new_to_stdout_and_to_a_file(tmp_path, capsys):
+    assert run(tmp_path, "new", "--hypervisor", "lxc", "--name", "c1", "--no-image", "--init", "/bin/sh", "-o", "-") == 0
+    out = capsys.readouterr().out
+    assert DomainDocument.parse(out).spec().init == "/bin/sh"
+    assert not (tmp_path / "XML").exists()
+    target = tmp_path / "elsewhere" / "c1.xml"
+    assert run(tmp_path, "new", "--hypervisor", "lxc", "--name", "c1", "-o", str(target)) == 0
+    assert target.exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "code", "words"),
+    [
+        (("new", "--name", "x"), 2, "--hypervisor"),
+        (("new", "--hypervisor", "kvm"), 2, "--name"),
+        (("new", "--hypervisor", "kvm", "--name", "x", "--initrd", "/i"), 2, "--kernel"),
+        (("new", "--hypervisor", "xen", "--name", "x"), 1, "kvm, qemu, lxc or test"),
+        (("new", "--hypervisor", "kvm", "--name", "bad name", "--image", "/a.img"), 1, "letters, digits"),
+        (("new", "--hypervisor", "lxc", "--name", "x", "--os-type", "hvm"), 1, "needs OS type exe"),
+        (("new", "--hypervisor", "kvm", "--name", "x"), 1, "needs an image"),
+        (("new", "--hypervisor", "kvm", "--preset", "rfvmZ"), 1, "no rftest2 preset"),
+        (("set",), 2, "required"),
+        (("bogus",), 2, "invalid choice"),
+    ],
+)
+def test_user_errors_have_the_right_exit_code_and_no_traceback(tmp_path, capsys, arguments, code, words):
+    try:
+        result = run(tmp_path, *arguments)
+    except SystemExit as exit:  # argparse's own usage errors
+        result = exit.code
+    assert result == code
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+
+
+def test_validate_reports_each_problem_per_file(tmp_path, capsys, seed_xml):
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmC") == 0
+    good = tmp_path / "XML" / "rfvmC.xml"
+    seed = tmp_path / "seed.xml"
+    seed.write_bytes(seed_xml)
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<domain type='kvm'><name>a b</name><vcpu>many</vcpu><memory>1</memory><os><type>hvm</type></os></domain>")
+    capsys.readouterr()
+    assert run(tmp_path, "validate", str(good)) == 0
+    assert run(tmp_path, "validate", str(good), str(seed), str(broken), str(tmp_path / "none.xml")) == 1
+    out = capsys.readouterr().out
+    assert f"{good}: valid" in out
+    assert f"{seed}: invalid" in out and "must be lower case" in out
+    assert f"{broken}: invalid" in out and "name: this name is not allowed" in out and "vCPUs must be a whole number" in out
+    assert "none.xml: no such file" in out
+
+
+def test_validate_by_vm_name(tmp_path, capsys):
+    assert run(tmp_path, "new", "--hypervisor", "test", "--name", "demo1") == 0
+    assert run(tmp_path, "validate", "demo1") == 0
+
+
+def test_set_changes_only_the_given_fields(tmp_path, capsys, handwritten_xml):
+    path = tmp_path / "rfvmB.xml"
+    path.write_bytes(handwritten_xml)
+    assert run(tmp_path, "set", str(path), "vcpu=3") == 0
+    expected = handwritten_xml.decode().replace('<vcpu placement="static">2</vcpu>', '<vcpu placement="static">3</vcpu>')
+    assert DomainDocument.read(path).canonical() == DomainDocument.parse(expected).canonical()
+    assert list((tmp_path / ".backup").iterdir())
+
+
+def test_set_fixes_the_seed_template(tmp_path, capsys, seed_xml):
+    path = tmp_path / "seed.xml"
+    path.write_bytes(seed_xml)
+    out = tmp_path / "XML" / "rfvmA.xml"
+    assert run(tmp_path, "set", str(path), "id=1", "memory=512", "image=" + str(tmp_path / "Images" / "h1.img"), "-o", str(out)) == 0
+    assert path.read_bytes() == seed_xml  # -o leaves the original alone
+    assert run(tmp_path, "validate", str(out)) == 0
+    spec = DomainDocument.read(out).spec()
+    assert (spec.id, spec.memory, spec.hypervisor.value) == (1, 512, "kvm")
+    err = capsys.readouterr().err
+    assert "'KVM' written as 'kvm'" in err
+
+
+def test_set_hypervisor_switches_the_structure(tmp_path, capsys):
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmA") == 0
+    path = tmp_path / "XML" / "rfvmA.xml"
+    rootfs = tmp_path / "rootfs"
+    rootfs.mkdir()
+    assert run(tmp_path, "set", str(path), "hypervisor=lxc", f"image={rootfs}") == 0
+    spec = DomainDocument.read(path).spec()
+    assert (spec.hypervisor.value, spec.os_type.value, spec.init, spec.image_kind.value) == ("lxc", "exe", "/sbin/init", "folder")
+    assert run(tmp_path, "validate", str(path)) == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "words"),
+    [("vcpu", 2, "KEY=VALUE"), ("colour=red", 2, "not a setting"), ("vcpu=0", 1, "from 1"), ("name=", 1, "cannot be empty"), ("hypervisor=lxc", 1, "cannot boot a kernel")],
+)
+def test_set_refusals_leave_the_file_untouched(tmp_path, capsys, change, code, words):
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--name", "k", "--kernel", "/boot/vmlinuz") == 0
+    path = tmp_path / "XML" / "k.xml"
+    before = path.read_bytes()
+    assert run(tmp_path, "set", str(path), change) == code
+    assert words in capsys.readouterr().err
+    assert path.read_bytes() == before
+
+
+def test_show_text_and_json(tmp_path, capsys):
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmB", "--memory", "300") == 0
+    capsys.readouterr()
+    assert run(tmp_path, "show", "rfvmB", "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["memory"] == 300 and data["owned"] is True and data["interfaces"][1]["target_dev"] == "rfvmB.1"
+    assert run(tmp_path, "show", str(tmp_path / "XML" / "rfvmB.xml")) == 0
+    out = capsys.readouterr().out
+    assert "memory" in out and "300" in out and "rfvmB.3" in out
+
+
+NEW_CASES = [
+    ("kvm", "--name", "k1", "--image", "/srv/k1.qcow2"),
+    ("qemu", "--name", "q1", "--image", "/srv/q1.img", "--arch", "i686"),
+    ("qemu", "--name", "q2", "--kernel", "/g/vmlinuz", "--initrd", "/g/initrd", "--cmdline", "console=ttyS0"),
+    ("lxc", "--name", "l1", "--image", "/srv/l1.img"),
+    ("lxc", "--name", "l2", "--no-image", "--init", "/bin/sh"),
+    ("test", "--name", "t1"),
+] + [(hypervisor, "--preset", vm) for vm in RFTEST2_VMS for hypervisor in ("kvm", "qemu", "lxc")]
+
+
+@pytest.mark.skipif(VIRT_XML_VALIDATE is None, reason="virt-xml-validate (libvirt-clients) is not installed")
+def test_virt_xml_validate_accepts_every_xml_new_writes(tmp_path, capsys):
+    """libvirt's own checker, the real binary, on each kind of file `xml new` writes."""
+    files = []
+    for index, (hypervisor, *arguments) in enumerate(NEW_CASES):
+        target = tmp_path / f"case{index}-{hypervisor}.xml"
+        assert run(tmp_path, "new", "--hypervisor", hypervisor, *arguments, "-o", str(target)) == 0
+        files.append(target)
+    for path in files:
+        result = subprocess.run([VIRT_XML_VALIDATE, str(path), "domain"], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, (path.read_text(), result.stdout, result.stderr)
+
+
+def test_the_cli_runs_as_a_program_without_traceback(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "rfconsole", "--workdir", str(tmp_path), "xml", "show", str(tmp_path / "missing.xml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1 and "no such file" in result.stderr and "Traceback" not in result.stderr
