@@ -87,6 +87,8 @@ async def test_filter_sort_and_bulk_start_with_progress(app, context) -> None:
         await wait_until(pilot, lambda: shown_names(app) == ["rfvmC"], "the filter to leave rfvmC")
         await pilot.press("escape")
         await wait_until(pilot, lambda: table(app).row_count >= 4, "the filter cleared")
+        assert table(app).cursor_row == 2  # still on rfvmC
+        await pilot.press("up", "up")
 
         await pilot.press("space", "space")  # select rfvmA and rfvmB (the cursor moves down)
         assert app.screen.marked == {"demo/rfvmA", "demo/rfvmB"}

@@ -132,7 +132,8 @@ async def test_bad_mac_is_shown_under_the_network_step(app) -> None:
 
 async def test_name_and_id_already_in_XML_are_refused(app, workdir: Path) -> None:
     store = Store(Workdir(workdir))
-    store.save(DomainDocument.from_spec(preset_spec("rfvmA", Hypervisor.TEST, store.workdir).with_changes(id=1)))
+    store.save(DomainDocument.from_spec(preset_spec("rfvmA", Hypervisor.TEST, store.workdir).with_changes(id=5)))
+    store.save(DomainDocument.from_spec(preset_spec("rfvmB", Hypervisor.TEST, store.workdir).with_changes(id=1)))
     async with app.run_test(size=(120, 40)) as pilot:
         wizard = await open_wizard(pilot)
         await next_until(pilot, wizard, "identity")
@@ -141,7 +142,7 @@ async def test_name_and_id_already_in_XML_are_refused(app, workdir: Path) -> Non
         await pilot.pause()
         assert step_id(wizard) == "identity"
         assert "rfvmA.xml" in error_of(wizard, "name")
-        assert "id 1" in error_of(wizard, "id")
+        assert "rfvmB.xml" in error_of(wizard, "id") and "id 1" in error_of(wizard, "id")
 
 
 async def test_back_keeps_what_was_typed(app) -> None:

@@ -10,8 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Label, ProgressBar, Static
+from textual.widgets import Button, Header, Label, ProgressBar, Static
 
+from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import bringupsupport as support
 from rfconsole.tui.fleetview import SLOTS
 
@@ -44,7 +45,7 @@ class BringUpScreen(Screen):
         with Horizontal(classes="buttons"):
             yield Button("Deploy all four", id="deploy", variant="success")
             yield Button("Back", id="close")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = "rftest2 bring-up"

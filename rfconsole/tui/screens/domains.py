@@ -13,9 +13,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar
+from textual.widgets import DataTable, Header, Input, Label, ProgressBar
 from textual.widgets.data_table import RowDoesNotExist
 
+from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import fleetview
 from rfconsole.tui.widgets.sparkline import history, sparkline
 
@@ -108,7 +109,7 @@ class DomainsScreen(Screen):
             yield Label("", id="progress-label")
             yield ProgressBar(id="progress", show_eta=False)
         yield Label("", id="status-line")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one(DomainTable)

@@ -21,7 +21,6 @@ from textual.widgets import (
     Button,
     Checkbox,
     ContentSwitcher,
-    Footer,
     Header,
     Input,
     Label,
@@ -34,6 +33,7 @@ from textual.widgets import (
 
 from rfconsole.model.errors import InvalidSpec, Problem
 from rfconsole.model.spec import OS_TYPE_FOR, Arch, DomainSpec, Hypervisor, Interface
+from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import wizardsupport as support
 from rfconsole.tui.fleetview import SLOTS
 
@@ -86,9 +86,9 @@ class NicRow(HorizontalGroup):
     def compose(self) -> ComposeResult:
         nic = self.nic
         yield Label(f"eth{self.index}", classes="nic-name")
-        yield Input(nic.mac or "" if nic else "", placeholder="MAC", classes="nic-mac")
-        yield Input((nic.bridge or nic.network or "") if nic else "", placeholder="bridge", classes="nic-bridge")
-        yield Input(nic.target_dev or "" if nic else "", placeholder="host dev", classes="nic-dev")
+        yield Input(nic.mac or "" if nic else "", placeholder="MAC", classes="nic-mac", compact=True)
+        yield Input((nic.bridge or nic.network or "") if nic else "", placeholder="bridge", classes="nic-bridge", compact=True)
+        yield Input(nic.target_dev or "" if nic else "", placeholder="host dev", classes="nic-dev", compact=True)
         yield Checkbox("OVS", bool(nic and nic.virtualport), classes="nic-ovs")
 
     def interface(self) -> dict[str, Any]:
@@ -137,7 +137,7 @@ class WizardScreen(Screen):
                         yield RadioButton(f"{slot}  (rftest2 slot)", value=slot == (self.preset_slot or SLOTS[0]), name=slot)
                     yield RadioButton("a new VM", name=NEW_VM)
                 yield Label("", classes="field-error", id="e-target")
-                yield field_row("Host", Select([(h, h) for h in hosts], value=hosts[0] if hosts else Select.BLANK, allow_blank=not hosts, id="f-host"), "host")
+                yield field_row("Host", Select([(h, h) for h in hosts], value=hosts[0] if hosts else Select.NULL, allow_blank=not hosts, id="f-host", compact=True), "host")
             with VerticalScroll(id="pane-hypervisor", classes="pane"):
                 yield Static("Hypervisor: the ones this host does not offer are shown with the reason.", classes="intro")
                 with RadioSet(id="f-hypervisor"):
@@ -146,41 +146,41 @@ class WizardScreen(Screen):
                 yield Static("", id="hypervisor-reasons")
                 yield Label("", classes="field-error", id="e-hypervisor")
             with VerticalScroll(id="pane-identity", classes="pane"):
-                yield field_row("Name", Input(id="f-name", placeholder="e.g. rfvmA"), "name", "letters, digits, '_', '.', '-'; unique in XML/ and on the host")
-                yield field_row("Id", Input(id="f-id", placeholder="a whole number", restrict=r"[0-9]*"), "id", "unique in XML/; a free one is suggested")
+                yield field_row("Name", Input(id="f-name", placeholder="e.g. rfvmA", compact=True), "name", "letters, digits, '_', '.', '-'; unique in XML/ and on the host")
+                yield field_row("Id", Input(id="f-id", placeholder="a whole number", restrict=r"[0-9]*", compact=True), "id", "unique in XML/; a free one is suggested")
             with VerticalScroll(id="pane-os", classes="pane"):
-                yield field_row("Architecture", Select([(a.value, a.value) for a in Arch], value=Arch.X86_64.value, allow_blank=False, id="f-arch"), "arch")
-                yield field_row("OS type", Select([], id="f-os_type", allow_blank=True), "os_type", "")
-                yield field_row("Init (LXC)", Input(id="f-init", placeholder="/sbin/init"), "init")
+                yield field_row("Architecture", Select([(a.value, a.value) for a in Arch], value=Arch.X86_64.value, allow_blank=False, id="f-arch", compact=True), "arch")
+                yield field_row("OS type", Select([], id="f-os_type", allow_blank=True, compact=True), "os_type", "")
+                yield field_row("Init (LXC)", Input(id="f-init", placeholder="/sbin/init", compact=True), "init")
                 yield Checkbox("Direct kernel boot", id="f-kernel-on")
-                yield field_row("Kernel", Input(id="f-kernel", placeholder="/boot/vmlinuz"), "kernel_boot")
-                yield field_row("Initrd", Input(id="f-initrd", placeholder="(optional)"), "initrd")
-                yield field_row("Kernel command line", Input(id="f-cmdline", placeholder="console=ttyS0"), "cmdline")
+                yield field_row("Kernel", Input(id="f-kernel", placeholder="/boot/vmlinuz", compact=True), "kernel_boot")
+                yield field_row("Initrd", Input(id="f-initrd", placeholder="(optional)", compact=True), "initrd")
+                yield field_row("Kernel command line", Input(id="f-cmdline", placeholder="console=ttyS0", compact=True), "cmdline")
             with VerticalScroll(id="pane-resources", classes="pane"):
-                yield field_row("vCPUs", Input("1", id="f-vcpu", restrict=r"[0-9]*"), "vcpu", "")
-                yield field_row("Memory (MiB, 2^20 bytes)", Input("512", id="f-memory", restrict=r"[0-9]*"), "memory")
+                yield field_row("vCPUs", Input("1", id="f-vcpu", restrict=r"[0-9]*", compact=True), "vcpu", "")
+                yield field_row("Memory (MiB, 2^20 bytes)", Input("512", id="f-memory", restrict=r"[0-9]*", compact=True), "memory")
             with VerticalScroll(id="pane-storage", classes="pane"):
                 with Horizontal(classes="with-button"):
-                    yield field_row("Image", Input(id="f-image", placeholder="/path/to/image"), "image", "")
-                    yield Button("Browse…", id="browse")
+                    yield field_row("Image", Input(id="f-image", placeholder="/path/to/image", compact=True), "image", "")
+                    yield Button("Browse…", id="browse", compact=True)
             with VerticalScroll(id="pane-network", classes="pane"):
                 yield Static("Network interfaces (rftest2's for a slot); edit any field.", classes="intro")
                 yield Vertical(id="nics")
                 yield Label("", classes="field-error", id="e-interfaces")
                 with Horizontal(classes="buttons"):
-                    yield Button("Add NIC", id="add-nic")
-                    yield Button("Remove last", id="remove-nic")
+                    yield Button("Add NIC", id="add-nic", compact=True)
+                    yield Button("Remove last", id="remove-nic", compact=True)
             with Vertical(id="pane-review", classes="pane"):
                 yield Label("", id="review-verdict")
                 yield TextArea("", id="review-xml", read_only=True, language="xml", show_line_numbers=True)
                 yield Label("", classes="field-error", id="e-xml")
         with Horizontal(id="wizard-buttons", classes="buttons"):
-            yield Button("Back", id="back")
-            yield Button("Next", id="next", variant="primary")
-            yield Button("Save ^s", id="save", variant="primary")
-            yield Button("Save+define ^d", id="save-define")
-            yield Button("Save+define+start ^t", id="save-start", variant="success")
-        yield Footer(compact=True)
+            yield Button("Back", id="back", compact=True)
+            yield Button("Next", id="next", variant="primary", compact=True)
+            yield Button("Save ^s", id="save", variant="primary", compact=True)
+            yield Button("Save+define ^d", id="save-define", compact=True)
+            yield Button("Save+define+start ^t", id="save-start", variant="success", compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.show_problems([])
@@ -221,17 +221,21 @@ class WizardScreen(Screen):
     def _value(self, selector: str) -> str:
         return self.query_one(selector, Input).value.strip()
 
+    def _chosen_radio(self, selector: str) -> str | None:
+        # read the buttons, not RadioSet.pressed_button: that follows a value set in code one message late
+        chosen = [button.name for button in self.query_one(selector, RadioSet).query(RadioButton) if button.value]
+        return chosen[-1] if chosen else None
+
     def target(self) -> str:
-        pressed = self.query_one("#f-target", RadioSet).pressed_button
-        return pressed.name if pressed is not None else SLOTS[0]
+        return self._chosen_radio("#f-target") or SLOTS[0]
 
     def host(self) -> str | None:
         value = self.query_one("#f-host", Select).value
-        return None if value is Select.BLANK else str(value)
+        return None if value is Select.NULL else str(value)
 
     def hypervisor(self) -> Hypervisor | None:
-        pressed = self.query_one("#f-hypervisor", RadioSet).pressed_button
-        return Hypervisor(pressed.name) if pressed is not None else None
+        chosen = self._chosen_radio("#f-hypervisor")
+        return Hypervisor(chosen) if chosen else None
 
     def collected(self) -> dict[str, Any]:
         """The spec's fields as typed so far (text; the model converts and judges)."""
@@ -245,7 +249,7 @@ class WizardScreen(Screen):
             "image": self._value("#f-image") or None,
         }
         os_type = self.query_one("#f-os_type", Select).value
-        values["os_type"] = None if os_type is Select.BLANK else os_type
+        values["os_type"] = None if os_type is Select.NULL else os_type
         if values["hypervisor"] is Hypervisor.LXC:
             values["init"] = self._value("#f-init") or None
         elif self.query_one("#f-kernel-on", Checkbox).value:
@@ -352,7 +356,7 @@ class WizardScreen(Screen):
                 if button.value:
                     button.value = False
                 reasons.append(f"{hypervisor.value}: {support.unavailable_reason(self.app.context, self.host(), hypervisor)}")
-        if radios.pressed_button is None and offered:
+        if self.hypervisor() is None and offered:
             first = next(b for b in radios.query(RadioButton) if Hypervisor(b.name) in offered)
             first.value = True
         self.query_one("#hypervisor-reasons", Static).update("\n".join(reasons))

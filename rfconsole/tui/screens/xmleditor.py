@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, Static, TextArea
+from textual.widgets import Header, Label, Static, TextArea
 
 from rfconsole.errors import RfconsoleError
+from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import xmlsupport
 
 CHECK_DELAY = 0.25  # seconds of quiet typing before the XML is checked again
@@ -47,7 +48,7 @@ class XmlScreen(Screen):
             with VerticalScroll(id="xml-diff"):
                 yield Static("", id="xml-diff-text")
         yield Label("", id="xml-problems")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#xml-diff").display = False
