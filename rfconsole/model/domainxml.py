@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lxml import etree
@@ -80,10 +80,11 @@ def image_driver_type(path: Path) -> str:
 class DomainDocument:
     """One libvirt domain XML document and rfconsole's view of it."""
 
-    def __init__(self, tree: etree._ElementTree, source: str = "<new>") -> None:
+    def __init__(self, tree: etree._ElementTree, source: str = "<new>", declaration: bool = False) -> None:
         self.tree = tree
         self.root = tree.getroot()
         self.source = source
+        self.declaration = declaration  # write <?xml …?> because the input had one
         if not isinstance(self.root.tag, str) or self.root.tag != "domain":
             found = self.root.tag if isinstance(self.root.tag, str) else "?"
             raise XMLInputError(
@@ -93,7 +94,9 @@ class DomainDocument:
     # ----------------------------------------------------------------- construction
     @classmethod
     def parse(cls, data: bytes | str, source: str = "<input>") -> DomainDocument:
-        return cls(parse_untrusted(data, source), source)
+        head = data[:64].lstrip() if isinstance(data, str) else data[:256].decode("utf-8", "ignore").lstrip("\ufeff \t\r\n")
+        declaration = head.startswith("<?xml ") or (not isinstance(data, str) and data[:2] in (b"\xff\xfe", b"\xfe\xff"))
+        return cls(parse_untrusted(data, source), source, declaration=declaration)
 
     @classmethod
     def read(cls, path: str | Path) -> DomainDocument:
@@ -121,7 +124,7 @@ class DomainDocument:
         return document
 
     def copy(self) -> DomainDocument:
-        return DomainDocument(copy.deepcopy(self.tree), self.source)
+        return DomainDocument(copy.deepcopy(self.tree), self.source, self.declaration)
 
     # ----------------------------------------------------------------- quick facts
     @property
@@ -165,8 +168,20 @@ class DomainDocument:
 
     # ----------------------------------------------------------------- output
     def to_xml(self) -> str:
-        text = etree.tostring(self.tree, encoding="unicode")
-        return text if text.endswith("\n") else text + "\n"
+        """The document as text, top-level comments and processing instructions on lines of their own."""
+        parts = ['<?xml version="1.0" encoding="UTF-8"?>'] if self.declaration else []
+        before = []
+        node = self.root.getprevious()
+        while node is not None:
+            before.insert(0, node)
+            node = node.getprevious()
+        parts.extend(etree.tostring(node, encoding="unicode", with_tail=False) for node in before)
+        parts.append(etree.tostring(self.root, encoding="unicode", with_tail=False))
+        node = self.root.getnext()
+        while node is not None:
+            parts.append(etree.tostring(node, encoding="unicode", with_tail=False))
+            node = node.getnext()
+        return "\n".join(parts) + "\n"
 
     def to_bytes(self) -> bytes:
         return self.to_xml().encode("utf-8")
@@ -199,7 +214,7 @@ class DomainDocument:
             values["kernel_boot"] = {
                 "kernel": _text(os_element.find("kernel")),
                 "initrd": _text(os_element.find("initrd")),
-                "cmdline": _text(os_element.find("cmdline")),
+                "cmdline": _raw_text(os_element.find("cmdline")),
             }
         image, kind, _ = self._root_storage(is_container)
         values["image"] = image
@@ -361,7 +376,7 @@ class DomainDocument:
                 element.set("unit", "MiB")
         self._write_init(old["init"], spec.init, new_container)
         self._write_kernel_boot(old["kernel_boot"], spec.kernel_boot, os_element)
-        old_storage = (old["image"], old["image_kind"], old_container)
+        old_storage = (_path_text(old["image"]), old["image_kind"], old_container)
         new_storage = (str(spec.image) if spec.image else None, spec.image_kind, new_container)
         if old_storage != new_storage:
             self._write_image(spec, old_container, os_element)
@@ -400,7 +415,9 @@ class DomainDocument:
                 "initrd": str(new.initrd) if new.initrd else None,
                 "cmdline": new.cmdline,
             }
-        current = old or {"kernel": None, "initrd": None, "cmdline": None}
+        current = dict(old or {"kernel": None, "initrd": None, "cmdline": None})
+        for tag in ("kernel", "initrd"):
+            current[tag] = _path_text(current.get(tag))
         wanted_values = wanted or {"kernel": None, "initrd": None, "cmdline": None}
         for tag in ("kernel", "initrd", "cmdline"):
             if current.get(tag) == wanted_values[tag]:
@@ -542,6 +559,15 @@ def _text(element: etree._Element | None) -> str | None:
         return None
     text = element.text.strip()
     return text or None
+
+
+def _raw_text(element: etree._Element | None) -> str | None:
+    return element.text if element is not None and element.text else None
+
+
+def _path_text(value: str | None) -> str | None:
+    """A path as the spec writes it (pathlib's form: no '//' or '/./'), to compare with the spec."""
+    return str(PurePosixPath(value)) if value else value
 
 
 def _norm(value: str | None) -> str | None:

@@ -88,14 +88,18 @@ def _lenient_enum(enum: type[Enum], value: Any, what: str) -> Any:
     return value
 
 
-def _absolute_path(value: Any, what: str) -> Path:
+def _absolute_path(value: Any, what: str, file: bool = True) -> Path:
     text = str(value)
     if not text.strip():
         raise ValueError(f"{what} must not be empty")
-    if "\n" in text or "\x00" in text:
-        raise ValueError(f"{what} must not contain a line break or a NUL character")
+    if "\n" in text or "\x00" in text or "\r" in text or "\t" in text:
+        raise ValueError(f"{what} must not contain a line break, a tab or a NUL character")
+    if text != text.strip():
+        raise ValueError(f"{what} must not begin or end with a space")
     if not text.startswith("/"):
         raise ValueError(f"{what} must be an absolute path (starting with '/'): libvirt resolves nothing relative")
+    if file and text.strip("/") == "":
+        raise ValueError(f"{what} must name a file, not the root folder '/'")
     return Path(text)
 
 
@@ -200,9 +204,9 @@ class KernelBoot(_Model):
         if value is None:
             return None
         text = str(value)
-        if "\n" in text or "\x00" in text:
+        if any(c in text for c in "\n\r\x00"):
             raise ValueError("the kernel command line must be one line")
-        return text
+        return text if text.strip() else None
 
 
 class DomainSpec(_Model):
@@ -282,7 +286,7 @@ class DomainSpec(_Model):
     def _image(cls, value: Any) -> Path | None:
         if value is None or value == "":
             return None
-        return _absolute_path(value, "the image")
+        return _absolute_path(value, "the image", file=False)
 
     @field_validator("init", mode="before")
     @classmethod
@@ -290,7 +294,7 @@ class DomainSpec(_Model):
         if value is None:
             return None
         text = str(value)
-        if not PurePosixPath(text).is_absolute() or "\n" in text or "\x00" in text:
+        if not PurePosixPath(text).is_absolute() or text.strip("/") == "" or text != text.strip() or any(c in text for c in "\n\r\t\x00"):
             raise ValueError("the init program must be an absolute path inside the container, e.g. /sbin/init")
         return text
 
@@ -345,6 +349,8 @@ class DomainSpec(_Model):
                 problems.append(Problem("image", self.image, f"a {self.hypervisor} VM needs a disk image file, not a folder (folders are LXC root filesystems)"))
             if self.image is None and self.kernel_boot is None and self.hypervisor is not Hypervisor.TEST:
                 problems.append(Problem("image", None, f"a {self.hypervisor} VM needs an image to boot from, or a kernel for direct kernel boot"))
+        if self.image is not None and self.image_kind is ImageKind.FILE and str(self.image).strip("/") == "":
+            problems.append(Problem("image", self.image, "an image file cannot be the root folder '/'"))
         if problems:
             raise InvalidSpec(problems)
         return self
