@@ -33,10 +33,6 @@ def row_key(status: Any) -> str:
     return f"{status.host}/{status.name}"
 
 
-def event_key(event: Any) -> str:
-    return f"{event.host}/{event.domain}"
-
-
 def slot_order(status: Any) -> int:
     return SLOTS.index(status.name) if status.name in SLOTS else len(SLOTS)
 
@@ -61,9 +57,9 @@ def statuses(context: ConsoleContext) -> list[Any]:
     return list(context.fleet.statuses())
 
 
-def status_after_event(context: ConsoleContext, event: Any) -> Any | None:
-    """The domain's status after an event, or None when it is gone (undefined)."""
-    return context.fleet.status(event.domain, host=event.host)
+def status_of(context: ConsoleContext, name: str, host: str) -> Any | None:
+    """The domain's status now, or None when it is gone (undefined)."""
+    return context.fleet.status(name, host=host)
 
 
 def images_by_name(context: ConsoleContext) -> dict[str, str]:

@@ -142,17 +142,22 @@ class DomainsScreen(Screen):
         """One libvirt event: re-read that domain only and change its row in place."""
         self.refresh_one(event)
 
-    @work(thread=True, group="event", exit_on_error=False)
     def refresh_one(self, event: Any) -> None:
-        try:
-            status = fleetview.status_after_event(self.app.context, event)
-        except Exception as error:  # noqa: BLE001
-            self.app.call_from_thread(self.app.report, error, "reading a domain")
-            return
-        if status is None:
-            self.app.call_from_thread(self.forget, fleetview.event_key(event))
-        else:
-            self.app.call_from_thread(self.apply_statuses, [status], False)
+        self.refresh_domains([(event.domain, event.host)])
+
+    @work(thread=True, group="event", exit_on_error=False)
+    def refresh_domains(self, domains: list[tuple[str, str]]) -> None:
+        """Re-read these (name, host) domains only; rows of the ones gone are dropped."""
+        for name, host in domains:
+            try:
+                status = fleetview.status_of(self.app.context, name, host)
+            except Exception as error:  # noqa: BLE001
+                self.app.call_from_thread(self.app.report, error, f"reading {name} on {host}")
+                continue
+            if status is None:
+                self.app.call_from_thread(self.forget, f"{host}/{name}")
+            else:
+                self.app.call_from_thread(self.apply_statuses, [status], False)
 
     def apply_statuses(self, statuses: Iterable[Any], complete: bool) -> None:
         """Change rows in place; new domains refill the table once, in order; with ``complete``,
@@ -439,7 +444,7 @@ class DomainsScreen(Screen):
     def _after_operation(self, operation: str, targets: list[Any]) -> None:
         names = ", ".join(t.name for t in targets[:4]) + (" …" if len(targets) > 4 else "")
         self.notify(f"{operation}: {names}", timeout=3)
-        self.refresh_statuses()
+        self.refresh_domains([(t.name, t.host) for t in targets])
 
     def _show_progress(self, label: str, total: int) -> None:
         self.query_one("#progress-label", Label).update(label)

@@ -1,0 +1,157 @@
+"""The console's speed, as ratios against baselines measured in the same run.
+
+- first paint: the console on the demo driver (table filled) against a bare Textual app (one label),
+  both headless through App.run_test;
+- key press -> updated screen with 1,000 domains (a generated node XML on libvirt's test driver)
+  against the same with 40 (one screenful, so both draw as many rows): moving the cursor, and starting a domain until its row says
+  running (libvirt's event, then one cell changed in place).
+
+Run alone: .venv/bin/python -m bench.tui (or through python -m bench).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+from textual.widgets import Label
+
+REPEATS = 5
+SIZE = (120, 40)
+SCREENFUL = 40  # as many rows as the 120x40 screen shows: the baseline renders as much as the 1,000 case
+
+
+class BareApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Label("bare")
+
+
+def _node_xml(count: int) -> str:
+    domains = "\n".join(
+        f"  <domain type='test'><name>vm{index:04d}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+        f"<os><type>hvm</type></os><test:runstate>5</test:runstate></domain>"
+        for index in range(count)
+    )
+    return f"<node xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>\n{domains}\n</node>\n"
+
+
+def _console(workdir: Path, connect: str | None):
+    from rfconsole.tui.app import RfconsoleApp
+    from rfconsole.tui.launch import build_context
+
+    (workdir / "XML").mkdir(parents=True, exist_ok=True)
+    (workdir / "Images").mkdir(exist_ok=True)
+    context = build_context(argparse.Namespace(workdir=workdir, demo=connect is None, connect=connect))
+    return RfconsoleApp(context, poll_seconds=0), context
+
+
+async def _until(pilot, predicate: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while not predicate():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the console did not reach the expected state")
+        await pilot.pause(0.001)
+
+
+def _table(app):
+    from rfconsole.tui.screens.domains import DomainTable
+
+    return app.screen.query_one(DomainTable)
+
+
+def _filled(app, count: int) -> bool:
+    try:
+        return _table(app).row_count >= count
+    except Exception:  # noqa: BLE001 - the screen is not up yet
+        return False
+
+
+async def _first_paint_bare() -> float:
+    start = time.perf_counter()
+    app = BareApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await _until(pilot, lambda: bool(app.screen.query(Label)))
+        return time.perf_counter() - start
+
+
+async def _first_paint_console(workdir: Path) -> float:
+    start = time.perf_counter()
+    app, context = _console(workdir, None)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await _until(pilot, lambda: _filled(app, 4))
+            return time.perf_counter() - start
+    finally:
+        context.fleet.close()
+
+
+def _row_state(app, index: int) -> str:
+    return str(_table(app).get_row_at(index)[4])
+
+
+async def _key_presses(workdir: Path, connect: str | None, count: int) -> tuple[float, float]:
+    """Median seconds for: a cursor move (down), and start -> the row says running."""
+    app, context = _console(workdir, connect)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await _until(pilot, lambda: _filled(app, count))
+            moves = []
+            for _ in range(REPEATS):
+                start = time.perf_counter()
+                await pilot.press("down")
+                moves.append(time.perf_counter() - start)
+            starts = []
+            for index in range(min(REPEATS, count)):  # each start on a row still shut off
+                _table(app).move_cursor(row=index)
+                await pilot.pause()
+                begin = time.perf_counter()
+                await pilot.press("s")
+                await _until(pilot, lambda index=index: _row_state(app, index) == "running")
+                starts.append(time.perf_counter() - begin)
+            return statistics.median(moves), statistics.median(starts)
+    finally:
+        context.fleet.close()
+
+
+def _row(name: str, baseline: str, base: float, value: float, extra: dict | None = None) -> dict:
+    return {
+        "bench": f"tui.{name}",
+        "baseline": baseline,
+        "baseline_s": round(base, 5),
+        "value_s": round(value, 5),
+        "ratio": round(value / base, 2) if base else None,
+        **(extra or {}),
+    }
+
+
+async def _run() -> list[dict]:
+    with tempfile.TemporaryDirectory(prefix="rfconsole-bench-") as folder:
+        root = Path(folder)
+        bare = statistics.median([await _first_paint_bare() for _ in range(REPEATS)])
+        console = statistics.median([await _first_paint_console(root / f"paint{n}") for n in range(REPEATS)])
+        screenful, big = root / "node-40.xml", root / "node-1000.xml"
+        screenful.write_text(_node_xml(SCREENFUL))
+        big.write_text(_node_xml(1000))
+        move_40, start_40 = await _key_presses(root / "screenful", f"test://{screenful}", SCREENFUL)
+        move_1000, start_1000 = await _key_presses(root / "big", f"test://{big}", 1000)
+    return [
+        _row("first_paint", "bare Textual app (one label)", bare, console, {"domains": 4}),
+        _row("key_cursor_down_1000", f"same key with {SCREENFUL} domains (one screenful)", move_40, move_1000, {"domains": 1000}),
+        _row("key_start_to_running_row_1000", f"same key with {SCREENFUL} domains (one screenful)", start_40, start_1000, {"domains": 1000}),
+    ]
+
+
+def run() -> list[dict]:
+    return asyncio.run(_run())
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row, file=sys.stdout)
