@@ -1,0 +1,147 @@
+"""The switches connected right now, and whoever wants to hear when one comes or goes.
+
+Thread-safe: the listener reports from its asyncio loop, the console and the booter read and
+subscribe from their own threads. Subscribers are called in the thread that reported the
+event (the listener's loop), outside the registry's lock; a subscriber that raises is logged
+and the others still hear the event.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from enum import Enum
+
+log = logging.getLogger("rfconsole.ondemand")
+
+
+def format_datapath_id(datapath_id: int) -> str:
+    """16 hex digits, the way Open vSwitch writes it: 5 -> 0000000000000005."""
+    return f"{datapath_id:016x}"
+
+
+@dataclass(frozen=True)
+class Switch:
+    """One switch connected to the listener."""
+
+    datapath_id: int
+    address: str  # the switch's end of the TCP connection, host:port
+    version: str  # the negotiated OpenFlow version, e.g. "OpenFlow 1.3"
+    connected_since: datetime  # wall clock, for people
+    up_monotonic: float  # time.monotonic() when the handshake completed, for latencies
+    vms: tuple[str, ...] = ()  # the VMs mapped to this datapath id
+    role: str = "equal"  # what the switch granted: "slave" once it answered the role request
+
+    @property
+    def dpid(self) -> str:
+        return format_datapath_id(self.datapath_id)
+
+
+class SwitchEventKind(str, Enum):
+    UP = "up"
+    DOWN = "down"
+
+
+@dataclass(frozen=True)
+class SwitchEvent:
+    kind: SwitchEventKind
+    switch: Switch
+    monotonic: float
+    reason: str = ""  # why a switch went down: "connection closed", "echo timeout", …
+
+
+Subscriber = Callable[[SwitchEvent], None]
+
+
+class SwitchRegistry:
+    """Datapath id -> the switch's current connection.
+
+    A switch that reconnects before its old connection is noticed dead replaces it: the old
+    connection's late "down" is then ignored (each report carries the connection's token).
+    """
+
+    def __init__(self, mapping: Mapping[int, tuple[str, ...]] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._switches: dict[int, tuple[object, Switch]] = {}
+        self._subscribers: list[Subscriber] = []
+        self._mapping: dict[int, tuple[str, ...]] = dict(mapping or {})
+
+    # ------------------------------------------------------------------ reading
+    def switches(self) -> list[Switch]:
+        """The connected switches, by datapath id."""
+        with self._lock:
+            return sorted((switch for _, switch in self._switches.values()), key=lambda switch: switch.datapath_id)
+
+    def get(self, datapath_id: int) -> Switch | None:
+        with self._lock:
+            entry = self._switches.get(datapath_id)
+            return entry[1] if entry else None
+
+    def mapped_vms(self, datapath_id: int) -> tuple[str, ...]:
+        with self._lock:
+            return self._mapping.get(datapath_id, ())
+
+    def set_mapping(self, mapping: Mapping[int, tuple[str, ...]]) -> None:
+        """Replace the datapath id -> VMs map (connected switches show their new VMs)."""
+        with self._lock:
+            self._mapping = dict(mapping)
+            for datapath_id, (token, switch) in list(self._switches.items()):
+                self._switches[datapath_id] = (token, replace(switch, vms=self._mapping.get(datapath_id, ())))
+
+    # ------------------------------------------------------------------ subscribing
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Call ``subscriber(event)`` on every switch up and down; returns the unsubscribe function."""
+        with self._lock:
+            self._subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if subscriber in self._subscribers:
+                    self._subscribers.remove(subscriber)
+
+        return unsubscribe
+
+    def _publish(self, event: SwitchEvent) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for subscriber in subscribers:
+            try:
+                subscriber(event)
+            except Exception:
+                log.exception("a subscriber failed on switch %s %s", event.switch.dpid, event.kind.value)
+
+    # ------------------------------------------------------------------ reporting (the listener)
+    def switch_up(self, token: object, datapath_id: int, address: str, version: str) -> Switch:
+        now = time.monotonic()
+        with self._lock:
+            switch = Switch(
+                datapath_id=datapath_id,
+                address=address,
+                version=version,
+                connected_since=datetime.now(timezone.utc),
+                up_monotonic=now,
+                vms=self._mapping.get(datapath_id, ()),
+            )
+            self._switches[datapath_id] = (token, switch)
+        self._publish(SwitchEvent(SwitchEventKind.UP, switch, now))
+        return switch
+
+    def switch_role(self, token: object, datapath_id: int, role: str) -> None:
+        with self._lock:
+            entry = self._switches.get(datapath_id)
+            if entry and entry[0] is token:
+                self._switches[datapath_id] = (token, replace(entry[1], role=role))
+
+    def switch_down(self, token: object, datapath_id: int, reason: str) -> Switch | None:
+        """Forget the switch if ``token`` is still its current connection; returns it then."""
+        with self._lock:
+            entry = self._switches.get(datapath_id)
+            if entry is None or entry[0] is not token:
+                return None
+            del self._switches[datapath_id]
+        self._publish(SwitchEvent(SwitchEventKind.DOWN, entry[1], time.monotonic(), reason))
+        return entry[1]
