@@ -60,6 +60,7 @@ _TYPE_WORDS = {
     "int": "a whole number",
     "string": "text of the allowed form",
 }
+_RELIABLE = {"RELAXNG_ERR_TYPEVAL", "RELAXNG_ERR_ATTRVALID"}
 _GENERIC = {"RELAXNG_ERR_CONTENTVALID", "RELAXNG_ERR_INTEREXTRA", "RELAXNG_ERR_INTERSEQ", "RELAXNG_ERR_EXTRACONTENT", "RELAXNG_ERR_NOGRAMMAR"}
 
 
@@ -75,22 +76,29 @@ def schema_problems(document, path: Path = DOMAIN_RNG) -> list[Problem]:
     if schema.validate(tree):
         return []
     root = tree.getroot()
+    reliable: list[Problem] = []  # libxml2 is precise about these
     specific: list[Problem] = []
     generic: list[Problem] = []
     domain_type = root.get("type")
     if domain_type is not None and domain_type not in SCHEMA_DOMAIN_TYPES:
         words = "lower case" if domain_type.lower() in SCHEMA_DOMAIN_TYPES else "one of kvm, qemu, lxc, test (or another libvirt driver)"
-        specific.append(Problem(f"line {root.sourceline}", domain_type, f"<domain type=…> must be {words}"))
+        reliable.append(Problem(f"line {root.sourceline}", domain_type, f"<domain type=…> must be {words}"))
     for entry in schema.error_log:
         problem = _translate(entry, tree)
         if problem is None:
             continue
-        (generic if entry.type_name in _GENERIC else specific).append(problem)
-    if not specific:
+        if entry.type_name in _RELIABLE or entry.message.startswith("Invalid attribute"):
+            reliable.append(problem)
+        elif entry.type_name in _GENERIC:
+            generic.append(problem)
+        else:
+            specific.append(problem)
+    problems = list(reliable)
+    if not reliable or len(reliable) == 1 and reliable[0].message.startswith("<domain type"):
         culprit = _locate(tree, schema)
-        if culprit is not None:
-            specific.append(culprit)
-    problems = specific or generic
+        if culprit is not None and all(culprit.field != problem.field for problem in reliable):
+            problems.append(culprit)
+    problems = problems or specific or generic
     unique: list[Problem] = []
     for problem in problems:
         if problem not in unique:
@@ -157,6 +165,13 @@ def _locate(tree: etree._ElementTree, schema: etree.RelaxNG, depth: int = 4) -> 
                 element.get(name),
                 f"libvirt's schema does not accept the attribute {name} of <{_short(element.tag)}> with this value",
             )
+    text = (element.text or "").strip() if len(element) == 0 else ""
+    if text:
+        return Problem(
+            f"line {element.sourceline}",
+            text,
+            f"<{_short(element.tag)}> is not accepted by libvirt's schema here: a value of the wrong form, or a misplaced element",
+        )
     return Problem(
         f"line {element.sourceline}",
         None,
