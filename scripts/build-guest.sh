@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# A tiny bootable guest for the integration tests and benchmarks, in .cache/guest/:
+#
+#   vmlinuz        a Debian cloud kernel (apt-get download, extracted with dpkg-deb -x)
+#   initrd.img     a busybox initramfs whose /init mounts proc and sys, prints
+#                  RFCONSOLE-GUEST-READY on the console and then sleeps forever
+#   lxc-rootfs/    the same busybox tree as a folder, for LXC guests (<init>/bin/sh</init>)
+#
+# QEMU boots it by direct kernel boot (no disk) with cmdline "console=ttyS0 rdinit=/init".
+# Idempotent: what is already built is kept; remove .cache/guest to rebuild.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+guest="$root/.cache/guest"
+readonly READY_MARKER=RFCONSOLE-GUEST-READY
+readonly BUSYBOX=/bin/busybox
+
+say() { printf 'build-guest: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+# The versioned kernel package the cloud meta-package points at (installable here).
+cloud_kernel_package() {
+    apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+        sed -n 's/^ *Depends: \(linux-image-[^ ]*-cloud-amd64\)$/\1/p' | head -n1
+}
+
+build_kernel() {
+    [ -s "$guest/vmlinuz" ] && return 0
+    command -v dpkg-deb >/dev/null || die "dpkg-deb is missing"
+    local package work deb
+    package="$(cloud_kernel_package)"
+    [ -n "$package" ] || die "apt-cache knows no linux-image-*-cloud-amd64 (run apt-get update?)"
+    work="$(mktemp -d)"
+    trap 'rm -rf "$work"' RETURN
+    chmod 0755 "$work"  # apt's _apt user downloads into it
+    say "downloading $package"
+    (cd "$work" && apt-get download -q "$package" >/dev/null) ||
+        die "apt-get download $package failed"
+    deb="$(ls "$work"/*.deb)"
+    dpkg-deb -x "$deb" "$work/tree"
+    local vmlinuz
+    vmlinuz="$(ls "$work"/tree/boot/vmlinuz-* 2>/dev/null | head -n1)"
+    [ -n "$vmlinuz" ] || die "$package holds no /boot/vmlinuz-*"
+    mkdir -p "$guest"
+    cp "$vmlinuz" "$guest/vmlinuz.tmp"
+    mv "$guest/vmlinuz.tmp" "$guest/vmlinuz"
+    basename "$vmlinuz" >"$guest/kernel-version"
+    say "kernel: $(cat "$guest/kernel-version")"
+}
+
+# populate_busybox_tree DIR: busybox and its applet links, and the /init described above.
+populate_busybox_tree() {
+    local tree=$1
+    mkdir -p "$tree"/{bin,sbin,proc,sys,dev,tmp,etc,root}
+    cp "$BUSYBOX" "$tree/bin/busybox"
+    local applet
+    for applet in $("$BUSYBOX" --list); do
+        [ "$applet" = busybox ] || ln -sf busybox "$tree/bin/$applet"
+    done
+    cat >"$tree/init" <<EOF
+#!/bin/sh
+mount -t proc proc /proc 2>/dev/null
+mount -t sysfs sysfs /sys 2>/dev/null
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+echo $READY_MARKER
+while true; do sleep 3600; done
+EOF
+    chmod 0755 "$tree/init"
+}
+
+build_initrd() {
+    [ -s "$guest/initrd.img" ] && return 0
+    [ -x "$BUSYBOX" ] || die "$BUSYBOX is missing (apt-get install busybox-static)"
+    command -v cpio >/dev/null || die "cpio is missing (apt-get install cpio)"
+    local work
+    work="$(mktemp -d)"
+    trap 'rm -rf "$work"' RETURN
+    populate_busybox_tree "$work/tree"
+    mkdir -p "$guest"
+    (cd "$work/tree" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) >"$guest/initrd.img.tmp"
+    mv "$guest/initrd.img.tmp" "$guest/initrd.img"
+    say "initramfs: $(du -h "$guest/initrd.img" | cut -f1)"
+}
+
+build_lxc_rootfs() {
+    [ -x "$guest/lxc-rootfs/init" ] && return 0
+    rm -rf "$guest/lxc-rootfs.tmp"
+    populate_busybox_tree "$guest/lxc-rootfs.tmp"
+    rm -rf "$guest/lxc-rootfs"
+    mv "$guest/lxc-rootfs.tmp" "$guest/lxc-rootfs"
+}
+
+build_kernel
+build_initrd
+build_lxc_rootfs
+say "ready: $guest/{vmlinuz,initrd.img,lxc-rootfs/}"
