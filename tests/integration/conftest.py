@@ -1,0 +1,191 @@
+"""Fixtures for the tests against the real daemons (scripts/daemons.sh) and the tiny guest
+(scripts/build-guest.sh).
+
+A missing daemon or guest is a failure, never a skip: CI must not pass by testing nothing.
+The truth is checked with ``virsh`` (a separate client) rather than through rfconsole itself.
+Every domain a test makes is named ``rfit-…`` or is one of rftest2's rfvmA–rfvmD; the
+``clean_libvirt`` fixture destroys and undefines those before and after each test that uses it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.rftest2 import RFTEST2_VMS, preset_spec
+from rfconsole.model.spec import DomainSpec, Hypervisor, KernelBoot
+from rfconsole.store import Store, Workdir
+
+REPO = Path(__file__).resolve().parents[2]
+GUEST_DIR = REPO / ".cache" / "guest"
+DAEMONS_SCRIPT = REPO / "scripts" / "daemons.sh"
+RFCONSOLE = REPO / ".venv" / "bin" / "rfconsole"
+
+QEMU_URI = "qemu:///system"
+LXC_URI = "lxc:///system"
+TCP_URI = "qemu+tcp://127.0.0.1/system"
+TEST_PREFIX = "rfit-"
+RFTEST2_NAMES = tuple(RFTEST2_VMS)
+GUEST_CMDLINE = "console=ttyS0 rdinit=/init panic=-1"
+GUEST_MEMORY_MIB = 128
+DATA_BRIDGE = "dp0"
+DAEMON_HINT = "start them with: scripts/daemons.sh start (make test does it)"
+
+
+# ---------------------------------------------------------------------------- virsh, the witness
+def virsh(uri: str, *args: str, check: bool = True, timeout: float = 60) -> str:
+    """Run ``virsh -c uri args…`` and return its stdout; a failure (with check) fails the test."""
+    result = subprocess.run(
+        ["virsh", "-q", "-c", uri, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if check and result.returncode != 0:
+        pytest.fail(f"virsh -c {uri} {' '.join(args)} failed ({result.returncode}): {result.stderr.strip()}")
+    return result.stdout
+
+
+def domain_names(uri: str) -> list[str]:
+    return [line.strip() for line in virsh(uri, "list", "--all", "--name").splitlines() if line.strip()]
+
+
+def domain_state(uri: str, name: str) -> str | None:
+    """virsh domstate's words (``running``, ``shut off`` …), or None when the domain does not exist."""
+    result = subprocess.run(["virsh", "-q", "-c", uri, "domstate", name], capture_output=True, text=True, timeout=60)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, what: str = "the condition") -> None:
+    """Poll ``predicate`` every 20 ms; fail the test (saying ``what``) after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.02)
+
+
+def remove_test_domains(uri: str) -> None:
+    """Destroy and undefine every rfit-… and rfvmA–rfvmD domain on ``uri``."""
+    for name in domain_names(uri):
+        if name.startswith(TEST_PREFIX) or name in RFTEST2_NAMES:
+            virsh(uri, "destroy", name, check=False)
+            virsh(uri, "undefine", name, check=False)
+
+
+# ---------------------------------------------------------------------------- daemons and guest
+def _answers(uri: str) -> str | None:
+    """None when ``uri`` answers, else virsh's complaint."""
+    try:
+        result = subprocess.run(["virsh", "-c", uri, "version"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return str(error)
+    return None if result.returncode == 0 else (result.stderr.strip() or f"exit {result.returncode}")
+
+
+@pytest.fixture(scope="session")
+def daemons() -> None:
+    """libvirtd (QEMU, LXC and TCP) must answer: fail, with the way to fix it, when it does not."""
+    if shutil.which("virsh") is None:
+        pytest.fail("virsh is missing: install libvirt-clients (scripts/setup.sh does)")
+    for uri in (QEMU_URI, LXC_URI, TCP_URI):
+        problem = _answers(uri)
+        if problem is not None:
+            pytest.fail(f"libvirtd does not answer on {uri}: {problem}; {DAEMON_HINT}")
+
+
+@pytest.fixture(scope="session")
+def dp0_bridge(daemons: None) -> str:
+    """rftest2's Open vSwitch data bridge dp0, in userspace (datapath_type=netdev)."""
+    result = subprocess.run(
+        ["ovs-vsctl", "--timeout=10", "--may-exist", "add-br", DATA_BRIDGE, "--", "set", "bridge", DATA_BRIDGE, "datapath_type=netdev"],
+        capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"cannot create the Open vSwitch bridge {DATA_BRIDGE}: {result.stderr.strip()}; {DAEMON_HINT}")
+    return DATA_BRIDGE
+
+
+@dataclass(frozen=True)
+class Guest:
+    """The tiny guest scripts/build-guest.sh builds."""
+
+    kernel: Path
+    initrd: Path
+    lxc_rootfs: Path
+    cmdline: str = GUEST_CMDLINE
+
+    @property
+    def kernel_boot(self) -> KernelBoot:
+        return KernelBoot(kernel=self.kernel, initrd=self.initrd, cmdline=self.cmdline)
+
+
+@pytest.fixture(scope="session")
+def guest() -> Guest:
+    files = Guest(GUEST_DIR / "vmlinuz", GUEST_DIR / "initrd.img", GUEST_DIR / "lxc-rootfs")
+    missing = [str(path) for path in (files.kernel, files.initrd, files.lxc_rootfs / "init") if not path.exists()]
+    if missing:
+        pytest.fail(f"the tiny guest is not built ({', '.join(missing)} missing); run scripts/build-guest.sh")
+    return files
+
+
+@pytest.fixture
+def clean_libvirt(daemons: None) -> Iterator[None]:
+    """No rfit-… or rfvmA–rfvmD domain before the test, none left after it."""
+    for uri in (QEMU_URI, LXC_URI):
+        remove_test_domains(uri)
+    yield
+    for uri in (QEMU_URI, LXC_URI):
+        remove_test_domains(uri)
+
+
+# ---------------------------------------------------------------------------- working folders
+@pytest.fixture
+def workdir(tmp_path: Path) -> Workdir:
+    """An empty working folder with XML/ and Images/."""
+    folder = Workdir(tmp_path / "work")
+    folder.xml_dir.mkdir(parents=True)
+    folder.images_dir.mkdir()
+    return folder
+
+
+def qemu_spec(name: str, guest: Guest, **overrides) -> DomainSpec:
+    """A tiny TCG guest booting the kernel and initramfs directly (no disk, no NIC)."""
+    settings = {"hypervisor": Hypervisor.QEMU, "name": name, "memory": GUEST_MEMORY_MIB, "kernel_boot": guest.kernel_boot}
+    settings.update(overrides)
+    return DomainSpec(**settings)
+
+
+def rftest2_spec(name: str, guest: Guest, workdir: Workdir, with_nics: bool = True) -> DomainSpec:
+    """rftest2's preset for ``name`` as a tiny TCG guest: its data NICs on dp0 (Open vSwitch,
+    userspace), no management NIC (lxcbr0 does not exist here), kernel boot instead of the image."""
+    spec = preset_spec(name, Hypervisor.QEMU, workdir, management_bridge=None, memory=GUEST_MEMORY_MIB, kernel_boot=guest.kernel_boot)
+    return spec.with_changes(image=None, image_kind=None, **({} if with_nics else {"interfaces": ()}))
+
+
+def save_spec(workdir: Workdir, spec: DomainSpec) -> Path:
+    """Write ``spec`` into the folder's XML/ through the model and the store."""
+    return Store(workdir).save(DomainDocument.from_spec(spec))
+
+
+@pytest.fixture
+def rftest2_workdir(workdir: Workdir, guest: Guest, dp0_bridge: str) -> Workdir:
+    """A working folder whose XML/ holds rfvmA–rfvmD as tiny TCG guests with their data NICs on dp0."""
+    for name in RFTEST2_NAMES:
+        save_spec(workdir, rftest2_spec(name, guest, workdir))
+    return workdir
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The installed console script, as a user runs it."""
+    return subprocess.run([str(RFCONSOLE), *args], capture_output=True, text=True, cwd=cwd, timeout=timeout, check=False)
+
+
+def restart_libvirtd() -> None:
+    result = subprocess.run([str(DAEMONS_SCRIPT), "restart-libvirtd"], capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        pytest.fail(f"scripts/daemons.sh restart-libvirtd failed: {result.stderr.strip()}")
