@@ -1,0 +1,219 @@
+"""The working folder's ``rfconsole.toml``: hosts, placement, on-demand boot settings.
+
+Every key is optional; without the file, defaults that work on a single machine::
+
+    default_host = "local"            # where VMs with no placement live
+    stats_interval = 2.0              # seconds between CPU/memory samples
+
+    [hosts]                           # name = libvirt URI
+    local = "qemu:///system"
+    lxc = "lxc:///system"
+    lab2 = "qemu+ssh://lab2/system"
+
+    [placement]                       # VM name = host name
+    rfvmA = "lab2"
+
+    [hypervisors]                     # hypervisor = host name, for VMs with no placement
+    lxc = "lxc"
+
+    [ondemand]
+    listen = "127.0.0.1:6653"
+    routeflow_config = "rftest/rftest2config.csv"   # relative to the working folder
+    idle_shutdown = 0                 # seconds a VM may idle after its switch leaves; 0 = never
+
+    [ondemand.map]                    # datapath id (decimal, or hex with 0x) = VM names
+    "5" = ["rfvmA"]
+
+A bad file is an RfconsoleError naming the file, the key and the value.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rfconsole.errors import RfconsoleError
+from rfconsole.model.spec import NAME_RE, Hypervisor
+
+CONFIG_FILE = "rfconsole.toml"
+DEFAULT_HOSTS = {"local": "qemu:///system", "lxc": "lxc:///system"}
+DEFAULT_HOST = "local"
+DEFAULT_LISTEN = ("127.0.0.1", 6653)
+DEFAULT_STATS_INTERVAL = 2.0
+URI_RE = re.compile(r"[a-z][a-z0-9+.-]*://[^\s]*")
+HOST_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+TOP_KEYS = {"default_host", "stats_interval", "hosts", "placement", "hypervisors", "ondemand"}
+ONDEMAND_KEYS = {"listen", "routeflow_config", "idle_shutdown", "map"}
+
+
+class ConfigError(RfconsoleError):
+    """rfconsole.toml has a key or value rfconsole cannot use."""
+
+
+@dataclass(frozen=True)
+class OndemandSettings:
+    listen_host: str = DEFAULT_LISTEN[0]
+    listen_port: int = DEFAULT_LISTEN[1]
+    routeflow_config: Path | None = None
+    idle_shutdown: float = 0.0  # seconds; 0 = never shut a VM down
+    map: dict[int, tuple[str, ...]] = field(default_factory=dict)  # datapath id -> VM names
+
+    @property
+    def listen(self) -> str:
+        return f"{self.listen_host}:{self.listen_port}"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The settings in force: from ``path`` when it exists (``found``), else the defaults."""
+
+    path: Path | None = None
+    found: bool = False
+    hosts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_HOSTS))
+    default_host: str = DEFAULT_HOST
+    placement: dict[str, str] = field(default_factory=dict)
+    hypervisors: dict[Hypervisor, str] = field(default_factory=dict)
+    stats_interval: float = DEFAULT_STATS_INTERVAL
+    ondemand: OndemandSettings = field(default_factory=OndemandSettings)
+
+    @classmethod
+    def load(cls, workdir: Any) -> Config:
+        """``<workdir>/rfconsole.toml`` (``workdir`` a Workdir or a folder), or the defaults."""
+        path = Path(getattr(workdir, "config_path", None) or Path(workdir) / CONFIG_FILE)
+        if not path.exists():
+            return cls(path=path, found=False)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(f"{path}: cannot read it: {getattr(error, 'strerror', None) or error}") from None
+        return cls.parse(text, path)
+
+    @classmethod
+    def parse(cls, text: str, path: Path) -> Config:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: not valid TOML: {error}", hint="see docs/lifecycle.md for the file's layout") from None
+        return _Reader(path).read(data)
+
+    def host_for_hypervisor(self, hypervisor: Hypervisor | None) -> str:
+        """The host for a VM with no placement: the [hypervisors] entry, else for LXC the first
+        lxc:// host, else the default host."""
+        if hypervisor is not None and hypervisor in self.hypervisors:
+            return self.hypervisors[hypervisor]
+        if hypervisor is Hypervisor.LXC:
+            for name, uri in self.hosts.items():
+                if uri.startswith("lxc"):
+                    return name
+        return self.default_host
+
+    def host_name_for_uri(self, uri: str) -> str | None:
+        for name, known in self.hosts.items():
+            if known == uri:
+                return name
+        return None
+
+
+class _Reader:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, value: Any, allowed: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {key} = {value!r}: {allowed}", hint="see docs/lifecycle.md for every key")
+
+    def table(self, data: dict, key: str) -> dict:
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(key, value, "must be a table ([" + key + "])")
+        return value
+
+    def read(self, data: dict) -> Config:
+        for key in data:
+            if key not in TOP_KEYS:
+                raise self.fail(key, data[key], f"unknown key; the keys are {', '.join(sorted(TOP_KEYS))}")
+        hosts = dict(DEFAULT_HOSTS)
+        given_hosts = self.table(data, "hosts")
+        if given_hosts:
+            hosts = {}
+        for name, uri in given_hosts.items():
+            if not HOST_NAME_RE.fullmatch(name):
+                raise self.fail(f"hosts.{name}", uri, "a host name uses letters, digits, '_', '.' and '-' (at most 64)")
+            if not isinstance(uri, str) or not URI_RE.fullmatch(uri):
+                raise self.fail(f"hosts.{name}", uri, "must be a libvirt URI such as qemu:///system, lxc:///system or qemu+ssh://host/system")
+            hosts[name] = uri
+        default_host = data.get("default_host", DEFAULT_HOST if DEFAULT_HOST in hosts else next(iter(hosts)))
+        if default_host not in hosts:
+            raise self.fail("default_host", default_host, f"must be one of the hosts: {', '.join(hosts)}")
+        placement = {}
+        for vm, host in self.table(data, "placement").items():
+            if not NAME_RE.fullmatch(vm):
+                raise self.fail(f"placement.{vm}", host, "the key must be a VM name")
+            if host not in hosts:
+                raise self.fail(f"placement.{vm}", host, f"must be one of the hosts: {', '.join(hosts)}")
+            placement[vm] = host
+        hypervisors = {}
+        for key, host in self.table(data, "hypervisors").items():
+            try:
+                hypervisor = Hypervisor(key.lower())
+            except ValueError:
+                raise self.fail(f"hypervisors.{key}", host, "the key must be kvm, qemu, lxc or test") from None
+            if host not in hosts:
+                raise self.fail(f"hypervisors.{key}", host, f"must be one of the hosts: {', '.join(hosts)}")
+            hypervisors[hypervisor] = host
+        interval = data.get("stats_interval", DEFAULT_STATS_INTERVAL)
+        if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not 0.1 <= interval <= 3600:
+            raise self.fail("stats_interval", interval, "must be a number of seconds from 0.1 to 3600")
+        return Config(
+            path=self.path,
+            found=True,
+            hosts=hosts,
+            default_host=default_host,
+            placement=placement,
+            hypervisors=hypervisors,
+            stats_interval=float(interval),
+            ondemand=self.ondemand(self.table(data, "ondemand")),
+        )
+
+    def ondemand(self, data: dict) -> OndemandSettings:
+        for key in data:
+            if key not in ONDEMAND_KEYS:
+                raise self.fail(f"ondemand.{key}", data[key], f"unknown key; the keys are {', '.join(sorted(ONDEMAND_KEYS))}")
+        listen = data.get("listen", f"{DEFAULT_LISTEN[0]}:{DEFAULT_LISTEN[1]}")
+        match = re.fullmatch(r"\[?([^\[\]\s]*?)\]?:([0-9]{1,5})", listen) if isinstance(listen, str) else None
+        if match is None or not 1 <= int(match.group(2)) <= 65535:
+            raise self.fail("ondemand.listen", listen, "must be ADDRESS:PORT with a port from 1 to 65535, e.g. 127.0.0.1:6653")
+        csv_path = data.get("routeflow_config")
+        if csv_path is not None:
+            if not isinstance(csv_path, str) or not csv_path.strip():
+                raise self.fail("ondemand.routeflow_config", csv_path, "must be the path of RouteFlow's CSV file")
+            csv_path = Path(csv_path)
+            if not csv_path.is_absolute():
+                csv_path = self.path.parent / csv_path
+        idle = data.get("idle_shutdown", 0)
+        if isinstance(idle, bool) or not isinstance(idle, (int, float)) or idle < 0:
+            raise self.fail("ondemand.idle_shutdown", idle, "must be a number of seconds, 0 or more (0 = never)")
+        mapping: dict[int, tuple[str, ...]] = {}
+        for key, names in self.table(data, "map").items():
+            where = f'ondemand.map."{key}"'
+            text = key.strip().lower()
+            try:
+                dp_id = int(text[2:], 16) if text.startswith("0x") else int(text, 10)
+            except ValueError:
+                raise self.fail(where, names, "the key must be a datapath id: decimal, or hex with 0x (e.g. \"5\" or \"0x7266767372667673\")") from None
+            if not 0 <= dp_id < 2**64:
+                raise self.fail(where, names, "a datapath id is a 64-bit number")
+            if isinstance(names, str):
+                names = [names]
+            if not isinstance(names, list) or not names or not all(isinstance(name, str) and NAME_RE.fullmatch(name) for name in names):
+                raise self.fail(where, names, "must be a list of VM names, e.g. [\"rfvmA\"]")
+            mapping[dp_id] = tuple(names)
+        return OndemandSettings(
+            listen_host=match.group(1) or "0.0.0.0",
+            listen_port=int(match.group(2)),
+            routeflow_config=csv_path,
+            idle_shutdown=float(idle),
+            map=mapping,
+        )

@@ -1,0 +1,541 @@
+"""All hosts and the placement of VMs on them, and the lifecycle of each VM.
+
+Every operation checks before it touches anything: the hypervisor the XML asks for must be one
+the host really runs, the files the VM needs must exist (except on the test driver, where nothing
+runs), and a domain without rfconsole's ownership mark is never destroyed, undefined or
+redefined unless ``force=True``. Operations return a short outcome in words and raise
+RfconsoleError subclasses (see rfconsole/virt/errors.py). ``run_many`` runs one operation on
+several VMs concurrently.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import libvirt
+
+from rfconsole.errors import RfconsoleError
+from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.errors import InvalidSpec
+from rfconsole.model.rftest2 import RFTEST2_VMS
+from rfconsole.model.spec import Hypervisor, missing_files
+from rfconsole.virt.demo import DEMO_HOST, demo_uri
+from rfconsole.virt.errors import (
+    DomainNotFound,
+    HostUnavailable,
+    HypervisorUnavailable,
+    MissingFiles,
+    NotOwned,
+    OperationInvalid,
+    VirtError,
+)
+from rfconsole.virt.events import DomainState, DomainStatus, HostState
+from rfconsole.virt.host import Host, Subscriber
+
+DEFAULT_VMS = tuple(RFTEST2_VMS)  # rftest2's rfvmA–rfvmD
+START_TIMEOUT = 30.0
+SHUTDOWN_TIMEOUT = 30.0
+REDEPLOY_STAGES = ("destroy", "undefine", "define", "start")
+OPERATIONS = ("up", "down", "define", "start", "shutdown", "destroy", "undefine", "suspend", "resume", "reboot", "redeploy")
+
+DocumentLike = DomainDocument | str | os.PathLike
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    """One VM's outcome in ``run_many``: ``message`` is the outcome or the error's message."""
+
+    name: str
+    operation: str
+    ok: bool
+    message: str
+    elapsed: float
+    error: BaseException | None = None
+
+    @property
+    def hint(self) -> str | None:
+        return getattr(self.error, "hint", None)
+
+
+class Fleet:
+    """The configured hosts (or one forced host, or the demo) and the lifecycle of VMs on them."""
+
+    def __init__(self, config: Any, store: Any, *, demo: bool = False, connect: str | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.demo = demo
+        self._subscribers: list[Subscriber] = []
+        if demo:
+            hosts = [Host(DEMO_HOST, demo_uri(), demo=True)]
+        elif connect:
+            name = config.host_name_for_uri(connect) if config is not None else None
+            hosts = [Host(name or connect, connect, demo=connect == demo_uri())]
+        else:
+            hosts = [Host(name, uri) for name, uri in config.hosts.items()]
+            default = config.default_host
+            hosts.sort(key=lambda host: host.name != default)  # the default host is searched first
+        self._hosts: dict[str, Host] = {host.name: host for host in hosts}
+
+    @classmethod
+    def from_args(cls, config: Any, store: Any, *, demo: bool = False, connect: str | None = None) -> Fleet:
+        """What the faces open: the demo with --demo, or when there is neither --connect nor an
+        rfconsole.toml in the working folder; one host with --connect; else the configured hosts."""
+        use_demo = demo or (connect is None and not getattr(config, "found", False))
+        return cls(config, store, demo=use_demo, connect=None if use_demo else connect)
+
+    # ------------------------------------------------------------------ hosts
+    def host_names(self) -> list[str]:
+        return list(self._hosts)
+
+    def hosts(self) -> list[Host]:
+        return list(self._hosts.values())
+
+    def host(self, name: str | None = None) -> Host:
+        """The host called ``name``; with None, the only host or the default one."""
+        if name is None:
+            if len(self._hosts) == 1:
+                return next(iter(self._hosts.values()))
+            name = self.config.default_host
+        try:
+            return self._hosts[name]
+        except KeyError:
+            raise RfconsoleError(
+                f"no host named {name!r}: the hosts are {', '.join(self._hosts)}",
+                hint="hosts come from [hosts] in rfconsole.toml, or --connect URI",
+            ) from None
+
+    def host_states(self) -> list[HostState]:
+        return [HostState(host.name, host.uri, host.connected, host.demo, host.problem) for host in self._hosts.values()]
+
+    def placed_host(self, name: str, hypervisor: Hypervisor | None = None) -> Host:
+        """Where a VM not yet defined anywhere goes: its placement, else by its hypervisor."""
+        if len(self._hosts) == 1:
+            return self.host()
+        placed = self.config.placement.get(name) or self.config.host_for_hypervisor(hypervisor)
+        return self.host(placed)
+
+    def locate(self, name: str, host: str | None = None) -> tuple[Host, libvirt.virDomain | None]:
+        """The host of VM ``name`` and its domain there (None when not defined): the given host,
+        else its placement, else the first reachable host that knows it, else the default host."""
+        if host is not None or len(self._hosts) == 1:
+            chosen = self.host(host)
+            return chosen, chosen.find(name)
+        if name in self.config.placement:
+            chosen = self.host(self.config.placement[name])
+            return chosen, chosen.find(name)
+        problems = []
+        for candidate in self._hosts.values():
+            try:
+                domain = candidate.find(name)
+            except HostUnavailable as problem:
+                problems.append(problem)
+                continue
+            if domain is not None:
+                return candidate, domain
+        if len(problems) == len(self._hosts):
+            raise problems[0]
+        return self.host(), None
+
+    # ------------------------------------------------------------------ events and statuses
+    def subscribe(self, callback: Subscriber) -> None:
+        """``callback(event)`` for every DomainEvent and HostEvent of every host, called on
+        libvirt's event-loop thread: hop to your own thread, never block there."""
+        self._subscribers.append(callback)
+        for host in self._hosts.values():
+            host.subscribe(callback)
+
+    def unsubscribe(self, callback: Subscriber) -> None:
+        if callback in self._subscribers:
+            self._subscribers.remove(callback)
+        for host in self._hosts.values():
+            host.unsubscribe(callback)
+
+    def statuses(self) -> list[DomainStatus]:
+        """Every domain of every reachable host (unreachable hosts are left out: see host_states)."""
+        return self.collect_statuses()[0]
+
+    def collect_statuses(self, sample_cpu: float = 0.0) -> tuple[list[DomainStatus], list[VirtError]]:
+        """(statuses, one error per unreachable host). With ``sample_cpu`` seconds, running domains
+        without a CPU sample get one first, so their CPU % covers that interval."""
+        problems: list[VirtError] = []
+        if sample_cpu > 0:
+            try:
+                if any(host.needs_cpu_sample() for host in self._reachable()):
+                    time.sleep(sample_cpu)
+            except VirtError:
+                pass
+        statuses = []
+        for host in self._hosts.values():
+            try:
+                statuses.extend(host.statuses())
+            except VirtError as problem:
+                problems.append(problem)
+        return statuses, problems
+
+    def _reachable(self) -> list[Host]:
+        reachable = []
+        for host in self._hosts.values():
+            try:
+                host.connection()
+                reachable.append(host)
+            except VirtError:
+                continue
+        return reachable
+
+    def status(self, name: str, host: str | None = None) -> DomainStatus | None:
+        chosen, domain = self.locate(name, host)
+        return None if domain is None else chosen.status(name)
+
+    def has_domain(self, name: str, host: str | None = None) -> bool:
+        return self.locate(name, host)[1] is not None
+
+    def is_running(self, name: str, host: str | None = None) -> bool:
+        chosen, domain = self.locate(name, host)
+        return domain is not None and chosen.state(name) is DomainState.RUNNING
+
+    def live_xml(self, name: str, host: str | None = None) -> str | None:
+        chosen, domain = self.locate(name, host)
+        return None if domain is None else chosen.live_xml(name)
+
+    def close(self) -> None:
+        for host in self._hosts.values():
+            host.close()
+
+    # ------------------------------------------------------------------ checks (nothing touched)
+    def _document(self, target: DocumentLike) -> DomainDocument:
+        if isinstance(target, DomainDocument):
+            return target
+        if self.store is None:
+            raise RfconsoleError(f"no working folder to read {target} from")
+        return self.store.load(target)
+
+    def check_hypervisor(self, document: DomainDocument, host: Host) -> None:
+        hypervisor = document.hypervisor
+        if hypervisor is None:
+            raise HypervisorUnavailable(
+                f"{document.name}: <domain type=…> is missing or unknown; rfconsole runs kvm, qemu, lxc and test domains",
+            )
+        reason = host.host_capabilities().reason(hypervisor)
+        if reason:
+            others = [name for name, other in self._hosts.items() if other is not host and _offers(other, hypervisor)]
+            raise HypervisorUnavailable(
+                f"cannot run {document.name} ({hypervisor}) on host {host.name} ({host.uri}): {reason}",
+                f"place it on host {others[0]} in rfconsole.toml [placement]" if others
+                else f"change its hypervisor (rfconsole xml set {document.name} hypervisor=…) or use a host that runs {hypervisor}",
+            )
+
+    def check_files(self, document: DomainDocument) -> None:
+        if document.hypervisor is Hypervisor.TEST:
+            return  # the test driver runs nothing: its images need not exist
+        try:
+            spec = document.spec()
+        except InvalidSpec:
+            return  # a definition beyond the model (made elsewhere): libvirt itself checks its files
+        problems = missing_files(spec)
+        if problems:
+            raise MissingFiles(
+                f"{document.name}: refusing to define or start it: " + "; ".join(str(problem) for problem in problems),
+                "put the file in place (images usually live in Images/), or change the path with `rfconsole xml set`",
+            )
+
+    def _require_owned(self, host: Host, domain: libvirt.virDomain, doing: str, force: bool) -> None:
+        if force or host.is_owned(domain):
+            return
+        name = domain.name()
+        raise NotOwned(
+            f"refusing to {doing} {name} on host {host.name} ({host.uri}): it does not carry rfconsole's ownership mark, "
+            "so rfconsole did not make it",
+            f"to {doing} it anyway, repeat with --force (in the console, confirm the prompt naming {name})",
+        )
+
+    # ------------------------------------------------------------------ lifecycle
+    def define(self, target: DocumentLike, host: str | None = None, force: bool = False) -> str:
+        """Define the domain of ``target`` (a DomainDocument, or a VM name / path in XML/) with
+        libvirt's validation; marks it as rfconsole's. An existing definition not owned by
+        rfconsole is replaced only with ``force``."""
+        document = self._document(target)
+        name = self._name_of(document)
+        chosen = self.host(host) if host is not None else self._host_for_document(name, document)
+        self.check_hypervisor(document, chosen)
+        self.check_files(document)
+        existing = chosen.find(name)
+        if existing is not None:
+            self._require_owned(chosen, existing, "redefine", force)
+        self._define(chosen, document)
+        return f"defined on host {chosen.name}"
+
+    def _host_for_document(self, name: str, document: DomainDocument) -> Host:
+        if len(self._hosts) == 1:
+            return self.host()
+        if name in self.config.placement:
+            return self.host(self.config.placement[name])
+        found, domain = self.locate(name)
+        return found if domain is not None else self.placed_host(name, document.hypervisor)
+
+    def _define(self, host: Host, document: DomainDocument) -> libvirt.virDomain:
+        marked = document.copy()
+        marked.mark_owned()
+        connection = host.connection()
+        return host._call(
+            f"define {document.name}", connection.defineXMLFlags, marked.to_xml(), libvirt.VIR_DOMAIN_DEFINE_VALIDATE,
+            domain=document.name,
+        )
+
+    @staticmethod
+    def _name_of(document: DomainDocument) -> str:
+        if not document.name:
+            raise RfconsoleError(f"{document.source}: the domain has no <name>", hint="every domain XML needs a <name>")
+        return document.name
+
+    def start(self, name: str, host: str | None = None, wait: bool = True, timeout: float = START_TIMEOUT) -> str:
+        """Start a defined, shut-off domain; with ``wait``, until libvirt reports it running."""
+        chosen, domain = self._existing(name, host)
+        state = chosen.state(name)
+        if state is not None and state.is_active:
+            raise OperationInvalid(
+                f"{name} on host {chosen.name} is already {state}",
+                "resume a paused domain with `rfconsole resume`" if state is DomainState.PAUSED else None,
+            )
+        self._check_definition(chosen, domain)
+        chosen._call(f"start {name}", domain.create, domain=name)
+        if wait:
+            chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
+        return f"running on host {chosen.name}"
+
+    def _check_definition(self, host: Host, domain: libvirt.virDomain) -> None:
+        document = host.document(domain, inactive=True)
+        self.check_hypervisor(document, host)
+        self.check_files(document)
+
+    def _existing(self, name: str, host: str | None) -> tuple[Host, libvirt.virDomain]:
+        chosen, domain = self.locate(name, host)
+        if domain is None:
+            where = f"host {chosen.name} ({chosen.uri})" if host is not None or len(self._hosts) == 1 else "any host"
+            raise DomainNotFound(
+                f"{name} is not defined on {where}",
+                f"define it from XML/ with `rfconsole define {name}`, or use `rfconsole up {name}`",
+            )
+        return chosen, domain
+
+    def shutdown(
+        self, name: str, host: str | None = None, timeout: float | None = None, destroy_after: bool = False, force: bool = False
+    ) -> str:
+        """Ask the guest to shut down (ACPI). With ``timeout``, wait that long for it to be shut
+        off; then, only with ``destroy_after``, power it off (an unowned domain needs ``force``)."""
+        chosen, domain = self._existing(name, host)
+        state = chosen.state(name)
+        if state is None or not state.is_active:
+            raise OperationInvalid(f"{name} on host {chosen.name} is not running (it is {state or 'undefined'})")
+        may_destroy = destroy_after and (force or chosen.is_owned(domain))
+        chosen._call(f"shut down {name}", domain.shutdown, domain=name)
+        if timeout is None:
+            return f"shutdown requested on host {chosen.name}"
+        try:
+            chosen.wait_for_state(name, {DomainState.SHUTOFF}, timeout)
+            return f"shut off on host {chosen.name}"
+        except VirtError as late:
+            if not destroy_after:
+                raise late from None
+        if not may_destroy:
+            self._require_owned(chosen, domain, f"destroy (it did not shut down within {timeout:g} s)", force)
+        chosen._call(f"destroy {name}", domain.destroy, domain=name)
+        chosen.wait_for_state(name, {DomainState.SHUTOFF}, START_TIMEOUT)
+        return f"destroyed after {timeout:g} s without shutting down, on host {chosen.name}"
+
+    def destroy(self, name: str, host: str | None = None, force: bool = False) -> str:
+        """Power the domain off at once; an unowned domain only with ``force``."""
+        chosen, domain = self._existing(name, host)
+        self._require_owned(chosen, domain, "destroy", force)
+        state = chosen.state(name)
+        if state is None or not state.is_active:
+            raise OperationInvalid(f"{name} on host {chosen.name} is not running (it is {state or 'undefined'})")
+        chosen._call(f"destroy {name}", domain.destroy, domain=name)
+        return f"shut off on host {chosen.name}"
+
+    def undefine(self, name: str, host: str | None = None, force: bool = False) -> str:
+        """libvirt forgets the domain (its file in XML/ stays); an unowned domain only with ``force``."""
+        chosen, domain = self._existing(name, host)
+        self._require_owned(chosen, domain, "undefine", force)
+        active = chosen.state(name) not in (None, DomainState.SHUTOFF)
+        chosen.undefine(domain)
+        if active:
+            return f"undefined on host {chosen.name}; it keeps running as a transient domain until it stops"
+        return f"undefined on host {chosen.name}"
+
+    def suspend(self, name: str, host: str | None = None) -> str:
+        chosen, domain = self._existing(name, host)
+        chosen._call(f"pause {name}", domain.suspend, domain=name)
+        return f"paused on host {chosen.name}"
+
+    def resume(self, name: str, host: str | None = None) -> str:
+        chosen, domain = self._existing(name, host)
+        chosen._call(f"resume {name}", domain.resume, domain=name)
+        return f"running on host {chosen.name}"
+
+    def reboot(self, name: str, host: str | None = None) -> str:
+        chosen, domain = self._existing(name, host)
+        chosen._call(f"reboot {name}", domain.reboot, 0, domain=name)
+        return f"reboot requested on host {chosen.name}"
+
+    def redeploy(
+        self,
+        target: DocumentLike,
+        host: str | None = None,
+        force: bool = False,
+        timeout: float = START_TIMEOUT,
+        stage: Callable[[str], None] | None = None,
+    ) -> str:
+        """The seed's redeploy as one action: destroy, undefine, define (from ``target``, a
+        DomainDocument or a VM name / path in XML/), start and wait until running. Every check
+        (hypervisor, files, ownership of the live definition) runs before anything is touched."""
+        document = self._document(target)
+        name = self._name_of(document)
+        chosen = self.host(host) if host is not None else self._host_for_document(name, document)
+        self.check_hypervisor(document, chosen)
+        self.check_files(document)
+        existing = chosen.find(name)
+        if existing is not None:
+            self._require_owned(chosen, existing, "redeploy (destroy and undefine)", force)
+        tell = stage or (lambda _stage: None)
+        if existing is not None:
+            if chosen.state(name) not in (None, DomainState.SHUTOFF):
+                tell("destroy")
+                chosen._call(f"destroy {name}", existing.destroy, domain=name)
+            tell("undefine")
+            chosen.undefine(existing)
+        tell("define")
+        domain = self._define(chosen, document)
+        tell("start")
+        chosen._call(f"start {name}", domain.create, domain=name)
+        chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
+        return f"running on host {chosen.name}"
+
+    def up(self, name: str, host: str | None = None, timeout: float = START_TIMEOUT) -> str:
+        """Make sure ``name`` runs, idempotently: define it from XML/ when no host knows it,
+        resume it when paused, start it when shut off, then wait until it is running."""
+        chosen, domain = self.locate(name, host)
+        defined = ""
+        if domain is None:
+            document = self._document(name)
+            if host is None and len(self._hosts) > 1:
+                chosen = self.placed_host(name, document.hypervisor)
+            self.check_hypervisor(document, chosen)
+            self.check_files(document)
+            domain = self._define(chosen, document)
+            defined = "defined, "
+        state = chosen.state(name)
+        if state is DomainState.RUNNING:
+            return f"already running on host {chosen.name}"
+        if state in (DomainState.PAUSED, DomainState.PMSUSPENDED):
+            chosen._call(f"resume {name}", domain.resume, domain=name)
+            chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
+            return f"resumed, running on host {chosen.name}"
+        if state is not None and state.is_active:  # in shutdown, blocked: let it settle first
+            chosen.wait_for_state(name, {DomainState.SHUTOFF, DomainState.RUNNING}, timeout)
+            if chosen.state(name) is DomainState.RUNNING:
+                return f"already running on host {chosen.name}"
+        if not defined:
+            self._check_definition(chosen, domain)
+        chosen._call(f"start {name}", domain.create, domain=name)
+        chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
+        return f"{defined}started, running on host {chosen.name}"
+
+    def down(
+        self, name: str, host: str | None = None, timeout: float = SHUTDOWN_TIMEOUT, destroy_after: bool = True, force: bool = False
+    ) -> str:
+        """Make sure ``name`` is shut off, idempotently: graceful shutdown, then destroy after
+        ``timeout`` seconds (an unowned domain is destroyed only with ``force``)."""
+        chosen, domain = self._existing(name, host)
+        state = chosen.state(name)
+        if state is None or not state.is_active:
+            return f"already shut off on host {chosen.name}"
+        if state is DomainState.PAUSED:  # a paused guest cannot react to ACPI
+            self._require_owned(chosen, domain, "destroy (it is paused)", force)
+            chosen._call(f"destroy {name}", domain.destroy, domain=name)
+            return f"destroyed (it was paused), shut off on host {chosen.name}"
+        return self.shutdown(name, chosen.name, timeout=timeout, destroy_after=destroy_after, force=force)
+
+    def bring_up_rftest2(
+        self, chosen: dict[str, Path | None], progress: Callable[[str, str, int], None] | None = None
+    ) -> dict[str, Any]:
+        """rftest2's bring-up: redeploy each slot (rfvmA–rfvmD) from its chosen XML file,
+        concurrently. ``progress(slot, stage, stages_done)``; per slot, the outcome or the error."""
+        report = progress or (lambda _slot, _stage, _done: None)
+
+        def one(slot: str) -> str:
+            path = chosen.get(slot)
+            if path is None:
+                raise RfconsoleError(f"{slot}: no XML chosen", hint="choose a file from XML/ or make one with the wizard")
+            done = 0
+
+            def stage(name: str) -> None:
+                nonlocal done
+                report(slot, name, done)
+                done += 1
+
+            return self.redeploy(DomainDocument.read(path), stage=stage)
+
+        results = self.run_many(one, list(chosen))
+        return {result.name: (result.message if result.ok else result.error) for result in results}
+
+    # ------------------------------------------------------------------ many at once
+    def run_many(
+        self,
+        operation: str | Callable[[str], str],
+        names: Iterable[str],
+        progress: Callable[[OperationResult, int, int], None] | None = None,
+        max_workers: int | None = None,
+        **options: Any,
+    ) -> list[OperationResult]:
+        """Run ``operation`` (a Fleet method name such as "up", or a callable taking a VM name)
+        on every VM concurrently, ``options`` passed on. ``progress(result, done, total)`` is
+        called as each VM finishes (from worker threads). Results come back in ``names`` order."""
+        names = list(dict.fromkeys(names))
+        if isinstance(operation, str):
+            if operation not in OPERATIONS:
+                raise RfconsoleError(f"unknown operation {operation!r}: one of {', '.join(OPERATIONS)}")
+            label = operation
+            method = getattr(self, operation)
+            function: Callable[[str], str] = lambda name: method(name, **options)  # noqa: E731
+        else:
+            label = getattr(operation, "__name__", "operation")
+            function = operation
+        results: dict[str, OperationResult] = {}
+        lock = threading.Lock()
+
+        def timed(name: str) -> OperationResult:
+            started = time.monotonic()
+            try:
+                message = function(name)
+                return OperationResult(name, label, True, message, time.monotonic() - started)
+            except RfconsoleError as error:
+                return OperationResult(name, label, False, error.message, time.monotonic() - started, error)
+            except Exception as error:  # noqa: BLE001 - a bug in one VM's run is reported, not lost
+                return OperationResult(name, label, False, f"{type(error).__name__}: {error}", time.monotonic() - started, error)
+
+        if not names:
+            return []
+        with ThreadPoolExecutor(max_workers=max_workers or min(8, len(names)), thread_name_prefix="rfconsole-op") as pool:
+            futures = [pool.submit(timed, name) for name in names]
+            for future in as_completed(futures):
+                result = future.result()
+                with lock:
+                    results[result.name] = result
+                    done = len(results)
+                if progress is not None:
+                    progress(result, done, len(names))
+        return [results[name] for name in names]
+
+
+def _offers(host: Host, hypervisor: Hypervisor) -> bool:
+    try:
+        return hypervisor in host.capabilities()
+    except VirtError:
+        return False

@@ -1,0 +1,491 @@
+"""One libvirt host: a lazily opened connection, lifecycle events, reconnection, statuses.
+
+libvirt's default event loop runs in one daemon thread per process (``ensure_event_loop``);
+every connection registers its lifecycle and close callbacks on it. Subscribers are plain
+callables receiving ``DomainEvent`` / ``HostEvent`` on that thread. When the connection closes
+(daemon gone, keepalive lost) the host reports itself disconnected and a background thread
+reopens it with exponential backoff, re-registering the callbacks; subscribers stay.
+
+One connection per host for the life of the object: the test driver's state lives in its
+connection (each open of test:///… starts from the node XML again).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import libvirt
+
+from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.errors import XMLInputError
+from rfconsole.model.spec import Hypervisor
+from rfconsole.virt.capabilities import HostCapabilities, parse_capabilities
+from rfconsole.virt.errors import DAEMON_HINT, DomainNotFound, HostUnavailable, OperationTimeout, VirtError, translate
+from rfconsole.virt.events import DomainEvent, DomainState, DomainStatus, HostEvent, event_words
+
+log = logging.getLogger(__name__)
+
+Subscriber = Callable[[Any], None]
+T = TypeVar("T")
+
+KEEPALIVE_INTERVAL = 5  # seconds between keepalive probes on daemon connections
+KEEPALIVE_COUNT = 3  # unanswered probes before libvirt closes the connection
+CLOSE_REASONS = {
+    libvirt.VIR_CONNECT_CLOSE_REASON_ERROR: "connection error",
+    libvirt.VIR_CONNECT_CLOSE_REASON_EOF: "the daemon closed the connection",
+    libvirt.VIR_CONNECT_CLOSE_REASON_KEEPALIVE: "the daemon stopped answering keepalives",
+    libvirt.VIR_CONNECT_CLOSE_REASON_CLIENT: "closed by rfconsole",
+}
+
+# ---------------------------------------------------------------------------- the event loop
+_loop_lock = threading.Lock()
+_loop_thread: threading.Thread | None = None
+
+
+def _ignore_libvirt_error(_context: Any, _error: Any) -> None:
+    """libvirt prints every error on stderr by default; ours go through exceptions instead."""
+
+
+def ensure_event_loop() -> None:
+    """Register libvirt's default event loop and start its thread, once per process, before any
+    connection is opened (connections opened earlier would never deliver events)."""
+    global _loop_thread
+    with _loop_lock:
+        if _loop_thread is not None:
+            return
+        libvirt.registerErrorHandler(_ignore_libvirt_error, None)
+        libvirt.virEventRegisterDefaultImpl()
+        _loop_thread = threading.Thread(target=_run_event_loop, name="libvirt-events", daemon=True)
+        _loop_thread.start()
+
+
+def _run_event_loop() -> None:
+    while True:
+        try:
+            libvirt.virEventRunDefaultImpl()
+        except libvirt.libvirtError:  # pragma: no cover - libvirt reports a broken loop this way
+            log.exception("libvirt's event loop failed; retrying")
+            time.sleep(0.1)
+
+
+# ---------------------------------------------------------------------------- reconnection policy
+@dataclass(frozen=True)
+class Backoff:
+    """Delays between reconnection attempts: ``first``, then times ``factor``, at most ``cap``."""
+
+    first: float = 0.5
+    cap: float = 10.0
+    factor: float = 2.0
+
+    def delays(self) -> Iterator[float]:
+        delay = self.first
+        while True:
+            yield delay
+            delay = min(self.cap, delay * self.factor)
+
+
+UNDEFINE_FLAGS = (
+    libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+    | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+    | libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA
+    | libvirt.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM
+)
+UNDEFINE_FLAGS_BASIC = libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+
+
+class Host:
+    """One libvirt URI under a name of the configuration (``local``, ``lab2``, ``demo`` …)."""
+
+    def __init__(self, name: str, uri: str, *, demo: bool = False, backoff: Backoff = Backoff()) -> None:
+        self.name = name
+        self.uri = uri
+        self.demo = demo
+        self.backoff = backoff
+        self._lock = threading.RLock()
+        self._connection: libvirt.virConnect | None = None
+        self._callback_ids: list[int] = []
+        self._subscribers: list[Subscriber] = []
+        self._changed = threading.Condition()
+        self._closed = False
+        self._stop_reconnecting = threading.Event()
+        self._reconnector: threading.Thread | None = None
+        self._last_problem: str | None = None
+        self._capabilities: HostCapabilities | None = None
+        self._facts: dict[str, tuple[bool, Hypervisor | None]] = {}  # name -> (owned, hypervisor)
+        self._cpu_samples: dict[str, tuple[int, float]] = {}  # name -> (cpu time ns, monotonic s)
+        self._cpu_percent: dict[str, float] = {}
+
+    def __repr__(self) -> str:
+        return f"Host({self.name!r}, {self.uri!r})"
+
+    @property
+    def is_test_driver(self) -> bool:
+        return self.uri.startswith("test:")
+
+    # ------------------------------------------------------------------ connection
+    @property
+    def connected(self) -> bool:
+        with self._lock:
+            return self._connection is not None
+
+    @property
+    def problem(self) -> str | None:
+        """Why the host is not connected, when the last attempt failed."""
+        return None if self.connected else self._last_problem
+
+    def connection(self) -> libvirt.virConnect:
+        """The open connection, opened now if this is the first use."""
+        with self._lock:
+            if self._connection is not None:
+                return self._connection
+            if self._closed:
+                raise HostUnavailable(f"host {self.name} ({self.uri}) is closed")
+            if self._reconnector is not None and self._reconnector.is_alive():
+                raise HostUnavailable(
+                    f"host {self.name} ({self.uri}) is disconnected ({self._last_problem}); rfconsole is reconnecting",
+                    DAEMON_HINT,
+                )
+            ensure_event_loop()
+            try:
+                connection = libvirt.open(self.uri)
+            except libvirt.libvirtError as error:
+                problem = translate(error, "connect", self.name, self.uri)
+                self._last_problem = problem.libvirt_message
+                if self._subscribers:
+                    self._start_reconnecting()
+                raise problem from None
+            self._attach(connection)
+            return connection
+
+    def _attach(self, connection: libvirt.virConnect) -> None:
+        """Register our callbacks on a freshly opened connection and make it the current one."""
+        self._callback_ids = [
+            connection.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle, None)
+        ]
+        if not self.is_test_driver:
+            try:
+                connection.registerCloseCallback(self._on_close, None)
+                connection.setKeepAlive(KEEPALIVE_INTERVAL, KEEPALIVE_COUNT)
+            except libvirt.libvirtError as error:  # local drivers without keepalive support
+                log.debug("host %s: no keepalive/close callback: %s", self.name, error)
+        self._connection = connection
+        self._last_problem = None
+        self._facts.clear()
+
+    def _detach(self, connection: libvirt.virConnect) -> None:
+        for callback_id in self._callback_ids:
+            try:
+                connection.domainEventDeregisterAny(callback_id)
+            except libvirt.libvirtError:
+                pass
+        self._callback_ids = []
+        if not self.is_test_driver:
+            try:
+                connection.unregisterCloseCallback()
+            except libvirt.libvirtError:
+                pass
+        try:
+            connection.close()
+        except libvirt.libvirtError:
+            pass
+
+    def close(self) -> None:
+        """Stop reconnecting and close the connection; the host cannot be used afterwards."""
+        self._stop_reconnecting.set()
+        with self._lock:
+            self._closed = True
+            connection, self._connection = self._connection, None
+        if connection is not None:
+            self._detach(connection)
+        reconnector = self._reconnector
+        if reconnector is not None and reconnector is not threading.current_thread():
+            reconnector.join(timeout=2)
+
+    def _on_close(self, connection: libvirt.virConnect, reason: int, _opaque: Any) -> None:
+        """libvirt's close callback, on the event-loop thread: report and start reconnecting."""
+        with self._lock:
+            if self._connection is not connection or self._closed:
+                return
+            self._connection = None
+            self._last_problem = CLOSE_REASONS.get(reason, f"closed (reason {reason})")
+            self._start_reconnecting(old=connection)
+        self._emit(HostEvent(self.name, self.uri, False, self._last_problem))
+
+    def _start_reconnecting(self, old: libvirt.virConnect | None = None) -> None:
+        if self._closed or (self._reconnector is not None and self._reconnector.is_alive()):
+            return
+        self._reconnector = threading.Thread(
+            target=self._reconnect, args=(old,), name=f"libvirt-reconnect-{self.name}", daemon=True
+        )
+        self._reconnector.start()
+
+    def _reconnect(self, old: libvirt.virConnect | None) -> None:
+        if old is not None:
+            try:  # the callbacks of a dead connection cannot fire again; free its resources
+                old.unregisterCloseCallback()
+            except libvirt.libvirtError:
+                pass
+            try:
+                old.close()
+            except libvirt.libvirtError:
+                pass
+        for delay in self.backoff.delays():
+            if self._stop_reconnecting.wait(delay):
+                return
+            try:
+                connection = libvirt.open(self.uri)
+            except libvirt.libvirtError as error:
+                self._last_problem = error.get_error_message()
+                log.debug("host %s: reconnect failed: %s", self.name, self._last_problem)
+                continue
+            with self._lock:
+                if self._closed:
+                    connection.close()
+                    return
+                self._attach(connection)
+            self._emit(HostEvent(self.name, self.uri, True, "reconnected"))
+            with self._changed:
+                self._changed.notify_all()
+            return
+
+    def _call(self, doing: str, function: Callable[..., T], *args: Any, domain: str | None = None) -> T:
+        """Run one libvirt call, turning its errors into ours (a dead connection starts reconnecting)."""
+        try:
+            return function(*args)
+        except libvirt.libvirtError as error:
+            problem = translate(error, doing, self.name, self.uri, domain)
+            if isinstance(problem, HostUnavailable):
+                self._lost(problem)
+            raise problem from None
+
+    def _lost(self, problem: HostUnavailable) -> None:
+        """An API call found the connection dead before the close callback did."""
+        with self._lock:
+            connection = self._connection
+            if connection is None or self._closed:
+                return
+            try:
+                alive = connection.isAlive() == 1
+            except libvirt.libvirtError:
+                alive = False
+            if alive:
+                return
+            self._connection = None
+            self._last_problem = problem.libvirt_message
+            self._start_reconnecting(old=connection)
+        self._emit(HostEvent(self.name, self.uri, False, problem.libvirt_message or "connection lost"))
+
+    # ------------------------------------------------------------------ events
+    def subscribe(self, callback: Subscriber) -> None:
+        """Call ``callback(event)`` for every DomainEvent and HostEvent of this host, on
+        libvirt's event-loop thread (or the reconnection thread for HostEvents)."""
+        with self._lock:
+            if callback not in self._subscribers:
+                self._subscribers = [*self._subscribers, callback]
+
+    def unsubscribe(self, callback: Subscriber) -> None:
+        with self._lock:
+            self._subscribers = [known for known in self._subscribers if known != callback]
+
+    def _emit(self, event: DomainEvent | HostEvent) -> None:
+        for callback in self._subscribers:
+            try:
+                callback(event)
+            except Exception:  # noqa: BLE001 - one subscriber's bug must not stop the others or the loop
+                log.exception("subscriber %r failed on %s", callback, event)
+
+    def _on_lifecycle(self, _connection: Any, domain: libvirt.virDomain, event: int, detail: int, _opaque: Any) -> None:
+        kind, words = event_words(event, detail)
+        name = domain.name()
+        self._facts.pop(name, None)
+        if kind is not None and kind.value in ("undefined", "stopped"):
+            self._cpu_samples.pop(name, None)
+            self._cpu_percent.pop(name, None)
+        with self._changed:
+            self._changed.notify_all()
+        if kind is not None:
+            self._emit(DomainEvent(self.name, name, kind, words))
+
+    # ------------------------------------------------------------------ domains
+    def find(self, name: str) -> libvirt.virDomain | None:
+        """The domain called ``name``, or None when the host has none."""
+        connection = self.connection()
+        try:
+            return connection.lookupByName(name)
+        except libvirt.libvirtError as error:
+            if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                return None
+            problem = translate(error, f"look up {name}", self.name, self.uri, name)
+            if isinstance(problem, HostUnavailable):
+                self._lost(problem)
+            raise problem from None
+
+    def domain(self, name: str) -> libvirt.virDomain:
+        found = self.find(name)
+        if found is None:
+            raise DomainNotFound(
+                f"host {self.name} ({self.uri}) has no domain named {name}",
+                f"define it from XML/{name}.xml with `rfconsole define {name}`, or `rfconsole up {name}`",
+            )
+        return found
+
+    def state(self, name: str) -> DomainState | None:
+        """The domain's state, None when the host does not know it."""
+        domain = self.find(name)
+        if domain is None:
+            return None
+        return DomainState.from_libvirt(self._call(f"read the state of {name}", domain.state, domain=name)[0])
+
+    def document(self, domain: libvirt.virDomain, inactive: bool = False) -> DomainDocument:
+        """The domain's definition as the model's DomainDocument (live, or the persistent one)."""
+        name = domain.name()
+        flags = libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0
+        text = self._call(f"read the definition of {name}", domain.XMLDesc, flags, domain=name)
+        return DomainDocument.parse(text, source=f"{name} on host {self.name}")
+
+    def live_xml(self, name: str) -> str | None:
+        domain = self.find(name)
+        return None if domain is None else self._call(f"read the definition of {name}", domain.XMLDesc, 0, domain=name)
+
+    def is_owned(self, domain: libvirt.virDomain) -> bool:
+        """The domain carries rfconsole's ownership mark (in its live or persistent definition)."""
+        return self._facts_of(domain)[0]
+
+    def _facts_of(self, domain: libvirt.virDomain) -> tuple[bool, Hypervisor | None]:
+        name = domain.name()
+        facts = self._facts.get(name)
+        if facts is None:
+            try:
+                live = self.document(domain)
+                owned = live.owned
+                if not owned and self._call(f"read {name}", domain.isActive, domain=name) == 1:
+                    persistent = self._call(f"read {name}", domain.isPersistent, domain=name) == 1
+                    owned = persistent and self.document(domain, inactive=True).owned
+                facts = (owned, live.hypervisor)
+            except XMLInputError:
+                facts = (False, None)
+            self._facts[name] = facts
+        return facts
+
+    def wait_for_state(self, name: str, wanted: set[DomainState], timeout: float) -> DomainState:
+        """Wait (woken by lifecycle events, checking at least every 0.1 s) until the domain is in
+        one of ``wanted``; OperationTimeout after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.state(name)
+            if state in wanted:
+                return state
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                words = " or ".join(sorted(state.value for state in wanted))
+                raise OperationTimeout(
+                    f"{name} on host {self.name} did not become {words} within {timeout:g} s (it is {state or 'undefined'})",
+                    "look at the guest's log (/var/log/libvirt/qemu/<name>.log on the host), or allow more time with --timeout",
+                )
+            with self._changed:
+                self._changed.wait(min(0.1, remaining))
+
+    def undefine(self, domain: libvirt.virDomain) -> None:
+        name = domain.name()
+        try:
+            domain.undefineFlags(UNDEFINE_FLAGS)
+        except libvirt.libvirtError as error:
+            if error.get_error_code() != libvirt.VIR_ERR_INVALID_ARG:  # drivers without checkpoints/NVRAM
+                raise translate(error, f"undefine {name}", self.name, self.uri, name) from None
+            self._call(f"undefine {name}", domain.undefineFlags, UNDEFINE_FLAGS_BASIC, domain=name)
+
+    # ------------------------------------------------------------------ statuses
+    def statuses(self) -> list[DomainStatus]:
+        connection = self.connection()
+        domains = self._call("list the domains", connection.listAllDomains, 0)
+        result = []
+        for domain in domains:
+            try:
+                result.append(self._status(domain))
+            except DomainNotFound:  # undefined while we were reading
+                continue
+        return sorted(result, key=lambda status: status.name)
+
+    def status(self, name: str) -> DomainStatus | None:
+        domain = self.find(name)
+        if domain is None:
+            return None
+        try:
+            return self._status(domain)
+        except DomainNotFound:
+            return None
+
+    def _status(self, domain: libvirt.virDomain) -> DomainStatus:
+        name = domain.name()
+        state_number, max_kib, current_kib, vcpus, cpu_time = self._call(f"read {name}", domain.info, domain=name)
+        state = DomainState.from_libvirt(state_number)
+        owned, hypervisor = self._facts_of(domain)
+        return DomainStatus(
+            name=name,
+            host=self.name,
+            hypervisor=hypervisor,
+            state=state,
+            vcpus=vcpus,
+            memory_mib=(current_kib if state.is_active else max_kib) // 1024,
+            cpu_percent=self._sample_cpu(name, cpu_time, vcpus) if state.is_active else 0.0,
+            owned=owned,
+            demo=self.demo,
+        )
+
+    def _sample_cpu(self, name: str, cpu_time: int, vcpus: int, min_interval: float = 0.2) -> float:
+        """CPU % of the domain's vCPUs between the previous sample and this one; a sample newer
+        than ``min_interval`` keeps the last figure (so several readers do not shrink the window)."""
+        now = time.monotonic()
+        previous = self._cpu_samples.get(name)
+        if previous is not None and now - previous[1] < min_interval:
+            return self._cpu_percent.get(name, 0.0)
+        self._cpu_samples[name] = (cpu_time, now)
+        if previous is None:
+            return self._cpu_percent.get(name, 0.0)
+        elapsed_ns = (now - previous[1]) * 1e9 * max(1, vcpus)
+        percent = max(0.0, min(100.0, 100.0 * (cpu_time - previous[0]) / elapsed_ns))
+        self._cpu_percent[name] = percent
+        return percent
+
+    def needs_cpu_sample(self) -> bool:
+        """Some running domain has no CPU sample yet (its CPU % would read 0)."""
+        return any(status.state.is_active and status.name not in self._cpu_percent for status in self.statuses())
+
+    # ------------------------------------------------------------------ capabilities
+    def host_capabilities(self) -> HostCapabilities:
+        if self._capabilities is None:
+            connection = self.connection()
+            driver = self._call("read the driver type", connection.getType)
+            text = self._call("read the capabilities", connection.getCapabilities)
+            self._capabilities = parse_capabilities(self.name, driver, text, self._kvm_refusal)
+        return self._capabilities
+
+    def _kvm_refusal(self, arch: str) -> str | None:
+        try:
+            self.connection().getDomainCapabilities(None, arch, None, "kvm", 0)
+        except libvirt.libvirtError as error:
+            return error.get_error_message()
+        return None
+
+    def capabilities(self) -> set[Hypervisor]:
+        """The hypervisors this host really runs."""
+        return self.host_capabilities().hypervisors
+
+    def unavailable_reason(self, hypervisor: Hypervisor) -> str:
+        """Why this host cannot run ``hypervisor``; '' when it can."""
+        try:
+            return self.host_capabilities().reason(Hypervisor(hypervisor))
+        except VirtError as error:
+            return error.message
+
+    def max_vcpus(self) -> int | None:
+        connection = self.connection()
+        try:
+            return connection.getMaxVcpus(None)
+        except libvirt.libvirtError:
+            return None
