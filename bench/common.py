@@ -1,0 +1,86 @@
+"""What the bench modules share: the row format, statistics, the machine's description."""
+
+from __future__ import annotations
+
+import datetime
+import math
+import os
+import platform
+import statistics
+import subprocess
+from collections.abc import Sequence
+from typing import Any
+
+
+def row(bench: str, baseline: str | None, baseline_s: float | None, value_s: float, **extra: Any) -> dict[str, Any]:
+    """One result in the convention of bench/__init__.py."""
+    return {
+        "bench": bench,
+        "baseline": baseline,
+        "baseline_s": None if baseline_s is None else round(baseline_s, 5),
+        "value_s": round(value_s, 5),
+        "ratio": round(value_s / baseline_s, 3) if baseline_s else None,
+        **extra,
+    }
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """The nearest-rank percentile (``fraction`` 0.5 is the median, 0.99 the 99th)."""
+    ordered = sorted(values)
+    if not ordered:
+        raise ValueError("no values")
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _command_output(*command: str) -> str | None:
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def libvirt_version() -> str:
+    text = _command_output("libvirtd", "--version")
+    return text.split()[-1] if text else "unknown"
+
+
+def machine() -> dict[str, str]:
+    """Where the numbers were measured."""
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu_model(),
+        "kernel": platform.release(),
+        "libvirt": libvirt_version(),
+        "python": platform.python_version(),
+    }
+
+
+def format_table(rows: Sequence[dict[str, Any]]) -> str:
+    """The rows as an aligned text table; keys beyond the standard ones go in a last column."""
+    standard = ("bench", "value_s", "baseline_s", "ratio", "baseline")
+    lines = [("bench", "value_s", "baseline_s", "ratio", "baseline", "more")]
+    for result in rows:
+        more = ", ".join(f"{key}={value}" for key, value in result.items() if key not in standard)
+        lines.append(tuple("" if result.get(key) is None else str(result.get(key)) for key in standard) + (more,))
+    widths = [max(len(line[column]) for line in lines) for column in range(len(lines[0]) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1] for line in lines
+    ).rstrip()
