@@ -84,6 +84,7 @@ def parse_untrusted(data: bytes | str, source: str = "<input>") -> etree._Elemen
         line = getattr(error, "lineno", None)
         message = _first_line(error.msg if getattr(error, "msg", None) else str(error))
         message = re.sub(r"(, line \d+)+, column \d+$", "", message)
+        message = re.sub(r"Excessive depth in document: (\d+), use XML_PARSE_HUGE option", r"elements nested more than \1 deep", message)
         column = getattr(error, "position", (None, None))[1]
         if line and column:
             message += f" (column {column})"

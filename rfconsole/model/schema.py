@@ -139,15 +139,27 @@ def _translate(entry, tree: etree._ElementTree) -> Problem | None:
     return Problem(where, None, message[0].lower() + message[1:] if message else "schema error")
 
 
+# Trial validations at most, and only for documents of a usual size (virsh dumpxml of a big VM
+# has a few hundred elements): a huge hostile document must not make validation slow.
+LOCATE_BUDGET = 200
+LOCATE_MAX_ELEMENTS = 3000
+
+
 def _locate(tree: etree._ElementTree, schema: etree.RelaxNG, depth: int = 4) -> Problem | None:
     """Find the smallest part whose removal makes the document valid: libxml2 often only says
     "failed to validate content" of the whole <domain>."""
     root = tree.getroot()
+    if sum(1 for _ in root.iter()) > LOCATE_MAX_ELEMENTS:
+        return None
     found: tuple[etree._Element, str | None] | None = None
     element = root
+    budget = LOCATE_BUDGET
     for _ in range(depth):
         culprit = None
         for child in [child for child in element if isinstance(child.tag, str)]:
+            budget -= 1
+            if budget < 0:
+                return None
             if _valid_without(tree, schema, child, None):
                 culprit = child
                 break
