@@ -1,0 +1,202 @@
+"""``rfconsole up|down|redeploy|define|undefine|start|shutdown|destroy|suspend|resume|reboot|status``.
+
+Lifecycle commands take VM names (default: rftest2's rfvmA–rfvmD), run on all of them at once,
+print one line per VM as it finishes and a summary at the end; exit 0 only when every VM
+succeeded. See docs/lifecycle.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from typing import Any, TextIO
+
+from rfconsole.cli import EXIT_FAILED, EXIT_OK
+from rfconsole.virt.demo import DEMO_BANNER
+from rfconsole.virt.fleet import DEFAULT_VMS, SHUTDOWN_TIMEOUT, START_TIMEOUT, Fleet, OperationResult
+
+STATUS_COLUMNS = ("NAME", "HOST", "HYPERVISOR", "STATE", "VCPUS", "MEMORY", "CPU%", "OWNED")
+
+# command -> (help, options)
+COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "up": ("define from XML/ where needed, start, wait until running (idempotent)", ("timeout", "host")),
+    "down": ("graceful shutdown; destroy after --timeout (idempotent)", ("timeout", "no_destroy", "force", "host")),
+    "redeploy": ("destroy, undefine, define from XML/, start: one action per VM", ("timeout", "force", "host")),
+    "define": ("define from XML/<VM>.xml (libvirt validates it)", ("force", "host")),
+    "undefine": ("libvirt forgets the domain (the file in XML/ stays)", ("force", "host")),
+    "start": ("start defined domains and wait until running", ("timeout", "no_wait", "host")),
+    "shutdown": ("ask the guests to shut down (ACPI); with --timeout, wait for it", ("timeout_optional", "host")),
+    "destroy": ("power off at once", ("force", "host")),
+    "suspend": ("pause running domains", ("host",)),
+    "resume": ("resume paused domains", ("host",)),
+    "reboot": ("ask the guests to reboot", ("host",)),
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    for command, (summary, options) in COMMANDS.items():
+        parser = subparsers.add_parser(command, help=summary, description=summary[0].upper() + summary[1:] + ".")
+        parser.add_argument("vms", nargs="*", metavar="VM", help=f"VM names (default: {' '.join(DEFAULT_VMS)})")
+        if "timeout" in options:
+            default = SHUTDOWN_TIMEOUT if command == "down" else START_TIMEOUT
+            what = "for a graceful shutdown before destroying" if command == "down" else "for each VM to be running"
+            parser.add_argument("--timeout", type=_seconds, default=default, metavar="S", help=f"seconds to wait {what} (default {default:g})")
+        if "timeout_optional" in options:
+            parser.add_argument("--timeout", type=_seconds, default=None, metavar="S", help="wait up to S seconds for each guest to be shut off")
+        if "no_destroy" in options:
+            parser.add_argument("--no-destroy", action="store_true", help="never destroy: a guest still running after --timeout is an error")
+        if "no_wait" in options:
+            parser.add_argument("--no-wait", action="store_true", help="return once libvirt has started them, without waiting")
+        if "force" in options:
+            parser.add_argument("--force", action="store_true", help="also act on domains without rfconsole's ownership mark")
+        if "host" in options:
+            parser.add_argument("--host", metavar="NAME", help="the configured host to act on (default: each VM's placement)")
+        parser.set_defaults(func=run_lifecycle, operation=command)
+
+    status = subparsers.add_parser("status", help="every domain of every host: state, vCPUs, memory, CPU %",
+                                   description="Every domain of every host: name, host, hypervisor, state, vCPUs, memory (MiB), CPU %.")
+    status.add_argument("--json", action="store_true", help="a JSON list of objects, one per domain")
+    status.add_argument("--watch", action="store_true", help="refresh on every libvirt event and every stats interval; Ctrl-C quits")
+    status.set_defaults(func=run_status)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 0 to 86400 seconds")
+    return value
+
+
+def open_fleet(args: argparse.Namespace) -> Fleet:
+    """The Fleet the global options ask for; says so on stderr when it is the demo."""
+    from rfconsole.config import Config
+    from rfconsole.store import Store, Workdir
+
+    workdir = Workdir(args.workdir)
+    config = Config.load(workdir)
+    fleet = Fleet.from_args(config, Store(workdir), demo=bool(getattr(args, "demo", False)), connect=getattr(args, "connect", None))
+    if fleet.demo:
+        print(f"rfconsole: {DEMO_BANNER}", file=sys.stderr)
+    return fleet
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if getattr(args, "host", None):
+        options["host"] = args.host
+    if getattr(args, "force", False):
+        options["force"] = True
+    if hasattr(args, "timeout") and args.timeout is not None:
+        options["timeout"] = args.timeout
+    if getattr(args, "no_destroy", False):
+        options["destroy_after"] = False
+    if getattr(args, "no_wait", False):
+        options["wait"] = False
+    return options
+
+
+def run_lifecycle(args: argparse.Namespace) -> int:
+    names = args.vms or list(DEFAULT_VMS)
+    fleet = open_fleet(args)
+    try:
+        print(f"{args.operation}: {' '.join(names)} …", file=sys.stderr, flush=True)
+
+        def progress(result: OperationResult, done: int, total: int) -> None:
+            mark = "ok    " if result.ok else "FAILED"
+            print(f"[{done}/{total}] {mark} {result.name}: {result.message} ({result.elapsed:.2f} s)", flush=True)
+            if not result.ok and result.hint:
+                print(f"              hint: {result.hint}", flush=True)
+
+        results = fleet.run_many(args.operation, names, progress=progress, **_options(args))
+    finally:
+        fleet.close()
+    print_summary(results, sys.stdout)
+    return EXIT_OK if all(result.ok for result in results) else EXIT_FAILED
+
+
+def print_summary(results: list[OperationResult], out: TextIO) -> None:
+    rows = [("VM", "RESULT", "TIME", "DETAIL")] + [
+        (r.name, "ok" if r.ok else "FAILED", f"{r.elapsed:.2f} s", r.message.splitlines()[0] if r.message else "") for r in results
+    ]
+    print("", file=out)
+    _table(rows, out)
+    failed = sum(1 for r in results if not r.ok)
+    operation = results[0].operation if results else "nothing"
+    print(f"{operation}: {len(results) - failed} of {len(results)} ok" + (f", {failed} failed" if failed else ""), file=out)
+
+
+def _table(rows: list[tuple[str, ...]], out: TextIO) -> None:
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip(), file=out)
+
+
+def status_rows(statuses: list[Any]) -> list[tuple[str, ...]]:
+    rows = [STATUS_COLUMNS]
+    for s in statuses:
+        rows.append((
+            s.name, s.host, s.hypervisor.value if s.hypervisor else "?", s.state.value, str(s.vcpus),
+            f"{s.memory_mib} MiB", f"{s.cpu_percent:.1f}", "yes" if s.owned else "no",
+        ))
+    return rows
+
+
+def run_status(args: argparse.Namespace) -> int:
+    fleet = open_fleet(args)
+    try:
+        if args.watch:
+            return _watch(fleet, args)
+        statuses, problems = fleet.collect_statuses(sample_cpu=fleet.config.stats_interval if fleet.config else 1.0)
+        _print_status(statuses, args.json, sys.stdout)
+        for problem in problems:
+            print(f"rfconsole: error: {problem.message}", file=sys.stderr)
+            if problem.hint:
+                print(f"  hint: {problem.hint}", file=sys.stderr)
+        return EXIT_FAILED if problems else EXIT_OK
+    finally:
+        fleet.close()
+
+
+def _print_status(statuses: list[Any], as_json: bool, out: TextIO) -> None:
+    try:
+        _write_status(statuses, as_json, out)
+    except BrokenPipeError:  # the reader (head, less) went away: nothing left to say
+        sys.stdout = None  # type: ignore[assignment] - stops Python's own flush at exit from failing again
+
+
+def _write_status(statuses: list[Any], as_json: bool, out: TextIO) -> None:
+    if as_json:
+        json.dump([status.to_json() for status in statuses], out, indent=2)
+        out.write("\n")
+    elif statuses:
+        _table(status_rows(statuses), out)
+    else:
+        print("no domains", file=out)
+    out.flush()
+
+
+def _watch(fleet: Fleet, args: argparse.Namespace) -> int:
+    """Redraw on every event of any host, and at least every stats interval; Ctrl-C ends (exit 0)."""
+    changed = threading.Event()
+    interval = fleet.config.stats_interval if fleet.config else 2.0
+    fleet.subscribe(lambda _event: changed.set())
+    clear = sys.stdout.isatty() and not args.json
+    try:
+        while True:
+            statuses, problems = fleet.collect_statuses()
+            if clear:
+                sys.stdout.write("\x1b[H\x1b[2J")
+            _print_status(statuses, args.json, sys.stdout)
+            for problem in problems:
+                print(f"(host unreachable: {problem.message})", file=sys.stderr)
+            if not args.json:
+                print("", flush=True)
+            changed.wait(interval)
+            changed.clear()
+    except KeyboardInterrupt:
+        return EXIT_OK
