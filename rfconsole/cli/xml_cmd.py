@@ -11,13 +11,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rfconsole.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from rfconsole.cli import EXIT_FAILED, EXIT_OK
 from rfconsole.errors import RfconsoleError, UsageError
-from rfconsole.model import DomainSpec, Hypervisor, InvalidSpec, missing_files
+from rfconsole.model import DomainSpec, Interface, InvalidSpec, Problem, missing_files
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.rftest2 import DATA_BRIDGE, MANAGEMENT_BRIDGE, RFTEST2_VMS, preset_spec, rftest2_vm
 from rfconsole.model.schema import schema_problems
-from rfconsole.model.spec import Arch, OSType
 from rfconsole.store import Store, Workdir
 
 # `xml set` keys: the modelled fields a user changes by hand (os-type is accepted for os_type).
@@ -65,6 +64,15 @@ def _register_new(commands: argparse._SubParsersAction) -> None:
     new.add_argument("--kernel", metavar="K", help="direct kernel boot: kernel file on the host")
     new.add_argument("--initrd", metavar="I", help="direct kernel boot: initrd file on the host")
     new.add_argument("--cmdline", metavar="C", help="direct kernel boot: kernel command line")
+    new.add_argument(
+        "--nic",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="add a network interface (repeatable; after a preset's): bridge=BR or network=NET, then "
+        "optionally mac=M, ovs (an Open vSwitch bridge), target=DEV (host-side name), model=M; "
+        "e.g. --nic bridge=dp0,ovs,target=vm1.1,mac=02:01:01:01:01:01",
+    )
     new.add_argument("--preset", metavar="P", help=f"rftest2 VM whose values are the defaults: {', '.join(RFTEST2_VMS)}")
     new.add_argument("--management-bridge", metavar="BR", default=MANAGEMENT_BRIDGE, help=f"with --preset: host bridge of eth0 (default {MANAGEMENT_BRIDGE}); 'none' leaves eth0 out")
     new.add_argument("--data-bridge", metavar="BR", default=DATA_BRIDGE, help=f"with --preset: Open vSwitch bridge of the data NICs (default {DATA_BRIDGE})")
@@ -177,6 +185,7 @@ def run_new(args: argparse.Namespace) -> int:
     if args.kernel:
         settings["kernel_boot"] = {"kernel": _absolute(args.kernel), "initrd": _absolute(args.initrd), "cmdline": args.cmdline}
     settings = {key: value for key, value in settings.items() if value is not None}
+    extra_nics = [parse_nic(text) for text in args.nic]
     if args.preset:
         preset = rftest2_vm(args.preset)
         bridge = None if args.management_bridge.lower() == "none" else args.management_bridge
@@ -188,9 +197,11 @@ def run_new(args: argparse.Namespace) -> int:
         spec = preset_spec(preset, settings.pop("hypervisor"), store.workdir, management_bridge=bridge, data_bridge=args.data_bridge, **settings)
         if args.no_image:
             spec = spec.with_changes(image=None, image_kind=None)
+        if extra_nics:
+            spec = spec.with_changes(interfaces=(*spec.interfaces, *extra_nics))
     else:
         settings["id"] = args.id if args.id is not None else store.suggest_id()
-        spec = DomainSpec(**settings)
+        spec = DomainSpec(**settings, interfaces=extra_nics)
     document = DomainDocument.from_spec(spec)
     _check_schema(document, f"the XML of {spec.name}")
     _warn_missing(spec)
@@ -198,6 +209,30 @@ def run_new(args: argparse.Namespace) -> int:
     if path is not None:
         print(f"wrote {path} ({spec.hypervisor} VM {spec.name}, id {spec.id})")
     return EXIT_OK
+
+
+_NIC_KEYS = {"bridge": "bridge", "network": "network", "mac": "mac", "target": "target_dev", "model": "model"}
+
+
+def parse_nic(text: str) -> Interface:
+    """``--nic bridge=dp0,ovs,target=vm1.1,mac=…`` as an Interface."""
+    settings: dict[str, str] = {}
+    for part in (piece.strip() for piece in text.split(",")):
+        if not part:
+            continue
+        if part == "ovs":
+            settings["virtualport"] = "openvswitch"
+            continue
+        key, separator, value = part.partition("=")
+        if not separator or key not in _NIC_KEYS:
+            raise UsageError(
+                f"--nic {text!r}: {part!r} is not one of bridge=BR, network=NET, mac=M, ovs, target=DEV, model=M"
+            )
+        settings[_NIC_KEYS[key]] = value
+    try:
+        return Interface(**settings)
+    except InvalidSpec as error:
+        raise InvalidSpec([Problem(f"--nic {text}: {problem.field}", problem.value, problem.message) for problem in error.problems]) from None
 
 
 # ----------------------------------------------------------------------------- xml validate
@@ -289,9 +324,7 @@ def changed_spec(document: DomainDocument, changes: dict[str, str]) -> DomainSpe
     return DomainSpec(**values)
 
 
-def _empty(key: str):
-    from rfconsole.model.errors import Problem
-
+def _empty(key: str) -> Problem:
     if key == "kernel":
         return Problem("kernel", None, "an initrd or command line needs a kernel (direct kernel boot)")
     return Problem(key, "", f"{key} cannot be empty")
@@ -354,4 +387,3 @@ def run_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-__all__ = ["register", "run_new", "run_validate", "run_set", "run_show", "Arch", "OSType", "Hypervisor", "EXIT_USAGE"]

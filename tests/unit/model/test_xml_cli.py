@@ -201,3 +201,15 @@ def test_the_cli_runs_as_a_program_without_traceback(tmp_path):
         timeout=60,
     )
     assert result.returncode == 1 and "no such file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_new_with_extra_nics(tmp_path, capsys):
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--name", "n1", "--kernel", "/k", "--nic", "bridge=dp0,ovs,target=n1.1,mac=02:01:01:01:01:01", "--nic", "network=default,model=virtio") == 0
+    nics = DomainDocument.read(tmp_path / "XML" / "n1.xml").spec().interfaces
+    assert (nics[0].bridge, nics[0].virtualport, nics[0].target_dev, nics[0].mac) == ("dp0", "openvswitch", "n1.1", "02:01:01:01:01:01")
+    assert (nics[1].network, nics[1].model) == ("default", "virtio")
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmC", "--nic", "network=default") == 0
+    assert len(DomainDocument.read(tmp_path / "XML" / "rfvmC.xml").spec().interfaces) == 5
+    assert main(["--workdir", str(tmp_path), "xml", "new", "--hypervisor", "qemu", "--name", "n2", "--kernel", "/k", "--nic", "bridge=dp0,colour"]) == 2
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--name", "n2", "--kernel", "/k", "--nic", "bridge=dp0,mac=01:00:00:00:00:00") == 1
+    assert "multicast" in capsys.readouterr().err
