@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,10 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from rfconsole.config import Config
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.rftest2 import RFTEST2_VMS, preset_spec
 from rfconsole.model.spec import DomainSpec, Hypervisor, KernelBoot
 from rfconsole.store import Store, Workdir
+from rfconsole.virt.fleet import Fleet
 
 REPO = Path(__file__).resolve().parents[2]
 GUEST_DIR = REPO / ".cache" / "guest"
@@ -189,3 +192,57 @@ def restart_libvirtd() -> None:
     result = subprocess.run([str(DAEMONS_SCRIPT), "restart-libvirtd"], capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
         pytest.fail(f"scripts/daemons.sh restart-libvirtd failed: {result.stderr.strip()}")
+
+
+# ---------------------------------------------------------------------------- events
+class EventRecorder:
+    """A Fleet/Host subscriber keeping every event it receives (on libvirt's event thread)."""
+
+    def __init__(self) -> None:
+        self.events: list = []
+        self._changed = threading.Condition()
+
+    def __call__(self, event) -> None:
+        with self._changed:
+            self.events.append(event)
+            self._changed.notify_all()
+
+    def wait_for(self, predicate: Callable[[object], bool], timeout: float = 30.0, what: str = "an event"):
+        """The first event (old or new) matching ``predicate``; fail the test after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for event in self.events:
+                    if predicate(event):
+                        return event
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    pytest.fail(f"no {what} within {timeout:.0f}s; received: {[str(event) for event in self.events]}")
+                self._changed.wait(remaining)
+
+    def domain_event(self, domain: str, kind: str, timeout: float = 30.0):
+        return self.wait_for(
+            lambda event: getattr(event, "domain", None) == domain and str(getattr(event, "kind", "")) == kind,
+            timeout,
+            f"'{kind}' event for {domain}",
+        )
+
+    def clear(self) -> None:
+        with self._changed:
+            self.events.clear()
+
+
+# ---------------------------------------------------------------------------- rfconsole's side
+@pytest.fixture
+def open_fleet(daemons: None) -> Iterator[Callable[[Workdir, str], Fleet]]:
+    """``open_fleet(workdir, uri)``: a Fleet on one real host (as ``--connect uri``), closed after the test."""
+    opened: list[Fleet] = []
+
+    def make(folder: Workdir, uri: str = QEMU_URI) -> Fleet:
+        fleet = Fleet(Config.load(folder), Store(folder), connect=uri)
+        opened.append(fleet)
+        return fleet
+
+    yield make
+    for fleet in opened:
+        fleet.close()
