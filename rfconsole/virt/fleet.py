@@ -266,10 +266,33 @@ class Fleet:
         self.check_hypervisor(document, chosen)
         self.check_files(document)
         existing = chosen.find(name)
-        if existing is not None:
-            self._require_owned(chosen, existing, "redefine", force)
-        self._define(chosen, document)
-        return f"defined on host {chosen.name}"
+        if existing is None:
+            self._define(chosen, document)
+            return f"defined on host {chosen.name}"
+        self._require_owned(chosen, existing, "redefine", force)
+        if chosen.state(name) not in (None, DomainState.SHUTOFF):
+            raise OperationInvalid(
+                f"{name} is running on host {chosen.name}: rfconsole redefines a domain only while it is shut off",
+                f"use `rfconsole redeploy {name}` (destroy, undefine, define, start), or shut it down first",
+            )
+        self._replace_definition(chosen, existing, document)
+        return f"redefined on host {chosen.name}"
+
+    def _replace_definition(self, host: Host, existing: libvirt.virDomain, document: DomainDocument) -> libvirt.virDomain:
+        """Undefine ``existing`` and define ``document`` in its place; if libvirt refuses the new
+        definition, the old one is defined again, so bad input leaves the host as it was.
+        (A definition without the old <uuid> cannot be defined over the old one directly.)"""
+        name = existing.name()
+        previous = host._call(f"read the definition of {name}", existing.XMLDesc, libvirt.VIR_DOMAIN_XML_INACTIVE, domain=name)
+        host.undefine(existing)
+        try:
+            return self._define(host, document)
+        except VirtError as refused:
+            connection = host.connection()
+            host._call(f"restore the previous definition of {name}", connection.defineXML, previous, domain=name)
+            refused.message += "; the previous definition was put back"
+            refused.args = (refused.message,)
+            raise
 
     def _host_for_document(self, name: str, document: DomainDocument) -> Host:
         if len(self._hosts) == 1:
@@ -409,9 +432,11 @@ class Fleet:
                 tell("destroy")
                 chosen._call(f"destroy {name}", existing.destroy, domain=name)
             tell("undefine")
-            chosen.undefine(existing)
-        tell("define")
-        domain = self._define(chosen, document)
+            tell("define")
+            domain = self._replace_definition(chosen, existing, document)
+        else:
+            tell("define")
+            domain = self._define(chosen, document)
         tell("start")
         chosen._call(f"start {name}", domain.create, domain=name)
         chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)

@@ -1,0 +1,90 @@
+"""Virt tests on libvirt's in-process test driver (real libvirt, no daemon): the demo node XML,
+or test:///default, whose one domain "test" runs and does not carry rfconsole's mark."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from rfconsole.config import Config
+from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.rftest2 import preset_spec
+from rfconsole.model.spec import Hypervisor
+from rfconsole.store import Store, Workdir
+from rfconsole.virt.fleet import Fleet
+
+RFTEST2 = ("rfvmA", "rfvmB", "rfvmC", "rfvmD")
+FOREIGN_URI = "test:///default"  # holds "test", running, made by libvirt itself (no mark)
+
+
+class Recorder:
+    """A subscriber keeping every event it receives (called on libvirt's event-loop thread)."""
+
+    def __init__(self) -> None:
+        self.events: list = []
+        self._changed = threading.Condition()
+
+    def __call__(self, event) -> None:
+        with self._changed:
+            self.events.append(event)
+            self._changed.notify_all()
+
+    def wait_for(self, predicate: Callable[[object], bool], what: str, timeout: float = 2.0):
+        """The first event matching ``predicate``, waiting for it up to ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for event in self.events:
+                    if predicate(event):
+                        return event
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"no event {what} within {timeout} s; got {[str(e) for e in self.events]}")
+                self._changed.wait(remaining)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Workdir:
+    (tmp_path / "XML").mkdir()
+    (tmp_path / "Images").mkdir()
+    return Workdir(tmp_path)
+
+
+@pytest.fixture
+def store(workdir: Workdir) -> Store:
+    return Store(workdir)
+
+
+@pytest.fixture
+def demo(workdir: Workdir, store: Store) -> Iterator[Fleet]:
+    """The embedded demo: rfvmA–rfvmD shut off, owned by rfconsole. A fresh copy per test."""
+    fleet = Fleet(Config.load(workdir), store, demo=True)
+    yield fleet
+    fleet.close()
+
+
+@pytest.fixture
+def foreign(workdir: Workdir, store: Store) -> Iterator[Fleet]:
+    fleet = Fleet(Config.load(workdir), store, connect=FOREIGN_URI)
+    yield fleet
+    fleet.close()
+
+
+@pytest.fixture
+def recorder(demo: Fleet) -> Recorder:
+    recorder = Recorder()
+    demo.subscribe(recorder)
+    return recorder
+
+
+def save_preset(store: Store, preset: str, hypervisor: Hypervisor = Hypervisor.TEST, **changes) -> DomainDocument:
+    spec = preset_spec(preset, hypervisor, store.workdir)
+    if changes:
+        spec = spec.with_changes(**changes)
+    document = DomainDocument.from_spec(spec)
+    store.save(document)
+    return document
