@@ -120,7 +120,7 @@ class Booter:
         if not enabled:
             log.info("switch %s up: on-demand booting is off, %s left as they are", dpid, ", ".join(vms))
             return
-        log.info("switch %s up at %.3f: mapped to %s", dpid, event.monotonic, ", ".join(vms))
+        log.info("switch %s up at %s: mapped to %s", dpid, event.switch.connected_since.astimezone().strftime("%H:%M:%S.%f")[:-3], ", ".join(vms))
         for vm in vms:
             record = BootRecord(vm, datapath_id, event.monotonic)
             with self._lock:

@@ -123,14 +123,9 @@ class _Connection:
             async with asyncio.timeout(self.settings.handshake_timeout):
                 features = await self._handshake()
             self.datapath_id = features.datapath_id
-            switch = registry.switch_up(self, features.datapath_id, self.address, of.Version(self.version).label)
-            log.info(
-                "switch %s up from %s (%s)%s",
-                switch.dpid,
-                self.address,
-                switch.version,
-                f", mapped to {', '.join(switch.vms)}" if switch.vms else ", mapped to no VM",
-            )
+            version = of.Version(self.version).label
+            log.info("switch %s up from %s (%s)", format_datapath_id(features.datapath_id), self.address, version)
+            registry.switch_up(self, features.datapath_id, self.address, version)
             self._ask_slave_role()
             await self.writer.drain()
             keepalive = asyncio.create_task(self._keepalive())

@@ -1,0 +1,80 @@
+"""``rfconsole watch``: headless on-demand boot, for rftest2 (see docs/ondemand.md)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from rfconsole.cli.vm_cmd import open_fleet
+from rfconsole.ondemand.listener import DEFAULT_HOST, DEFAULT_PORT, parse_listen_address
+from rfconsole.ondemand.service import OnDemand
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "watch",
+        help="boot VMs on demand as OpenFlow switches connect (headless)",
+        description="Listen as one more (slave) OpenFlow controller; when a switch connects, start the VMs "
+        "mapped to its datapath id (RouteFlow's CSV, or [ondemand.map] in rfconsole.toml). Runs until "
+        "interrupted; logs every decision with its times on stderr.",
+    )
+    parser.add_argument(
+        "--routeflow-config",
+        type=Path,
+        metavar="FILE",
+        help="RouteFlow's CSV (vm_id,vm_port,ct_id,dp_id,dp_port); default: routeflow_config in rfconsole.toml",
+    )
+    parser.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        help=f"where switches connect; default: listen in rfconsole.toml, else {DEFAULT_HOST}:{DEFAULT_PORT}",
+    )
+    parser.add_argument("--off", action="store_true", help="track switches but start nothing (on-demand booting off)")
+    parser.set_defaults(func=run_watch)
+
+
+def _log_to_stderr() -> None:
+    logger = logging.getLogger("rfconsole.ondemand")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s.%(msecs)03d %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    listen = parse_listen_address(args.listen) if args.listen else None
+    _log_to_stderr()
+    fleet = open_fleet(args)
+    try:
+        service = OnDemand(
+            fleet, fleet.store, fleet.config.ondemand, routeflow_config=args.routeflow_config, listen=listen, enabled=not args.off
+        )
+        for line in service.describe_mapping():
+            print(f"rfconsole: {line}", file=sys.stderr)
+        asyncio.run(_serve(service))
+    finally:
+        fleet.close()
+    return 0
+
+
+async def _serve(service: OnDemand) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
+    def ready(address: tuple[str, int]) -> None:
+        host, port = address
+        print(f"rfconsole: watching for OpenFlow switches on {host}:{port} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+
+    try:
+        await service.serve(stop, ready)
+    finally:
+        service.booter.close()
+        print("rfconsole: stopped watching", file=sys.stderr)

@@ -1,0 +1,141 @@
+"""The faces' API (OnDemand in a background thread) and `rfconsole watch`, on the demo driver."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from rfconsole.config import Config
+from rfconsole.errors import RfconsoleError
+from rfconsole.ondemand.listener import ListenerSettings
+from rfconsole.ondemand.registry import SwitchEventKind
+from rfconsole.ondemand.service import OnDemand
+from rfconsole.ondemand.simswitch import SimulatedSwitch
+from rfconsole.store import Store, Workdir
+from rfconsole.virt.events import DomainState
+from rfconsole.virt.fleet import Fleet
+
+RFCONSOLE = Path(sys.executable).with_name("rfconsole")
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    (tmp_path / "rfconsole.toml").write_text('[ondemand]\nlisten = "127.0.0.1:6653"\n[ondemand.map]\n"5" = ["rfvmA"]\n"6" = ["rfvmB"]\n')
+    return Workdir(tmp_path)
+
+
+@pytest.fixture
+def fleet(workdir):
+    fleet = Fleet(Config.load(workdir), Store(workdir), demo=True)
+    yield fleet
+    fleet.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def connect_switch(address: tuple[str, int], datapath_id: int, hold: float = 0.0) -> None:
+    """A simulated switch, from this (non-asyncio) thread: connect, hold, close."""
+
+    async def run() -> None:
+        switch = SimulatedSwitch(datapath_id)
+        await switch.connect(*address)
+        await asyncio.sleep(hold)
+        await switch.close()
+
+    asyncio.run(run())
+
+
+def test_background_service_boots_lists_switches_and_toggles(fleet, workdir):
+    service = OnDemand(fleet, fleet.store, fleet.config.ondemand, listen=("127.0.0.1", 0))
+    heard = []
+    service.subscribe(heard.append)
+    address = service.start_in_thread()
+    try:
+        assert address[1] != 0
+        held = threading.Thread(target=connect_switch, args=(address, 5, 0.5))
+        held.start()
+        deadline = time.monotonic() + 5
+        while not service.switches():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        [switch] = service.switches()
+        assert (switch.datapath_id, switch.vms, switch.address.startswith("127.0.0.1:")) == (5, ("rfvmA",), True)
+        held.join()
+        assert service.booter.wait_idle(10)
+        assert fleet.status("rfvmA").state is DomainState.RUNNING
+        assert [event.kind for event in heard] == [SwitchEventKind.UP, SwitchEventKind.DOWN]
+
+        assert service.toggle() is False and service.enabled is False
+        connect_switch(address, 6)
+        assert service.booter.wait_idle(10)
+        assert fleet.status("rfvmB").state is DomainState.SHUTOFF
+    finally:
+        service.stop()
+    assert service.switches() == []
+
+
+def test_busy_port_is_reported_by_start_in_thread(fleet):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        service = OnDemand(fleet, fleet.store, fleet.config.ondemand, listen=("127.0.0.1", port))
+        with pytest.raises(RfconsoleError, match=f"cannot listen for OpenFlow switches on 127.0.0.1:{port}"):
+            service.start_in_thread()
+        service.stop()
+
+
+def test_listener_settings_keep_the_listen_override(fleet):
+    service = OnDemand(fleet, fleet.store, fleet.config.ondemand, listen=("::1", 7), listener_settings=ListenerSettings(max_connections=3))
+    assert (service.listener.settings.host, service.listener.settings.port, service.listener.settings.max_connections) == ("::1", 7, 3)
+    service.stop()
+
+
+def test_watch_command_boots_on_a_switch_and_stops_cleanly_on_sigterm(workdir):
+    port = free_port()
+    process = subprocess.Popen(
+        [str(RFCONSOLE), "--workdir", str(workdir.root), "--demo", "watch", "--listen", f"127.0.0.1:{port}"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stderr.readline, "")), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 15
+        while not any("watching for OpenFlow switches" in line for line in lines):
+            assert process.poll() is None and time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.02)
+        connect_switch(("127.0.0.1", port), 5, hold=0.2)
+        while not any("rfvmA: running at +" in line for line in lines):
+            assert time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.02)
+    finally:
+        os.kill(process.pid, signal.SIGTERM)
+        code = process.wait(15)
+        reader.join(5)
+    text = "".join(lines)
+    assert code == 0, text
+    assert "switch 0000000000000005 -> rfvmA" in text and "rfvmA: start issued at +" in text
+    assert "stopped watching" in text and "Traceback" not in text
+
+
+@pytest.mark.parametrize(("options", "message"), [(["--listen", "nowhere"], "is not HOST:PORT"), (["--routeflow-config", "missing.csv"], "missing.csv")])
+def test_watch_refuses_bad_options_in_words(workdir, options, message):
+    result = subprocess.run(
+        [str(RFCONSOLE), "--workdir", str(workdir.root), "--demo", "watch", *options], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode in (1, 2) and message in result.stderr and "Traceback" not in result.stderr
