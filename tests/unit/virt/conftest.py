@@ -1,5 +1,5 @@
 """Virt tests on libvirt's in-process test driver (real libvirt, no daemon): the demo node XML,
-or test:///default, whose one domain "test" runs and does not carry rfconsole's mark."""
+or a node XML whose one domain "test" runs and does not carry rfconsole's mark."""
 
 from __future__ import annotations
 
@@ -18,7 +18,16 @@ from rfconsole.store import Store, Workdir
 from rfconsole.virt.fleet import Fleet
 
 RFTEST2 = ("rfvmA", "rfvmB", "rfvmC", "rfvmD")
-FOREIGN_URI = "test:///default"  # holds "test", running, made by libvirt itself (no mark)
+# A node XML holding one running domain "test" that rfconsole did not make (no ownership mark).
+# (Not test:///default: its state is shared by every open connection of the process.)
+FOREIGN_NODE = """<node>
+  <domain type='test'>
+    <name>test</name>
+    <memory unit='MiB'>64</memory>
+    <os><type arch='x86_64'>hvm</type></os>
+  </domain>
+</node>
+"""
 
 
 class Recorder:
@@ -68,8 +77,15 @@ def demo(workdir: Workdir, store: Store) -> Iterator[Fleet]:
 
 
 @pytest.fixture
-def foreign(workdir: Workdir, store: Store) -> Iterator[Fleet]:
-    fleet = Fleet(Config.load(workdir), store, connect=FOREIGN_URI)
+def foreign_uri(tmp_path: Path) -> str:
+    node = tmp_path / "foreign_node.xml"
+    node.write_text(FOREIGN_NODE)
+    return f"test://{node}"
+
+
+@pytest.fixture
+def foreign(workdir: Workdir, store: Store, foreign_uri: str) -> Iterator[Fleet]:
+    fleet = Fleet(Config.load(workdir), store, connect=foreign_uri)
     yield fleet
     fleet.close()
 

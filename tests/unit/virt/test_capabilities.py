@@ -1,0 +1,69 @@
+"""Which hypervisors a host runs comes from libvirt's capabilities (and for KVM its domain
+capabilities); an XML for one the host lacks is refused before anything is touched."""
+
+from __future__ import annotations
+
+import pytest
+
+from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.rftest2 import preset_spec
+from rfconsole.model.spec import Hypervisor
+from rfconsole.virt.capabilities import parse_capabilities
+from rfconsole.virt.errors import HypervisorUnavailable, MissingFiles
+
+QEMU_HOST_CAPS = """<capabilities><host><cpu><arch>x86_64</arch></cpu></host>
+  <guest><os_type>hvm</os_type><arch name='i686'><emulator>/usr/bin/qemu-system-i386</emulator>
+    <domain type='qemu'/><domain type='kvm'/></arch></guest>
+  <guest><os_type>hvm</os_type><arch name='x86_64'><emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <domain type='qemu'/><domain type='kvm'/></arch></guest>
+</capabilities>"""
+LXC_HOST_CAPS = """<capabilities><host/>
+  <guest><os_type>exe</os_type><arch name='x86_64'><emulator>/usr/lib/libvirt/libvirt_lxc</emulator>
+    <domain type='lxc'/></arch></guest>
+</capabilities>"""
+
+
+def test_the_demo_host_runs_the_test_driver_only(demo):
+    host = demo.host("demo")
+    assert host.capabilities() == {Hypervisor.TEST}
+    assert "offers no kvm guests" in host.unavailable_reason(Hypervisor.KVM)
+    assert host.unavailable_reason(Hypervisor.TEST) == ""
+
+
+def test_kvm_counts_only_when_its_domain_capabilities_work():
+    refused = parse_capabilities("local", "QEMU", QEMU_HOST_CAPS, lambda arch: "KVM is not supported on this host")
+    assert refused.hypervisors == {Hypervisor.QEMU}
+    assert "KVM is not supported on this host" in refused.reason(Hypervisor.KVM)
+    assert "lxc://" in refused.reason(Hypervisor.LXC)
+
+    working = parse_capabilities("local", "QEMU", QEMU_HOST_CAPS, lambda arch: None if arch == "x86_64" else "no i686 KVM")
+    assert working.hypervisors == {Hypervisor.QEMU, Hypervisor.KVM}
+    assert working.archs[Hypervisor.KVM] == frozenset({"x86_64"})
+    assert working.archs[Hypervisor.QEMU] == frozenset({"i686", "x86_64"})
+
+
+def test_lxc_hosts_offer_exe_guests():
+    caps = parse_capabilities("lxc", "LXC", LXC_HOST_CAPS, lambda arch: None)
+    assert caps.hypervisors == {Hypervisor.LXC}
+    assert "runs lxc" in caps.reason(Hypervisor.QEMU)
+
+
+def test_an_xml_for_a_missing_hypervisor_is_refused_before_anything_is_touched(demo, recorder, store):
+    document = DomainDocument.from_spec(preset_spec("rfvmA", Hypervisor.QEMU, store.workdir))
+    before = [(s.name, s.state) for s in demo.statuses()]
+    for attempt in (demo.define, demo.redeploy):
+        with pytest.raises(HypervisorUnavailable) as error:
+            attempt(document)
+        assert "cannot run rfvmA (qemu) on host demo" in error.value.message
+    assert [(s.name, s.state) for s in demo.statuses()] == before
+    assert recorder.events == []
+
+
+def test_missing_image_is_refused_for_hypervisors_that_run_it(store, demo, tmp_path):
+    qemu = DomainDocument.from_spec(preset_spec("rfvmA", Hypervisor.QEMU, store.workdir))
+    with pytest.raises(MissingFiles) as error:
+        demo.check_files(qemu)
+    assert "h1.img" in error.value.message and "Images/" in error.value.hint
+    (store.workdir.images_dir / "h1.img").write_bytes(b"\0" * 512)
+    demo.check_files(qemu)  # present now
+    demo.check_files(DomainDocument.from_spec(preset_spec("rfvmB", Hypervisor.TEST, store.workdir)))  # test driver: nothing runs
