@@ -1,0 +1,162 @@
+"""A real Open vSwitch bridge connecting to `rfconsole watch` boots its real QEMU guest.
+
+The witnesses are separate clients: virsh for the guests, ovs-vsctl for the controllers.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import time
+
+import pytest
+
+from rfconsole.model.rftest2 import RFTEST2_VMS
+from rfconsole.ondemand import openflow as of
+from tests.integration.conftest import QEMU_URI, domain_state, wait_until
+
+pytestmark = pytest.mark.integration
+
+BOOT_TIMEOUT = 60.0
+
+
+def running(name: str) -> bool:
+    return domain_state(QEMU_URI, name) == "running"
+
+
+def test_bridge_with_datapath_5_boots_rfvmA_and_nothing_else(watch, bridges):
+    assert domain_state(QEMU_URI, "rfvmA") is None  # not even defined: watch defines it from XML/
+    bridges.add(5, watch.target)
+    wait_until(lambda: running("rfvmA"), BOOT_TIMEOUT, "rfvmA to run after switch 5 connected")
+    line = watch.wait_for("rfvmA: running at +")
+    assert "switch 0000000000000005" in line
+    watch.wait_for("rfvmA: defined from its XML")
+    watch.wait_for("switch 0000000000000005: rfconsole is a slave controller")
+    for other in ("rfvmB", "rfvmC", "rfvmD"):
+        assert domain_state(QEMU_URI, other) is None
+
+
+def test_four_bridges_boot_the_four_vms_whatever_their_openflow_version(watch, bridges):
+    for datapath_id, protocols in ((5, None), (6, "OpenFlow13"), (7, "OpenFlow10"), (8, "OpenFlow10,OpenFlow13")):
+        bridges.add(datapath_id, watch.target, protocols=protocols)
+    for name in RFTEST2_VMS:
+        wait_until(lambda name=name: running(name), BOOT_TIMEOUT, f"{name} to run")
+    watch.wait_for("switch 0000000000000007 up from 127.0.0.1")
+    assert "(OpenFlow 1.0)" in watch.wait_for("switch 0000000000000007 up from")
+    assert "(OpenFlow 1.3)" in watch.wait_for("switch 0000000000000006 up from")
+    # A reconnect does not start anything twice.
+    bridges.add(5)  # may-exist: unchanged
+    starts = watch.text.count("start issued")
+    assert starts == 4, watch.text
+
+
+def test_unmapped_switch_boots_nothing(watch, bridges):
+    bridges.add(0x42, watch.target)
+    watch.wait_for("switch 0000000000000042 up: mapped to no VM, nothing to do")
+    time.sleep(1.0)
+    for name in RFTEST2_VMS:
+        assert domain_state(QEMU_URI, name) is None
+    assert "start issued" not in watch.text
+
+
+def test_garbage_client_then_a_real_switch_still_gets_served(watch, bridges):
+    with socket.create_connection(("127.0.0.1", watch.port)) as garbage:
+        garbage.sendall(b"GET / HTTP/1.1\r\nHost: rfconsole\r\n\r\n" + bytes(range(256)))
+        garbage.settimeout(10)
+        received = b""
+        while chunk := garbage.recv(4096):
+            received += chunk
+    assert received.startswith(bytes([of.Version.OF13, of.Type.HELLO]))  # our HELLO, then the close
+    watch.wait_for("not HELLO: not an OpenFlow switch")
+    bridges.add(0x43, watch.target)
+    watch.wait_for("switch 0000000000000043 up from")
+
+
+class StandInController:
+    """A plain TCP listener standing in for RFProxy: it speaks just enough OpenFlow 1.3 (HELLO,
+    echo replies) to keep its switch, and asks to be master, as a real controller would."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.connections = 0
+        self.roles: list[int] = []
+        self.datapath_ids: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    @property
+    def target(self) -> str:
+        return f"tcp:127.0.0.1:{self.port}"
+
+    def _accept(self) -> None:
+        self.server.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                connection, _ = self.server.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    @staticmethod
+    def _read(connection: socket.socket) -> of.Message:
+        def exactly(size: int) -> bytes:
+            data = b""
+            while len(data) < size:
+                chunk = connection.recv(size - len(data))
+                if not chunk:
+                    raise ConnectionError("closed")
+                data += chunk
+            return data
+
+        header = exactly(8)
+        (length,) = struct.unpack_from("!H", header, 2)
+        return of.decode(header + exactly(length - 8))
+
+    def _serve(self, connection: socket.socket) -> None:
+        with connection:
+            try:
+                connection.sendall(of.Hello(4, 1, frozenset({4})).encode())
+                connection.sendall(of.FeaturesRequest(4, 2).encode())
+                connection.sendall(of.RoleRequest(4, 3, of.Role.MASTER, 1).encode())
+                while not self._stop.is_set():
+                    message = self._read(connection)
+                    if isinstance(message, of.EchoRequest):
+                        connection.sendall(of.EchoReply(4, message.xid, message.data).encode())
+                    elif isinstance(message, of.RoleRequest) and message.reply:
+                        self.roles.append(message.role)
+                    elif isinstance(message, of.FeaturesReply):
+                        self.datapath_ids.append(message.datapath_id)
+            except (ConnectionError, OSError, of.OpenFlowError):
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+        self.server.close()
+
+
+def test_the_real_controller_keeps_its_connection_and_stays_master(watch, bridges):
+    rfproxy = StandInController()
+    try:
+        bridge = bridges.add(5, rfproxy.target, watch.target, protocols="OpenFlow13")
+        wait_until(lambda: running("rfvmA"), BOOT_TIMEOUT, "rfvmA to run after switch 5 connected")
+        watch.wait_for("switch 0000000000000005: rfconsole is a slave controller")
+        wait_until(lambda: rfproxy.roles == [of.Role.MASTER], 10, "the stand-in to be granted master")
+
+        def settled() -> bool:
+            table = bridges.controllers(bridge)
+            return table.get(rfproxy.target) == {"role": "master", "is_connected": "true"} and table.get(watch.target) == {
+                "role": "slave",
+                "is_connected": "true",
+            }
+
+        wait_until(settled, 20, f"Open vSwitch to report the stand-in master and rfconsole slave: {bridges.controllers(bridge)}")
+        time.sleep(2.0)
+        assert rfproxy.connections == 1, "the switch's connection to the real controller never dropped"
+        assert rfproxy.datapath_ids == [5]
+        assert settled()
+    finally:
+        rfproxy.close()
