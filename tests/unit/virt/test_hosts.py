@@ -1,0 +1,86 @@
+"""Several hosts at once: placement, search by name, hypervisor routing; an unreachable host is
+an error with libvirt's message and a hint, never a crash, and the other hosts carry on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rfconsole.config import Config
+from rfconsole.model.spec import Hypervisor
+from rfconsole.virt.demo import demo_uri
+from rfconsole.virt.errors import HostUnavailable
+from rfconsole.virt.fleet import Fleet
+from tests.unit.virt.conftest import FOREIGN_NODE, save_preset
+
+UNREACHABLE = "qemu+tcp://127.0.0.1:1/system"  # nothing listens on port 1: refused at once
+
+
+@pytest.fixture
+def two_hosts(tmp_path: Path, store) -> Fleet:
+    other = tmp_path / "other_node.xml"
+    other.write_text(FOREIGN_NODE)
+    config = Config(
+        found=True,
+        hosts={"one": demo_uri(), "two": f"test://{other}"},
+        default_host="one",
+        placement={"rfvmZ": "two"},
+        hypervisors={Hypervisor.TEST: "one"},
+    )
+    fleet = Fleet(config, store)
+    yield fleet
+    fleet.close()
+
+
+def test_domains_are_found_on_whichever_host_has_them(two_hosts):
+    assert two_hosts.host_names() == ["one", "two"]
+    assert {(s.name, s.host) for s in two_hosts.statuses()} >= {("rfvmA", "one"), ("test", "two")}
+    assert two_hosts.status("test").host == "two"
+    assert two_hosts.status("rfvmA").host == "one"
+
+
+def test_placement_decides_where_a_new_vm_is_defined(two_hosts, store):
+    save_preset(store, "rfvmA", name="rfvmZ", id=26)
+    assert two_hosts.up("rfvmZ") == "defined, started, running on host two"
+    assert two_hosts.status("rfvmZ").host == "two"
+    assert not two_hosts.host("one").find("rfvmZ")
+
+
+def test_unknown_host_lists_the_known_ones(two_hosts):
+    with pytest.raises(Exception) as error:
+        two_hosts.start("rfvmA", host="three")
+    assert "no host named 'three': the hosts are one, two" in str(error.value)
+
+
+def test_an_unreachable_host_is_reported_and_the_others_carry_on(tmp_path, store):
+    config = Config(found=True, hosts={"demo": demo_uri(), "gone": UNREACHABLE}, default_host="demo")
+    fleet = Fleet(config, store)
+    try:
+        statuses, problems = fleet.collect_statuses()
+        assert {s.name for s in statuses} == {"rfvmA", "rfvmB", "rfvmC", "rfvmD"}
+        assert len(problems) == 1
+        problem = problems[0]
+        assert isinstance(problem, HostUnavailable)
+        assert problem.message.startswith(f"cannot connect on host gone ({UNREACHABLE}): ")
+        assert problem.libvirt_message and "scripts/daemons.sh" in problem.hint
+        states = {state.name: state for state in fleet.host_states()}
+        assert states["demo"].connected and not states["gone"].connected and states["gone"].problem
+        assert fleet.up("rfvmA") == "started, running on host demo"  # the reachable host still works
+    finally:
+        fleet.close()
+
+
+def test_subscribers_survive_an_unreachable_host(store):
+    fleet = Fleet(Config(found=True, hosts={"gone": UNREACHABLE}, default_host="gone"), store)
+    received = []
+    fleet.subscribe(received.append)
+    try:
+        assert fleet.statuses() == []  # the unreachable host is left out, not raised
+        assert not fleet.host_states()[0].connected
+        # with subscribers, the host now retries in the background (the backoff policy is tested on its own)
+        with pytest.raises(HostUnavailable, match="reconnecting"):
+            fleet.host().connection()
+    finally:
+        fleet.close()
+    assert received == []
