@@ -7,6 +7,7 @@ back to the generic ones only when nothing more precise was said.
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 from pathlib import Path
@@ -192,9 +193,15 @@ def _locate(tree: etree._ElementTree, schema: etree.RelaxNG, depth: int = 4) -> 
 
 
 def _valid_without(tree: etree._ElementTree, schema: etree.RelaxNG, element: etree._Element, attribute: str | None) -> bool:
-    path = tree.getpath(element)
-    trial = etree.ElementTree(etree.fromstring(etree.tostring(tree)))
-    target = trial.xpath(path)[0]
+    chain = []
+    node = element
+    while node.getparent() is not None:
+        chain.append(node.getparent().index(node))
+        node = node.getparent()
+    trial = copy.deepcopy(tree)
+    target = trial.getroot()
+    for index in reversed(chain):
+        target = target[index]
     if attribute is None:
         target.getparent().remove(target)
     else:

@@ -178,3 +178,9 @@ def test_mangled_domain_xml_raises_nothing_but_our_errors(edits):
         position = min(position, len(data))
         data[position : position + deleted] = inserted
     _only_our_errors(bytes(data))
+
+
+def test_non_ascii_element_names_are_handled_by_every_step():
+    """Found by the fuzzer: an unknown element with a non-ASCII name inside <devices>."""
+    _only_our_errors(VALID.replace(b"<console", "<\u00c0console".encode()))
+    _only_our_errors(VALID.replace(b"<console", "<\u0132console".encode()))
