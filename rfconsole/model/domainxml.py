@@ -437,6 +437,10 @@ class DomainDocument:
             _remove(old_element)
             old_element = None
         if spec.image is None:
+            if spec.kernel_boot is not None:
+                for boot in os_element.findall("boot"):
+                    if boot.get("dev") == "hd":
+                        _remove(boot)  # nothing left to boot from but the kernel
             return
         if new_container:
             self._write_filesystem(spec, devices, old_element)
@@ -485,13 +489,11 @@ class DomainDocument:
                     _update_interface(elements[index], old[index], wanted)
                 continue
             element = etree.Element("interface", type="bridge" if interface.bridge else "network")
-            _update_interface(element, dict.fromkeys(wanted), wanted)
-            devices = _child(self.root, "devices", DOMAIN_ORDER)
             if elements:
-                anchor = elements[-1]
-                _insert_after(anchor, element)
+                _insert_after(elements[-1], element)
             else:
-                _insert(devices, element, DEVICES_ORDER)
+                _insert(_child(self.root, "devices", DOMAIN_ORDER), element, DEVICES_ORDER)
+            _update_interface(element, dict.fromkeys(wanted), wanted)
             elements.append(element)
         for element in elements[len(new) :]:
             _remove(element)
@@ -596,92 +598,105 @@ def _child(parent: etree._Element, tag: str, order) -> etree._Element:
     return element
 
 
-def _depth(element: etree._Element) -> int:
-    depth = 0
-    while element.getparent() is not None:
-        element = element.getparent()
-        depth += 1
-    return depth
+def _whitespace_before(element: etree._Element) -> str | None:
+    """The whitespace text right before element (its previous sibling's tail, or parent's text)."""
+    previous = element.getprevious()
+    parent = element.getparent()
+    text = previous.tail if previous is not None else (parent.text if parent is not None else None)
+    return text if text is not None and not text.strip() else None
 
 
-def _child_indent(parent: etree._Element) -> str:
-    """The whitespace before parent's children, guessed from the document or made up."""
-    if len(parent) and parent.text is not None and not parent.text.strip():
-        return parent.text
-    return "\n" + INDENT * (_depth(parent) + 1)
+def _base(element: etree._Element) -> str | None:
+    """The indentation of element's line, or None when it is not on a line of its own (compact XML)."""
+    if element.getparent() is None:
+        return "" if element.tag == "domain" else None  # a detached new element is laid out once placed
+    text = _whitespace_before(element)
+    if text is None or "\n" not in text:
+        return None
+    return text.rsplit("\n", 1)[1]
 
 
-def _closing_indent(parent: etree._Element) -> str:
-    return "\n" + INDENT * _depth(parent)
+def _unit(element: etree._Element) -> str:
+    """One step of indentation as the document does it (two spaces, a tab, …), found nearby."""
+    node = element
+    while node.getparent() is not None:
+        parent = node.getparent()
+        inner, outer = _base(node), _base(parent)
+        if inner is not None and outer is not None and inner.startswith(outer) and len(inner) > len(outer):
+            return inner[len(outer) :]
+        node = parent
+    for child in element.getroottree().getroot():
+        inner = _base(child)
+        if inner:
+            return inner
+    return INDENT
 
 
 def _insert(parent: etree._Element, element: etree._Element, order) -> etree._Element:
-    """Insert element among parent's children where libvirt would put it, with matching indentation."""
-    tag = element.tag
-    rank = order.index(tag) if tag in order else len(order)
+    """Insert element among parent's children where libvirt would put it, laid out like its neighbours."""
+    rank = order.index(element.tag) if element.tag in order else len(order)
     previous = None
     for child in parent:
-        if not isinstance(child.tag, str):
-            continue
-        child_rank = order.index(child.tag) if child.tag in order else None
-        if child_rank is not None and child_rank <= rank:
+        if isinstance(child.tag, str) and child.tag in order and order.index(child.tag) <= rank:
             previous = child
+    children = [child for child in parent if isinstance(child.tag, str)]
     if previous is not None:
         _insert_after(previous, element)
-        return element
-    indent = _child_indent(parent)
-    element_children = [child for child in parent if isinstance(child.tag, str)]
-    if not element_children and not len(parent):
-        parent.text = indent
-        element.tail = _closing_indent(parent)
-        parent.append(element)
-    elif order and element_children:
-        first = element_children[0] if tag in order else None
-        if first is not None:
-            # before the first ordered element: take over parent's leading whitespace
-            index = parent.index(first)
-            before = parent[index - 1] if index > 0 else None
-            if before is None:
-                element.tail = parent.text
-                parent.text = indent
-            else:
-                element.tail = before.tail
-                before.tail = indent
-            parent.insert(index, element)
-        else:
-            _insert_after(parent[-1], element)
-    else:
+    elif children and element.tag in order:
+        first = children[0]
+        whitespace = _whitespace_before(first)
+        first.addprevious(element)  # the whitespace before first now precedes element
+        element.tail = whitespace
+        _layout_new(element)
+    elif len(parent):
         _insert_after(parent[-1], element)
-    _indent_new(element)
+    else:
+        base = _base(parent)
+        if base is not None:
+            unit = _unit(parent)
+            parent.text = "\n" + base + unit
+            element.tail = "\n" + base
+        parent.append(element)
+        _layout_new(element)
     return element
 
 
 def _insert_after(anchor: etree._Element, element: etree._Element) -> None:
-    parent = anchor.getparent()
-    indent = anchor.tail if anchor.tail is not None and not anchor.tail.strip() else _child_indent(parent)
-    if parent.index(anchor) == len(parent) - 1:
-        # the last child's tail closes the parent: keep it for the new last child
-        element.tail = anchor.tail if anchor.tail is not None else _closing_indent(parent)
-        anchor.tail = _child_indent(parent) if not len(parent) > 1 else _sibling_indent(anchor)
+    """Put element right after anchor, with the same separator as anchor's siblings."""
+    if anchor.getnext() is None:
+        # anchor's tail closes the parent: the new last child takes it over
+        element.tail = anchor.tail
+        separator = _whitespace_before(anchor)
+        if separator is None and anchor.tail is not None and not anchor.tail.strip() and _base(anchor.getparent()) is not None:
+            separator = anchor.tail + _unit(anchor)
+        anchor.tail = separator
     else:
-        element.tail = indent
+        element.tail = anchor.tail
     anchor.addnext(element)
-    _indent_new(element)
+    _layout_new(element)
 
 
-def _sibling_indent(anchor: etree._Element) -> str:
-    previous = anchor.getprevious()
-    if previous is not None and previous.tail is not None and not previous.tail.strip():
-        return previous.tail
-    parent = anchor.getparent()
-    return parent.text if parent.text is not None and not parent.text.strip() else _child_indent(parent)
+def _layout_new(element: etree._Element) -> None:
+    """Indent a freshly built element's children to match where it now sits (or keep it compact)."""
+    if not len(element):
+        return
+    base = _base(element)
+    if base is None:
+        return
+    _indent_subtree(element, base, _unit(element))
 
 
-def _indent_new(element: etree._Element) -> None:
-    if len(element):
-        tail = element.tail
-        etree.indent(element, space=INDENT, level=_depth(element))
-        element.tail = tail
+def _indent_subtree(element: etree._Element, base: str, unit: str) -> None:
+    children = list(element)
+    if not children:
+        return
+    inner = "\n" + base + unit
+    if element.text is None or not element.text.strip():
+        element.text = inner
+    for index, child in enumerate(children):
+        if child.tail is None or not child.tail.strip():
+            child.tail = inner if index < len(children) - 1 else "\n" + base
+        _indent_subtree(child, base + unit, unit)
 
 
 def _remove(element: etree._Element) -> None:

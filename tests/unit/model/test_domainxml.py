@@ -134,3 +134,25 @@ def test_reading_a_document_that_breaks_rules_names_the_fields():
     fields = {problem.field for problem in caught.value.problems}
     assert {"hypervisor", "name", "memory"} <= fields
     assert "bad.xml" in str(caught.value)
+
+
+def test_new_elements_follow_the_documents_layout(seed_xml):
+    compact = DomainDocument.parse("<domain type='qemu'><name>q</name><memory>65536</memory><os><type>hvm</type><kernel>/k</kernel></os><devices/></domain>")
+    compact.apply(compact.spec().with_changes(interfaces=[NIC_A1], id=4))
+    assert "\n" not in compact.to_xml().strip()
+    seed = DomainDocument.parse(seed_xml)
+    seed.apply(DomainSpec(**{**seed.values(), "id": 3, "interfaces": [NIC_A0]}))
+    text = seed.to_xml()
+    assert "<interface type=\"bridge\">\n\t<mac address=\"02:a0:a0:a0:a0:a0\"/>\n\t<source bridge=\"lxcbr0\"/>\n</interface>" in text
+    assert "<metadata>\n\t<rfconsole:vm" in text
+    indented = DomainDocument.parse("<domain type='qemu'>\n  <name>q</name>\n  <memory>65536</memory>\n  <os>\n    <type>hvm</type>\n  </os>\n  <devices/>\n</domain>")
+    indented.apply(DomainSpec(**{**indented.values(), "image": "/x.img"}))
+    assert "  <devices>\n    <disk type=\"file\" device=\"disk\">\n      <driver name=\"qemu\" type=\"raw\"/>" in indented.to_xml()
+    assert "    <type>hvm</type>\n    <boot dev=\"hd\"/>\n  </os>" in indented.to_xml()
+
+
+def test_switching_from_disk_to_kernel_boot_drops_the_disk_boot():
+    document = DomainDocument.from_spec(DomainSpec(hypervisor="qemu", name="q", image="/x.img"))
+    document.apply(document.spec().with_changes(image=None, kernel_boot={"kernel": "/k"}))
+    assert not xpath(document, "os/boot") and not xpath(document, "devices/disk")
+    assert xpath(document, "string(os/kernel)") == "/k"
