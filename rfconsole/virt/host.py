@@ -116,6 +116,7 @@ class Host:
         self._reconnector: threading.Thread | None = None
         self._last_problem: str | None = None
         self._capabilities: HostCapabilities | None = None
+        self._capabilities_lock = threading.Lock()  # concurrent operations read them once
         self._facts: dict[str, tuple[bool, Hypervisor | None]] = {}  # name -> (owned, hypervisor)
         self._cpu_samples: dict[str, tuple[int, float]] = {}  # name -> (cpu time ns, monotonic s)
         self._cpu_percent: dict[str, float] = {}
@@ -458,12 +459,16 @@ class Host:
 
     # ------------------------------------------------------------------ capabilities
     def host_capabilities(self) -> HostCapabilities:
-        if self._capabilities is None:
-            connection = self.connection()
-            driver = self._call("read the driver type", connection.getType)
-            text = self._call("read the capabilities", connection.getCapabilities)
-            self._capabilities = parse_capabilities(self.name, driver, text, self._kvm_refusal)
-        return self._capabilities
+        with self._capabilities_lock:
+            if self._capabilities is None:
+                self._capabilities = self._read_capabilities()
+            return self._capabilities
+
+    def _read_capabilities(self) -> HostCapabilities:
+        connection = self.connection()
+        driver = self._call("read the driver type", connection.getType)
+        text = self._call("read the capabilities", connection.getCapabilities)
+        return parse_capabilities(self.name, driver, text, self._kvm_refusal)
 
     def _kvm_refusal(self, arch: str) -> str | None:
         try:
