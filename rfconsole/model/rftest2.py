@@ -196,7 +196,14 @@ def parse_routeflow_csv(text: str, source: str = "<csv>") -> RouteflowMap:
     result = RouteflowMap()
     header_seen = False
     reader = csv.reader(io.StringIO(text))
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            result.problems.append(f"line {reader.line_num}: not CSV ({error})")
+            return result
         number = reader.line_num
         cells = [cell.strip() for cell in row]
         if not cells or all(not cell for cell in cells) or cells[0].startswith("#"):
@@ -239,10 +246,7 @@ def read_routeflow_csv(path: str | os.PathLike[str], strict: bool = True) -> Rou
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise CsvError(str(path), [f"line {line}: not UTF-8 text"]) from None
-    try:
-        mapping = parse_routeflow_csv(text, str(path))
-    except csv.Error as error:
-        raise CsvError(str(path), [f"not a CSV file: {error}"]) from None
+    mapping = parse_routeflow_csv(text, str(path))
     if strict and mapping.problems:
         raise CsvError(str(path), mapping.problems)
     return mapping

@@ -1,6 +1,8 @@
 """rftest2's presets and RouteFlow's CSV."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.model import Hypervisor, ImageKind
@@ -110,3 +112,16 @@ def test_csv_file_errors(tmp_path):
     binary.write_bytes(b"vm_id,vm_port,ct_id,dp_id,dp_port\n\xff\xfe\n")
     with pytest.raises(CsvError, match="line 2: not UTF-8"):
         read_routeflow_csv(binary)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gives_rows_or_problems_never_an_exception(text):
+    mapping = parse_routeflow_csv("vm_id,vm_port,ct_id,dp_id,dp_port\n" + text)
+    for row in mapping.rows:
+        assert mac_from_vm_id(row.vm_id).count(":") == 5
+    assert all(problem.startswith("line ") for problem in mapping.problems)
+
+
+def test_a_nul_byte_is_a_problem_with_a_line():
+    assert parse_routeflow_csv("vm_id,vm_port,ct_id,dp_id,dp_port\n1,1,0,5,1\n\"a\x00\n").problems
