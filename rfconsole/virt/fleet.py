@@ -427,10 +427,11 @@ class Fleet:
         if existing is not None:
             self._require_owned(chosen, existing, "redeploy (destroy and undefine)", force)
         tell = stage or (lambda _stage: None)
+        if existing is not None and chosen.state(name) not in (None, DomainState.SHUTOFF):
+            tell("destroy")
+            chosen._call(f"destroy {name}", existing.destroy, domain=name)
+            existing = chosen.find(name)  # a transient domain is gone once destroyed
         if existing is not None:
-            if chosen.state(name) not in (None, DomainState.SHUTOFF):
-                tell("destroy")
-                chosen._call(f"destroy {name}", existing.destroy, domain=name)
             tell("undefine")
             tell("define")
             domain = self._replace_definition(chosen, existing, document)

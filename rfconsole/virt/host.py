@@ -379,6 +379,8 @@ class Host:
         deadline = time.monotonic() + timeout
         while True:
             state = self.state(name)
+            if state is None and DomainState.SHUTOFF in wanted:
+                return DomainState.SHUTOFF  # a transient domain disappears when it stops
             if state in wanted:
                 return state
             remaining = deadline - time.monotonic()

@@ -49,3 +49,23 @@ def test_redeploy_and_redefine_over_a_foreign_domain_need_force(foreign, foreign
 def test_down_shuts_a_foreign_domain_down_gracefully_without_force(foreign, foreign_uri):
     # a graceful shutdown is the guest's own decision: allowed; only the destroy after the timeout needs force
     assert foreign.down("test", timeout=5) == f"shut off on host {foreign_uri}"
+
+
+def test_redeploy_over_a_transient_domain(tmp_path, workdir, store):
+    from rfconsole.config import Config
+    from rfconsole.virt.fleet import Fleet
+
+    node = tmp_path / "transient.xml"
+    node.write_text(
+        "<node><domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>"
+        "<name>test</name><memory unit='MiB'>64</memory><os><type>hvm</type></os><test:transient/></domain></node>"
+    )
+    fleet = Fleet(Config.load(workdir), store, connect=f"test://{node}")
+    try:
+        stages = []
+        # destroying a transient domain makes it vanish: there is nothing left to undefine
+        assert fleet.redeploy(foreign_test_document(), force=True, stage=stages.append).startswith("running")
+        assert stages == ["destroy", "define", "start"]
+        assert fleet.status("test").owned
+    finally:
+        fleet.close()
