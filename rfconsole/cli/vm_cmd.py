@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from rfconsole.cli import EXIT_FAILED, EXIT_OK
@@ -112,11 +113,28 @@ def run_lifecycle(args: argparse.Namespace) -> int:
             if not result.ok and result.hint:
                 print(f"              hint: {result.hint}", flush=True)
 
-        results = fleet.run_many(args.operation, names, progress=progress, **_options(args))
+        results = fleet.run_many(_with_stages(fleet, args.operation, _options(args)), names, progress=progress)
     finally:
         fleet.close()
     print_summary(results, sys.stdout)
     return EXIT_OK if all(result.ok for result in results) else EXIT_FAILED
+
+
+STAGED = ("up", "down", "redeploy", "shutdown")  # the long ones: each step is shown on stderr as it begins
+
+
+def _with_stages(fleet: Fleet, operation: str, options: dict[str, Any]) -> Callable[[str], str]:
+    """The operation for run_many, with the command's options; the long ones tell stderr each
+    VM's step as it begins."""
+    method = getattr(fleet, operation)
+
+    def run(name: str) -> str:
+        if operation in STAGED:
+            return method(name, stage=lambda step: print(f"  {name}: {step} …", file=sys.stderr, flush=True), **options)
+        return method(name, **options)
+
+    run.__name__ = operation  # names the summary line
+    return run
 
 
 def print_summary(results: list[OperationResult], out: TextIO) -> None:

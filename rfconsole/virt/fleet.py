@@ -348,7 +348,13 @@ class Fleet:
         return chosen, domain
 
     def shutdown(
-        self, name: str, host: str | None = None, timeout: float | None = None, destroy_after: bool = False, force: bool = False
+        self,
+        name: str,
+        host: str | None = None,
+        timeout: float | None = None,
+        destroy_after: bool = False,
+        force: bool = False,
+        stage: Callable[[str], None] | None = None,
     ) -> str:
         """Ask the guest to shut down (ACPI). With ``timeout``, wait that long for it to be shut
         off; then, only with ``destroy_after``, power it off (an unowned domain needs ``force``)."""
@@ -356,10 +362,13 @@ class Fleet:
         state = chosen.state(name)
         if state is None or not state.is_active:
             raise OperationInvalid(f"{name} on host {chosen.name} is not running (it is {state or 'undefined'})")
+        tell = stage or (lambda _stage: None)
         may_destroy = destroy_after and (force or chosen.is_owned(domain))
+        tell("shutdown")
         chosen._call(f"shut down {name}", domain.shutdown, domain=name)
         if timeout is None:
             return f"shutdown requested on host {chosen.name}"
+        tell("wait")
         try:
             chosen.wait_for_state(name, {DomainState.SHUTOFF}, timeout)
             return f"shut off on host {chosen.name}"
@@ -368,6 +377,7 @@ class Fleet:
                 raise late from None
         if not may_destroy:
             self._require_owned(chosen, domain, f"destroy (it did not shut down within {timeout:g} s)", force)
+        tell("destroy")
         chosen._call(f"destroy {name}", domain.destroy, domain=name)
         chosen.wait_for_state(name, {DomainState.SHUTOFF}, START_TIMEOUT)
         return f"destroyed after {timeout:g} s without shutting down, on host {chosen.name}"
@@ -443,9 +453,11 @@ class Fleet:
         chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
         return f"running on host {chosen.name}"
 
-    def up(self, name: str, host: str | None = None, timeout: float = START_TIMEOUT) -> str:
+    def up(self, name: str, host: str | None = None, timeout: float = START_TIMEOUT, stage: Callable[[str], None] | None = None) -> str:
         """Make sure ``name`` runs, idempotently: define it from XML/ when no host knows it,
-        resume it when paused, start it when shut off, then wait until it is running."""
+        resume it when paused, start it when shut off, then wait until it is running.
+        ``stage(word)`` is told each step as it begins (define, resume, start, wait)."""
+        tell = stage or (lambda _stage: None)
         chosen, domain = self.locate(name, host)
         defined = ""
         if domain is None:
@@ -454,39 +466,53 @@ class Fleet:
                 chosen = self.placed_host(name, document.hypervisor)
             self.check_hypervisor(document, chosen)
             self.check_files(document)
+            tell("define")
             domain = self._define(chosen, document)
             defined = "defined, "
         state = chosen.state(name)
         if state is DomainState.RUNNING:
             return f"already running on host {chosen.name}"
         if state in (DomainState.PAUSED, DomainState.PMSUSPENDED):
+            tell("resume")
             chosen._call(f"resume {name}", domain.resume, domain=name)
             chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
             return f"resumed, running on host {chosen.name}"
         if state is not None and state.is_active:  # in shutdown, blocked: let it settle first
+            tell("wait")
             chosen.wait_for_state(name, {DomainState.SHUTOFF, DomainState.RUNNING}, timeout)
             if chosen.state(name) is DomainState.RUNNING:
                 return f"already running on host {chosen.name}"
         if not defined:
             self._check_definition(chosen, domain)
+        tell("start")
         chosen._call(f"start {name}", domain.create, domain=name)
+        tell("wait")
         chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
         return f"{defined}started, running on host {chosen.name}"
 
     def down(
-        self, name: str, host: str | None = None, timeout: float = SHUTDOWN_TIMEOUT, destroy_after: bool = True, force: bool = False
+        self,
+        name: str,
+        host: str | None = None,
+        timeout: float = SHUTDOWN_TIMEOUT,
+        destroy_after: bool = True,
+        force: bool = False,
+        stage: Callable[[str], None] | None = None,
     ) -> str:
         """Make sure ``name`` is shut off, idempotently: graceful shutdown, then destroy after
-        ``timeout`` seconds (an unowned domain is destroyed only with ``force``)."""
+        ``timeout`` seconds (an unowned domain is destroyed only with ``force``). ``stage(word)``
+        is told each step as it begins (shutdown, wait, destroy)."""
         chosen, domain = self._existing(name, host)
         state = chosen.state(name)
         if state is None or not state.is_active:
             return f"already shut off on host {chosen.name}"
         if state is DomainState.PAUSED:  # a paused guest cannot react to ACPI
             self._require_owned(chosen, domain, "destroy (it is paused)", force)
+            if stage:
+                stage("destroy")
             chosen._call(f"destroy {name}", domain.destroy, domain=name)
             return f"destroyed (it was paused), shut off on host {chosen.name}"
-        return self.shutdown(name, chosen.name, timeout=timeout, destroy_after=destroy_after, force=force)
+        return self.shutdown(name, chosen.name, timeout=timeout, destroy_after=destroy_after, force=force, stage=stage)
 
     def bring_up_rftest2(
         self, chosen: dict[str, Path | None], progress: Callable[[str, str, int], None] | None = None

@@ -46,6 +46,7 @@ def test_up_reports_each_vm_and_a_summary(capsys, workdir):
     code, out, err = run(capsys, workdir, "--demo", "up")
     assert code == 0
     assert "up: rfvmA rfvmB rfvmC rfvmD" in err
+    assert "  rfvmC: start …" in err and "  rfvmC: wait …" in err  # each VM's step as it begins
     assert sum(1 for line in out.splitlines() if line.startswith("[") and " ok " in line) == 4
     assert "up: 4 of 4 ok" in out
 

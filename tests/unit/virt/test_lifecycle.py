@@ -176,3 +176,16 @@ def test_a_failing_subscriber_does_not_stop_the_others(demo, recorder):
     demo.subscribe(later)
     demo.start("rfvmA")
     later.wait_for(lambda e: getattr(e, "kind", None) is EventKind.STARTED, "started after a failing subscriber")
+
+
+def test_up_and_down_tell_each_step(demo, store):
+    steps = []
+    demo.up("rfvmA", stage=steps.append)
+    assert steps == ["start", "wait"]
+    save_preset(store, "rfvmA", name="fresh", id=7)
+    steps.clear()
+    demo.up("fresh", stage=steps.append)
+    assert steps == ["define", "start", "wait"]
+    steps.clear()
+    demo.down("rfvmA", timeout=5, stage=steps.append)
+    assert steps == ["shutdown", "wait"]
