@@ -33,6 +33,7 @@ class RfconsoleApp(App[int]):
         self.context = context
         self.watch_events = watch_events
         self.poll_seconds = poll_seconds
+        self._lost_hosts: set[str] = set()
         self.theme = "textual-dark"
 
     def on_mount(self) -> None:
@@ -51,10 +52,22 @@ class RfconsoleApp(App[int]):
 
     def _dispatch_domain_event(self, event: Any) -> None:
         from rfconsole.tui.screens.domains import DomainsScreen
+        from rfconsole.virt.events import HostEvent
 
+        if isinstance(event, HostEvent):
+            # a first connection is no news; losing a host, and getting it back, are
+            if not event.connected:
+                self._lost_hosts.add(event.host)
+                self.notify(str(event), severity="warning", timeout=8)
+            elif event.host in self._lost_hosts:
+                self._lost_hosts.discard(event.host)
+                self.notify(str(event), timeout=4)
         for screen in self.screen_stack:
             if isinstance(screen, DomainsScreen):
-                screen.on_domain_event(event)
+                if isinstance(event, HostEvent):
+                    screen.refresh_statuses()
+                else:
+                    screen.on_domain_event(event)
 
     # ---- errors and long work -------------------------------------------------------------
 

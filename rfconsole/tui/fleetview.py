@@ -77,32 +77,43 @@ def switch_label(context: ConsoleContext, status: Any) -> str:
     vm = RFTEST2_VMS.get(status.name)
     if vm is None:
         return ""
-    registry = context.switches
-    connected = registry is not None and registry.is_connected(vm.datapath_id)
-    mark = "up" if connected else "down" if registry is not None else "-"
-    return f"dp {vm.datapath_id:x} {mark}"
+    registry = context.switches  # rfconsole.ondemand's SwitchRegistry, when on-demand boot runs
+    if registry is None:
+        return f"dp {vm.datapath_id:x}"
+    return f"dp {vm.datapath_id:x} {'up' if registry.get(vm.datapath_id) is not None else 'down'}"
 
 
-def run_operation(context: ConsoleContext, operation: str, target: Any) -> Any:
+CONFIRMED = {"destroy", "undefine", "redeploy"}  # the console asked first, naming the domain and host
+
+
+def run_operation(context: ConsoleContext, operation: str, target: Any) -> str:
+    """One key, one Fleet call. After the console's confirmation, ``force`` lets Fleet act on a
+    domain without rfconsole's mark (Fleet's own rule: only with an explicit confirmation)."""
     fleet = context.fleet
     if operation == "pause":
         paused = state_label(target) == "paused"
         return (fleet.resume if paused else fleet.suspend)(target.name, host=target.host)
     if operation in ("define", "redeploy"):
         document = context.store.load(target.name)
-        return getattr(fleet, operation)(document, host=target.host)
+        if operation == "define":
+            return fleet.define(document, host=target.host)
+        return fleet.redeploy(document, host=target.host, force=True)
+    if operation in CONFIRMED:
+        return getattr(fleet, operation)(target.name, host=target.host, force=True)
     return getattr(fleet, operation)(target.name, host=target.host)
 
 
 def run_many(
     context: ConsoleContext, operation: str, targets: list[Any], progress: Callable[[int, int, str], None]
 ) -> list[tuple[Any, BaseException]]:
-    """Every target through Fleet, concurrently where Fleet can; the failures, each with its error."""
-    failures: list[tuple[Any, BaseException]] = []
-    for done, target in enumerate(targets, start=1):
-        try:
-            run_operation(context, operation, target)
-        except Exception as error:  # noqa: BLE001 - reported per domain
-            failures.append((target, error))
-        progress(done, len(targets), target.name)
-    return failures
+    """Every target through Fleet.run_many (concurrently); the failures, each with its error."""
+    by_key = {row_key(target): target for target in targets}
+
+    def one(key: str) -> str:
+        return run_operation(context, operation, by_key[key])
+
+    def report(result: Any, done: int, total: int) -> None:
+        progress(done, total, by_key[result.name].name)
+
+    results = context.fleet.run_many(one, list(by_key), report)
+    return [(by_key[result.name], result.error) for result in results if not result.ok]

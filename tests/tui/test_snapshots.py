@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.rftest2 import preset_spec
+from rfconsole.model.spec import Hypervisor
 from rfconsole.tui.app import RfconsoleApp
 from rfconsole.tui.launch import build_context
 
@@ -80,6 +83,10 @@ def test_wizard_review(snap_app, snap_compare) -> None:
 
 
 def test_xml_view(snap_app, snap_compare) -> None:
+    """Of the file in XML/: libvirt's live XML holds a UUID the test driver draws anew each run."""
+    store = snap_app.context.store
+    store.save(DomainDocument.from_spec(preset_spec("rfvmA", Hypervisor.TEST, store.workdir).with_changes(id=1)))
+
     async def open_xml(pilot) -> None:
         await _settle(pilot)
         await pilot.press("x")

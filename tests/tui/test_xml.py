@@ -96,4 +96,4 @@ async def test_diff_against_libvirts_live_definition(app, workdir: Path) -> None
         assert screen.query_one("#xml-diff").display
         diff = screen.diff_text
         assert "libvirt (live)" in diff and "XML/ file" in diff
-        assert any(line.startswith("+") and "rfconsole:vm" in line for line in diff.splitlines())
+        assert any(line.startswith("+") and "Images/h1.img" in line for line in diff.splitlines())  # the file has a disk, the demo none

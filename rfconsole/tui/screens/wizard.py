@@ -172,7 +172,9 @@ class WizardScreen(Screen):
                     yield Button("Remove last", id="remove-nic", compact=True)
             with Vertical(id="pane-review", classes="pane"):
                 yield Label("", id="review-verdict")
-                yield TextArea("", id="review-xml", read_only=True, language="xml", show_line_numbers=True)
+                review = TextArea("", id="review-xml", read_only=True, language="xml", show_line_numbers=True)
+                review.cursor_blink = False
+                yield review
                 yield Label("", classes="field-error", id="e-xml")
         with Horizontal(id="wizard-buttons", classes="buttons"):
             yield Button("Back", id="back", compact=True)
@@ -323,7 +325,6 @@ class WizardScreen(Screen):
             first = min(step_of(p.field) for p in problems)
             if first < self.step:
                 self._show_step(first)
-            self.notify(f"{len(problems)} problem(s) on this step: see beside the fields", severity="warning", timeout=3)
             return
         self._show_step(self.step + 1)
 

@@ -44,7 +44,9 @@ class XmlScreen(Screen):
         yield Header()
         yield Label("", id="xml-source")
         with Vertical(id="xml-body"):
-            yield TextArea("", id="xml-text", language="xml", read_only=not self.editable, show_line_numbers=True, tab_behavior="indent")
+            area = TextArea("", id="xml-text", language="xml", read_only=not self.editable, show_line_numbers=True, tab_behavior="indent")
+            area.cursor_blink = self.editable
+            yield area
             with VerticalScroll(id="xml-diff"):
                 yield Static("", id="xml-diff-text")
         yield Label("", id="xml-problems")
