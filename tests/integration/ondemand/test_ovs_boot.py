@@ -42,6 +42,7 @@ def test_bridge_with_datapath_5_boots_rfvmA_and_nothing_else(watch, bridges):
     ovs_vsctl("set-controller", "rfod5", watch.target)
     watch.wait_for("rfvmA: already running")
     assert watch.text.count("start issued") == 1
+    assert "sent error" not in watch.text and "refused the slave role" not in watch.text, watch.text
 
 
 def test_four_bridges_boot_the_four_vms_whatever_their_openflow_version(watch, bridges):
@@ -52,6 +53,9 @@ def test_four_bridges_boot_the_four_vms_whatever_their_openflow_version(watch, b
     watch.wait_for("switch 0000000000000007 up from 127.0.0.1")
     assert "(OpenFlow 1.0)" in watch.wait_for("switch 0000000000000007 up from")
     assert "(OpenFlow 1.3)" in watch.wait_for("switch 0000000000000006 up from")
+    for datapath_id in (5, 6, 7, 8):  # 7 speaks only 1.0: the slave role through Open vSwitch's Nicira extension
+        watch.wait_for(f"switch {datapath_id:016x}: rfconsole is a slave controller")
+    assert "sent error" not in watch.text, watch.text
     assert watch.text.count("start issued") == 4, watch.text
 
 
@@ -102,6 +106,8 @@ class StandInController:
                 connection, _ = self.server.accept()
             except TimeoutError:
                 continue
+            except OSError:  # closed by close()
+                return
             self.connections += 1
             threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
 
@@ -139,6 +145,7 @@ class StandInController:
 
     def close(self) -> None:
         self._stop.set()
+        self._thread.join(5)
         self.server.close()
 
 
