@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,12 @@ def _register_new(commands: argparse._SubParsersAction) -> None:
     new = commands.add_parser(
         "new",
         help="write the domain XML of a new VM",
-        description="Write the domain XML of a new VM. With --preset, rftest2's values are the defaults "
-        "(name, id, MACs, data NICs on dp0, image Images/h<N>.img) and any option overrides them. "
-        "An image that does not exist yet is a warning, not an error.",
+        description=textwrap.fill(
+            "Write the domain XML of a new VM. With --preset, rftest2's values are the defaults "
+            "(name, id, MACs, data NICs on dp0, image Images/h<N>.img) and any option overrides them. "
+            "An image that does not exist yet is a warning, not an error.",
+            width=88,
+        ),
         epilog="examples:\n"
         "  rfconsole xml new --hypervisor qemu --preset rfvmA\n"
         "  rfconsole xml new --hypervisor lxc --name web1 --image /srv/rootfs/web1 --memory 256\n"
@@ -97,10 +101,13 @@ def _register_set(commands: argparse._SubParsersAction) -> None:
     change = commands.add_parser(
         "set",
         help="change fields of an existing domain XML, keeping everything else",
-        description="Change modelled fields of an existing domain XML. Everything else in the file "
-        "(devices rfconsole does not model, attributes, order, comments) stays exactly as it was. "
-        f"Keys: {', '.join(SET_KEYS)}. An empty value ({', '.join(k + '=' for k in _CLEARABLE[:3])}…) removes the setting. "
-        "Without -o the file is changed in place (the old one is kept in .backup/).",
+        description=textwrap.fill(
+            "Change modelled fields of an existing domain XML. Everything else in the file "
+            "(devices rfconsole does not model, attributes, order, comments) stays exactly as it was. "
+            f"Keys: {', '.join(SET_KEYS)}. An empty value ({', '.join(k + '=' for k in _CLEARABLE[:3])}…) removes the setting. "
+            "Without -o the file is changed in place (the old one is kept in .backup/).",
+            width=88,
+        ),
         epilog="example:\n  rfconsole xml set XML/rfvmA.xml memory=1024 vcpu=2 image=/srv/images/h1.qcow2",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -88,7 +88,8 @@ def _lenient_enum(enum: type[Enum], value: Any, what: str) -> Any:
     return value
 
 
-def _absolute_path(value: Any, what: str, file: bool = True) -> Path:
+def _absolute_path(value: Any, what: str, file: bool = True) -> str:
+    """The path's text if it is one libvirt can use; pydantic then makes it a Path."""
     text = str(value)
     if not text.strip():
         raise ValueError(f"{what} must not be empty")
@@ -100,7 +101,7 @@ def _absolute_path(value: Any, what: str, file: bool = True) -> Path:
         raise ValueError(f"{what} must be an absolute path (starting with '/'): libvirt resolves nothing relative")
     if file and text.strip("/") == "":
         raise ValueError(f"{what} must name a file, not the root folder '/'")
-    return Path(text)
+    return text
 
 
 class _Model(BaseModel):
@@ -115,6 +116,20 @@ class _Model(BaseModel):
     # Tell pydantic this __init__ only wraps its own, so nested models are still validated by
     # pydantic's core (keeping error locations like interfaces.0.mac) rather than through here.
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def model_validate(cls, obj: Any, **options: Any):  # type: ignore[override]
+        try:
+            return super().model_validate(obj, **options)
+        except ValidationError as error:
+            raise invalid_spec_from(error) from None
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes, **options: Any):  # type: ignore[override]
+        try:
+            return super().model_validate_json(json_data, **options)
+        except ValidationError as error:
+            raise invalid_spec_from(error) from None
 
     def with_changes(self, **changes: Any):
         """A new, validated copy with ``changes`` applied (raises InvalidSpec)."""
@@ -190,12 +205,12 @@ class KernelBoot(_Model):
 
     @field_validator("kernel", mode="before")
     @classmethod
-    def _kernel(cls, value: Any) -> Path:
+    def _kernel(cls, value: Any) -> str:
         return _absolute_path(value, "the kernel")
 
     @field_validator("initrd", mode="before")
     @classmethod
-    def _initrd(cls, value: Any) -> Path | None:
+    def _initrd(cls, value: Any) -> str | None:
         return None if value is None else _absolute_path(value, "the initrd")
 
     @field_validator("cmdline", mode="before")
@@ -283,7 +298,7 @@ class DomainSpec(_Model):
 
     @field_validator("image", mode="before")
     @classmethod
-    def _image(cls, value: Any) -> Path | None:
+    def _image(cls, value: Any) -> str | None:
         if value is None or value == "":
             return None
         return _absolute_path(value, "the image", file=False)

@@ -128,3 +128,15 @@ def test_missing_files(tmp_path):
     rootfs = DomainSpec(hypervisor="lxc", name="c", image=tmp_path / "rootfs", image_kind="folder")
     assert [problem.field for problem in missing_files(rootfs)] == ["image"]
     assert missing_files(DomainSpec(hypervisor="lxc", name="c", image=Path(tmp_path))) == []
+
+
+def test_every_way_in_raises_invalid_spec():
+    with pytest.raises(InvalidSpec):
+        DomainSpec.model_validate({"hypervisor": "kvm", "name": "a b"})
+    with pytest.raises(InvalidSpec):
+        DomainSpec.model_validate_json('{"hypervisor": "kvm", "name": "x", "vcpu": 0}')
+    spec = DomainSpec(hypervisor="kvm", name="a", image="/a.img", interfaces=[NIC])
+    assert DomainSpec.model_validate_json(spec.model_dump_json()) == spec
+
+
+NIC = Interface(mac="02:a0:a0:a0:a0:a0", bridge="lxcbr0")
