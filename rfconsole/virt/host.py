@@ -95,7 +95,11 @@ UNDEFINE_FLAGS = (
     | libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA
     | libvirt.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM
 )
-UNDEFINE_FLAGS_BASIC = libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+UNDEFINE_FLAG_CHOICES = (
+    UNDEFINE_FLAGS,
+    libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA,
+    0,
+)
 
 
 class Host:
@@ -394,13 +398,17 @@ class Host:
                 self._changed.wait(min(0.1, remaining))
 
     def undefine(self, domain: libvirt.virDomain) -> None:
+        """Undefine with the flags that clean up after it (managed save, snapshot and checkpoint
+        metadata; NVRAM kept), falling back to fewer for drivers that refuse them (test, LXC)."""
         name = domain.name()
-        try:
-            domain.undefineFlags(UNDEFINE_FLAGS)
-        except libvirt.libvirtError as error:
-            if error.get_error_code() != libvirt.VIR_ERR_INVALID_ARG:  # drivers without checkpoints/NVRAM
-                raise translate(error, f"undefine {name}", self.name, self.uri, name) from None
-            self._call(f"undefine {name}", domain.undefineFlags, UNDEFINE_FLAGS_BASIC, domain=name)
+        for flags in UNDEFINE_FLAG_CHOICES[:-1]:
+            try:
+                domain.undefineFlags(flags)
+                return
+            except libvirt.libvirtError as error:
+                if error.get_error_code() != libvirt.VIR_ERR_INVALID_ARG:  # "unsupported flags"
+                    raise translate(error, f"undefine {name}", self.name, self.uri, name) from None
+        self._call(f"undefine {name}", domain.undefineFlags, UNDEFINE_FLAG_CHOICES[-1], domain=name)
 
     # ------------------------------------------------------------------ statuses
     def statuses(self) -> list[DomainStatus]:
@@ -434,7 +442,7 @@ class Host:
             hypervisor=hypervisor,
             state=state,
             vcpus=vcpus,
-            memory_mib=(current_kib if state.is_active else max_kib) // 1024,
+            memory_mib=((current_kib if state.is_active else 0) or max_kib) // 1024,  # LXC reports no current
             cpu_percent=self._sample_cpu(name, cpu_time, vcpus) if state.is_active else 0.0,
             owned=owned,
             demo=self.demo,
