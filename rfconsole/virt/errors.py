@@ -72,8 +72,6 @@ _DEFINITION = {
     libvirt.VIR_ERR_XML_DETAIL,
     libvirt.VIR_ERR_XML_INVALID_SCHEMA,
     libvirt.VIR_ERR_CONFIG_UNSUPPORTED,
-    libvirt.VIR_ERR_INVALID_ARG,
-    libvirt.VIR_ERR_UNKNOWN_HOST,
 }
 _CLOSED_CONNECTION_WORDS = ("client socket is closed", "connection closed", "cannot recv data", "end of file while reading")
 
@@ -83,10 +81,10 @@ def translate(error: libvirt.libvirtError, doing: str, host: str, uri: str, doma
     code = error.get_error_code()
     said = error.get_error_message() or str(error)
     where = f"host {host} ({uri})"
-    message = f"cannot {doing} on {where}: {said}"
+    message = f"cannot connect to {where}: {said}" if doing == "connect" else f"cannot {doing} on {where}: {said}"
     details = {"code": code, "libvirt_message": said}
     lowered = said.lower()
-    if code in _UNREACHABLE or any(words in lowered for words in _CLOSED_CONNECTION_WORDS):
+    if code in _UNREACHABLE or code == libvirt.VIR_ERR_UNKNOWN_HOST or any(words in lowered for words in _CLOSED_CONNECTION_WORDS):
         return HostUnavailable(message, DAEMON_HINT, **details)
     if code in _ACCESS:
         return HostUnavailable(
@@ -103,7 +101,7 @@ def translate(error: libvirt.libvirtError, doing: str, host: str, uri: str, doma
         )
     if code == libvirt.VIR_ERR_OPERATION_INVALID:
         return OperationInvalid(message, "see `rfconsole status` for the domain's state", **details)
-    if code in _DEFINITION:
+    if code in _DEFINITION or (code == libvirt.VIR_ERR_INVALID_ARG and doing.startswith("define")):
         return InvalidDefinition(
             message, "check the file with `rfconsole xml validate`; libvirt's message above names what it refused", **details
         )

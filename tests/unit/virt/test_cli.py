@@ -78,7 +78,7 @@ def test_ownership_refusal_and_force(capsys, workdir, tmp_path):
 def test_unreachable_host_exits_1_with_hint(capsys, workdir):
     code, out, err = run(capsys, workdir, "--connect", "qemu+tcp://127.0.0.1:1/system", "status", "--json")
     assert code == 1 and json.loads(out) == []
-    assert "cannot connect on host qemu+tcp://127.0.0.1:1/system" in err and "hint: is libvirtd running?" in err
+    assert "cannot connect to host qemu+tcp://127.0.0.1:1/system" in err and "hint: is libvirtd running?" in err
 
 
 def test_bad_config_is_an_error_naming_the_key(capsys, workdir):

@@ -62,7 +62,7 @@ def test_an_unreachable_host_is_reported_and_the_others_carry_on(tmp_path, store
         assert len(problems) == 1
         problem = problems[0]
         assert isinstance(problem, HostUnavailable)
-        assert problem.message.startswith(f"cannot connect on host gone ({UNREACHABLE}): ")
+        assert problem.message.startswith(f"cannot connect to host gone ({UNREACHABLE}): ")
         assert problem.libvirt_message and "scripts/daemons.sh" in problem.hint
         states = {state.name: state for state in fleet.host_states()}
         assert states["demo"].connected and not states["gone"].connected and states["gone"].problem
