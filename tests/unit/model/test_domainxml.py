@@ -156,3 +156,17 @@ def test_switching_from_disk_to_kernel_boot_drops_the_disk_boot():
     document.apply(document.spec().with_changes(image=None, kernel_boot={"kernel": "/k"}))
     assert not xpath(document, "os/boot") and not xpath(document, "devices/disk")
     assert xpath(document, "string(os/kernel)") == "/k"
+
+
+def test_virsh_dumpxml_output_is_read_and_edited_in_place():
+    """`virsh -c test:///default dumpxml test`, as libvirt 9 writes it."""
+    data = (Path(__file__).parent / "data" / "virsh_dumpxml_test.xml").read_bytes()
+    document = DomainDocument.parse(data, "dump.xml")
+    spec = document.spec()
+    assert (spec.hypervisor, spec.id, spec.vcpu, spec.memory, spec.arch.value) == (Hypervisor.TEST, 1, 2, 8192, "i686")
+    assert spec.interfaces == (Interface(mac="aa:bb:cc:dd:ee:ff", network="default", target_dev="testnet0"),)
+    assert not document.owned
+    document.apply(spec.with_changes(memory=4096))
+    text = document.to_xml()
+    assert "<memory unit=\"MiB\">4096</memory>" in text and "<currentMemory unit=\"MiB\">4096</currentMemory>" in text
+    assert text.count("<address type=\"pci\"") == 3 and "6695eb01-f6a4-8304-79aa-97f2502e193f" in text
