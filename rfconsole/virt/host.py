@@ -358,12 +358,14 @@ class Host:
         return None if domain is None else self._call(f"read the definition of {name}", domain.XMLDesc, 0, domain=name)
 
     def is_owned(self, domain: libvirt.virDomain) -> bool:
-        """The domain carries rfconsole's ownership mark (in its live or persistent definition)."""
-        return self._facts_of(domain)[0]
+        """The domain carries rfconsole's ownership mark (in its live or persistent definition),
+        read afresh: destructive operations decide on it."""
+        return self._facts_of(domain, fresh=True)[0]
 
-    def _facts_of(self, domain: libvirt.virDomain) -> tuple[bool, Hypervisor | None]:
+    def _facts_of(self, domain: libvirt.virDomain, fresh: bool = False) -> tuple[bool, Hypervisor | None]:
+        """(owned, hypervisor) of the domain; cached for statuses until its next lifecycle event."""
         name = domain.name()
-        facts = self._facts.get(name)
+        facts = None if fresh else self._facts.get(name)
         if facts is None:
             try:
                 live = self.document(domain)
