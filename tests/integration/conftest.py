@@ -9,10 +9,13 @@ Every domain a test makes is named ``rfit-…`` or is one of rftest2's rfvmA–r
 
 from __future__ import annotations
 
+import os
+import select
 import shutil
 import subprocess
 import threading
 import time
+import tty
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +39,7 @@ LXC_URI = "lxc:///system"
 TCP_URI = "qemu+tcp://127.0.0.1/system"
 TEST_PREFIX = "rfit-"
 RFTEST2_NAMES = tuple(RFTEST2_VMS)
+READY_MARKER = "RFCONSOLE-GUEST-READY"  # what the tiny guest's /init prints (scripts/build-guest.sh)
 GUEST_CMDLINE = "console=ttyS0 rdinit=/init panic=-1"
 GUEST_MEMORY_MIB = 128
 DATA_BRIDGE = "dp0"
@@ -70,6 +74,31 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, what: str =
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(0.02)
+
+
+def console_output_until(uri: str, name: str, marker: str, timeout: float = 60.0) -> str:
+    """Read the running guest's serial console (its pty) until ``marker`` shows; fail after
+    ``timeout``. QEMU drops console output while nobody has the pty open, so call this right
+    after the start: the tiny guest prints its marker seconds later, at the end of its boot."""
+    path = virsh(uri, "ttyconsole", name).strip()
+    descriptor = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    try:
+        tty.setraw(descriptor)
+        output = b""
+        deadline = time.monotonic() + timeout
+        while marker.encode() not in output:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                pytest.fail(f"{name} did not print {marker} on its console within {timeout:.0f}s; it printed: {output[-500:]!r}")
+            readable, _, _ = select.select([descriptor], [], [], min(remaining, 0.5))
+            if readable:
+                try:
+                    output += os.read(descriptor, 65536)
+                except (BlockingIOError, InterruptedError):
+                    pass
+        return output.decode(errors="replace")
+    finally:
+        os.close(descriptor)
 
 
 def remove_test_domains(uri: str) -> None:
