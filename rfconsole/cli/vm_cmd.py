@@ -170,7 +170,7 @@ def run_status(args: argparse.Namespace) -> int:
         if args.watch:
             return _watch(fleet, args)
         # running domains are sampled twice for their CPU %: at most a second apart here, so a script's status stays quick
-        statuses, problems = fleet.collect_statuses(sample_cpu=min(fleet.config.stats_interval, 1.0))
+        statuses, problems = fleet.collect_statuses(sample_cpu=min(fleet.stats_interval, 1.0))
         _print_status(statuses, args.json, sys.stdout)
         for problem in problems:
             print(f"rfconsole: error: {problem.message}", file=sys.stderr)
@@ -202,7 +202,7 @@ def _write_status(statuses: list[Any], as_json: bool, out: TextIO) -> None:
 def _watch(fleet: Fleet, args: argparse.Namespace) -> int:
     """Redraw on every event of any host, and at least every stats interval; Ctrl-C ends (exit 0)."""
     changed = threading.Event()
-    interval = fleet.config.stats_interval
+    interval = fleet.stats_interval
     fleet.subscribe(lambda _event: changed.set())
     clear = sys.stdout.isatty() and not args.json
     try:

@@ -21,6 +21,7 @@ from typing import Any
 
 import libvirt
 
+from rfconsole.config import DEFAULT_STATS_INTERVAL
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec
@@ -89,6 +90,12 @@ class Fleet:
         rfconsole.toml in the working folder; one host with --connect; else the configured hosts."""
         use_demo = demo or (connect is None and not getattr(config, "found", False))
         return cls(config, store, demo=use_demo, connect=None if use_demo else connect)
+
+    @property
+    def stats_interval(self) -> float:
+        """Seconds between CPU/memory samples (rfconsole.toml's stats_interval): how often a
+        face should read statuses() for CPU % to mean something."""
+        return float(getattr(self.config, "stats_interval", DEFAULT_STATS_INTERVAL))
 
     # ------------------------------------------------------------------ hosts
     def host_names(self) -> list[str]:

@@ -96,3 +96,14 @@ def test_broken_toml_names_the_file_and_line(tmp_path):
     with pytest.raises(ConfigError) as error:
         Config.load(write(tmp_path, "[hosts\nlocal = 1\n"))
     assert "rfconsole.toml: not valid TOML" in error.value.message and "line 1" in error.value.message
+
+
+def test_the_fleet_reads_its_stats_interval_from_the_file(tmp_path):
+    from rfconsole.store import Store
+    from rfconsole.virt.fleet import Fleet
+
+    fleet = Fleet(Config.load(write(tmp_path, "stats_interval = 0.5\n")), Store(tmp_path), demo=True)
+    try:
+        assert fleet.stats_interval == 0.5
+    finally:
+        fleet.close()
