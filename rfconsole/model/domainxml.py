@@ -291,13 +291,7 @@ class DomainDocument:
 
     def _read_memory_bytes(self) -> int | None:
         element = self.root.find("memory")
-        if element is None:
-            return None
-        scale = unit_bytes(element.get("unit"))
-        text = (element.text or "").strip()
-        if scale is None or not re.fullmatch(r"[0-9]{1,20}", text):
-            return None
-        return int(text) * scale
+        return _scaled_bytes(element) if element is not None else None
 
     def _read_memory_mib(self) -> int | str | None:
         element = self.root.find("memory")
@@ -367,13 +361,7 @@ class DomainDocument:
             if current is not None and (not current.isdigit() or int(current) > spec.vcpu):
                 vcpu.set("current", str(spec.vcpu))
         if old["memory"] != spec.memory:
-            for tag in ("memory", "currentMemory"):
-                element = self.root.find(tag)
-                if element is None and tag == "currentMemory":
-                    continue
-                element = _child(self.root, tag, DOMAIN_ORDER)
-                element.text = str(spec.memory)
-                element.set("unit", "MiB")
+            self._write_memory(spec.memory)
         self._write_init(old["init"], spec.init, new_container)
         self._write_kernel_boot(old["kernel_boot"], spec.kernel_boot, os_element)
         old_storage = (_path_text(old["image"]), old["image_kind"], old_container)
@@ -384,6 +372,19 @@ class DomainDocument:
             for boot in os_element.findall("boot"):
                 _remove(boot)
         self._write_interfaces(old["interfaces"], spec.interfaces)
+
+    def _write_memory(self, mib: int) -> None:
+        """Set <memory>; <currentMemory> (the balloon's target, not modelled) follows only when it
+        was the whole memory, and is cut down when it would exceed the new memory."""
+        old_bytes = self._read_memory_bytes()
+        current = self.root.find("currentMemory")
+        current_bytes = _scaled_bytes(current) if current is not None else None
+        memory = _child(self.root, "memory", DOMAIN_ORDER)
+        memory.text = str(mib)
+        memory.set("unit", "MiB")
+        if current is not None and (current_bytes is None or current_bytes == old_bytes or current_bytes > mib * MIB):
+            current.text = str(mib)
+            current.set("unit", "MiB")
 
     def _write_id(self, new_id: int | None) -> None:
         if self.root.get("id") is not None:
@@ -561,6 +562,15 @@ def _text(element: etree._Element | None) -> str | None:
         return None
     text = element.text.strip()
     return text or None
+
+
+def _scaled_bytes(element: etree._Element) -> int | None:
+    """Bytes in a libvirt scaled-integer element such as <memory unit='KiB'>524288</memory>."""
+    scale = unit_bytes(element.get("unit"))
+    text = (element.text or "").strip()
+    if scale is None or not re.fullmatch(r"[0-9]{1,20}", text):
+        return None
+    return int(text) * scale
 
 
 def _raw_text(element: etree._Element | None) -> str | None:
