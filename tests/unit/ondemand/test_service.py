@@ -76,6 +76,9 @@ def test_background_service_boots_lists_switches_and_toggles(fleet, workdir):
         held.join()
         assert service.booter.wait_idle(10)
         assert fleet.status("rfvmA").state is DomainState.RUNNING
+        deadline = time.monotonic() + 5
+        while len(heard) < 2 and time.monotonic() < deadline:  # the listener sees the close a moment later
+            time.sleep(0.01)
         assert [event.kind for event in heard] == [SwitchEventKind.UP, SwitchEventKind.DOWN]
 
         assert service.toggle() is False and service.enabled is False
