@@ -357,8 +357,8 @@ class DomainDocument:
         if _as_int(old["vcpu"]) != spec.vcpu:
             vcpu = _child(self.root, "vcpu", DOMAIN_ORDER)
             vcpu.text = str(spec.vcpu)
-            current = vcpu.get("current")
-            if current is not None and (not current.isdigit() or int(current) > spec.vcpu):
+            current = vcpu.get("current")  # vCPUs online at boot: follows like <currentMemory>
+            if current is not None and (not current.isdigit() or int(current) > spec.vcpu or _as_int(old["vcpu"]) == int(current)):
                 vcpu.set("current", str(spec.vcpu))
         if old["memory"] != spec.memory:
             self._write_memory(spec.memory)

@@ -173,3 +173,13 @@ def test_virsh_dumpxml_output_is_read_and_edited_in_place():
     document.apply(document.spec().with_changes(memory=1024))
     assert "<currentMemory unit=\"MiB\">1024</currentMemory>" in document.to_xml()  # never above the memory
     assert text.count("<address type=\"pci\"") == 3 and "6695eb01-f6a4-8304-79aa-97f2502e193f" in text
+
+
+def test_vcpu_change_keeps_fewer_online_vcpus_and_clamps():
+    document = DomainDocument.parse("<domain type='qemu'><name>q</name><memory>65536</memory><vcpu current='2'>4</vcpu><os><type>hvm</type><kernel>/k</kernel></os></domain>")
+    document.apply(document.spec().with_changes(vcpu=8))
+    assert xpath(document, "string(vcpu/@current)") == "2"
+    document.apply(document.spec().with_changes(vcpu=1))
+    assert xpath(document, "string(vcpu/@current)") == "1"
+    document.apply(document.spec().with_changes(vcpu=3))
+    assert xpath(document, "string(vcpu/@current)") == "3"  # all were online, so all still are
