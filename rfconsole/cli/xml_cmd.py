@@ -345,6 +345,8 @@ def run_set(args: argparse.Namespace) -> int:
     before_schema = schema_problems(document)
     spec = changed_spec(document, changes)
     document.apply(spec)
+    for dropped in document.dropped:
+        warn(f"{args.file}: removed {dropped}")
     for fixed in document.normalise():
         warn(f"{args.file}: {fixed}")
     after_schema = schema_problems(document)

@@ -52,6 +52,9 @@ DISK_ORDER = "driver source backingStore target boot readonly".split()
 FILESYSTEM_ORDER = "driver binary source target readonly".split()
 INTERFACE_ORDER = "mac source virtualport ip route script target guest model driver".split()
 MODELLED_INTERFACE_TYPES = ("bridge", "network")
+# What libvirt's schema allows inside an LXC <os> (its "osexe"); the init* ones only there.
+CONTAINER_OS_CHILDREN = ("type", "init", "initarg", "initenv", "initdir", "inituser", "initgroup")
+CONTAINER_ONLY_OS_CHILDREN = ("initarg", "initenv", "initdir", "inituser", "initgroup")
 
 # libvirt's scaled units (virScaleInteger): a bare letter or xiB is a power of 1024, xB of 1000.
 _UNIT_POWERS = {"k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6}
@@ -85,6 +88,7 @@ class DomainDocument:
         self.root = tree.getroot()
         self.source = source
         self.declaration = declaration  # write <?xml …?> because the input had one
+        self.dropped: list[str] = []  # what apply() had to remove when switching VM <-> container
         if not isinstance(self.root.tag, str) or self.root.tag != "domain":
             found = self.root.tag if isinstance(self.root.tag, str) else "?"
             raise XMLInputError(
@@ -236,10 +240,7 @@ class DomainDocument:
             values["id"] = None
         if problems:
             raise InvalidSpec(problems, source=self.source)
-        interfaces = []
-        for index, interface in enumerate(values["interfaces"]):
-            interfaces.append({key: value for key, value in interface.items()})
-        values["interfaces"] = interfaces
+        values["interfaces"] = [dict(interface) for interface in values["interfaces"]]
         try:
             return DomainSpec(**values)
         except InvalidSpec as error:
@@ -368,10 +369,25 @@ class DomainDocument:
         new_storage = (str(spec.image) if spec.image else None, spec.image_kind, new_container)
         if old_storage != new_storage:
             self._write_image(spec, old_container, os_element)
-        if new_container:
-            for boot in os_element.findall("boot"):
-                _remove(boot)
+        if old_container != new_container:
+            self._fit_os_to(new_container, os_element, type_element)
         self._write_interfaces(old["interfaces"], spec.interfaces)
+
+    def _fit_os_to(self, container: bool, os_element: etree._Element, type_element: etree._Element) -> None:
+        """Switching between a VM and a container: drop the <os> parts only the other kind has
+        (libvirt's schema allows them nowhere else), and say so in ``dropped``."""
+        for child in list(os_element):
+            if not isinstance(child.tag, str) or child is type_element:
+                continue
+            keep = child.tag in CONTAINER_OS_CHILDREN if container else child.tag not in CONTAINER_ONLY_OS_CHILDREN
+            if not keep:
+                self.dropped.append(f"<os><{child.tag}> (a {'VM' if container else 'container'} setting)")
+                _remove(child)
+        if container:
+            for element, attribute in ((type_element, "machine"), (os_element, "firmware")):
+                if attribute in element.attrib:
+                    self.dropped.append(f"<{element.tag} {attribute}='{element.get(attribute)}'> (a VM setting)")
+                    del element.attrib[attribute]
 
     def _write_memory(self, mib: int) -> None:
         """Set <memory>; <currentMemory> (the balloon's target, not modelled) follows only when it

@@ -7,6 +7,7 @@ from lxml import etree
 
 from rfconsole.model import DomainSpec, Hypervisor, ImageKind, Interface, InvalidSpec, KernelBoot
 from rfconsole.model.domainxml import RFCONSOLE_NS, DomainDocument, unit_bytes
+from rfconsole.model.schema import schema_problems
 
 NIC_A0 = Interface(mac="02:a0:a0:a0:a0:a0", bridge="lxcbr0")
 NIC_A1 = Interface(mac="02:a1:a1:a1:a1:a1", bridge="dp0", virtualport="openvswitch", target_dev="rfvmA.1", model="virtio")
@@ -183,3 +184,15 @@ def test_vcpu_change_keeps_fewer_online_vcpus_and_clamps():
     assert xpath(document, "string(vcpu/@current)") == "1"
     document.apply(document.spec().with_changes(vcpu=3))
     assert xpath(document, "string(vcpu/@current)") == "3"  # all were online, so all still are
+
+
+def test_switching_to_lxc_drops_vm_only_os_parts_and_says_so(handwritten_xml, tmp_path):
+    document = DomainDocument.parse(handwritten_xml)
+    document.apply(DomainSpec(**{**document.values(), "hypervisor": "lxc", "os_type": None, "image": tmp_path, "image_kind": None}))
+    assert not xpath(document, "os/boot") and not xpath(document, "os/bootmenu") and not xpath(document, "os/type/@machine")
+    assert any("bootmenu" in dropped for dropped in document.dropped) and any("machine='pc'" in dropped for dropped in document.dropped)
+    assert schema_problems(document) == []
+    back = DomainDocument.parse(document.to_xml())
+    back.apply(DomainSpec(**{**back.values(), "hypervisor": "qemu", "os_type": None, "init": None, "image": "/x.qcow2", "image_kind": None}))
+    assert xpath(back, "string(os/boot/@dev)") == "hd" and not xpath(back, "os/init")
+    assert schema_problems(back) == []
