@@ -106,7 +106,8 @@ def _has_doctype(raw: bytes) -> bool:
             text = raw.decode(encoding, errors="ignore")
         except LookupError:  # pragma: no cover - stdlib codecs
             continue
-        if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
+        text = re.sub(r"<!--.*?-->", "", text, flags=re.S).upper()  # a comment may mention one
+        if "<!DOCTYPE" in text or "<!ENTITY" in text:
             return True
     return False
 

@@ -184,3 +184,8 @@ def test_non_ascii_element_names_are_handled_by_every_step():
     """Found by the fuzzer: an unknown element with a non-ASCII name inside <devices>."""
     _only_our_errors(VALID.replace(b"<console", "<\u00c0console".encode()))
     _only_our_errors(VALID.replace(b"<console", "<\u0132console".encode()))
+
+
+def test_a_comment_mentioning_a_doctype_is_fine():
+    document = DomainDocument.parse(b"<!-- no <!DOCTYPE here, nor <!ENTITY x> -->\n" + VALID)
+    assert document.name == "q" and "<!DOCTYPE" in document.to_xml()
