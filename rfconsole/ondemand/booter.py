@@ -92,9 +92,18 @@ class Booter:
         registry.set_mapping(self.mapping.vms)
         return registry.subscribe(self.on_switch_event)
 
-    def subscribe(self, listener: Callable[[BootRecord], None]) -> None:
-        """Call ``listener(record)`` (in a booter thread) when a boot decision is complete."""
-        self._listeners.append(listener)
+    def subscribe(self, listener: Callable[[BootRecord], None]) -> Callable[[], None]:
+        """Call ``listener(record)`` (in a booter thread) when a boot decision is complete;
+        returns the function that stops it."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
 
     # ------------------------------------------------------------------ events
     def on_switch_event(self, event: SwitchEvent) -> None:
@@ -184,7 +193,9 @@ class Booter:
             record.outcome, record.error = "failed", repr(error)
             log.exception("%s: starting it for switch %s failed", vm, dpid)
         finally:
-            for listener in list(self._listeners):
+            with self._lock:
+                listeners = list(self._listeners)
+            for listener in listeners:
                 try:
                     listener(record)
                 except Exception:

@@ -70,9 +70,9 @@ class OnDemand:
     def subscribe(self, callback: Callable[[SwitchEvent], None]) -> Callable[[], None]:
         return self.registry.subscribe(callback)
 
-    def subscribe_boots(self, callback: Callable[[BootRecord], None]) -> None:
+    def subscribe_boots(self, callback: Callable[[BootRecord], None]) -> Callable[[], None]:
         """``callback(record)`` from a booter thread when a boot decision is complete."""
-        self.booter.subscribe(callback)
+        return self.booter.subscribe(callback)
 
     @property
     def enabled(self) -> bool:

@@ -60,8 +60,9 @@ def connect_switch(address: tuple[str, int], datapath_id: int, hold: float = 0.0
 
 def test_background_service_boots_lists_switches_and_toggles(fleet, workdir):
     service = OnDemand(fleet, fleet.store, fleet.config.ondemand, listen=("127.0.0.1", 0))
-    heard = []
+    heard, boots = [], []
     service.subscribe(heard.append)
+    service.subscribe_boots(boots.append)
     address = service.start_in_thread()
     try:
         assert address[1] != 0
@@ -76,6 +77,7 @@ def test_background_service_boots_lists_switches_and_toggles(fleet, workdir):
         held.join()
         assert service.booter.wait_idle(10)
         assert fleet.status("rfvmA").state is DomainState.RUNNING
+        assert [(record.vm, record.outcome) for record in boots] == [("rfvmA", "started")]
         deadline = time.monotonic() + 5
         while len(heard) < 2 and time.monotonic() < deadline:  # the listener sees the close a moment later
             time.sleep(0.01)
