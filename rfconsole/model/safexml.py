@@ -101,15 +101,30 @@ def parse_untrusted(data: bytes | str, source: str = "<input>") -> etree._Elemen
 
 
 def _has_doctype(raw: bytes) -> bool:
+    """Whether the prolog (before the root element, the only place XML allows one) holds a
+    DOCTYPE, in any of the encodings an XML file may use."""
     for encoding in ("utf-8", "utf-16", "utf-32"):
-        try:
-            text = raw.decode(encoding, errors="ignore")
-        except LookupError:  # pragma: no cover - stdlib codecs
-            continue
-        text = re.sub(r"<!--.*?-->", "", text, flags=re.S).upper()  # a comment may mention one
-        if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        if _prolog_has_doctype(raw.decode(encoding, errors="ignore")):
             return True
     return False
+
+
+def _prolog_has_doctype(text: str) -> bool:
+    position = 0
+    text = text.lstrip("\ufeff")
+    while True:
+        while position < len(text) and text[position] in " \t\r\n":
+            position += 1
+        if text.startswith("<?", position):
+            closing = "?>"
+        elif text.startswith("<!--", position):
+            closing = "-->"
+        else:
+            return text[position : position + 9].upper() == "<!DOCTYPE"
+        end = text.find(closing, position + 2)
+        if end == -1:
+            return False  # unterminated: the parser reports it
+        position = end + len(closing)
 
 
 def _doctype_refused(source: str) -> XMLInputError:

@@ -189,3 +189,10 @@ def test_non_ascii_element_names_are_handled_by_every_step():
 def test_a_comment_mentioning_a_doctype_is_fine():
     document = DomainDocument.parse(b"<!-- no <!DOCTYPE here, nor <!ENTITY x> -->\n" + VALID)
     assert document.name == "q" and "<!DOCTYPE" in document.to_xml()
+
+
+def test_a_doctype_hidden_behind_a_processing_instruction_is_refused():
+    sneaky = b'<?pi <!-- ?><!DOCTYPE d [<!ENTITY x "y">]><!-- -->' + VALID
+    assert "DOCTYPE" in refused(sneaky).message
+    after_a_comment = b"<!-- note -->\n<!DOCTYPE d [<!ENTITY x 'y'>]>" + VALID
+    assert "DOCTYPE" in refused(after_a_comment).message
