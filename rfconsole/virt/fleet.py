@@ -72,7 +72,6 @@ class Fleet:
         self.config = config
         self.store = store
         self.demo = demo
-        self._subscribers: list[Subscriber] = []
         if demo:
             hosts = [Host(DEMO_HOST, demo_uri(), demo=True)]
         elif connect:
@@ -154,13 +153,10 @@ class Fleet:
     def subscribe(self, callback: Subscriber) -> None:
         """``callback(event)`` for every DomainEvent and HostEvent of every host, called on
         libvirt's event-loop thread: hop to your own thread, never block there."""
-        self._subscribers.append(callback)
         for host in self._hosts.values():
             host.subscribe(callback)
 
     def unsubscribe(self, callback: Subscriber) -> None:
-        if callback in self._subscribers:
-            self._subscribers.remove(callback)
         for host in self._hosts.values():
             host.unsubscribe(callback)
 
