@@ -143,6 +143,8 @@ class _Reader:
                 raise self.fail(f"hosts.{name}", uri, "a host name uses letters, digits, '_', '.' and '-' (at most 64)")
             if not isinstance(uri, str) or not URI_RE.fullmatch(uri):
                 raise self.fail(f"hosts.{name}", uri, "must be a libvirt URI such as qemu:///system, lxc:///system or qemu+ssh://host/system")
+            if uri.startswith("kvm:"):
+                raise self.fail(f"hosts.{name}", uri, "kvm:// is not a libvirt URI: KVM guests live on qemu:///system as <domain type='kvm'>")
             hosts[name] = uri
         default_host = data.get("default_host", DEFAULT_HOST if DEFAULT_HOST in hosts else next(iter(hosts)))
         if default_host not in hosts:

@@ -84,6 +84,12 @@ def translate(error: libvirt.libvirtError, doing: str, host: str, uri: str, doma
     message = f"cannot connect to {where}: {said}" if doing == "connect" else f"cannot {doing} on {where}: {said}"
     details = {"code": code, "libvirt_message": said}
     lowered = said.lower()
+    if uri.startswith("kvm:"):
+        return HostUnavailable(
+            message,
+            "kvm:/// is not a libvirt URI: KVM guests live on qemu:///system as <domain type='kvm'>; use --connect qemu:///system",
+            **details,
+        )
     if code in _UNREACHABLE or code == libvirt.VIR_ERR_UNKNOWN_HOST or any(words in lowered for words in _CLOSED_CONNECTION_WORDS):
         return HostUnavailable(message, DAEMON_HINT, **details)
     if code in _ACCESS:

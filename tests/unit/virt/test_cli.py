@@ -81,6 +81,11 @@ def test_unreachable_host_exits_1_with_hint(capsys, workdir):
     assert "cannot connect to host qemu+tcp://127.0.0.1:1/system" in err and "hint: is libvirtd running?" in err
 
 
+def test_the_seeds_kvm_uri_gets_the_right_one_in_the_hint(capsys, workdir):
+    code, _, err = run(capsys, workdir, "--connect", "kvm:///", "status")
+    assert code == 1 and "use --connect qemu:///system" in err
+
+
 def test_bad_config_is_an_error_naming_the_key(capsys, workdir):
     workdir.config_path.write_text('[hosts]\nlocal = "nonsense"\n')
     code, _, err = run(capsys, workdir, "status")

@@ -71,6 +71,7 @@ def test_every_key_is_read(tmp_path):
     ("text", "key", "value"),
     [
         ('[hosts]\nlocal = "kvm"\n', "hosts.local", "'kvm'"),
+        ('[hosts]\nlocal = "kvm:///"\n', "hosts.local", "'kvm:///'"),
         ('default_host = "nowhere"\n', "default_host", "'nowhere'"),
         ('[placement]\nrfvmA = "lab9"\n', "placement.rfvmA", "'lab9'"),
         ('[hypervisors]\nxen = "local"\n', "hypervisors.xen", "'local'"),
