@@ -56,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             parser.add_argument("--host", metavar="NAME", help="the configured host to act on (default: each VM's placement)")
         parser.set_defaults(func=run_lifecycle, operation=command)
 
-    status = subparsers.add_parser("status", help="every domain of every host: state, vCPUs, memory, CPU %",
+    status = subparsers.add_parser("status", help="every domain of every host: state, vCPUs, memory, CPU %%",
                                    description="Every domain of every host: name, host, hypervisor, state, vCPUs, memory (MiB), CPU %.")
     status.add_argument("--json", action="store_true", help="a JSON list of objects, one per domain")
     status.add_argument("--watch", action="store_true", help="refresh on every libvirt event and every stats interval; Ctrl-C quits")

@@ -116,3 +116,12 @@ def test_console_script_and_watch_until_ctrl_c(workdir):
         if watch.poll() is None:
             watch.kill()
             watch.wait()
+
+
+@pytest.mark.parametrize("command", [None, "up", "down", "redeploy", "define", "undefine", "start", "shutdown",
+                                     "destroy", "suspend", "resume", "reboot", "status"])
+def test_help_of_every_command(capsys, command):
+    with pytest.raises(SystemExit) as exit_:
+        main(([command] if command else []) + ["--help"])
+    assert exit_.value.code == 0
+    assert "usage: rfconsole" in capsys.readouterr().out
