@@ -36,6 +36,24 @@ async def _settle(pilot) -> None:
     await pilot.pause(0.3)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause(0.1)
+    _still_cursors(pilot.app)
+
+
+def _after(*keys: str):
+    """run_before: settle, press ``keys``, settle again (so the new screen's cursors are still)."""
+
+    async def run_before(pilot) -> None:
+        await _settle(pilot)
+        await pilot.press(*keys)
+        await _settle(pilot)
+
+    return run_before
+
+
+def _still_cursors(app) -> None:
+    """A blinking cursor is on or off by the clock: stop it so every run draws the same."""
+    for widget in app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False
 
 
 def test_domains(snap_app, snap_compare) -> None:
@@ -51,19 +69,19 @@ def test_domains_80x24_light(snap_app, snap_compare) -> None:
 
 
 def test_help(snap_app, snap_compare) -> None:
-    assert snap_compare(snap_app, press=["question_mark"], terminal_size=(100, 40), run_before=_settle)
+    assert snap_compare(snap_app, terminal_size=(100, 40), run_before=_after("question_mark"))
 
 
 def test_confirm_destroy(snap_app, snap_compare) -> None:
-    assert snap_compare(snap_app, press=["d"], terminal_size=(100, 30), run_before=_settle)
+    assert snap_compare(snap_app, terminal_size=(100, 30), run_before=_after("d"))
 
 
 def test_wizard_first_step(snap_app, snap_compare) -> None:
-    assert snap_compare(snap_app, press=["n"], terminal_size=(100, 30), run_before=_settle)
+    assert snap_compare(snap_app, terminal_size=(100, 30), run_before=_after("n"))
 
 
 def test_wizard_hypervisor_step(snap_app, snap_compare) -> None:
-    assert snap_compare(snap_app, press=["n", "ctrl+n"], terminal_size=(100, 30), run_before=_settle)
+    assert snap_compare(snap_app, terminal_size=(100, 30), run_before=_after("n", "ctrl+n"))
 
 
 def test_wizard_identity_error(snap_app, snap_compare) -> None:
@@ -73,13 +91,14 @@ def test_wizard_identity_error(snap_app, snap_compare) -> None:
         pilot.app.screen.query_one("#f-name").value = "bad name!"
         await pilot.press("ctrl+n")
         await pilot.pause()
+        _still_cursors(pilot.app)
 
     assert snap_compare(snap_app, terminal_size=(100, 30), run_before=bad_name)
 
 
 def test_wizard_review(snap_app, snap_compare) -> None:
     keys = ["n"] + ["ctrl+n"] * 7
-    assert snap_compare(snap_app, press=keys, terminal_size=(100, 40), run_before=_settle)
+    assert snap_compare(snap_app, terminal_size=(100, 40), run_before=_after(*keys))
 
 
 def test_xml_view(snap_app, snap_compare) -> None:
@@ -96,4 +115,4 @@ def test_xml_view(snap_app, snap_compare) -> None:
 
 
 def test_bringup(snap_app, snap_compare) -> None:
-    assert snap_compare(snap_app, press=["a"], terminal_size=(120, 30), run_before=_settle)
+    assert snap_compare(snap_app, terminal_size=(120, 30), run_before=_after("a"))

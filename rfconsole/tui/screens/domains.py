@@ -100,6 +100,7 @@ class DomainsScreen(Screen):
         self.filter_text = ""
         self.sort_by = "slot"
         self.images: dict[str, str] = {}  # domain name -> image of its file in XML/
+        self.wanted_cursor: str | None = None  # a row to put the cursor on once it shows up
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -189,6 +190,7 @@ class DomainsScreen(Screen):
             self._rebuild()
         else:
             self._update_status_line()
+            self._place_wanted_cursor()
 
     def forget(self, key: str) -> None:
         self.rows.pop(key, None)
@@ -240,6 +242,19 @@ class DomainsScreen(Screen):
         if selected is not None and selected in table.rows:
             table.move_cursor(row=table.get_row_index(selected))
         self._update_status_line()
+        self._place_wanted_cursor()
+
+    def point_at(self, name: str, host: str) -> None:
+        """Put the cursor on this domain's row, now or as soon as it appears (after a wizard)."""
+        self.wanted_cursor = f"{host}/{name}"
+        self._place_wanted_cursor()
+        self.refresh_domains([(name, host)])
+
+    def _place_wanted_cursor(self) -> None:
+        table = self.query_one(DomainTable)
+        if self.wanted_cursor is not None and self.wanted_cursor in table.rows:
+            table.move_cursor(row=table.get_row_index(self.wanted_cursor))
+            self.wanted_cursor = None
 
     def _sort_key(self, row: Row) -> tuple:
         status = row.status

@@ -488,7 +488,7 @@ class WizardScreen(Screen):
             self.app.pop_screen()
             if self.on_saved is not None:
                 self.on_saved(path)
-            _refresh_domains(self.app)
+            _point_domains_at(self.app, spec.name, host)
 
         self.app.run_in_background(f"saving {spec.name}", job, done)
 
@@ -497,9 +497,9 @@ def _given(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
-def _refresh_domains(app: Any) -> None:
+def _point_domains_at(app: Any, name: str, host: str | None) -> None:
     from rfconsole.tui.screens.domains import DomainsScreen
 
     for screen in app.screen_stack:
-        if isinstance(screen, DomainsScreen):
-            screen.refresh_statuses()
+        if isinstance(screen, DomainsScreen) and host is not None:
+            screen.point_at(name, host)
