@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +101,7 @@ class DomainsScreen(Screen):
         self.sort_by = "slot"
         self.images: dict[str, str] = {}  # domain name -> image of its file in XML/
         self.wanted_cursor: str | None = None  # a row to put the cursor on once it shows up
+        self.busy = 0  # operations running: the progress bar shows while any is
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -434,14 +435,23 @@ class DomainsScreen(Screen):
 
     def _run_operation(self, operation: str, targets: list[Any]) -> None:
         if len(targets) == 1:
-            target = targets[0]
-            self.app.run_in_background(
-                f"{operation} {target.name} on {target.host}",
-                lambda: fleetview.run_operation(self.app.context, operation, target),
-                lambda _result: self._after_operation(operation, [target]),
-            )
+            self._run_single(operation, targets[0])
             return
         self._run_bulk(operation, targets)
+
+    @work(thread=True, group="operations", exit_on_error=False)
+    def _run_single(self, operation: str, target: Any) -> None:
+        doing = f"{operation} {target.name} on {target.host}"
+        self.app.call_from_thread(self._show_progress, f"{doing}…", None)
+        try:
+            fleetview.run_operation(self.app.context, operation, target)
+        except Exception as error:  # noqa: BLE001 - libvirt's message as a notification, never a crash
+            self.app.call_from_thread(self.app.report, error, doing)
+            self.app.call_from_thread(self.refresh_domains, [(target.name, target.host)])
+        else:
+            self.app.call_from_thread(self._after_operation, operation, [target])
+        finally:
+            self.app.call_from_thread(self._hide_progress)
 
     @work(thread=True, group="operations", exit_on_error=False)
     def _run_bulk(self, operation: str, targets: list[Any]) -> None:
@@ -461,7 +471,9 @@ class DomainsScreen(Screen):
         self.notify(f"{operation}: {names}", timeout=3)
         self.refresh_domains([(t.name, t.host) for t in targets])
 
-    def _show_progress(self, label: str, total: int) -> None:
+    def _show_progress(self, label: str, total: int | None) -> None:
+        """A bar under the table: counting domains for a bulk action, indeterminate for one."""
+        self.busy += 1
         self.query_one("#progress-label", Label).update(label)
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=total, progress=0)
@@ -471,7 +483,6 @@ class DomainsScreen(Screen):
         self.query_one("#progress", ProgressBar).update(progress=done)
 
     def _hide_progress(self) -> None:
-        self.query_one("#progress-bar").display = False
-
-
-RowAction = Callable[[Any], None]
+        self.busy = max(0, self.busy - 1)
+        if not self.busy:
+            self.query_one("#progress-bar").display = False
