@@ -30,6 +30,7 @@ log = logging.getLogger("rfconsole.ondemand")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 6653
+MAX_ROLE_ATTEMPTS = 3  # slave requests refused as stale (a master raced us) before giving up
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class _Connection:
         self.close_reason: str | None = None
         self._xids = itertools.count(1)
         self._role_xids: dict[int, str] = {}  # xid -> "current" | "slave"
+        self._role_attempts = 0
 
     def _next_xid(self) -> int:
         return next(self._xids) & 0xFFFFFFFF
@@ -181,6 +183,7 @@ class _Connection:
             await self._dispatch(message)
 
     def _ask_slave_role(self) -> None:
+        self._role_attempts += 1
         if self.version == of.Version.OF10:
             xid = self._next_xid()
             self._role_xids[xid] = "slave"
@@ -214,7 +217,13 @@ class _Connection:
             if self._role_xids.pop(message.xid, None) == "slave" and message.role == of.NiciraRole.SLAVE:
                 self._role_granted()
         elif isinstance(message, of.Error):
-            if self._role_xids.pop(message.xid, None) is not None:
+            asked = self._role_xids.pop(message.xid, None)
+            stale = (message.type, message.code) == (of.OFPET_ROLE_REQUEST_FAILED, of.OFPRRFC_STALE)
+            if asked == "slave" and stale and self._role_attempts < MAX_ROLE_ATTEMPTS:
+                # A master raised the generation id between our NOCHANGE and our SLAVE: ask again.
+                log.info("%s: generation id changed under the slave request, asking again", self.label)
+                self._ask_slave_role()
+            elif asked is not None:
                 log.warning(
                     "%s refused the slave role (error type %d code %d): rfconsole stays an equal controller, "
                     "which still sends the switch nothing but echoes",

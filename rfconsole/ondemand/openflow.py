@@ -85,6 +85,7 @@ OFPET_HELLO_FAILED = 0
 OFPHFC_INCOMPATIBLE = 0
 OFPET_BAD_REQUEST = 1
 OFPET_ROLE_REQUEST_FAILED = 11  # OpenFlow 1.3
+OFPRRFC_STALE = 0  # the role request's generation id is older than the switch's
 
 _FEATURES10 = struct.Struct("!QIB3xII")  # datapath_id, n_buffers, n_tables, capabilities, actions
 _FEATURES13 = struct.Struct("!QIBB2xII")  # datapath_id, n_buffers, n_tables, auxiliary_id, capabilities, reserved

@@ -13,7 +13,6 @@ import contextlib
 
 from rfconsole.ondemand import openflow as of
 
-OFPRRFC_STALE = 0
 NX_TO_ROLE = {of.NiciraRole.OTHER: "equal", of.NiciraRole.MASTER: "master", of.NiciraRole.SLAVE: "slave"}
 OF_TO_ROLE = {of.Role.EQUAL: "equal", of.Role.MASTER: "master", of.Role.SLAVE: "slave"}
 
@@ -27,6 +26,7 @@ class SimulatedSwitch:
         answer_echo: bool = True,
         generation_id: int | None = None,
         ports: tuple[of.PhyPort, ...] = (),
+        master_races: int = 0,
     ) -> None:
         self.datapath_id = datapath_id
         self.versions = versions
@@ -34,6 +34,7 @@ class SimulatedSwitch:
         self.answer_echo = answer_echo
         self.generation_id = generation_id  # what a master has set, if any
         self.ports = ports
+        self.master_races = master_races  # this many times, a master raises the generation id right after a NOCHANGE
         self.version: int | None = None
         self.role = "equal"
         self.received: list[of.Message] = []
@@ -84,13 +85,16 @@ class SimulatedSwitch:
         elif isinstance(message, of.RoleRequest) and not message.reply:
             if message.role in (of.Role.MASTER, of.Role.SLAVE):
                 if self.generation_id is not None and (message.generation_id - self.generation_id) % 2**64 >= 2**63:
-                    self._send(of.Error(self.version, message.xid, of.OFPET_ROLE_REQUEST_FAILED, OFPRRFC_STALE))
+                    self._send(of.Error(self.version, message.xid, of.OFPET_ROLE_REQUEST_FAILED, of.OFPRRFC_STALE))
                     return
                 self.generation_id = message.generation_id
             if message.role != of.Role.NOCHANGE:
                 self.role = OF_TO_ROLE[of.Role(message.role)]
             current = {value: key for key, value in OF_TO_ROLE.items()}[self.role]
             self._send(of.RoleRequest(self.version, message.xid, current, self.generation_id or 0, reply=True))
+            if message.role == of.Role.NOCHANGE and self.master_races > 0:
+                self.master_races -= 1
+                self.generation_id = (self.generation_id or 0) + 1
         elif isinstance(message, of.NiciraRoleRequest) and not message.reply:
             self.role = NX_TO_ROLE.get(message.role, self.role)
             self._send(of.NiciraRoleRequest(self.version, message.xid, message.role, reply=True))

@@ -81,6 +81,26 @@ async def test_slave_request_carries_the_generation_id_the_master_set(listener, 
     await switch.close()
 
 
+async def test_slave_request_is_retried_when_a_master_raises_the_generation_meanwhile(listener, events, registry, caplog):
+    switch = SimulatedSwitch(5, generation_id=7, master_races=1)
+    await switch.connect(*listener.address)
+    await events.next()
+    await wait_for(lambda: registry.get(5).role == "slave")
+    assert [m.generation_id for m in switch.of_kind(of.RoleRequest) if m.role == of.Role.SLAVE] == [7, 8]
+    assert "asking again" in caplog.text
+    await switch.close()
+
+
+async def test_slave_role_given_up_after_repeated_races_but_the_switch_stays_up(listener, events, registry, caplog):
+    switch = SimulatedSwitch(5, master_races=10)
+    await switch.connect(*listener.address)
+    await events.next()
+    await wait_for(lambda: "refused the slave role (error type 11 code 0)" in caplog.text)
+    assert len([m for m in switch.of_kind(of.RoleRequest) if m.role == of.Role.SLAVE]) == 3
+    assert registry.get(5).role == "equal" and switch.role == "equal"
+    await switch.close()
+
+
 async def test_switch_down_when_it_closes(listener, events, registry):
     switch = SimulatedSwitch(5)
     await switch.connect(*listener.address)
