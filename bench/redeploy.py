@@ -19,6 +19,8 @@ Run alone: .venv/bin/python -m bench.redeploy
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import subprocess
 import sys
 import tempfile
@@ -42,6 +44,7 @@ NAMES = tuple(RFTEST2_VMS)
 REPO = Path(__file__).resolve().parents[1]
 GUEST = REPO / ".cache" / "guest"
 RFCONSOLE = Path(sys.executable).with_name("rfconsole")
+DAEMONS_LOCK = "/tmp/rfconsole-daemons.lock"
 CMDLINE = "console=ttyS0 rdinit=/init panic=-1"
 
 
@@ -166,7 +169,24 @@ def _event_latency(workdir: Workdir) -> tuple[list[float], list[float]]:
     return from_call, from_return
 
 
+@contextlib.contextmanager
+def _daemons_lock():
+    """The lock the integration tests hold (tests/integration/conftest.py): they use the same names."""
+    with open(DAEMONS_LOCK, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"bench.redeploy: waiting for the integration tests to release {DAEMONS_LOCK}", file=sys.stderr)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def run() -> list[dict]:
+    with _daemons_lock():
+        return _measure()
+
+
+def _measure() -> list[dict]:
     _require_setup()
     reaper = under_subreaper()
     with tempfile.TemporaryDirectory(prefix="rfconsole-bench-") as folder:

@@ -9,10 +9,12 @@ Every domain a test makes is named ``rfit-…`` or is one of rftest2's rfvmA–r
 
 from __future__ import annotations
 
+import fcntl
 import os
 import select
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import tty
@@ -43,6 +45,8 @@ READY_MARKER = "RFCONSOLE-GUEST-READY"  # what the tiny guest's /init prints (sc
 GUEST_CMDLINE = "console=ttyS0 rdinit=/init panic=-1"
 GUEST_MEMORY_MIB = 128
 DATA_BRIDGE = "dp0"
+# Shared with bench/redeploy.py: one user of the real daemons at a time on a machine.
+DAEMONS_LOCK = "/tmp/rfconsole-daemons.lock"
 DAEMON_HINT = "start them with: scripts/daemons.sh start (make test does it)"
 
 
@@ -120,7 +124,21 @@ def _answers(uri: str) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def daemons() -> None:
+def daemons_lock() -> Iterator[None]:
+    """Hold the machine's one set of daemons for this session: another integration session (or
+    ``python -m bench redeploy``) on the same machine would destroy our rfvmA–rfvmD and rfit-…
+    guests, so it waits here until we are done (and we wait for it)."""
+    with open(DAEMONS_LOCK, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for another integration session or benchmark to release {DAEMONS_LOCK}", file=sys.stderr)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+@pytest.fixture(scope="session")
+def daemons(daemons_lock: None) -> None:
     """libvirtd (QEMU, LXC and TCP) must answer: fail, with the way to fix it, when it does not."""
     if shutil.which("virsh") is None:
         pytest.fail("virsh is missing: install libvirt-clients (scripts/setup.sh does)")
