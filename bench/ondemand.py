@@ -133,12 +133,17 @@ def _direct_starts(uri: str) -> float:
 
 
 def run() -> list[dict]:
-    logging.getLogger("rfconsole.ondemand").setLevel(logging.WARNING)
-    with tempfile.TemporaryDirectory(prefix="rfconsole-bench-ondemand-") as folder:
-        root = Path(folder)
-        handshakes, issued = asyncio.run(_latency(_node_xml(root / "latency.xml", LATENCY_SWITCHES)))
-        burst = asyncio.run(_burst(_node_xml(root / "burst.xml", BURST)))
-        direct = _direct_starts(_node_xml(root / "direct.xml", BURST))
+    logger = logging.getLogger("rfconsole.ondemand")
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # one line per switch and VM would drown the table
+    try:
+        with tempfile.TemporaryDirectory(prefix="rfconsole-bench-ondemand-") as folder:
+            root = Path(folder)
+            handshakes, issued = asyncio.run(_latency(_node_xml(root / "latency.xml", LATENCY_SWITCHES)))
+            burst = asyncio.run(_burst(_node_xml(root / "burst.xml", BURST)))
+            direct = _direct_starts(_node_xml(root / "direct.xml", BURST))
+    finally:
+        logger.setLevel(level)
     handshake_p50 = percentile(handshakes, 0.5)
     return [
         row(
