@@ -42,6 +42,24 @@ class RfconsoleApp(App[int]):
         self.push_screen(DomainsScreen())
         if self.watch_events:
             self.context.fleet.subscribe(self._from_libvirt_thread)
+            if self.context.switches is not None:
+                self.context.switches.subscribe(self._from_listener_thread)
+        for problem in self.context.startup_problems:
+            self.report(problem, "on-demand boot is off")
+
+    # the on-demand listener calls this on its own thread
+    def _from_listener_thread(self, _event: Any) -> None:
+        from rfconsole.tui.screens.domains import DomainsScreen
+
+        def redraw() -> None:
+            for screen in self.screen_stack:
+                if isinstance(screen, DomainsScreen):
+                    screen.redraw_switches()
+
+        try:
+            self.call_from_thread(redraw)
+        except RuntimeError:
+            pass
 
     # libvirt calls this on its event-loop thread: never touch widgets here.
     def _from_libvirt_thread(self, event: Any) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -18,4 +18,5 @@ class ConsoleContext:
     config: Config
     fleet: Fleet
     demo: bool = False
-    switches: Any = None  # rfconsole.ondemand's switch registry, when on-demand boot runs
+    switches: Any = None  # rfconsole.ondemand's OnDemand (listener, registry, booter), when it runs
+    startup_problems: list = field(default_factory=list)  # RfconsoleErrors to show once the console is up

@@ -74,13 +74,19 @@ def images_by_name(context: ConsoleContext) -> dict[str, str]:
 
 
 def switch_label(context: ConsoleContext, status: Any) -> str:
+    """The switch a VM serves (its datapath id) and, while on-demand boot runs, whether it is connected."""
+    ondemand = context.switches  # rfconsole.ondemand's OnDemand, when the console started it
+    datapaths = set(ondemand.mapping.datapaths_of(status.name)) if ondemand is not None else set()
     vm = RFTEST2_VMS.get(status.name)
-    if vm is None:
+    if not datapaths and vm is not None:
+        datapaths = {vm.datapath_id}
+    if not datapaths:
         return ""
-    registry = context.switches  # rfconsole.ondemand's SwitchRegistry, when on-demand boot runs
-    if registry is None:
-        return f"dp {vm.datapath_id:x}"
-    return f"dp {vm.datapath_id:x} {'up' if registry.get(vm.datapath_id) is not None else 'down'}"
+    ids = ",".join(f"{dp:x}" for dp in sorted(datapaths))
+    if ondemand is None:
+        return f"dp {ids}"
+    connected = any(ondemand.registry.get(dp) is not None for dp in datapaths)
+    return f"dp {ids} {'up' if connected else 'down'}"
 
 
 CONFIRMED = {"destroy", "undefine", "redeploy"}  # the console asked first, naming the domain and host

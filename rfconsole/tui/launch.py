@@ -21,13 +21,33 @@ def build_context(args: argparse.Namespace) -> ConsoleContext:
     return ConsoleContext(workdir=workdir, store=store, config=config, fleet=fleet, demo=demo)
 
 
+def start_ondemand(context: ConsoleContext) -> None:
+    """With an rfconsole.toml (not in the demo), listen for switches and boot their VMs on demand;
+    a port in use or a bad map is shown in the console, which opens anyway."""
+    if context.demo or not getattr(context.config, "found", False):
+        return
+    from rfconsole.errors import RfconsoleError
+    from rfconsole.ondemand.service import OnDemand
+
+    try:
+        ondemand = OnDemand(context.fleet, context.store, context.config.ondemand)
+        ondemand.start_in_thread()
+    except RfconsoleError as error:
+        context.startup_problems.append(error)
+        return
+    context.switches = ondemand
+
+
 def run_console(args: argparse.Namespace) -> int:
     from rfconsole.tui.app import RfconsoleApp
 
     context = build_context(args)
+    start_ondemand(context)
     app = RfconsoleApp(context)
     try:
         result = app.run()
     finally:
+        if context.switches is not None:
+            context.switches.stop()
         context.fleet.close()
     return result or 0

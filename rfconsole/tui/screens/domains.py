@@ -317,6 +317,13 @@ class DomainsScreen(Screen):
             self._redraw_mark(key)
         self._update_status_line()
 
+    def redraw_switches(self) -> None:
+        """A switch came or went: only the Switch cells change."""
+        table = self.query_one(DomainTable)
+        for key, row in self.rows.items():
+            if key in table.rows:
+                table.update_cell(key, "switch", fleetview.switch_label(self.app.context, row.status))
+
     def _redraw_mark(self, key: str) -> None:
         table = self.query_one(DomainTable)
         if key in table.rows and key in self.rows:
