@@ -124,6 +124,16 @@ async def test_switch_down_on_echo_timeout(listener, events, caplog):
     await switch.close()
 
 
+async def test_switch_stuck_in_the_middle_of_a_message_goes_down_at_the_echo_timeout(listener, events):
+    switch = SimulatedSwitch(5)
+    await switch.connect(*listener.address)
+    await events.next()
+    switch._writer.write(of.EchoRequest(4, 9, b"x" * 100).encode()[:20])  # then nothing: a slow-loris
+    down = await events.next(timeout=FAST.echo_timeout + 3)
+    assert down.kind is SwitchEventKind.DOWN and down.reason.startswith("echo timeout")
+    await switch.close()
+
+
 async def test_answering_switch_stays_up_past_the_echo_timeout(listener, events, registry):
     switch = SimulatedSwitch(5)
     await switch.connect(*listener.address)
