@@ -23,6 +23,7 @@ TABLE_KEYS: dict[str, str] = {
     "space": "Select or unselect the row (bulk actions apply to every selected domain)",
     "*": "Select every shown row, or clear the selection",
     "o": "Sort by the next column (name, host, hypervisor, state, CPU %, memory)",
+    "escape": "Clear the filter, or else the selection",
     "t": "Toggle the dark and the light theme",
     "ctrl+p": "Command palette: every action by name",
     "up/down, pgup/pgdn, home/end": "Move in the table",
@@ -30,6 +31,7 @@ TABLE_KEYS: dict[str, str] = {
 
 WIZARD_KEYS: dict[str, str] = {
     "ctrl+n / Next": "Check this step and go to the next",
+    "ctrl+s / ctrl+d / ctrl+t": "On the review step: save; save and define; save, define and start",
     "ctrl+b / Back": "Go back one step",
     "tab / shift+tab": "Move between fields",
     "escape": "Leave the wizard (nothing is saved)",
@@ -39,4 +41,10 @@ EDITOR_KEYS: dict[str, str] = {
     "ctrl+s": "Save (atomic, the previous file kept as a backup); refused while the XML has errors",
     "ctrl+d": "Diff of the file in XML/ against libvirt's live definition",
     "escape": "Close",
+}
+
+BRINGUP_KEYS: dict[str, str] = {
+    "1 2 3 4": "Choose the XML of rfvmA, rfvmB, rfvmC, rfvmD (from XML/, or a new one with the wizard)",
+    "ctrl+r": "Deploy all four: destroy, undefine, define, start each, with progress and result",
+    "escape": "Back to the table",
 }

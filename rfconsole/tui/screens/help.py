@@ -8,7 +8,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from rfconsole.tui.keymap import ACTIONS, EDITOR_KEYS, TABLE_KEYS, WIZARD_KEYS
+from rfconsole.tui.keymap import ACTIONS, BRINGUP_KEYS, EDITOR_KEYS, TABLE_KEYS, WIZARD_KEYS
 
 
 def _section(title: str, keys: dict[str, str]) -> str:
@@ -29,7 +29,8 @@ class HelpScreen(ModalScreen[None]):
             yield Static(_section("Domains (home)", ACTIONS))
             yield Static(_section("Table", TABLE_KEYS))
             yield Static(_section("Wizard", WIZARD_KEYS))
-            yield Static(_section("XML editor", EDITOR_KEYS))
+            yield Static(_section("XML view and editor", EDITOR_KEYS))
+            yield Static(_section("rftest2 bring-up", BRINGUP_KEYS))
             yield Label("escape: close", classes="hint")
 
     def action_close(self) -> None:
