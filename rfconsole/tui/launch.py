@@ -43,7 +43,7 @@ def run_console(args: argparse.Namespace) -> int:
 
     context = build_context(args)
     start_ondemand(context)
-    app = RfconsoleApp(context)
+    app = RfconsoleApp(context, poll_seconds=getattr(context.config, "stats_interval", 2.0))
     try:
         result = app.run()
     finally:

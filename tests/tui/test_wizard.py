@@ -154,3 +154,12 @@ async def test_back_keeps_what_was_typed(app) -> None:
         assert step_id(wizard) == "identity"
         await next_until(pilot, wizard, "resources")
         assert wizard.query_one("#f-memory", Input).value == "1024"
+
+
+async def test_keys_faster_than_the_screen_draws_still_save(app, workdir: Path) -> None:
+    """Typed ahead (as in tmux): Next before the network rows have drawn their fields must not crash."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen), "the home screen")
+        await pilot.press("n", *["ctrl+n"] * 7, "ctrl+s")
+        await wait_until(pilot, lambda: (workdir / "XML" / "rfvmA.xml").is_file(), "the file saved", timeout=10)
+        assert "02:a4:a4:a4:a4:a4" in (workdir / "XML" / "rfvmA.xml").read_text()  # every rftest2 NIC kept

@@ -39,12 +39,12 @@ class BringUpScreen(Screen):
             for number, slot in enumerate(SLOTS, start=1):
                 yield Label(f"{number} {slot}", classes="slot-name")
                 yield Label("(none)", id=f"xml-{slot}", classes="slot-xml")
-                yield Button("Choose…", id=f"choose-{slot}", classes="slot-choose")
+                yield Button("Choose…", id=f"choose-{slot}", classes="slot-choose", compact=True)
                 yield ProgressBar(total=len(STAGES), id=f"progress-{slot}", show_eta=False, show_percentage=False)
                 yield Label("", id=f"result-{slot}", classes="slot-result")
         with Horizontal(classes="buttons"):
-            yield Button("Deploy all four", id="deploy", variant="success")
-            yield Button("Back", id="close")
+            yield Button("Deploy all four ^r", id="deploy", variant="success", compact=True)
+            yield Button("Back", id="close", compact=True)
         yield KeyBar()
 
     def on_mount(self) -> None:

@@ -92,12 +92,20 @@ class NicRow(HorizontalGroup):
         yield Checkbox("OVS", bool(nic and nic.virtualport), classes="nic-ovs")
 
     def interface(self) -> dict[str, Any]:
-        mac, bridge, dev = (self.query_one(f".nic-{part}", Input).value.strip() for part in ("mac", "bridge", "dev"))
+        """The NIC as typed; before the row has drawn its fields, the NIC it was given."""
+        nic = self.nic
+        if not self.query(".nic-mac"):
+            given = nic.model_dump() if nic is not None else {}
+            return {key: given.get(key) for key in ("mac", "bridge", "network", "target_dev", "virtualport", "model")}
+        mac, source, dev = (self.query_one(f".nic-{part}", Input).value.strip() for part in ("mac", "bridge", "dev"))
+        on_network = nic is not None and nic.network is not None and source == nic.network
         return {
             "mac": mac or None,
-            "bridge": bridge or None,
+            "bridge": None if on_network else source or None,
+            "network": source if on_network else None,
             "target_dev": dev or None,
             "virtualport": "openvswitch" if self.query_one(".nic-ovs", Checkbox).value else None,
+            "model": nic.model if nic is not None else None,  # not shown; kept as given
         }
 
 
