@@ -97,7 +97,11 @@ class BringUpScreen(Screen):
         def progress(slot: str, stage: str, done: int) -> None:
             self.app.call_from_thread(self._progress, slot, stage, done)
 
-        results = support.deploy(self.app.context, dict(self.chosen), progress)
+        try:
+            results = support.deploy(self.app.context, dict(self.chosen), progress)
+        except Exception as error:  # noqa: BLE001 - e.g. no host reachable: told, never a crash
+            self.app.call_from_thread(self.app.report, error, "deploying rftest2")
+            results = {}
         self.app.call_from_thread(self._finished, results)
 
     def _progress(self, slot: str, stage: str, done: int) -> None:

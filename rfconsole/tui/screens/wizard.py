@@ -31,6 +31,7 @@ from textual.widgets import (
     TextArea,
 )
 
+from rfconsole.errors import RfconsoleError
 from rfconsole.model.errors import InvalidSpec, Problem
 from rfconsole.model.spec import OS_TYPE_FOR, Arch, DomainSpec, Hypervisor, Interface
 from rfconsole.tui.widgets.keybar import KeyBar
@@ -220,7 +221,10 @@ class WizardScreen(Screen):
             self.query_one(button).display = last
         self.refresh_bindings()
         self.sub_title = f"New VM · step {index + 1} of {len(STEPS)}: {STEPS[index].title}"
-        getattr(self, f"_enter_{STEPS[index].id}", lambda: None)()
+        try:
+            getattr(self, f"_enter_{STEPS[index].id}", lambda: None)()
+        except RfconsoleError as error:  # e.g. the host's capabilities cannot be read
+            self.app.report(error, f"preparing the {STEPS[index].title} step")
         pane = self.query_one(f"#pane-{STEPS[index].id}")
         focusable = [w for w in pane.query("Input, Select, RadioSet, Checkbox, TextArea") if w.focusable and w.display]
         if focusable:
@@ -327,7 +331,11 @@ class WizardScreen(Screen):
     def action_next(self) -> None:
         if self.step >= len(STEPS) - 1:
             return
-        problems = self.problems_up_to(self.step)
+        try:
+            problems = self.problems_up_to(self.step)
+        except RfconsoleError as error:  # the host went away while we asked it (capabilities, names)
+            self.app.report(error, "checking this step")
+            return
         self.show_problems(problems)
         if problems:
             first = min(step_of(p.field) for p in problems)
@@ -478,7 +486,11 @@ class WizardScreen(Screen):
         self.action_finish(define=True, start=True)
 
     def action_finish(self, define: bool, start: bool) -> None:
-        problems = self.problems_up_to(len(STEPS) - 1)
+        try:
+            problems = self.problems_up_to(len(STEPS) - 1)
+        except RfconsoleError as error:
+            self.app.report(error, "checking the VM")
+            return
         if problems:
             self.show_problems(problems)
             self._show_step(min(step_of(p.field) for p in problems))
