@@ -176,6 +176,13 @@ class DomainsScreen(Screen):
                 row.cpu.append(fleetview.cpu_percent(status))
                 added = True
                 continue
+            if status == row.status:  # the usual poll: only the CPU history moves
+                old_spark = sparkline(row.cpu)
+                row.cpu.append(fleetview.cpu_percent(status))
+                new_spark = sparkline(row.cpu)
+                if new_spark != old_spark and not added and key in table.rows:
+                    table.update_cell(key, "spark", Text(new_spark, style="green"))
+                continue
             before = self._cells(row)
             row.status = status
             row.cpu.append(fleetview.cpu_percent(status))

@@ -12,6 +12,8 @@ HISTORY = 12
 def sparkline(values: Iterable[float], width: int = HISTORY, ceiling: float = 100.0) -> str:
     """One bar per value, scaled to ``ceiling`` (CPU % of the domain's vCPUs), left-padded to ``width``."""
     points = list(values)[-width:]
+    if not any(points):  # shut off or idle: a flat line says nothing, and a blank cell never needs redrawing
+        return " " * width
     bars = "".join(BARS[min(len(BARS) - 1, max(0, int(value / ceiling * (len(BARS) - 1) + 0.5)))] for value in points)
     return bars.rjust(width)
 
