@@ -4,7 +4,8 @@
   both headless through App.run_test;
 - key press -> updated screen with 1,000 domains (a generated node XML on libvirt's test driver)
   against the same with 40 (one screenful, so both draw as many rows): moving the cursor, and starting a domain until its row says
-  running (libvirt's event, then one cell changed in place).
+  running (libvirt's event, then one cell changed in place); and the UI thread's share of one
+  status poll (every stats_interval seconds).
 
 Run alone: .venv/bin/python -m bench.tui (or through python -m bench).
 """
@@ -22,6 +23,8 @@ from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.widgets import Label
+
+from rfconsole.tui import fleetview
 
 REPEATS = 5
 SIZE = (120, 40)
@@ -96,8 +99,9 @@ def _row_state(app, index: int) -> str:
     return str(_table(app).get_row_at(index)[4])
 
 
-async def _key_presses(workdir: Path, connect: str | None, count: int) -> tuple[float, float]:
-    """Median seconds for: a cursor move (down), and start -> the row says running."""
+async def _key_presses(workdir: Path, connect: str | None, count: int) -> tuple[float, float, float]:
+    """Median seconds for: a cursor move (down), start -> the row says running, and applying one
+    status poll on the UI thread."""
     app, context = _console(workdir, connect)
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -115,7 +119,13 @@ async def _key_presses(workdir: Path, connect: str | None, count: int) -> tuple[
                 await pilot.press("s")
                 await _until(pilot, lambda index=index: _row_state(app, index) == "running")
                 starts.append(time.perf_counter() - begin)
-            return statistics.median(moves), statistics.median(starts)
+            polls = []
+            for _ in range(REPEATS):  # a poll: statuses read off the UI thread, then applied on it
+                statuses = fleetview.statuses(context)
+                begin = time.perf_counter()
+                app.screen.apply_statuses(statuses, complete=True)
+                polls.append(time.perf_counter() - begin)
+            return statistics.median(moves), statistics.median(starts), statistics.median(polls)
     finally:
         context.fleet.close()
 
@@ -139,12 +149,13 @@ async def _run() -> list[dict]:
         screenful, big = root / "node-40.xml", root / "node-1000.xml"
         screenful.write_text(_node_xml(SCREENFUL))
         big.write_text(_node_xml(1000))
-        move_40, start_40 = await _key_presses(root / "screenful", f"test://{screenful}", SCREENFUL)
-        move_1000, start_1000 = await _key_presses(root / "big", f"test://{big}", 1000)
+        move_40, start_40, poll_40 = await _key_presses(root / "screenful", f"test://{screenful}", SCREENFUL)
+        move_1000, start_1000, poll_1000 = await _key_presses(root / "big", f"test://{big}", 1000)
     return [
         _row("first_paint", "bare Textual app (one label)", bare, console, {"domains": 4}),
         _row("key_cursor_down_1000", f"same key with {SCREENFUL} domains (one screenful)", move_40, move_1000, {"domains": 1000}),
         _row("key_start_to_running_row_1000", f"same key with {SCREENFUL} domains (one screenful)", start_40, start_1000, {"domains": 1000}),
+        _row("poll_apply_ui_thread_1000", f"same with {SCREENFUL} domains", poll_40, poll_1000, {"domains": 1000}),
     ]
 
 
