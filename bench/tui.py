@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 from textual.app import App, ComposeResult
 from textual.widgets import Label
 
+from bench.common import median, row
 from rfconsole.tui import fleetview
 
 REPEATS = 5
@@ -125,37 +125,26 @@ async def _key_presses(workdir: Path, connect: str | None, count: int) -> tuple[
                 begin = time.perf_counter()
                 app.screen.apply_statuses(statuses, complete=True)
                 polls.append(time.perf_counter() - begin)
-            return statistics.median(moves), statistics.median(starts), statistics.median(polls)
+            return median(moves), median(starts), median(polls)
     finally:
         context.fleet.close()
-
-
-def _row(name: str, baseline: str, base: float, value: float, extra: dict | None = None) -> dict:
-    return {
-        "bench": f"tui.{name}",
-        "baseline": baseline,
-        "baseline_s": round(base, 5),
-        "value_s": round(value, 5),
-        "ratio": round(value / base, 2) if base else None,
-        **(extra or {}),
-    }
 
 
 async def _run() -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="rfconsole-bench-") as folder:
         root = Path(folder)
-        bare = statistics.median([await _first_paint_bare() for _ in range(REPEATS)])
-        console = statistics.median([await _first_paint_console(root / f"paint{n}") for n in range(REPEATS)])
+        bare = median([await _first_paint_bare() for _ in range(REPEATS)])
+        console = median([await _first_paint_console(root / f"paint{n}") for n in range(REPEATS)])
         screenful, big = root / "node-40.xml", root / "node-1000.xml"
         screenful.write_text(_node_xml(SCREENFUL))
         big.write_text(_node_xml(1000))
         move_40, start_40, poll_40 = await _key_presses(root / "screenful", f"test://{screenful}", SCREENFUL)
         move_1000, start_1000, poll_1000 = await _key_presses(root / "big", f"test://{big}", 1000)
     return [
-        _row("first_paint", "bare Textual app (one label)", bare, console, {"domains": 4}),
-        _row("key_cursor_down_1000", f"same key with {SCREENFUL} domains (one screenful)", move_40, move_1000, {"domains": 1000}),
-        _row("key_start_to_running_row_1000", f"same key with {SCREENFUL} domains (one screenful)", start_40, start_1000, {"domains": 1000}),
-        _row("poll_apply_ui_thread_1000", f"same with {SCREENFUL} domains", poll_40, poll_1000, {"domains": 1000}),
+        row("tui.first_paint", "bare Textual app (one label)", bare, console, domains=4, repeats=REPEATS),
+        row("tui.key_cursor_down_1000", f"same key with {SCREENFUL} domains (one screenful)", move_40, move_1000, domains=1000, repeats=REPEATS),
+        row("tui.key_start_to_running_row_1000", f"same key with {SCREENFUL} domains (one screenful)", start_40, start_1000, domains=1000, repeats=min(REPEATS, SCREENFUL)),
+        row("tui.poll_apply_ui_thread_1000", f"same with {SCREENFUL} domains", poll_40, poll_1000, domains=1000, repeats=REPEATS),
     ]
 
 
@@ -164,5 +153,5 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    for row in run():
-        print(row, file=sys.stdout)
+    for result in run():
+        print(result, file=sys.stdout)
