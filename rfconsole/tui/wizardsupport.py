@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from rfconsole.model import DomainSpec, Hypervisor, Problem, missing_files
 from rfconsole.model.domainxml import DomainDocument
@@ -96,7 +95,3 @@ def save_define_start(context: ConsoleContext, spec: DomainSpec, host: str | Non
     if start:
         context.fleet.start(spec.name, host=host)
     return path
-
-
-def any_value(value: Any) -> str:
-    return str(getattr(value, "value", value))

@@ -138,3 +138,16 @@ async def test_help_and_palette_list_every_action(app) -> None:
         footer_keys = {binding.key for binding in app.screen.BINDINGS} | {b.key for b in app.BINDINGS}
         for key in ("n", "e", "x", "s", "h", "d", "u", "f", "r", "p", "a", "slash", "question_mark", "q"):
             assert key in footer_keys
+
+
+async def test_an_action_runs_from_the_command_palette(app, context) -> None:
+    from textual.command import CommandPalette
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
+        await pilot.press(*"Start (s)")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: host_state(context, "rfvmA") == "running", "rfvmA started from the palette")

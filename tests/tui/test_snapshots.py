@@ -116,3 +116,7 @@ def test_xml_view(snap_app, snap_compare) -> None:
 
 def test_bringup(snap_app, snap_compare) -> None:
     assert snap_compare(snap_app, terminal_size=(120, 30), run_before=_after("a"))
+
+
+def test_wizard_identity_80x24(snap_app, snap_compare) -> None:
+    assert snap_compare(snap_app, terminal_size=(80, 24), run_before=_after("n", "ctrl+n", "ctrl+n"))
