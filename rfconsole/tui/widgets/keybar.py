@@ -12,16 +12,7 @@ from textual.widgets import Static
 
 
 class KeyBar(Static):
-    DEFAULT_CSS = """
-    KeyBar {
-        dock: bottom;
-        height: auto;
-        width: 100%;
-        background: $footer-background;
-        color: $footer-foreground;
-        padding: 0 1;
-    }
-    """
+    """The keys of the screen it is on (styled in styles/app.tcss)."""
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
