@@ -57,6 +57,18 @@ def statuses(context: ConsoleContext) -> list[Any]:
     return list(context.fleet.statuses())
 
 
+def statuses_and_problems(context: ConsoleContext) -> tuple[list[Any], dict[str, Any]]:
+    """Every reachable host's domains, and for each host that cannot be reached (by name) its error."""
+    found, problems = context.fleet.collect_statuses()
+    down = [state.name for state in context.fleet.host_states() if not state.connected]
+    by_host = {}
+    for name in down:
+        by_host[name] = next((p for p in problems if f"host {name} " in str(p)), None) or next(
+            (state.problem for state in context.fleet.host_states() if state.name == name), f"host {name} cannot be reached"
+        )
+    return list(found), by_host
+
+
 def status_of(context: ConsoleContext, name: str, host: str) -> Any | None:
     """The domain's status now, or None when it is gone (undefined)."""
     return context.fleet.status(name, host=host)

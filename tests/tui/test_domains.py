@@ -151,3 +151,30 @@ async def test_an_action_runs_from_the_command_palette(app, context) -> None:
         await pilot.pause(0.3)
         await pilot.press("enter")
         await wait_until(pilot, lambda: host_state(context, "rfvmA") == "running", "rfvmA started from the palette")
+
+
+async def test_an_unreachable_host_is_told_once_and_the_others_still_show(workdir) -> None:
+    import argparse
+
+    from rfconsole.tui.app import RfconsoleApp
+    from rfconsole.tui.launch import build_context
+    from rfconsole.virt.demo import demo_uri
+
+    # a second host whose daemon socket does not exist: libvirt refuses at once
+    (workdir / "rfconsole.toml").write_text(
+        f'[hosts]\nlab = "{demo_uri()}"\ngone = "qemu+unix:///system?socket=/nonexistent/libvirt-sock"\n'
+    )
+    context = build_context(argparse.Namespace(workdir=workdir, demo=False, connect=None))
+    try:
+        app = RfconsoleApp(context, poll_seconds=0)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await loaded(pilot)
+            await wait_until(pilot, lambda: any("gone" in n for n in notifications(app)), "the unreachable host told")
+            told = len(notifications(app))
+            app.screen.refresh_statuses()
+            await pilot.pause(0.5)
+            await app.workers.wait_for_complete()
+            assert len(notifications(app)) == told, notifications(app)  # not again at the next poll
+            assert shown_names(app)[:4] == SLOTS
+    finally:
+        context.fleet.close()

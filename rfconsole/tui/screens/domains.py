@@ -102,6 +102,7 @@ class DomainsScreen(Screen):
         self.images: dict[str, str] = {}  # domain name -> image of its file in XML/
         self.wanted_cursor: str | None = None  # a row to put the cursor on once it shows up
         self.busy = 0  # operations running: the progress bar shows while any is
+        self.host_problems: set[str] = set()  # names of the unreachable hosts already told
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -129,16 +130,24 @@ class DomainsScreen(Screen):
     @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
     def refresh_statuses(self) -> None:
         try:
-            statuses = fleetview.statuses(self.app.context)
+            statuses, problems = fleetview.statuses_and_problems(self.app.context)
             images = fleetview.images_by_name(self.app.context)
         except Exception as error:  # noqa: BLE001 - a host going away is a notification
             self.app.call_from_thread(self.app.report, error, "reading the hosts")
             return
-        self.app.call_from_thread(self._apply_poll, statuses, images)
+        self.app.call_from_thread(self._apply_poll, statuses, images, problems)
 
-    def _apply_poll(self, statuses: list[Any], images: dict[str, str]) -> None:
+    def _apply_poll(self, statuses: list[Any], images: dict[str, str], problems: dict[str, Any]) -> None:
         self.images = images
         self.apply_statuses(statuses, complete=True)
+        # each unreachable host is told once, not at every poll, until it answers again
+        for host, problem in problems.items():
+            if host not in self.host_problems:
+                if isinstance(problem, BaseException):
+                    self.app.report(problem, f"host {host} cannot be reached")
+                else:
+                    self.notify(str(problem), title=f"host {host} cannot be reached", severity="error", timeout=8)
+        self.host_problems = set(problems)
 
     def on_domain_event(self, event: Any) -> None:
         """One libvirt event: re-read that domain only and change its row in place."""
