@@ -24,6 +24,16 @@ readonly OVS_RUN=/var/run/openvswitch
 readonly OVS_DB=/etc/openvswitch/conf.db
 readonly OVS_SCHEMA=/usr/share/openvswitch/vswitch.ovsschema
 
+# Daemons must not inherit our open files: a lock held by whoever runs us (flock(1), a test
+# session) would otherwise stay held by libvirtd and Open vSwitch for their whole life.
+close_inherited_fds() {
+    local fd number
+    for fd in /proc/$$/fd/*; do
+        number=${fd##*/}
+        if [ "$number" -gt 2 ] 2>/dev/null; then eval "exec $number>&-" 2>/dev/null || true; fi
+    done
+}
+
 say() { printf 'daemons: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
@@ -213,6 +223,8 @@ cmd_status() {
     fi
     return "$failed"
 }
+
+close_inherited_fds
 
 case "${1:-}" in
     start) cmd_start ;;
