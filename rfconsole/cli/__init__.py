@@ -52,13 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"rfconsole.cli.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"rfconsole.cli.{name}":
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(f"rfconsole.cli.{name}").register(sub)
     return parser
 
 
