@@ -115,6 +115,9 @@ class DomainDocument:
         etree.SubElement(root, "vcpu").text = str(spec.vcpu)
         os_element = etree.SubElement(root, "os")
         etree.SubElement(os_element, "type").text = spec.os_type.value if spec.os_type else ""
+        if not spec.hypervisor.is_container:
+            # Without ACPI a guest never hears a graceful shutdown, and `down` always ends in destroy.
+            etree.SubElement(etree.SubElement(root, "features"), "acpi")
         etree.SubElement(root, "on_poweroff").text = "destroy"
         etree.SubElement(root, "on_reboot").text = "restart"
         etree.SubElement(root, "on_crash").text = "restart"

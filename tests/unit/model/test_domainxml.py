@@ -28,6 +28,7 @@ def test_kvm_document_has_the_seeds_fixed_parts_and_the_mark():
     assert xpath(document, "string(metadata/rfconsole:vm/@id)") == "1"
     assert xpath(document, "string(memory/@unit)") == "MiB" and xpath(document, "string(memory)") == "768"
     assert xpath(document, "string(os/type)") == "hvm" and xpath(document, "string(os/boot/@dev)") == "hd"
+    assert xpath(document, "features/acpi"), "a VM without ACPI ignores graceful shutdown"
     assert xpath(document, "string(devices/disk/driver/@type)") == "qcow2"
     assert xpath(document, "string(devices/disk/source/@file)") == "/w/Images/h1.qcow2"
     assert xpath(document, "string(devices/disk/target/@dev)") == "vda"
@@ -44,6 +45,7 @@ def test_lxc_document_uses_a_filesystem_root(tmp_path):
     assert xpath(folder, "string(devices/filesystem/source/@dir)") == str(tmp_path)
     assert xpath(folder, "string(devices/filesystem/target/@dir)") == "/"
     assert not xpath(folder, "devices/disk") and not xpath(folder, "os/boot")
+    assert not xpath(folder, "features/acpi")
     image = DomainDocument.from_spec(DomainSpec(hypervisor="lxc", name="c", image="/w/root.img"))
     assert xpath(image, "string(devices/filesystem/@type)") == "file"
     assert xpath(image, "string(devices/filesystem/driver/@type)") == "loop"
