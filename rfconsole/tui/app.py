@@ -14,6 +14,7 @@ from rfconsole.errors import RfconsoleError
 from rfconsole.tui.context import ConsoleContext
 from rfconsole.tui.keymap import ACTIONS
 from rfconsole.tui.styles import stylesheet_paths
+from rfconsole.virt.demo import DEMO_BANNER
 
 
 class RfconsoleApp(App[int]):
@@ -35,6 +36,8 @@ class RfconsoleApp(App[int]):
         self.poll_seconds = poll_seconds
         self._lost_hosts: set[str] = set()
         self.theme = "textual-dark"
+        if context.demo:
+            self.sub_title = DEMO_BANNER
 
     def on_mount(self) -> None:
         from rfconsole.tui.screens.domains import DomainsScreen

@@ -17,6 +17,10 @@ class ConsoleContext:
     store: Store
     config: Config
     fleet: Fleet
-    demo: bool = False
     switches: Any = None  # rfconsole.ondemand's OnDemand (listener, registry, booter), when it runs
     startup_problems: list = field(default_factory=list)  # RfconsoleErrors to show once the console is up
+
+    @property
+    def demo(self) -> bool:
+        """The fleet is libvirt's test driver: asked for with --demo, or the default with no config."""
+        return self.fleet.demo

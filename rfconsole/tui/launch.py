@@ -16,9 +16,8 @@ def build_context(args: argparse.Namespace) -> ConsoleContext:
     workdir = Workdir(args.workdir)
     store = Store(workdir)
     config = Config.load(workdir)
-    demo = bool(getattr(args, "demo", False))
-    fleet = Fleet.from_args(config, store, demo=demo, connect=getattr(args, "connect", None))
-    return ConsoleContext(workdir=workdir, store=store, config=config, fleet=fleet, demo=demo)
+    fleet = Fleet.from_args(config, store, demo=bool(getattr(args, "demo", False)), connect=getattr(args, "connect", None))
+    return ConsoleContext(workdir=workdir, store=store, config=config, fleet=fleet)
 
 
 def start_ondemand(context: ConsoleContext) -> None:
@@ -43,7 +42,7 @@ def run_console(args: argparse.Namespace) -> int:
 
     context = build_context(args)
     start_ondemand(context)
-    app = RfconsoleApp(context, poll_seconds=getattr(context.config, "stats_interval", 2.0))
+    app = RfconsoleApp(context, poll_seconds=context.fleet.stats_interval)
     try:
         result = app.run()
     finally:

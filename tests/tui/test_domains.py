@@ -42,6 +42,8 @@ async def test_rftest2_vms_come_first_shut_off(app) -> None:
         assert isinstance(app.screen, DomainsScreen)
         assert shown_names(app)[:4] == SLOTS
         assert all(state_of(app, name) == "shut off" for name in SLOTS)
+        header = app.screen.query_one("Header")
+        assert "demo driver" in header.screen_sub_title, "the screen must say plainly that nothing real runs"
 
 
 async def test_start_changes_the_row_in_place_then_destroy_asks_naming_domain_and_host(app, context) -> None:
