@@ -15,7 +15,6 @@ import select
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import tty
 from collections.abc import Callable, Iterator
@@ -30,6 +29,7 @@ from rfconsole.model.rftest2 import RFTEST2_VMS, preset_spec
 from rfconsole.model.spec import DomainSpec, Hypervisor, KernelBoot
 from rfconsole.store import Store, Workdir
 from rfconsole.virt.fleet import Fleet
+from tests.event_recorder import EventRecorder
 
 REPO = Path(__file__).resolve().parents[2]
 GUEST_DIR = REPO / ".cache" / "guest"
@@ -242,43 +242,6 @@ def restart_libvirtd() -> None:
 
 
 # ---------------------------------------------------------------------------- events
-class EventRecorder:
-    """A Fleet/Host subscriber keeping every event it receives (on libvirt's event thread)."""
-
-    def __init__(self) -> None:
-        self.events: list = []
-        self._changed = threading.Condition()
-
-    def __call__(self, event) -> None:
-        with self._changed:
-            self.events.append(event)
-            self._changed.notify_all()
-
-    def wait_for(self, predicate: Callable[[object], bool], timeout: float = 30.0, what: str = "an event"):
-        """The first event (old or new) matching ``predicate``; fail the test after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                for event in self.events:
-                    if predicate(event):
-                        return event
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    pytest.fail(f"no {what} within {timeout:.0f}s; received: {[str(event) for event in self.events]}")
-                self._changed.wait(remaining)
-
-    def domain_event(self, domain: str, kind: str, timeout: float = 30.0):
-        return self.wait_for(
-            lambda event: getattr(event, "domain", None) == domain and str(getattr(event, "kind", "")) == kind,
-            timeout,
-            f"'{kind}' event for {domain}",
-        )
-
-    def clear(self) -> None:
-        with self._changed:
-            self.events.clear()
-
-
 # ---------------------------------------------------------------------------- rfconsole's side
 @pytest.fixture
 def open_fleet(daemons: None) -> Iterator[Callable[[Workdir, str], Fleet]]:

@@ -60,8 +60,8 @@ def test_libvirtd_restart_survived(workdir, guest, open_fleet):
 
     restart_libvirtd()
 
-    lost = recorder.wait_for(lambda e: isinstance(e, HostEvent) and not e.connected, 30, "disconnected host event")
-    back = recorder.wait_for(lambda e: isinstance(e, HostEvent) and e.connected, 60, "reconnected host event")
+    lost = recorder.wait_for(lambda e: isinstance(e, HostEvent) and not e.connected, "disconnected host event", 30)
+    back = recorder.wait_for(lambda e: isinstance(e, HostEvent) and e.connected, "reconnected host event", 60)
     assert lost.host == back.host == host.name and lost.time <= back.time
     assert host.connected
     assert [state.connected for state in fleet.host_states()] == [True]

@@ -3,9 +3,7 @@ or a node XML whose one domain "test" runs and does not carry rfconsole's mark."
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from rfconsole.model.rftest2 import preset_spec
 from rfconsole.model.spec import Hypervisor
 from rfconsole.store import Store, Workdir
 from rfconsole.virt.fleet import Fleet
+from tests.event_recorder import EventRecorder
 
 RFTEST2 = ("rfvmA", "rfvmB", "rfvmC", "rfvmD")
 # A node XML holding one running domain "test" that rfconsole did not make (no ownership mark).
@@ -28,32 +27,6 @@ FOREIGN_NODE = """<node>
   </domain>
 </node>
 """
-
-
-class Recorder:
-    """A subscriber keeping every event it receives (called on libvirt's event-loop thread)."""
-
-    def __init__(self) -> None:
-        self.events: list = []
-        self._changed = threading.Condition()
-
-    def __call__(self, event) -> None:
-        with self._changed:
-            self.events.append(event)
-            self._changed.notify_all()
-
-    def wait_for(self, predicate: Callable[[object], bool], what: str, timeout: float = 2.0):
-        """The first event matching ``predicate``, waiting for it up to ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                for event in self.events:
-                    if predicate(event):
-                        return event
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"no event {what} within {timeout} s; got {[str(e) for e in self.events]}")
-                self._changed.wait(remaining)
 
 
 @pytest.fixture
@@ -91,8 +64,8 @@ def foreign(workdir: Workdir, store: Store, foreign_uri: str) -> Iterator[Fleet]
 
 
 @pytest.fixture
-def recorder(demo: Fleet) -> Recorder:
-    recorder = Recorder()
+def recorder(demo: Fleet) -> EventRecorder:
+    recorder = EventRecorder()
     demo.subscribe(recorder)
     return recorder
 
