@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import fcntl
 import math
 import os
 import platform
 import statistics
 import subprocess
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 
@@ -84,3 +87,19 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1] for line in lines
     ).rstrip()
+
+
+DAEMONS_LOCK = "/tmp/rfconsole-daemons.lock"
+
+
+@contextlib.contextmanager
+def hold_daemons_lock(waiting_message: str) -> Iterator[None]:
+    """Hold the machine's one set of real daemons: integration sessions and ``bench.redeploy`` use
+    the same domain names (rfvmA–rfvmD, rfit-…), so each waits here for the others."""
+    with open(DAEMONS_LOCK, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(waiting_message, file=sys.stderr)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield

@@ -20,8 +20,6 @@ Run alone: .venv/bin/python -m bench.redeploy
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import subprocess
 import sys
 import tempfile
@@ -29,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import median, percentile, row
+from bench.common import DAEMONS_LOCK, hold_daemons_lock, median, percentile, row
 from rfconsole.config import Config
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.rftest2 import RFTEST2_VMS, preset_spec
@@ -45,7 +43,6 @@ NAMES = tuple(RFTEST2_VMS)
 REPO = Path(__file__).resolve().parents[1]
 GUEST = REPO / ".cache" / "guest"
 RFCONSOLE = Path(sys.executable).with_name("rfconsole")
-DAEMONS_LOCK = "/tmp/rfconsole-daemons.lock"
 CMDLINE = "console=ttyS0 rdinit=/init panic=-1"
 
 
@@ -171,20 +168,8 @@ def _event_latency(workdir: Workdir) -> tuple[list[float], list[float]]:
     return from_call, from_return
 
 
-@contextlib.contextmanager
-def _daemons_lock():
-    """The lock the integration tests hold (tests/integration/conftest.py): they use the same names."""
-    with open(DAEMONS_LOCK, "a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"bench.redeploy: waiting for the integration tests to release {DAEMONS_LOCK}", file=sys.stderr)
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
 def run() -> list[dict]:
-    with _daemons_lock():
+    with hold_daemons_lock(f"bench.redeploy: waiting for the integration tests to release {DAEMONS_LOCK}"):
         return _measure()
 
 

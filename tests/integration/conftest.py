@@ -9,12 +9,10 @@ Every domain a test makes is named ``rfit-…`` or is one of rftest2's rfvmA–r
 
 from __future__ import annotations
 
-import fcntl
 import os
 import select
 import shutil
 import subprocess
-import sys
 import time
 import tty
 from collections.abc import Callable, Iterator
@@ -23,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.common import DAEMONS_LOCK, hold_daemons_lock
 from rfconsole.config import Config
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.rftest2 import RFTEST2_VMS, preset_spec
@@ -46,7 +45,6 @@ GUEST_CMDLINE = "console=ttyS0 rdinit=/init panic=-1"
 GUEST_MEMORY_MIB = 128
 DATA_BRIDGE = "dp0"
 # Shared with bench/redeploy.py: one user of the real daemons at a time on a machine.
-DAEMONS_LOCK = "/tmp/rfconsole-daemons.lock"
 DAEMON_HINT = "start them with: scripts/daemons.sh start (make test does it)"
 
 
@@ -128,12 +126,7 @@ def daemons_lock() -> Iterator[None]:
     """Hold the machine's one set of daemons for this session: another integration session (or
     ``python -m bench redeploy``) on the same machine would destroy our rfvmA–rfvmD and rfit-…
     guests, so it waits here until we are done (and we wait for it)."""
-    with open(DAEMONS_LOCK, "a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"waiting for another integration session or benchmark to release {DAEMONS_LOCK}", file=sys.stderr)
-            fcntl.flock(lock, fcntl.LOCK_EX)
+    with hold_daemons_lock(f"waiting for another integration session or benchmark to release {DAEMONS_LOCK}"):
         yield
 
 
