@@ -101,6 +101,16 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
+_OUTPUT_LOCK = threading.Lock()
+
+
+def _say(text: str, stream: TextIO) -> None:
+    """One whole line from any worker thread: print() writes text and newline apart, so lines interleave."""
+    with _OUTPUT_LOCK:
+        stream.write(text + "\n")
+        stream.flush()
+
+
 def run_lifecycle(args: argparse.Namespace) -> int:
     names = args.vms or list(DEFAULT_VMS)
     fleet = open_fleet(args)
@@ -109,9 +119,9 @@ def run_lifecycle(args: argparse.Namespace) -> int:
 
         def progress(result: OperationResult, done: int, total: int) -> None:
             mark = "ok    " if result.ok else "FAILED"
-            print(f"[{done}/{total}] {mark} {result.name}: {result.message} ({result.elapsed:.2f} s)", flush=True)
+            _say(f"[{done}/{total}] {mark} {result.name}: {result.message} ({result.elapsed:.2f} s)", sys.stdout)
             if not result.ok and result.hint:
-                print(f"              hint: {result.hint}", flush=True)
+                _say(f"              hint: {result.hint}", sys.stdout)
 
         results = fleet.run_many(_with_stages(fleet, args.operation, _options(args)), names, progress=progress)
     finally:
@@ -130,7 +140,7 @@ def _with_stages(fleet: Fleet, operation: str, options: dict[str, Any]) -> Calla
 
     def run(name: str) -> str:
         if operation in STAGED:
-            return method(name, stage=lambda step: print(f"  {name}: {step} …", file=sys.stderr, flush=True), **options)
+            return method(name, stage=lambda step: _say(f"  {name}: {step} …", sys.stderr), **options)
         return method(name, **options)
 
     run.__name__ = operation  # names the summary line

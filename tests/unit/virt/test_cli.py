@@ -51,6 +51,15 @@ def test_up_reports_each_vm_and_a_summary(capsys, workdir):
     assert "up: 4 of 4 ok" in out
 
 
+def test_progress_lines_from_parallel_vms_never_share_a_line(workdir):
+    """The four VMs' steps are printed from four threads at once (before the fix, 7 runs in 10
+    had two steps on one line)."""
+    for _ in range(6):
+        done = subprocess.run([str(RFCONSOLE), "--demo", "up"], cwd=workdir.root, capture_output=True, text=True, timeout=60)
+        steps = [line for line in done.stderr.splitlines() if line.startswith("  rfvm")]
+        assert done.returncode == 0 and len(steps) == 8 and all(line.count("…") == 1 for line in steps), steps
+
+
 def test_a_failure_exits_1_with_the_message_and_hint(capsys, workdir):
     code, out, err = run(capsys, workdir, "--demo", "redeploy", "rfvmA")
     assert code == 1
