@@ -30,7 +30,7 @@ class Workdir:
     """The folder rfconsole works in (the seed's rftest/): XML/, Images/ and rfconsole.toml."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root).absolute()
+        self.root = Path(os.path.abspath(root))  # '..' folded, so paths into XML/ compare equal
 
     @property
     def xml_dir(self) -> Path:
@@ -176,10 +176,10 @@ class Store:
     # ------------------------------------------------------------- saving
     def clashes(self, document: DomainDocument, path: Path) -> list[str]:
         """Other files of XML/ with the same domain name or rfconsole id as ``document``."""
-        target = path.absolute()
+        target = path.resolve()
         clashes = []
         for entry in self.entries():
-            if entry.path.absolute() == target or entry.document is None:
+            if entry.path.resolve() == target or entry.document is None:
                 continue
             if document.name is not None and entry.name == document.name:
                 clashes.append(f"{entry.path.name} already holds a VM named {document.name!r}")
@@ -199,8 +199,8 @@ class Store:
             target = self.path_for(document.name)
         else:
             target = Path(path)
-        target = target.absolute()
-        if target.parent == self.xml_dir.absolute():
+        target = Path(os.path.abspath(target))
+        if self._in_xml_dir(target):
             clashes = self.clashes(document, target)
             if clashes:
                 raise StoreError(
@@ -219,8 +219,12 @@ class Store:
         _atomic_write(target, document.to_bytes())
         return target
 
+    def _in_xml_dir(self, path: Path) -> bool:
+        """Whether ``path`` names a file of XML/, however it is spelled (``..``, symbolic links)."""
+        return path.parent.resolve() == self.xml_dir.resolve()
+
     def _backup(self, path: Path) -> Path:
-        backups = self.workdir.backup_dir if path.parent == self.xml_dir.absolute() else path.parent / BACKUP_FOLDER
+        backups = self.workdir.backup_dir if self._in_xml_dir(path) else path.parent / BACKUP_FOLDER
         backups.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
         backup = backups / f"{path.stem}.{stamp}.xml"

@@ -62,6 +62,23 @@ def test_name_and_id_are_unique_across_the_folder(store):
     assert store.suggest_id() == 3
 
 
+def test_uniqueness_holds_however_the_path_into_xml_is_spelled(tmp_path):
+    # `cd XML; rfconsole --workdir .. xml set rfvmA.xml name=rfvmB` and `-o XML/../XML/x.xml`
+    (tmp_path / "XML").mkdir()
+    (tmp_path / "XML" / "link").symlink_to(tmp_path / "XML")
+    store = Store(Workdir(tmp_path / "XML" / ".."))
+    store.save(document("a", 1))
+    store.save(document("b", 2))
+    for spelling in (tmp_path / "XML" / ".." / "XML" / "c.xml", tmp_path / "XML" / "link" / "c.xml"):
+        with pytest.raises(StoreError, match="already holds a VM named 'a'"):
+            store.save(document("a", 3), path=spelling)
+        with pytest.raises(StoreError, match="already has id 2"):
+            store.save(document("c", 2), path=spelling)
+    # a file saved in place under another spelling does not clash with itself
+    store.save(document("a", 1, vcpu=2), path=tmp_path / "XML" / ".." / "XML" / "a.xml", overwrite=True)
+    assert store.load("a").spec().vcpu == 2
+    assert [path.name for path in store.backups("a")] and not (tmp_path / ".backup").exists()
+
 def test_outside_the_folder_there_is_no_uniqueness_check(store, tmp_path):
     store.save(document("a", 1))
     assert store.save(document("a", 1), path=tmp_path / "elsewhere.xml").exists()
