@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rfconsole.model import DomainSpec, Hypervisor, Problem, missing_files
 from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.errors import InvalidSpec
 from rfconsole.model.rftest2 import RFTEST2_VMS, preset_spec
 from rfconsole.model.schema import schema_problems
 from rfconsole.tui.context import ConsoleContext
@@ -37,6 +39,27 @@ def defaults_for(context: ConsoleContext, target: str, hypervisor: Hypervisor | 
     if target in RFTEST2_VMS:
         return preset_spec(target, hypervisor, context.workdir)
     return DomainSpec(hypervisor=hypervisor, name=NEW_VM_DEFAULT_NAME, image=context.workdir.images_dir / f"{NEW_VM_DEFAULT_NAME}.img")
+
+
+def merge_edits(defaults: DomainSpec, edited: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """The user's edits that still hold on top of ``defaults`` (a new target or hypervisor's), and
+    the model's problem with each edit that does not (those fields go back to the defaults)."""
+    kept = dict(edited)
+    dropped: list[Problem] = []
+    base = defaults.model_dump(exclude={"image_kind"})  # judged again from the image kept
+    while kept:
+        try:
+            DomainSpec(**{**base, **kept})
+        except InvalidSpec as invalid:
+            own = [problem for problem in invalid.problems if problem.field.split(".")[0] in kept]
+            if not own:  # the problems are not the edits' (a later step judges them)
+                break
+            for problem in own:
+                kept.pop(problem.field.split(".")[0], None)
+            dropped.extend(own)
+        else:
+            break
+    return kept, dropped
 
 
 def suggest_id(context: ConsoleContext) -> int:

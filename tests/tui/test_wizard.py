@@ -13,7 +13,8 @@ from rfconsole.model.spec import Hypervisor
 from rfconsole.store import Store, Workdir
 from rfconsole.tui.screens.domains import DomainsScreen
 from rfconsole.tui.screens.wizard import STEPS, WizardScreen
-from tests.tui.conftest import wait_until
+from rfconsole.tui import wizardsupport as support
+from tests.tui.conftest import notifications, wait_until
 
 
 async def open_wizard(pilot) -> WizardScreen:
@@ -163,3 +164,44 @@ async def test_keys_faster_than_the_screen_draws_still_save(app, workdir: Path) 
         await pilot.press("n", *["ctrl+n"] * 7, "ctrl+s")
         await wait_until(pilot, lambda: (workdir / "XML" / "rfvmA.xml").is_file(), "the file saved", timeout=10)
         assert "02:a4:a4:a4:a4:a4" in (workdir / "XML" / "rfvmA.xml").read_text()  # every rftest2 NIC kept
+
+
+async def choose_target(pilot, wizard: WizardScreen, target: str) -> None:
+    while step_id(wizard) != "target":
+        await pilot.press("ctrl+b")
+    next(b for b in wizard.query(RadioButton) if b.name == target).value = True
+    await pilot.pause()
+
+
+async def test_another_target_keeps_the_resources_the_user_edited(app, workdir: Path) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        await next_until(pilot, wizard, "resources")
+        await set_input(pilot, wizard, "#f-memory", "1024")
+        await choose_target(pilot, wizard, "rfvmB")
+        await next_until(pilot, wizard, "storage")
+        assert wizard.query_one("#f-name", Input).value == "rfvmB"
+        assert wizard.query_one("#f-memory", Input).value == "1024"  # edited: kept
+        assert wizard.query_one("#f-vcpu", Input).value == "1"  # not edited: the new defaults
+        assert wizard.query_one("#f-image", Input).value == str(workdir / "Images" / "h2.img")
+        assert any("kept your memory" in message for message in notifications(app))
+
+
+async def test_an_edit_invalid_for_the_new_choice_is_reset_and_said(app, workdir: Path) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        await next_until(pilot, wizard, "storage")
+        await set_input(pilot, wizard, "#f-image", str(workdir / "Images"))  # a folder: for LXC only
+        await choose_target(pilot, wizard, "rfvmC")
+        await next_until(pilot, wizard, "storage")
+        assert wizard.query_one("#f-image", Input).value == str(workdir / "Images" / "h3.img")
+        said = " ".join(notifications(app))
+        assert "image reset" in said and "not a folder" in said
+
+
+def test_a_hypervisor_change_keeps_valid_edits_and_names_the_invalid_ones(workdir: Path) -> None:
+    qemu_defaults = preset_spec("rfvmA", Hypervisor.QEMU, workdir)
+    kept, reset = support.merge_edits(qemu_defaults, {"memory": "2048", "image": str(workdir / "Images")})
+    assert kept == {"memory": "2048"}
+    assert [problem.field for problem in reset] == ["image"]
+    assert "qemu VM needs a disk image file, not a folder" in reset[0].message

@@ -58,6 +58,7 @@ STEPS = (
     Step("network", "Network", ("interfaces",)),
     Step("review", "Review", ("xml",)),
 )
+FIELD_WORDS = {"vcpu": "vCPUs", "memory": "memory", "image": "image", "interfaces": "network interfaces"}
 STEP_OF_FIELD = {field: index for index, step in enumerate(STEPS) for field in step.fields}
 
 
@@ -128,6 +129,7 @@ class WizardScreen(Screen):
         self.on_saved = on_saved
         self.nic_count = 0
         self._prefilled_for: tuple[str, str] | None = None
+        self._filled: dict[str, Any] = {}  # what the wizard last put in the prefilled fields
 
     # ---- layout ----------------------------------------------------------------------------
 
@@ -387,14 +389,46 @@ class WizardScreen(Screen):
         self.query_one("#f-name", Input).value = defaults.name if self.target() != NEW_VM else self._value("#f-name")
         if not self._value("#f-id"):
             self.query_one("#f-id", Input).value = str(support.suggest_id(self.app.context))
-        self.query_one("#f-vcpu", Input).value = str(defaults.vcpu)
-        self.query_one("#f-memory", Input).value = str(defaults.memory)
-        self.query_one("#f-image", Input).value = str(defaults.image or "")
-        nics = self.query_one("#nics")
-        nics.remove_children()
-        self.nic_count = 0
-        for nic in defaults.interfaces:
-            self._add_nic(nic)
+        kept, dropped = support.merge_edits(defaults, self._edited_since_filled())
+        fills = {
+            "vcpu": str(defaults.vcpu),
+            "memory": str(defaults.memory),
+            "image": str(defaults.image or ""),
+        }
+        for field, value in fills.items():
+            if field not in kept:
+                self.query_one(f"#f-{field}", Input).value = value
+        if "interfaces" not in kept:
+            self.query_one("#nics").remove_children()
+            self.nic_count = 0
+            for nic in defaults.interfaces:
+                self._add_nic(nic)
+        self._filled = {**fills, "interfaces": defaults.interfaces}
+        self._say_what_was_kept(kept, dropped)
+
+    def _edited_since_filled(self) -> dict[str, Any]:
+        """The prefilled fields the user has changed since (nothing before the first prefill)."""
+        if not self._filled:
+            return {}
+        edited: dict[str, Any] = {
+            field: self._value(f"#f-{field}") for field in ("vcpu", "memory", "image") if self._value(f"#f-{field}") != self._filled[field]
+        }
+        typed = [row.interface() for row in self.query(NicRow)]
+        try:
+            unchanged = tuple(Interface(**nic) for nic in typed) == self._filled["interfaces"]
+        except InvalidSpec:
+            unchanged = False
+        if not unchanged:
+            edited["interfaces"] = typed
+        return edited
+
+    def _say_what_was_kept(self, kept: dict[str, Any], dropped: list[Problem]) -> None:
+        if not kept and not dropped:
+            return
+        now = f"{self.target()} on {self.hypervisor().value if self.hypervisor() else '?'}"
+        said = [f"kept your {', '.join(FIELD_WORDS[field] for field in kept)}"] if kept else []
+        said += [f"{FIELD_WORDS[problem.field.split('.')[0]]} reset: {problem.message}" for problem in dropped]
+        self.app.notify(f"Now {now}: " + "; ".join(said), title="Your edits", severity="warning" if dropped else "information", timeout=8)
 
     def _enter_os(self) -> None:
         hypervisor = self.hypervisor()
