@@ -238,7 +238,7 @@ def parse_routeflow_csv(text: str, source: str = "<csv>") -> RouteflowMap:
 def read_routeflow_csv(path: str | os.PathLike[str], strict: bool = True) -> RouteflowMap:
     """RouteFlow's CSV file as a RouteflowMap; with ``strict`` any bad row raises CsvError."""
     try:
-        data = read_untrusted_file(path, limit=MAX_CSV_BYTES)
+        data = read_untrusted_file(path, limit=MAX_CSV_BYTES, what="RouteFlow's CSV")
     except RfconsoleError as error:
         raise CsvError(str(path), [error.message.removeprefix(f"{path}: ")]) from None
     try:

@@ -32,32 +32,33 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def read_untrusted_file(path: str | os.PathLike[str], limit: int = MAX_XML_BYTES) -> bytes:
-    """The bytes of ``path``, refusing anything bigger than ``limit`` before reading it whole."""
+def read_untrusted_file(path: str | os.PathLike[str], limit: int = MAX_XML_BYTES, what: str = "a domain XML") -> bytes:
+    """The bytes of ``path``, refusing anything bigger than ``limit`` before reading it whole.
+    ``what`` names the kind of file in the messages."""
     path = Path(path)
     try:
         with path.open("rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > limit:
-                raise _too_big(str(path), size, limit)
+                raise _too_big(str(path), size, limit, what)
             data = handle.read(limit + 1)
     except FileNotFoundError:
         raise XMLInputError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise XMLInputError(f"{path}: is a folder, not an XML file") from None
+        raise XMLInputError(f"{path}: is a folder, not {what}") from None
     except PermissionError:
         raise XMLInputError(f"{path}: permission denied") from None
     except OSError as error:
         raise XMLInputError(f"{path}: cannot read it ({error.strerror or error})") from None
     if len(data) > limit:
-        raise _too_big(str(path), len(data), limit)
+        raise _too_big(str(path), len(data), limit, what)
     return data
 
 
-def _too_big(source: str, size: int, limit: int) -> XMLInputError:
+def _too_big(source: str, size: int, limit: int, what: str = "a domain XML") -> XMLInputError:
     return XMLInputError(
-        f"{source}: {size} bytes is too big for a domain XML (at most {limit // 1024} KiB)",
-        hint="a libvirt domain XML is a few KiB; check that this is the right file",
+        f"{source}: {size} bytes is too big for {what} (at most {limit // 1024} KiB)",
+        hint=f"{what} is a few KiB; check that this is the right file",
     )
 
 

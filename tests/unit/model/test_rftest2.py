@@ -10,6 +10,7 @@ from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.rftest2 import (
     RFTEST2_SWITCH_DPID,
     RFTEST2_VMS,
+    MAX_CSV_BYTES,
     CsvError,
     mac_from_vm_id,
     parse_routeflow_csv,
@@ -112,6 +113,19 @@ def test_csv_file_errors(tmp_path):
     binary.write_bytes(b"vm_id,vm_port,ct_id,dp_id,dp_port\n\xff\xfe\n")
     with pytest.raises(CsvError, match="line 2: not UTF-8"):
         read_routeflow_csv(binary)
+
+
+def test_csv_file_errors_speak_of_a_csv_not_of_domain_xml(tmp_path):
+    huge = tmp_path / "huge.csv"
+    with huge.open("wb") as stream:
+        stream.truncate(MAX_CSV_BYTES + 1)
+    with pytest.raises(CsvError) as caught:
+        read_routeflow_csv(huge)
+    assert f"{MAX_CSV_BYTES + 1} bytes is too big for RouteFlow's CSV" in caught.value.message
+    assert "domain XML" not in caught.value.message
+    with pytest.raises(CsvError) as caught:
+        read_routeflow_csv(tmp_path)
+    assert caught.value.message == f"{tmp_path}: is a folder, not RouteFlow's CSV"
 
 
 @settings(max_examples=200, deadline=None)
