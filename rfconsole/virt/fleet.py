@@ -248,12 +248,14 @@ class Fleet:
                 "put the file in place (images usually live in Images/), or change the path with `rfconsole xml set`",
             )
 
-    def _require_owned(self, host: Host, domain: libvirt.virDomain, doing: str, force: bool) -> None:
+    def _require_owned(self, host: Host, domain: libvirt.virDomain, doing: str, force: bool, why: str = "") -> None:
+        """Refuse ``doing`` (a verb) on a domain without rfconsole's mark unless ``force``;
+        ``why`` (" after …") says what led to it."""
         if force or host.is_owned(domain):
             return
         name = domain.name()
         raise NotOwned(
-            f"refusing to {doing} {name} on host {host.name} ({host.uri}): it does not carry rfconsole's ownership mark, "
+            f"refusing to {doing} {name} on host {host.name} ({host.uri}){why}: it does not carry rfconsole's ownership mark, "
             "so rfconsole did not make it",
             f"to {doing} it anyway, repeat with --force (in the console, confirm the prompt naming {name})",
         )
@@ -379,7 +381,7 @@ class Fleet:
             if not destroy_after:
                 raise late from None
         if not may_destroy:
-            self._require_owned(chosen, domain, f"destroy (it did not shut down within {timeout:g} s)", force)
+            self._require_owned(chosen, domain, "destroy", force, why=f" after it did not shut down within {timeout:g} s")
         tell("destroy")
         chosen._call(f"destroy {name}", domain.destroy, domain=name)
         chosen.wait_for_state(name, {DomainState.SHUTOFF}, START_TIMEOUT)

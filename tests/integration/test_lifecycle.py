@@ -66,6 +66,13 @@ def test_domain_not_made_by_rfconsole_is_left_alone(workdir, guest, open_fleet, 
         fleet.destroy("rfit-foreign")
     with pytest.raises(NotOwned):
         fleet.undefine("rfit-foreign")
+    # the tiny guest has no ACPI, so it ignores the graceful shutdown; the destroy after it is refused, in plain words
+    with pytest.raises(NotOwned) as refused:
+        fleet.down("rfit-foreign", timeout=1)
+    assert refused.value.message.startswith(
+        f"refusing to destroy rfit-foreign on host {fleet.host().name} ({QEMU_URI}) after it did not shut down within 1 s: "
+    )
+    assert refused.value.hint.startswith("to destroy it anyway, repeat with --force")
     assert domain_state(QEMU_URI, "rfit-foreign") == "running"
 
     fleet.destroy("rfit-foreign", force=True)
