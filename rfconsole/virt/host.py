@@ -444,7 +444,7 @@ class Host:
             hypervisor=hypervisor,
             state=state,
             vcpus=vcpus,
-            memory_mib=((current_kib if state.is_active else 0) or max_kib) // 1024,  # LXC reports no current
+            memory_mib=_memory_kib(hypervisor, state, max_kib, current_kib) // 1024,
             cpu_percent=self._sample_cpu(name, cpu_time, vcpus) if state.is_active else 0.0,
             owned=owned,
             demo=self.demo,
@@ -506,3 +506,11 @@ class Host:
             return connection.getMaxVcpus(None)
         except libvirt.libvirtError:
             return None
+
+
+def _memory_kib(hypervisor: Hypervisor | None, state: DomainState, max_kib: int, current_kib: int) -> int:
+    """The memory a domain has: a running VM's current (balloon) allocation, else its maximum.
+    An LXC domain's current memory is what its processes use (a few MiB), not an allocation."""
+    if state.is_active and hypervisor is not Hypervisor.LXC and current_kib:
+        return current_kib
+    return max_kib

@@ -111,6 +111,8 @@ def test_lxc_container_reaches_running_with_its_init(workdir, guest, open_fleet)
 
     assert "running" in fleet.up("rfit-lxc")
     assert domain_state(LXC_URI, "rfit-lxc") == "running"
+    # memory is the container's allocation, as for a VM (libvirt's current memory of an LXC domain is its usage)
+    assert fleet.status("rfit-lxc").memory_mib == 64
     wait_until(lambda: _container_init("rfit-lxc") is not None, timeout=10, what="the container's init process")
     init = _container_init("rfit-lxc")
     # The init is the tiny guest's /init, inside the rootfs folder, and it reached its sleep loop.
