@@ -141,10 +141,8 @@ def _absolute(path: str | None) -> Path | None:
 
 
 def _load(store: Store, file: str) -> DomainDocument:
-    path = Path(file)
-    if path.exists() or "/" in file or file.endswith(".xml"):
-        return DomainDocument.read(path)
-    return store.load(file)
+    """FILE as the console reads it (Store.load), except that an existing file is always a path."""
+    return store.load(Path(file) if Path(file).exists() else file)
 
 
 def _warn_missing(spec: DomainSpec) -> None:

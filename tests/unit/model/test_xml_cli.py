@@ -113,6 +113,17 @@ def test_validate_by_vm_name(tmp_path, capsys):
     assert run(tmp_path, "validate", "demo1") == 0
 
 
+def test_a_file_name_of_xml_is_found_like_the_console_finds_it(tmp_path, capsys, monkeypatch):
+    # the store's lookup: a relative path that is not in the current directory is looked up in XML/
+    assert run(tmp_path, "new", "--hypervisor", "test", "--name", "demo1") == 0
+    monkeypatch.chdir(tmp_path.parent)
+    assert run(tmp_path, "validate", "demo1.xml") == 0
+    assert run(tmp_path, "show", "demo1.xml") == 0
+    assert run(tmp_path, "set", "demo1.xml", "vcpu=2") == 0
+    assert DomainDocument.read(tmp_path / "XML" / "demo1.xml").spec().vcpu == 2
+    assert not (tmp_path.parent / "demo1.xml").exists()
+
+
 def test_set_changes_only_the_given_fields(tmp_path, capsys, handwritten_xml):
     path = tmp_path / "rfvmB.xml"
     path.write_bytes(handwritten_xml)
