@@ -25,6 +25,8 @@ class RfconsoleApp(App[int]):
     BINDINGS = [
         Binding("a", "bring_up", "rftest2", tooltip=ACTIONS["a"]),
         Binding("question_mark", "help", "Help", key_display="?"),
+        # '?' is text in a field (the wizard's, the XML editor's): F1 reaches the help from anywhere
+        Binding("f1", "help", "Help", key_display="F1", priority=True),
         Binding("t", "toggle_theme", "Theme", show=False),
         Binding("q", "quit", "Quit"),
     ]
@@ -113,11 +115,18 @@ class RfconsoleApp(App[int]):
 
     # ---- global actions --------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "bring_up":  # from the table only, not over the wizard, the editor or a dialog
+            from rfconsole.tui.screens.domains import DomainsScreen
+
+            return isinstance(self.screen, DomainsScreen)
+        return True
+
     def action_help(self) -> None:
         from rfconsole.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(getattr(self.screen, "HELP_SECTION", None)))
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"

@@ -15,7 +15,7 @@ ACTIONS: dict[str, str] = {
     "p": "Pause a running domain, resume a paused one",
     "a": "Bring up rftest2: choose XML for rfvmA–rfvmD and deploy all four",
     "/": "Filter the table by name, host, hypervisor, state or image",
-    "?": "This help",
+    "?": "This help, this screen's keys first (F1 too, also while typing in a field)",
     "q": "Quit",
 }
 

@@ -205,3 +205,25 @@ def test_a_hypervisor_change_keeps_valid_edits_and_names_the_invalid_ones(workdi
     assert kept == {"memory": "2048"}
     assert [problem.field for problem in reset] == ["image"]
     assert "qemu VM needs a disk image file, not a folder" in reset[0].message
+
+
+async def test_f1_opens_help_on_a_typing_field_with_the_wizard_keys_first(app) -> None:
+    from rfconsole.tui.screens.help import HelpScreen
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        wizard = await open_wizard(pilot)
+        await next_until(pilot, wizard, "identity")  # the name field has the focus: '?' is text here
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        first_section = str(app.screen.query(".help-section").first().render())
+        assert first_section.startswith("This screen: Wizard") and "ctrl+n" in first_section
+        await pilot.press("escape")
+        assert app.screen is wizard
+
+
+async def test_rftest2_bring_up_key_does_not_open_over_the_wizard(app) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        wizard = await open_wizard(pilot)  # the focus is on the target choice: 'a' is no text there
+        await pilot.press("a")
+        await pilot.pause()
+        assert app.screen is wizard

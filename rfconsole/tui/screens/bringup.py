@@ -20,6 +20,7 @@ STAGES = ("destroy", "undefine", "define", "start")
 
 
 class BringUpScreen(Screen):
+    HELP_SECTION = "rftest2 bring-up"  # shown first by the help (F1, ?)
     BINDINGS = [
         *(Binding(str(number), f"choose('{slot}')", f"XML for {slot}", show=False) for number, slot in enumerate(SLOTS, start=1)),
         Binding("ctrl+r", "deploy", "Deploy all"),

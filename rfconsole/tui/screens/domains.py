@@ -78,6 +78,7 @@ class DomainTable(DataTable):
 
 
 class DomainsScreen(Screen):
+    HELP_SECTION = "Domains (home)"  # shown first by the help (F1, ?)
     BINDINGS = [
         Binding("n", "new", "New"),
         Binding("e", "edit", "Edit"),

@@ -17,20 +17,31 @@ def _section(title: str, keys: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+SECTIONS: dict[str, dict[str, str]] = {
+    "Domains (home)": ACTIONS,
+    "Table": TABLE_KEYS,
+    "Wizard": WIZARD_KEYS,
+    "XML view and editor": EDITOR_KEYS,
+    "rftest2 bring-up": BRINGUP_KEYS,
+}
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
 
-    def __init__(self) -> None:
+    def __init__(self, current: str | None = None) -> None:
+        """``current``: the section of the screen help was asked on, shown first (a key of SECTIONS)."""
         super().__init__(classes="dialog")
+        self.current = current
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help", classes="dialog-box"):
             yield Label("rfconsole: keys", classes="dialog-title")
-            yield Static(_section("Domains (home)", ACTIONS))
-            yield Static(_section("Table", TABLE_KEYS))
-            yield Static(_section("Wizard", WIZARD_KEYS))
-            yield Static(_section("XML view and editor", EDITOR_KEYS))
-            yield Static(_section("rftest2 bring-up", BRINGUP_KEYS))
+            if self.current in SECTIONS:
+                yield Static(_section(f"This screen: {self.current}", SECTIONS[self.current]), classes="help-section")
+            for title, keys in SECTIONS.items():
+                if title != self.current:
+                    yield Static(_section(title, keys), classes="help-section")
             yield Label("escape: close", classes="hint")
 
     def action_close(self) -> None:

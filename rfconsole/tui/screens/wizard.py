@@ -112,6 +112,7 @@ class NicRow(HorizontalGroup):
 
 
 class WizardScreen(Screen):
+    HELP_SECTION = "Wizard"  # shown first by the help (F1, ?)
     BINDINGS = [
         # priority: the fields (Input, TextArea) must not swallow the wizard's own keys
         Binding("ctrl+n", "next", "Next", priority=True),

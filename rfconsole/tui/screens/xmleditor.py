@@ -22,6 +22,7 @@ CHECK_DELAY = 0.25  # seconds of quiet typing before the XML is checked again
 
 
 class XmlScreen(Screen):
+    HELP_SECTION = "XML view and editor"  # shown first by the help (F1, ?)
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("ctrl+d", "diff", "Diff vs libvirt", priority=True),
