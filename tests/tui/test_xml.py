@@ -97,3 +97,23 @@ async def test_diff_against_libvirts_live_definition(app, workdir: Path) -> None
         diff = screen.diff_text
         assert "libvirt (live)" in diff and "XML/ file" in diff
         assert any(line.startswith("+") and "Images/h1.img" in line for line in diff.splitlines())  # the file has a disk, the demo none
+
+
+async def test_the_read_only_view_does_not_offer_save(app, workdir: Path) -> None:
+    save_rfvmA(workdir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_xml(pilot, "x")
+        await pilot.pause()
+        keys = str(screen.query_one("KeyBar").render())
+        assert "Diff vs libvirt" in keys and "Save" not in keys
+
+
+async def test_where_the_editor_saves_is_readable_whole_at_80x24(app, workdir: Path) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_xml(pilot, "e")  # rfvmA has no file yet: libvirt's definition, saved to XML/
+        await pilot.pause()
+        source = screen.query_one("#xml-source", Label)
+        text = str(source.render())
+        assert "XML/rfvmA.xml" in text
+        shown = source.content_region.intersection(screen.region)  # the label may run off the screen
+        assert len(text) <= shown.width * shown.height

@@ -53,6 +53,9 @@ class XmlScreen(Screen):
         yield Label("", id="xml-problems")
         yield KeyBar()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.editable if action == "save" else True
+
     def on_mount(self) -> None:
         self.query_one("#xml-diff").display = False
         self.sub_title = ("Edit " if self.editable else "XML of ") + (self.domain_name or str(self.path))
