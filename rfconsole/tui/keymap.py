@@ -40,7 +40,7 @@ WIZARD_KEYS: dict[str, str] = {
 EDITOR_KEYS: dict[str, str] = {
     "ctrl+s": "Save (atomic, the previous file kept as a backup); refused while the XML has errors",
     "ctrl+d": "Diff of the file in XML/ against libvirt's live definition",
-    "escape": "Close",
+    "escape": "Close (with unsaved changes: warns first, escape again drops them)",
 }
 
 BRINGUP_KEYS: dict[str, str] = {

@@ -117,3 +117,19 @@ async def test_where_the_editor_saves_is_readable_whole_at_80x24(app, workdir: P
         assert "XML/rfvmA.xml" in text
         shown = source.content_region.intersection(screen.region)  # the label may run off the screen
         assert len(text) <= shown.width * shown.height
+
+
+async def test_escape_closes_the_editor_but_first_warns_of_unsaved_changes(app, workdir: Path) -> None:
+    save_rfvmA(workdir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_xml(pilot, "e")
+        await pilot.press("escape")  # nothing changed: closes at once, though the text has the focus
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen), "back on the table")
+        screen = await open_xml(pilot, "e")
+        screen.query_one("#xml-text", TextArea).insert("<!-- note -->")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+        assert any("unsaved changes" in message and "rfvmA" in message for message in notifications(app))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen), "back on the table, the edit dropped")

@@ -26,7 +26,8 @@ class XmlScreen(Screen):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("ctrl+d", "diff", "Diff vs libvirt", priority=True),
-        Binding("escape", "close", "Close"),
+        # priority: the text area would take the first escape only to let go of the focus
+        Binding("escape", "close", "Close", priority=True),
     ]
 
     def __init__(self, name: str | None = None, *, host: str | None = None, path: Path | None = None, editable: bool = False) -> None:
@@ -40,6 +41,7 @@ class XmlScreen(Screen):
         self.live_text: str | None = None
         self._check_timer: Any = None
         self.diff_text = ""
+        self._warned_unsaved = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -149,4 +151,11 @@ class XmlScreen(Screen):
         diff.display = True
 
     def action_close(self) -> None:
+        """Close; with unsaved changes, the first escape only says so and the second drops them."""
+        unsaved = self.editable and self.query_one("#xml-text", TextArea).text != self.saved_text
+        if unsaved and not self._warned_unsaved:
+            self._warned_unsaved = True
+            what = self.domain_name or self.path
+            self.notify(f"unsaved changes in {what}: ctrl+s saves them, escape again drops them", severity="warning", timeout=6)
+            return
         self.app.pop_screen()
