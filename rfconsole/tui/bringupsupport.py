@@ -24,6 +24,11 @@ def existing_choices(context: ConsoleContext) -> dict[str, Path]:
     return found
 
 
+def defined_slots(context: ConsoleContext) -> list[str]:
+    """"rfvmA on host demo" for each of rftest2's VMs a host has defined: what a deploy replaces."""
+    return [f"{status.name} on host {status.host}" for status in context.fleet.statuses() if status.name in SLOTS]
+
+
 def deploy(context: ConsoleContext, chosen: dict[str, Path], progress: Callable[[str, str, int], None]) -> dict[str, Any]:
     """Each slot's XML through Fleet's bring-up; per slot, its result text or its error."""
     return context.fleet.bring_up_rftest2(chosen, progress=progress)

@@ -45,6 +45,6 @@ EDITOR_KEYS: dict[str, str] = {
 
 BRINGUP_KEYS: dict[str, str] = {
     "1 2 3 4": "Choose the XML of rfvmA, rfvmB, rfvmC, rfvmD (from XML/, or a new one with the wizard)",
-    "ctrl+r": "Deploy all four: destroy, undefine, define, start each, with progress and result",
+    "ctrl+r": "Deploy all four (asks first): destroy, undefine, define, start each, with progress and result",
     "escape": "Back to the table",
 }

@@ -11,7 +11,7 @@ from rfconsole.model.rftest2 import preset_spec
 from rfconsole.model.spec import Hypervisor
 from rfconsole.store import Store, Workdir
 from rfconsole.tui.screens.bringup import BringUpScreen
-from rfconsole.tui.screens.dialogs import XmlPickerDialog
+from rfconsole.tui.screens.dialogs import ConfirmDialog, XmlPickerDialog
 from rfconsole.tui.screens.domains import DomainsScreen
 from rfconsole.tui.screens.wizard import WizardScreen
 from tests.tui.conftest import wait_until
@@ -43,9 +43,25 @@ async def test_deploy_all_four_with_progress_and_result(app, context, workdir: P
         screen = await open_bringup(pilot)
         assert all(screen.chosen[slot] == workdir / "XML" / f"{slot}.xml" for slot in SLOTS)
         await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
+        await pilot.press("y")
         await wait_until(pilot, lambda: not screen.deploying and all(
             "✓" in str(screen.query_one(f"#result-{slot}", Label).render()) for slot in SLOTS), "four results", timeout=15)
         assert all(state(context, slot) == "running" for slot in SLOTS)
+
+
+async def test_deploy_asks_first_naming_each_domain_it_replaces_and_its_host(app, context, workdir: Path) -> None:
+    save_presets(workdir, SLOTS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_bringup(pilot)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
+        for slot in SLOTS:  # the demo host has all four defined already
+            assert f"{slot} on host demo" in app.screen.question
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.screen is screen, "back on the bring-up")
+        assert not screen.deploying
+        assert all(state(context, slot) == "shut off" for slot in SLOTS)
 
 
 async def test_refuses_to_deploy_with_a_slot_unchosen(app, context, workdir: Path) -> None:

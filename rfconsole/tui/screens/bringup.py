@@ -87,6 +87,22 @@ class BringUpScreen(Screen):
             return
         if self.deploying:
             return
+        from rfconsole.tui.screens.dialogs import ConfirmDialog
+
+        replaced = support.defined_slots(self.app.context)
+        if not replaced:
+            self._start_deploy()
+            return
+        question = f"Redeploy {', '.join(replaced)} from the chosen files?"
+        warning = "Each is powered off at once, undefined, defined again and started."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._start_deploy()
+
+        self.app.push_screen(ConfirmDialog(question, warning), answered)
+
+    def _start_deploy(self) -> None:
         self.deploying = True
         for slot in SLOTS:
             self.query_one(f"#progress-{slot}", ProgressBar).update(progress=0)
