@@ -91,3 +91,10 @@ async def test_pick_an_existing_file_or_go_to_the_wizard(app, workdir: Path) -> 
         await wait_until(pilot, lambda: isinstance(app.screen, WizardScreen), "the wizard for rfvmC")
         wizard = app.screen
         assert wizard.target() == "rfvmC"
+
+
+async def test_the_keys_choosing_each_xml_are_shown(app) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_bringup(pilot)
+        await pilot.pause()
+        assert "1–4 Choose XML" in str(screen.query_one("KeyBar").render())

@@ -22,7 +22,11 @@ STAGES = ("destroy", "undefine", "define", "start")
 class BringUpScreen(Screen):
     HELP_SECTION = "rftest2 bring-up"  # shown first by the help (F1, ?)
     BINDINGS = [
-        *(Binding(str(number), f"choose('{slot}')", f"XML for {slot}", show=False) for number, slot in enumerate(SLOTS, start=1)),
+        # one entry in the key bar for the four: "1–4 Choose XML"
+        *(
+            Binding(str(number), f"choose('{slot}')", "Choose XML" if number == 1 else f"XML for {slot}", show=number == 1, key_display="1–4" if number == 1 else None)
+            for number, slot in enumerate(SLOTS, start=1)
+        ),
         Binding("ctrl+r", "deploy", "Deploy all"),
         Binding("escape", "close", "Back"),
     ]
