@@ -26,12 +26,14 @@ from rfconsole.errors import RfconsoleError
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec
 from rfconsole.model.rftest2 import RFTEST2_VMS
+from rfconsole.model.schema import SchemaUnavailable, schema_problems
 from rfconsole.model.spec import Hypervisor, missing_files
 from rfconsole.virt.demo import DEMO_HOST, demo_uri
 from rfconsole.virt.errors import (
     DomainNotFound,
     HostUnavailable,
     HypervisorUnavailable,
+    InvalidDefinition,
     MissingFiles,
     NotOwned,
     OperationInvalid,
@@ -248,6 +250,22 @@ class Fleet:
                 "put the file in place (images usually live in Images/), or change the path with `rfconsole xml set`",
             )
 
+    @staticmethod
+    def _check_schema_before_destroying(document: DomainDocument) -> None:
+        """libvirt validates a definition only at define, after redeploy's destroy: a file it
+        would refuse is refused here, while the running domain is still untouched."""
+        try:
+            problems = schema_problems(document)
+        except SchemaUnavailable:
+            return  # libvirt still validates it when defining (VIR_DOMAIN_DEFINE_VALIDATE)
+        if problems:
+            where = "its XML" if document.source.startswith("<") else document.source  # "<new>", "<input>": not a file
+            raise InvalidDefinition(
+                f"refusing to redeploy {document.name}: {where} does not follow libvirt's domain schema: "
+                + "; ".join(str(problem) for problem in problems),
+                "check the file with `rfconsole xml validate`; nothing was touched",
+            )
+
     def _require_owned(self, host: Host, domain: libvirt.virDomain, doing: str, force: bool, why: str = "") -> None:
         """Refuse ``doing`` (a verb) on a domain without rfconsole's mark unless ``force``;
         ``why`` (" after …") says what led to it."""
@@ -441,6 +459,7 @@ class Fleet:
         existing = chosen.find(name)
         if existing is not None:
             self._require_owned(chosen, existing, "redeploy (destroy and undefine)", force)
+            self._check_schema_before_destroying(document)
         tell = stage or (lambda _stage: None)
         if existing is not None and chosen.state(name) not in (None, DomainState.SHUTOFF):
             tell("destroy")

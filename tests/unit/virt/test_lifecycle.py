@@ -102,6 +102,18 @@ def test_a_refused_redefinition_puts_the_previous_one_back(demo):
     assert before.count("<interface") == after.count("<interface")
 
 
+def test_redeploy_of_a_file_libvirt_would_refuse_leaves_the_running_domain_alone(demo, store):
+    demo.start("rfvmA")
+    document = save_preset(store, "rfvmA")
+    path = store.find("rfvmA")
+    path.write_text(document.to_xml().replace("<devices>", "<devices><nonsense/>"))
+    with pytest.raises(InvalidDefinition) as refused:
+        demo.redeploy("rfvmA")
+    assert refused.value.message.startswith(f"refusing to redeploy rfvmA: {path} does not follow libvirt's domain schema: ")
+    assert "nonsense" in refused.value.message and "nothing was touched" in refused.value.hint
+    assert state(demo, "rfvmA") is DomainState.RUNNING
+
+
 def test_reboot_keeps_it_running(demo):
     demo.start("rfvmC")
     assert demo.reboot("rfvmC") == "reboot requested on host demo"
