@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from rfconsole.model.errors import InvalidSpec, Problem
+from rfconsole.model.text import check_path, check_text, file_kind
 
 
 class Hypervisor(str, Enum):
@@ -90,11 +91,9 @@ def _lenient_enum(enum: type[Enum], value: Any, what: str) -> Any:
 
 def _absolute_path(value: Any, what: str, file: bool = True) -> str:
     """The path's text if it is one libvirt can use; pydantic then makes it a Path."""
-    text = str(value)
+    text = check_path(value, what)
     if not text.strip():
         raise ValueError(f"{what} must not be empty")
-    if "\n" in text or "\x00" in text or "\r" in text or "\t" in text:
-        raise ValueError(f"{what} must not contain a line break, a tab or a NUL character")
     if text != text.strip():
         raise ValueError(f"{what} must not begin or end with a space")
     if not text.startswith("/"):
@@ -165,7 +164,7 @@ class Interface(_Model):
     def _device_name(cls, value: Any) -> Any:
         if value is None:
             return None
-        text = str(value)
+        text = check_text(value, "a device name")
         if not text or len(text) > DEVICE_NAME_MAX or not NETWORK_NAME_RE.fullmatch(text):
             raise ValueError(f"a device name has 1 to {DEVICE_NAME_MAX} characters, with no '/' and no spaces")
         return text
@@ -218,9 +217,7 @@ class KernelBoot(_Model):
     def _cmdline(cls, value: Any) -> Any:
         if value is None:
             return None
-        text = str(value)
-        if any(c in text for c in "\n\r\x00"):
-            raise ValueError("the kernel command line must be one line")
+        text = check_text(value, "the kernel command line")
         return text if text.strip() else None
 
 
@@ -308,8 +305,8 @@ class DomainSpec(_Model):
     def _init(cls, value: Any) -> Any:
         if value is None:
             return None
-        text = str(value)
-        if not PurePosixPath(text).is_absolute() or text.strip("/") == "" or text != text.strip() or any(c in text for c in "\n\r\t\x00"):
+        text = check_path(value, "the init program")
+        if not PurePosixPath(text).is_absolute() or text.strip("/") == "" or text != text.strip():
             raise ValueError("the init program must be an absolute path inside the container, e.g. /sbin/init")
         return text
 
@@ -336,7 +333,7 @@ class DomainSpec(_Model):
             data["init"] = DEFAULT_LXC_INIT
         image = data.get("image")
         if image not in (None, "") and data.get("image_kind") is None:
-            data["image_kind"] = ImageKind.FOLDER if Path(str(image)).is_dir() else ImageKind.FILE
+            data["image_kind"] = ImageKind.FOLDER if file_kind(str(image)) == "folder" else ImageKind.FILE
         if image in (None, ""):
             data["image_kind"] = None
         return data
@@ -425,15 +422,16 @@ def missing_files(spec: DomainSpec) -> list[Problem]:
     writing XML (images often come later); the virt layer refuses to start a VM with any."""
     problems = []
     if spec.image is not None:
+        found = file_kind(spec.image)
         if spec.image_kind is ImageKind.FOLDER:
-            if not spec.image.is_dir():
+            if found != "folder":
                 problems.append(Problem("image", spec.image, "this root-filesystem folder does not exist"))
-        elif not spec.image.exists():
+        elif found is None:
             problems.append(Problem("image", spec.image, "this image file does not exist"))
-        elif spec.image.is_dir():
+        elif found == "folder":
             problems.append(Problem("image", spec.image, "this is a folder, but the VM expects an image file here"))
     if spec.kernel_boot is not None:
         for field, path in (("kernel", spec.kernel_boot.kernel), ("initrd", spec.kernel_boot.initrd)):
-            if path is not None and not path.is_file():
+            if path is not None and file_kind(path) != "file":
                 problems.append(Problem(f"kernel_boot.{field}", path, f"this {field} file does not exist"))
     return problems

@@ -1,0 +1,73 @@
+"""The rules every text and path field of the model shares, in one place.
+
+Text that reaches a domain XML must be characters XML can hold (lxml raises ValueError on
+anything else), and a path must be one the kernel accepts (else ``stat`` raises
+ENAMETOOLONG). Each field validator calls ``check_text`` or ``check_path`` first, so every field
+refuses the same things with the same words.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import unicodedata
+
+COMPONENT_MAX_BYTES = 255  # NAME_MAX: the longest file or folder name Linux file systems allow
+PATH_MAX_BYTES = 4095  # PATH_MAX (4096) less the NUL
+
+
+def text_problem(text: str, what: str) -> str | None:
+    """Why ``text`` cannot be the value of ``what``, or None: invalid UTF-8 (arrives from the
+    command line as lone surrogates), control characters (tab, line breaks, NUL, escape, DEL,
+    C1) and the non-characters U+FFFE/U+FFFF."""
+    for position, char in enumerate(text):
+        if unicodedata.category(char) == "Cs":
+            return f"{what} is not valid UTF-8 text (byte 0x{ord(char) & 0xFF:02x} at character {position + 1})"
+        if unicodedata.category(char) == "Cc" or char in "\ufffe\uffff":
+            return f"{what} must not contain control characters (found {char!r} at character {position + 1})"
+    return None
+
+
+def path_problem(text: str, what: str) -> str | None:
+    """``text_problem``, then the kernel's limits: each name at most 255 bytes, the path 4095."""
+    problem = text_problem(text, what)
+    if problem is not None:
+        return problem
+    encoded = text.encode("utf-8")
+    if len(encoded) > PATH_MAX_BYTES:
+        return f"{what} is {len(encoded)} bytes long; a path has at most {PATH_MAX_BYTES}"
+    for component in text.split("/"):
+        size = len(component.encode("utf-8"))
+        if size > COMPONENT_MAX_BYTES:
+            return f"{what} has a file or folder name of {size} bytes; file systems allow at most {COMPONENT_MAX_BYTES}"
+    return None
+
+
+def check_text(value: object, what: str) -> str:
+    """``str(value)`` when it is text XML can hold; else ValueError in words (for validators)."""
+    text = str(value)
+    problem = text_problem(text, what)
+    if problem is not None:
+        raise ValueError(problem)
+    return text
+
+
+def check_path(value: object, what: str) -> str:
+    """``str(value)`` when it is a path the kernel accepts; else ValueError in words."""
+    text = os.fspath(value) if isinstance(value, os.PathLike) else str(value)
+    problem = path_problem(text, what)
+    if problem is not None:
+        raise ValueError(problem)
+    return text
+
+
+def file_kind(path: str | os.PathLike[str]) -> str | None:
+    """What is at ``path`` now: "folder", "file" (a regular file), "other" (a device, a FIFO …),
+    or None: nothing, or it cannot be looked at (no access, a name too long)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISDIR(mode):
+        return "folder"
+    return "file" if stat.S_ISREG(mode) else "other"
