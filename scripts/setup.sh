@@ -1,21 +1,84 @@
 #!/usr/bin/env bash
 # Idempotent set-up: Debian packages, the virtualenv in .venv, the project installed editable.
 # Second run: a few dpkg queries and a timestamp check, well under a second.
+#
+# Every program the code, the tests, the scripts and bench/ run is listed in COMMANDS with the
+# Debian package that ships it (found with `dpkg -S`); after installing, each must be there, or
+# the set-up stops naming the package. Add a line when code starts running a new program.
+# `scripts/setup.sh --check` only checks the commands (no apt, no venv).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "${0%/*}/.."
 
-APT_PACKAGES=(
-  # libvirt: daemon, QEMU and LXC drivers, virsh/virt-xml-validate, headers for libvirt-python
-  libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-driver-lxc libvirt-clients libvirt-dev pkg-config
-  qemu-system-x86
-  # on-demand boot tests: userspace Open vSwitch
-  openvswitch-switch
-  # tiny guest for the real-daemon tests (busybox initramfs + a Debian cloud kernel)
-  busybox-static cpio
+# command : Debian package
+COMMANDS=(
+  # libvirt: the daemons (scripts/daemons.sh), virsh (tests, bench), virt-xml-validate (tests),
+  # which is a shell script running xmllint (libxml2-utils: libvirt-clients does not pull it in)
+  /usr/sbin/libvirtd:libvirt-daemon
+  /usr/sbin/virtlogd:libvirt-daemon
+  virsh:libvirt-clients
+  virt-xml-validate:libvirt-clients
+  xmllint:libxml2-utils
+  qemu-system-x86_64:qemu-system-x86
+  # userspace Open vSwitch (scripts/daemons.sh, on-demand and redeploy tests, bench)
+  ovs-vsctl:openvswitch-switch
+  /usr/sbin/ovs-vswitchd:openvswitch-switch
+  ovsdb-tool:openvswitch-common
+  /usr/sbin/ovsdb-server:openvswitch-common
+  ovs-appctl:openvswitch-common
+  # the tiny guest (scripts/build-guest.sh): busybox initramfs, a Debian cloud kernel
+  /bin/busybox:busybox-static
+  cpio:cpio
+  gzip:gzip
+  dpkg-deb:dpkg
+  apt-get:apt
+  apt-cache:apt
+  # scripts/daemons.sh (and every script: bash)
+  bash:bash
+  unshare:util-linux
+  setsid:util-linux
+  mountpoint:util-linux
+  umount:mount
+  /usr/sbin/useradd:passwd
+  /usr/sbin/groupadd:passwd
+  getent:libc-bin
+  ps:procps
   # end-to-end console tests
-  tmux
-  python3-venv python3-dev gcc
+  tmux:tmux
+  # the Makefile's targets
+  make:make
+  # .venv and libvirt-python's build
+  python3:python3
+  pkg-config:pkg-config
+  gcc:gcc
 )
+# Packages that ship no command of their own but are needed: libvirt's QEMU and LXC drivers,
+# headers for libvirt-python and Python extensions, the venv module.
+LIBRARY_PACKAGES=(libvirt-daemon-driver-qemu libvirt-daemon-driver-lxc libvirt-dev python3-dev python3-venv)
+
+check_commands() {
+  local entry command absent=()
+  for entry in "${COMMANDS[@]}"; do
+    command=${entry%:*}
+    command -v "$command" >/dev/null 2>&1 || absent+=("$command (Debian package ${entry##*:})")
+  done
+  if ((${#absent[@]})); then
+    echo "setup: error: these commands are missing:" >&2
+    printf '  %s\n' "${absent[@]}" >&2
+    echo "  install the packages named with apt-get install (scripts/setup.sh does), or check the apt sources" >&2
+    exit 1
+  fi
+}
+
+if [ "${1:-}" = --check ]; then
+  check_commands
+  exit 0
+fi
+
+APT_PACKAGES=("${LIBRARY_PACKAGES[@]}")
+for entry in "${COMMANDS[@]}"; do
+  package=${entry##*:}
+  [[ " ${APT_PACKAGES[*]} " == *" $package "* ]] || APT_PACKAGES+=("$package")
+done
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -27,6 +90,8 @@ if ((${#missing[@]})); then
   apt-get update -q >/dev/null
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+check_commands
 
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
