@@ -3,11 +3,15 @@
 #
 #   vmlinuz        a Debian cloud kernel (apt-get download, extracted with dpkg-deb -x)
 #   initrd.img     a busybox initramfs whose /init mounts proc and sys, prints
-#                  RFCONSOLE-GUEST-READY on the console and then sleeps forever
-#   lxc-rootfs/    the same busybox tree as a folder, for LXC guests (<init>/bin/sh</init>)
+#                  RFCONSOLE-GUEST-READY on the console, then keeps an interactive shell
+#                  on it (a new one whenever the last exits)
+#   lxc-rootfs/    the same busybox tree as a folder, for LXC guests (<init>/init</init>)
+#   version        the sha256 of this script when the two above were built
 #
 # QEMU boots it by direct kernel boot (no disk) with cmdline "console=ttyS0 rdinit=/init".
-# Idempotent: what is already built is kept; remove .cache/guest to rebuild.
+# Idempotent: what is already built is kept, except that a changed script rebuilds the
+# initramfs and the rootfs (old caches in other worktrees and CI); remove .cache/guest to
+# rebuild everything.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -61,9 +65,23 @@ populate_busybox_tree() {
 #!/bin/sh
 mount -t proc proc /proc 2>/dev/null
 mount -t sysfs sysfs /sys 2>/dev/null
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
+export HOME=/root PATH=/bin:/sbin PS1='rfguest# '
+# libvirt's LXC driver sets \$container and gives the container a /dev of its own, whose
+# /dev/console is a pty: mounting the host's devtmpfs over it would hide it.
+if [ -z "\$container" ]; then
+    mount -t devtmpfs devtmpfs /dev 2>/dev/null
+fi
 echo $READY_MARKER
-while true; do sleep 3600; done
+# An interactive shell on the console, as its controlling terminal (job control, ctrl+c);
+# PID 1 must never exit, so a new shell starts whenever the last one ends.
+while true; do
+    if [ -n "\$container" ]; then
+        setsid sh -c 'exec sh -i <>/dev/console >&0 2>&0'
+    else
+        setsid cttyhack sh -i
+    fi
+    sleep 1
+done
 EOF
     chmod 0755 "$tree/init"
 }
@@ -90,7 +108,20 @@ build_lxc_rootfs() {
     mv "$guest/lxc-rootfs.tmp" "$guest/lxc-rootfs"
 }
 
+# A changed script (a new /init) rebuilds what it makes; the kernel does not depend on it.
+forget_stale_builds() {
+    local version
+    version="$(sha256sum "$0" | cut -d' ' -f1)"
+    if [ "$(cat "$guest/version" 2>/dev/null)" != "$version" ]; then
+        rm -rf "$guest/initrd.img" "$guest/lxc-rootfs"
+    fi
+    mkdir -p "$guest"
+    printf '%s\n' "$version" >"$guest/version.new"
+}
+
+forget_stale_builds
 build_kernel
 build_initrd
 build_lxc_rootfs
+mv "$guest/version.new" "$guest/version"
 say "ready: $guest/{vmlinuz,initrd.img,lxc-rootfs/}"

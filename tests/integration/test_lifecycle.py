@@ -4,6 +4,7 @@ a QEMU (TCG) guest booting the tiny kernel and initramfs directly, and an LXC co
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -115,16 +116,21 @@ def test_lxc_container_reaches_running_with_its_init(workdir, guest, open_fleet)
     assert fleet.status("rfit-lxc").memory_mib == 64
     wait_until(lambda: _container_init("rfit-lxc") is not None, timeout=10, what="the container's init process")
     init = _container_init("rfit-lxc")
-    # The init is the tiny guest's /init, inside the rootfs folder, and it reached its sleep loop.
+    # The init is the tiny guest's /init, inside the rootfs folder, and it reached its interactive
+    # shell on the container's console (/dev/console there: a pty slave, majors 136–143).
     assert Path(f"/proc/{init}/cmdline").read_bytes().split(b"\0")[:2] == [b"/bin/sh", b"/init"]
-    wait_until(
-        lambda: any(
-            Path(f"/proc/{child}/comm").read_text().strip() == "sleep"
-            for child in Path(f"/proc/{init}/task/{init}/children").read_text().split()
-        ),
-        timeout=10,
-        what="the container's /init to reach its sleep loop",
-    )
+
+    def console_shell() -> bool:
+        for child in Path(f"/proc/{init}/task/{init}/children").read_text().split():
+            try:
+                if Path(f"/proc/{child}/comm").read_text().strip() == "sh":
+                    console = os.stat(f"/proc/{child}/fd/0")
+                    return stat.S_ISCHR(console.st_mode) and 136 <= os.major(console.st_rdev) <= 143
+            except OSError:  # the child was still exec'ing
+                continue
+        return False
+
+    wait_until(console_shell, timeout=10, what="the container's /init to start its shell on the console")
 
     fleet.destroy("rfit-lxc")
     assert domain_state(LXC_URI, "rfit-lxc") == "shut off"
