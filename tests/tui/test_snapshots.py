@@ -1,14 +1,17 @@
 """SVG snapshots of each screen (pytest-textual-snapshot). Deterministic: the demo driver with every VM
-shut off, a fixed working folder path, no polling timer, no clock. Update with --snapshot-update."""
+shut off, no polling timer, no clock, and a working folder of its own for each run (so two runs can share
+a machine) whose path is drawn as the same fixed text every time. Update with --snapshot-update."""
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import textual._doc
 
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.rftest2 import preset_spec
@@ -16,20 +19,42 @@ from rfconsole.model.spec import Hypervisor
 from rfconsole.tui.app import RfconsoleApp
 from rfconsole.tui.launch import build_context
 
-FIXED_WORKDIR = Path("/tmp/rfconsole-snapshots")  # shown on screen: must not vary between runs
+# The working folder as the snapshots show it. Each run works in a folder of its own, /tmp/rfsnapshot-XXXXXXXX
+# (mkdtemp's 8 random characters), as long as this text, so the screen's layout is the same either way.
+SHOWN_WORKDIR = "/tmp/rfconsole-snapshots"
 
 
 @pytest.fixture
-def snap_app() -> Iterator[RfconsoleApp]:
-    shutil.rmtree(FIXED_WORKDIR, ignore_errors=True)
-    (FIXED_WORKDIR / "XML").mkdir(parents=True)
-    (FIXED_WORKDIR / "Images").mkdir()
-    context = build_context(argparse.Namespace(workdir=FIXED_WORKDIR, demo=True, connect=None))
+def snap_workdir() -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix="rfsnapshot-", dir="/tmp"))
+    assert len(str(folder)) == len(SHOWN_WORKDIR), f"{folder} must be as long as {SHOWN_WORKDIR}"
+    try:
+        (folder / "XML").mkdir()
+        (folder / "Images").mkdir()
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def snap_compare(snap_compare, snap_workdir: Path, monkeypatch: pytest.MonkeyPatch):
+    """pytest-textual-snapshot's compare, with this run's folder drawn as SHOWN_WORKDIR."""
+    take_screenshot = textual._doc.take_svg_screenshot
+
+    def screenshot(*args, **kwargs) -> str:
+        return take_screenshot(*args, **kwargs).replace(str(snap_workdir), SHOWN_WORKDIR)
+
+    monkeypatch.setattr(textual._doc, "take_svg_screenshot", screenshot)
+    return snap_compare
+
+
+@pytest.fixture
+def snap_app(snap_workdir: Path) -> Iterator[RfconsoleApp]:
+    context = build_context(argparse.Namespace(workdir=snap_workdir, demo=True, connect=None))
     try:
         yield RfconsoleApp(context, poll_seconds=0)
     finally:
         context.fleet.close()
-        shutil.rmtree(FIXED_WORKDIR, ignore_errors=True)
 
 
 async def _settle(pilot) -> None:
