@@ -35,13 +35,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rfconsole.defaults import DEFAULT_LISTEN
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.spec import NAME_RE, Hypervisor
 
 CONFIG_FILE = "rfconsole.toml"
 DEFAULT_HOSTS = {"local": "qemu:///system", "lxc": "lxc:///system"}
 DEFAULT_HOST = "local"
-DEFAULT_LISTEN = ("127.0.0.1", 6653)
 DEFAULT_STATS_INTERVAL = 2.0
 URI_RE = re.compile(r"[a-z][a-z0-9+.-]*://[^\s]*")
 HOST_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")

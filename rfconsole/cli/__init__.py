@@ -1,14 +1,19 @@
 """Command line: ``rfconsole [--workdir DIR] [--connect URI | --demo] COMMAND …``.
 
-Each command group lives in a module of this package that exposes ``register(subparsers)``;
-a registered command sets ``func(args) -> int`` on its parser. With no command the console opens.
-Exit codes: 0 ok, 1 invalid input or a failed operation, 2 usage.
+Each command group has two modules in this package: ``<group>_args.py`` builds its parsers
+(``register(subparsers)``; argparse and light constants only) and names each command's
+implementation, ``set_defaults(run="rfconsole.cli.<group>_cmd:function")``, a function
+``(args) -> int`` imported only when that command runs. So ``rfconsole --help`` and every
+``COMMAND --help`` import no Textual, libvirt, lxml or pydantic (tests/unit/test_startup.py).
+With no command the console opens. Exit codes: 0 ok, 1 invalid input or a failed operation, 2 usage.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from rfconsole import __version__
@@ -18,7 +23,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-COMMAND_MODULES = ("xml_cmd", "vm_cmd", "watch_cmd")
+# The parser modules of the command groups, in the order of `rfconsole --help`.
+COMMAND_GROUPS = ("xml_args", "vm_args", "watch_args")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,8 +34,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    import importlib
-
     parser = _Parser(
         prog="rfconsole",
         description="Set up and boot RouteFlow's VMs (rftest2's rfvmA–rfvmD and others) "
@@ -51,9 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="use the embedded demo: libvirt's test driver holding rftest2's four VMs, no daemon needed",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
+    for name in COMMAND_GROUPS:
         importlib.import_module(f"rfconsole.cli.{name}").register(sub)
     return parser
+
+
+def implementation(run: str) -> Callable[[argparse.Namespace], int]:
+    """The function a parser names as ``"package.module:function"``, imported now."""
+    module, _, function = run.partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def report(error: RfconsoleError) -> None:
@@ -70,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             from rfconsole.tui.launch import run_console
 
             return run_console(args)
-        return args.func(args)
+        return implementation(args.run)(args)
     except UsageError as error:
         report(error)
         return EXIT_USAGE

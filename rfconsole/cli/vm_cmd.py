@@ -1,4 +1,4 @@
-"""``rfconsole up|down|redeploy|define|undefine|start|shutdown|destroy|suspend|resume|reboot|status``.
+"""``rfconsole up|down|redeploy|define|undefine|start|shutdown|destroy|suspend|resume|reboot|status`` (parsers: vm_args.py).
 
 Lifecycle commands take VM names (default: rftest2's rfvmA–rfvmD), run on all of them at once,
 print one line per VM as it finishes and a summary at the end; exit 0 only when every VM
@@ -16,62 +16,9 @@ from typing import Any, TextIO
 
 from rfconsole.cli import EXIT_FAILED, EXIT_OK
 from rfconsole.virt.demo import DEMO_BANNER
-from rfconsole.virt.fleet import DEFAULT_VMS, SHUTDOWN_TIMEOUT, START_TIMEOUT, Fleet, OperationResult
+from rfconsole.virt.fleet import DEFAULT_VMS, Fleet, OperationResult
 
 STATUS_COLUMNS = ("NAME", "HOST", "HYPERVISOR", "STATE", "VCPUS", "MEMORY", "CPU%", "OWNED")
-
-# command -> (help, options)
-COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "up": ("define from XML/ where needed, start, wait until running (idempotent)", ("timeout", "host")),
-    "down": ("graceful shutdown; destroy after --timeout (idempotent)", ("timeout", "no_destroy", "force", "host")),
-    "redeploy": ("destroy, undefine, define from XML/, start: one action per VM", ("timeout", "force", "host")),
-    "define": ("define from XML/<VM>.xml (libvirt validates it)", ("force", "host")),
-    "undefine": ("libvirt forgets the domain (the file in XML/ stays)", ("force", "host")),
-    "start": ("start defined domains and wait until running", ("timeout", "no_wait", "host")),
-    "shutdown": ("ask the guests to shut down (ACPI); with --timeout, wait for it", ("timeout_optional", "host")),
-    "destroy": ("power off at once", ("force", "host")),
-    "suspend": ("pause running domains", ("host",)),
-    "resume": ("resume paused domains", ("host",)),
-    "reboot": ("ask the guests to reboot", ("host",)),
-}
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    for command, (summary, options) in COMMANDS.items():
-        parser = subparsers.add_parser(command, help=summary, description=summary[0].upper() + summary[1:] + ".")
-        parser.add_argument("vms", nargs="*", metavar="VM", help=f"VM names (default: {' '.join(DEFAULT_VMS)})")
-        if "timeout" in options:
-            default = SHUTDOWN_TIMEOUT if command == "down" else START_TIMEOUT
-            what = "for a graceful shutdown before destroying" if command == "down" else "for each VM to be running"
-            parser.add_argument("--timeout", type=_seconds, default=default, metavar="S", help=f"seconds to wait {what} (default {default:g})")
-        if "timeout_optional" in options:
-            parser.add_argument("--timeout", type=_seconds, default=None, metavar="S", help="wait up to S seconds for each guest to be shut off")
-        if "no_destroy" in options:
-            parser.add_argument("--no-destroy", action="store_true", help="never destroy: a guest still running after --timeout is an error")
-        if "no_wait" in options:
-            parser.add_argument("--no-wait", action="store_true", help="return once libvirt has started them, without waiting")
-        if "force" in options:
-            parser.add_argument("--force", action="store_true", help="also act on domains without rfconsole's ownership mark")
-        if "host" in options:
-            parser.add_argument("--host", metavar="NAME", help="the configured host to act on (default: each VM's placement)")
-        parser.set_defaults(func=run_lifecycle, operation=command)
-
-    status = subparsers.add_parser("status", help="every domain of every host: state, vCPUs, memory, CPU %%",
-                                   description="Every domain of every host: name, host, hypervisor, state, vCPUs, memory (MiB), CPU %.")
-    status.add_argument("--json", action="store_true", help="a JSON list of objects, one per domain")
-    status.add_argument("--watch", action="store_true", help="refresh on every libvirt event and every stats interval; Ctrl-C quits")
-    status.set_defaults(func=run_status)
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 <= value <= 86400:
-        raise argparse.ArgumentTypeError(f"{text!r}: give 0 to 86400 seconds")
-    return value
-
 
 def open_fleet(args: argparse.Namespace) -> Fleet:
     """The Fleet the global options ask for; says so on stderr when it is the demo."""

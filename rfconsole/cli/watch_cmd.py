@@ -1,4 +1,4 @@
-"""``rfconsole watch``: headless on-demand boot, for rftest2 (see docs/ondemand.md)."""
+"""``rfconsole watch``: headless on-demand boot, for rftest2 (see docs/ondemand.md; parser: watch_args.py)."""
 
 from __future__ import annotations
 
@@ -7,34 +7,10 @@ import asyncio
 import logging
 import signal
 import sys
-from pathlib import Path
 
 from rfconsole.cli.vm_cmd import open_fleet
-from rfconsole.ondemand.listener import DEFAULT_HOST, DEFAULT_PORT, parse_listen_address
+from rfconsole.ondemand.listener import parse_listen_address
 from rfconsole.ondemand.service import OnDemand
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "watch",
-        help="boot VMs on demand as OpenFlow switches connect (headless)",
-        description="Listen as one more (slave) OpenFlow controller; when a switch connects, start the VMs "
-        "mapped to its datapath id (RouteFlow's CSV, or [ondemand.map] in rfconsole.toml). Runs until "
-        "interrupted; logs every decision with its times on stderr.",
-    )
-    parser.add_argument(
-        "--routeflow-config",
-        type=Path,
-        metavar="FILE",
-        help="RouteFlow's CSV (vm_id,vm_port,ct_id,dp_id,dp_port); default: routeflow_config in rfconsole.toml",
-    )
-    parser.add_argument(
-        "--listen",
-        metavar="HOST:PORT",
-        help=f"where switches connect; default: listen in rfconsole.toml, else {DEFAULT_HOST}:{DEFAULT_PORT}",
-    )
-    parser.add_argument("--off", action="store_true", help="track switches but start nothing (on-demand booting off)")
-    parser.set_defaults(func=run_watch)
 
 
 def _log_to_stderr() -> None:

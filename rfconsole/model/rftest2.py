@@ -14,11 +14,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rfconsole.errors import RfconsoleError
-from rfconsole.model.safexml import read_untrusted_file
-from rfconsole.model.spec import DomainSpec, Hypervisor, Interface
+
+if TYPE_CHECKING:
+    from rfconsole.model.spec import DomainSpec, Hypervisor, Interface
+
+# spec (pydantic) and safexml (lxml) are imported in the functions that use them: the command
+# line's parsers read the names and bridges here, and `rfconsole --help` imports neither.
 
 MANAGEMENT_BRIDGE = "lxcbr0"
 DATA_BRIDGE = "dp0"
@@ -45,6 +49,8 @@ class Rftest2VM:
 
     def interfaces(self, management_bridge: str | None = MANAGEMENT_BRIDGE, data_bridge: str = DATA_BRIDGE) -> tuple[Interface, ...]:
         """eth0 on the management bridge (left out when it is None), then the data NICs on dp0."""
+        from rfconsole.model.spec import Interface
+
         nics = []
         if management_bridge is not None:
             nics.append(Interface(mac=self.eth0_mac, bridge=management_bridge))
@@ -86,6 +92,8 @@ def preset_spec(
     """rftest2's settings for ``vm`` as a DomainSpec; ``overrides`` (DomainSpec fields) win,
     ``None`` meaning "keep the preset's". ``workdir`` is a Workdir or a folder: the image is
     <workdir>/Images/h<N>.img unless ``image`` is overridden."""
+    from rfconsole.model.spec import DomainSpec
+
     preset = vm if isinstance(vm, Rftest2VM) else rftest2_vm(vm)
     images = getattr(workdir, "images_dir", None) or Path(workdir) / "Images"
     settings: dict[str, Any] = {
@@ -237,6 +245,8 @@ def parse_routeflow_csv(text: str, source: str = "<csv>") -> RouteflowMap:
 
 def read_routeflow_csv(path: str | os.PathLike[str], strict: bool = True) -> RouteflowMap:
     """RouteFlow's CSV file as a RouteflowMap; with ``strict`` any bad row raises CsvError."""
+    from rfconsole.model.safexml import read_untrusted_file
+
     try:
         data = read_untrusted_file(path, limit=MAX_CSV_BYTES, what="RouteFlow's CSV")
     except RfconsoleError as error:

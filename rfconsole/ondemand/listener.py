@@ -22,14 +22,14 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from rfconsole.defaults import DEFAULT_LISTEN
 from rfconsole.errors import RfconsoleError, UsageError
 from rfconsole.ondemand import openflow as of
 from rfconsole.ondemand.registry import SwitchRegistry, format_datapath_id
 
 log = logging.getLogger("rfconsole.ondemand")
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 6653
+DEFAULT_HOST, DEFAULT_PORT = DEFAULT_LISTEN
 MAX_ROLE_ATTEMPTS = 3  # slave requests refused as stale (a master raced us) before giving up
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import libvirt
 
 from rfconsole.config import DEFAULT_STATS_INTERVAL
+from rfconsole.defaults import SHUTDOWN_TIMEOUT, START_TIMEOUT
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec
@@ -43,8 +44,6 @@ from rfconsole.virt.events import DomainState, DomainStatus, HostState
 from rfconsole.virt.host import Host, Subscriber
 
 DEFAULT_VMS = tuple(RFTEST2_VMS)  # rftest2's rfvmA–rfvmD
-START_TIMEOUT = 30.0
-SHUTDOWN_TIMEOUT = 30.0
 REDEPLOY_STAGES = ("destroy", "undefine", "define", "start")
 OPERATIONS = ("up", "down", "define", "start", "shutdown", "destroy", "undefine", "suspend", "resume", "reboot", "redeploy")
 
