@@ -193,6 +193,14 @@ class Store:
         Refuses to replace an existing file unless ``overwrite``; then the old file is copied to
         XML/.backup/<stem>.<UTC time>.xml first. Inside XML/, the name and id must be unique.
         """
+        target = self.check_save(document, path, overwrite)
+        if target.exists():
+            self._backup(target)
+        _atomic_write(target, document.to_bytes())
+        return target
+
+    def check_save(self, document: DomainDocument, path: str | os.PathLike[str] | None = None, overwrite: bool = False) -> Path:
+        """Every refusal ``save`` would make, without writing anything; the target path."""
         if path is None:
             if not document.name:
                 raise StoreError("the domain has no <name>, so it has no default file name", hint="give a file with -o")
@@ -215,8 +223,6 @@ class Store:
                     f"{target} already exists; not replacing it",
                     hint="use --force to replace it (the old file is kept in XML/.backup/)",
                 )
-            self._backup(target)
-        _atomic_write(target, document.to_bytes())
         return target
 
     def _in_xml_dir(self, path: Path) -> bool:

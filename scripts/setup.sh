@@ -19,6 +19,9 @@ COMMANDS=(
   virt-xml-validate:libvirt-clients
   xmllint:libxml2-utils
   qemu-system-x86_64:qemu-system-x86
+  # base images and per-VM overlays (rfconsole/images.py); markers written into disks (tests)
+  qemu-img:qemu-utils
+  qemu-io:qemu-utils
   # userspace Open vSwitch (scripts/daemons.sh, on-demand and redeploy tests, bench)
   ovs-vsctl:openvswitch-switch
   /usr/sbin/ovs-vswitchd:openvswitch-switch

@@ -41,6 +41,7 @@ def _register_new(commands: argparse._SubParsersAction) -> None:
         ),
         epilog="examples:\n"
         "  rfconsole xml new --hypervisor qemu --preset rfvmA\n"
+        "  rfconsole xml new --hypervisor qemu --preset rfvmA --base debian12   (overlay Images/h1.qcow2)\n"
         "  rfconsole xml new --hypervisor lxc --name web1 --image /srv/rootfs/web1 --memory 256\n"
         "  rfconsole xml new --hypervisor qemu --name tiny --kernel /boot/vmlinuz --initrd /boot/initrd.img --cmdline 'console=ttyS0'",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -53,6 +54,12 @@ def _register_new(commands: argparse._SubParsersAction) -> None:
     new.add_argument("--vcpu", metavar="C", help="number of virtual CPUs (default 1)")
     new.add_argument("--memory", metavar="MIB", help="memory in MiB (default 512)")
     new.add_argument("--image", metavar="PATH", help="disk image file, or for lxc an image file or a root-filesystem folder; relative paths are taken from the current directory")
+    new.add_argument(
+        "--base",
+        metavar="NAME",
+        help="give the VM a qcow2 overlay of this base (see `rfconsole image list`): Images/h<N>.qcow2 with --preset, "
+        "else Images/<name>.qcow2; never over an existing file without --force (a backup is kept)",
+    )
     new.add_argument("--no-image", action="store_true", help="no disk or root filesystem (direct kernel boot, or an lxc application container sharing the host's root)")
     new.add_argument("--init", metavar="PATH", help="lxc: the program to start in the container (default /sbin/init)")
     new.add_argument("--kernel", metavar="K", help="direct kernel boot: kernel file on the host")
@@ -71,7 +78,7 @@ def _register_new(commands: argparse._SubParsersAction) -> None:
     new.add_argument("--management-bridge", metavar="BR", default=MANAGEMENT_BRIDGE, help=f"with --preset: host bridge of eth0 (default {MANAGEMENT_BRIDGE}); 'none' leaves eth0 out")
     new.add_argument("--data-bridge", metavar="BR", default=DATA_BRIDGE, help=f"with --preset: Open vSwitch bridge of the data NICs (default {DATA_BRIDGE})")
     new.add_argument("-o", "--output", metavar="FILE", help="where to write (default XML/<name>.xml); '-' prints the XML")
-    new.add_argument("--force", action="store_true", help="replace an existing file (a backup is kept in .backup/)")
+    new.add_argument("--force", action="store_true", help="replace an existing file, XML or --base overlay (a backup is kept in .backup/)")
     new.set_defaults(run="rfconsole.cli.xml_cmd:run_new")
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from rfconsole.cli import EXIT_FAILED, EXIT_OK
 from rfconsole.cli.xml_args import CLEARABLE_KEYS, SET_KEYS
 from rfconsole.errors import RfconsoleError, UsageError
+from rfconsole.images import OVERLAY_SUFFIX, Images, overlay_name_for
 from rfconsole.model import DomainSpec, Interface, InvalidSpec, Problem, missing_files
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.rftest2 import preset_spec, rftest2_vm
@@ -65,8 +66,8 @@ def _write(store: Store, document: DomainDocument, output: str | None, force: bo
 # ----------------------------------------------------------------------------- xml new
 def run_new(args: argparse.Namespace) -> int:
     store = _store(args)
-    if args.no_image and args.image:
-        raise UsageError("--image and --no-image contradict each other")
+    if sum(1 for given in (args.no_image, args.image, args.base) if given) > 1:
+        raise UsageError("--image, --base and --no-image contradict each other: give one")
     if (args.initrd or args.cmdline) and not args.kernel:
         raise UsageError("--initrd and --cmdline need --kernel (direct kernel boot)")
     if not args.preset and not args.name:
@@ -86,6 +87,15 @@ def run_new(args: argparse.Namespace) -> int:
         settings["kernel_boot"] = {"kernel": _absolute(args.kernel), "initrd": _absolute(args.initrd), "cmdline": args.cmdline}
     settings = {key: value for key, value in settings.items() if value is not None}
     extra_nics = [parse_nic(text) for text in args.nic]
+    images = Images(store.workdir)
+    base = None
+    if args.base:
+        if str(args.hypervisor).strip().lower() == "lxc":
+            raise UsageError("--base gives a VM a qcow2 overlay; an LXC container's root is a folder (use --image)")
+        base = images.base(args.base)
+        name = args.name or rftest2_vm(args.preset).name
+        file_name = overlay_name_for(rftest2_vm(args.preset).image_name) if args.preset else f"{name}{OVERLAY_SUFFIX}"
+        settings["image"] = images.overlay_path(file_name)
     if args.preset:
         preset = rftest2_vm(args.preset)
         bridge = None if args.management_bridge.lower() == "none" else args.management_bridge
@@ -104,11 +114,32 @@ def run_new(args: argparse.Namespace) -> int:
         spec = DomainSpec(**settings, interfaces=extra_nics)
     document = DomainDocument.from_spec(spec)
     _check_schema(document, f"the XML of {spec.name}")
-    _warn_missing(spec)
-    path = _write(store, document, args.output, args.force)
+    if base is None:
+        _warn_missing(spec)
+        path = _write(store, document, args.output, args.force)
+    else:
+        path = _write_with_overlay(store, images, document, base, spec.image, args)
     if path is not None:
         print(f"wrote {path} ({spec.hypervisor} VM {spec.name}, id {spec.id})")
     return EXIT_OK
+
+
+def _write_with_overlay(store: Store, images: Images, document: DomainDocument, base: Path, overlay: Path, args: argparse.Namespace) -> Path | None:
+    """Create the VM's overlay, then write its XML; every refusal of either comes before
+    anything is written, and a failed XML write takes the new overlay back."""
+    if args.output != "-":
+        store.check_save(document, _absolute(args.output) if args.output else None, args.force)
+    images.check_overlay_target(overlay, args.force)
+    created, backup = images.create_overlay(base, overlay, force=args.force)
+    try:
+        path = _write(store, document, args.output, args.force)
+    except BaseException:
+        created.unlink(missing_ok=True)
+        if backup is not None:
+            images.restore_backup(backup, created)
+        raise
+    print(f"created {created} (qcow2 overlay of {base.name}" + (f"; the old file is kept as {backup}" if backup else "") + ")")
+    return path
 
 
 _NIC_KEYS = {"bridge": "bridge", "network": "network", "mac": "mac", "target": "target_dev", "model": "model"}

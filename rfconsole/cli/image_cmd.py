@@ -1,0 +1,73 @@
+"""``rfconsole image base|list|delete`` (parsers in image_args.py): base images and the
+overlays of the VMs (Images/). The work is done by rfconsole/images.py (qemu-img); this module reads the command line and prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rfconsole.cli import EXIT_OK
+from rfconsole.images import ImageRow, Images, human_size
+from rfconsole.store import Store, Workdir
+
+LIST_COLUMNS = ("IMAGE", "FORMAT", "VIRTUAL", "ON DISK", "BACKING", "USED BY")
+
+
+def _workdir(args: argparse.Namespace) -> Workdir:
+    return Workdir(getattr(args, "workdir", None) or Path.cwd())
+
+
+def run_base(args: argparse.Namespace) -> int:
+    images = Images(_workdir(args))
+    path, copied = images.register_base(args.file, args.name)
+    info_size = human_size(path.stat().st_blocks * 512)
+    print(f"{'copied to' if copied else 'registered'} {path} ({info_size} on disk, read-only): "
+          f"base {path.stem!r}; give a VM an overlay of it with `rfconsole xml new … --base {path.stem}`")
+    return EXIT_OK
+
+
+def run_list(args: argparse.Namespace) -> int:
+    workdir = _workdir(args)
+    images = Images(workdir)
+    rows = images.listing(Store(workdir))
+    total = sum(row.info.disk_usage for row in rows if row.info is not None)
+    if args.json:
+        json.dump({"images": [row.to_json() for row in rows], "total_disk_usage": total}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    if not rows:
+        print(f"no images in {images.folder}")
+        return EXIT_OK
+    table = [LIST_COLUMNS] + [_list_row(row, images.folder) for row in rows]
+    widths = [max(len(line[column]) for line in table) for column in range(len(LIST_COLUMNS))]
+    for line in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+    overlays = [row for row in rows if row.info is not None and row.info.is_overlay]
+    virtual = sum(row.info.virtual_size for row in overlays)
+    summary = f"\n{len(rows)} images, {human_size(total)} on disk"
+    if overlays:
+        summary += f"; {len(overlays)} overlays hold {human_size(sum(row.info.disk_usage for row in overlays))} of their own ({human_size(virtual)} as full copies)"
+    print(summary)
+    return EXIT_OK
+
+
+def _list_row(row: ImageRow, folder: Path) -> tuple[str, ...]:
+    name = str(row.path.relative_to(folder))
+    if row.info is None:
+        return (name, "?", "", "", row.problem or "", ", ".join(row.used_by))
+    info = row.info
+    backing = info.backing_text or ""
+    if backing and info.backing_format:
+        backing += f" ({info.backing_format})"
+    return (name + (" [base]" if row.base else ""), info.format, human_size(info.virtual_size), human_size(info.disk_usage),
+            backing or "-", ", ".join(row.used_by) or "-")
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    workdir = _workdir(args)
+    path = Images(workdir).delete_base(args.name, Store(workdir))
+    print(f"deleted base {path}")
+    return EXIT_OK

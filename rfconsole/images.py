@@ -1,0 +1,419 @@
+"""Images/: base images, per-VM qcow2 overlays backed by them, and which VMs use what.
+
+A base is a qcow2 or raw image in ``Images/base/``, registered with ``rfconsole image base FILE``
+(copied there by ``qemu-img convert``, then made read-only: an overlay is only as good as its
+base staying unchanged). A VM's overlay is a small qcow2 file in Images/ (``h1.qcow2``) that
+records its base's format and a path to it *relative to the overlay's folder*
+(``base/debian.qcow2``), so the working folder can be moved. Four VMs cost one base plus what
+each writes.
+
+Everything is done by ``qemu-img`` (Debian package qemu-utils); nothing here talks to libvirt.
+An overlay is never written over an existing file unless asked (the old file is then kept in
+``Images/.backup/``), and a base that an overlay or a VM uses is never deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rfconsole.errors import RfconsoleError
+
+BASE_FOLDER = "base"
+BACKUP_FOLDER = ".backup"
+BASE_FORMATS = ("qcow2", "raw")
+BASE_SUFFIX = {"qcow2": ".qcow2", "raw": ".img"}
+OVERLAY_SUFFIX = ".qcow2"
+QEMU_IMG_HINT = "qemu-img comes with the Debian package qemu-utils: run scripts/setup.sh (make setup)"
+QEMU_IMG_TIMEOUT = 3600  # a copy of a large base takes a while; an overlay takes milliseconds
+
+
+class ImageError(RfconsoleError):
+    """A problem with an image: not found, wrong format, in use, or qemu-img refused."""
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What qemu-img says of one image file, and its size on disk (allocated blocks)."""
+
+    path: Path
+    format: str
+    virtual_size: int  # bytes the guest sees
+    disk_usage: int  # bytes allocated on the host's disk
+    backing: Path | None = None  # absolute path of the backing file (None: standalone)
+    backing_text: str | None = None  # the backing path as recorded in the file (relative for ours)
+    backing_format: str | None = None
+    chain: tuple[Path, ...] = ()  # this file, then each backing file down to the bottom
+
+    @property
+    def is_overlay(self) -> bool:
+        return self.backing is not None
+
+
+@dataclass
+class ImageRow:
+    """One line of ``rfconsole image list``: an image, whether it is a base, which VMs use it."""
+
+    info: ImageInfo | None
+    path: Path
+    base: bool
+    used_by: list[str] = field(default_factory=list)  # VM names whose disk chain includes it
+    problem: str | None = None  # qemu-img could not read it
+
+    def to_json(self) -> dict[str, Any]:
+        info = self.info
+        return {
+            "path": str(self.path),
+            "base": self.base,
+            "format": info.format if info else None,
+            "virtual_size": info.virtual_size if info else None,
+            "disk_usage": info.disk_usage if info else None,
+            "backing": str(info.backing) if info and info.backing else None,
+            "backing_recorded": info.backing_text if info else None,
+            "backing_format": info.backing_format if info else None,
+            "chain": [str(path) for path in info.chain] if info else [],
+            "used_by": self.used_by,
+            "problem": self.problem,
+        }
+
+
+# ---------------------------------------------------------------------------- qemu-img
+def qemu_img(*args: str, doing: str) -> str:
+    """Run ``qemu-img args…``; its stdout, or ImageError quoting qemu-img's complaint."""
+    try:
+        result = subprocess.run(["qemu-img", *args], capture_output=True, text=True, timeout=QEMU_IMG_TIMEOUT, check=False)
+    except FileNotFoundError:
+        raise ImageError(f"cannot {doing}: qemu-img is not installed", hint=QEMU_IMG_HINT) from None
+    except subprocess.TimeoutExpired:
+        raise ImageError(f"cannot {doing}: qemu-img did not finish within {QEMU_IMG_TIMEOUT} s") from None
+    if result.returncode != 0:
+        said = (result.stderr or result.stdout).strip().removeprefix("qemu-img: ")
+        raise ImageError(f"cannot {doing}: {said}")
+    return result.stdout
+
+
+def image_info(path: str | os.PathLike[str]) -> ImageInfo:
+    """qemu-img's view of ``path`` and its backing chain (read with force-share: the file may be
+    in use by a running guest)."""
+    path = Path(os.path.abspath(path))
+    if not path.is_file():
+        raise ImageError(f"{path}: no such image file")
+    text = qemu_img("info", "--output=json", "--backing-chain", "-U", str(path), doing=f"read {path}")
+    try:
+        layers = json.loads(text)
+    except ValueError:
+        raise ImageError(f"cannot read {path}: qemu-img's answer is not JSON") from None
+    if isinstance(layers, dict):
+        layers = [layers]
+    top = layers[0]
+    chain = tuple(Path(os.path.abspath(_layer_path(layer, path.parent))) for layer in layers)
+    backing_full = top.get("full-backing-filename")
+    backing = Path(os.path.abspath(backing_full if os.path.isabs(backing_full or "") else path.parent / backing_full)) if backing_full else None
+    return ImageInfo(
+        path=path,
+        format=top.get("format", "?"),
+        virtual_size=int(top.get("virtual-size", 0)),
+        disk_usage=disk_usage(path),
+        backing=backing,
+        backing_text=top.get("backing-filename"),
+        backing_format=top.get("backing-filename-format"),
+        chain=(path, *chain[1:]),
+    )
+
+
+def _layer_path(layer: dict[str, Any], folder: Path) -> str:
+    name = layer.get("filename", "")
+    return name if os.path.isabs(name) else str(folder / name)
+
+
+def disk_usage(path: Path) -> int:
+    """Bytes the file really occupies on the host's disk (allocated blocks, not its length)."""
+    return path.stat().st_blocks * 512
+
+
+def human_size(size: int) -> str:
+    """Bytes in binary units, e.g. 196.0 KiB, 8.0 GiB."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def overlay_name_for(image: str | os.PathLike[str]) -> str:
+    """The overlay's file name for a VM whose image would be ``image``: h1.img -> h1.qcow2."""
+    return Path(image).with_suffix(OVERLAY_SUFFIX).name
+
+
+# ---------------------------------------------------------------------------- the Images/ folder
+class Images:
+    """The Images/ folder of a working folder (``workdir`` has ``images_dir``)."""
+
+    def __init__(self, workdir: Any) -> None:
+        self.workdir = workdir
+        self.folder = Path(os.path.abspath(workdir.images_dir))
+
+    @property
+    def base_dir(self) -> Path:
+        return self.folder / BASE_FOLDER
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.folder / BACKUP_FOLDER
+
+    # ------------------------------------------------------------------ bases
+    def bases(self) -> list[Path]:
+        if not self.base_dir.is_dir():
+            return []
+        return sorted(path for path in self.base_dir.iterdir() if path.is_file() and not path.name.startswith("."))
+
+    def base(self, name: str) -> Path:
+        """The base called ``name`` (its file name, or the name without suffix), or the path of a
+        file inside Images/base/."""
+        candidate = Path(name)
+        if candidate.is_absolute() or "/" in name:
+            path = Path(os.path.abspath(candidate))
+            if path.parent == self.base_dir and path.is_file():
+                return path
+            raise ImageError(
+                f"{name} is not a registered base (bases live in {self.base_dir})",
+                hint=f"register it first: rfconsole image base {name}",
+            )
+        for path in self.bases():
+            if name in (path.name, path.stem):
+                return path
+        known = ", ".join(path.stem for path in self.bases()) or "none yet"
+        raise ImageError(
+            f"no base image called {name!r} in {self.base_dir} (bases: {known})",
+            hint="register one with `rfconsole image base FILE [--name NAME]`",
+        )
+
+    def register_base(self, file: str | os.PathLike[str], name: str | None = None) -> tuple[Path, bool]:
+        """Make ``file`` (qcow2 or raw) a base: copied into Images/base/ by ``qemu-img convert``
+        (sparse, backing chain flattened) and made read-only. A file already in Images/base/ is
+        registered where it is. Returns (the base's path, whether it was copied)."""
+        source = Path(os.path.abspath(file))
+        info = image_info(source)
+        if info.format not in BASE_FORMATS:
+            raise ImageError(f"{source} is a {info.format} image; a base must be qcow2 or raw", hint=f"convert it: qemu-img convert -O qcow2 {source} base.qcow2")
+        if source.parent == self.base_dir:
+            if name not in (None, source.stem, source.name):
+                raise ImageError(f"{source} is already the base {source.stem!r}; rename the file to change its name")
+            _read_only(source)
+            return source, False
+        base_name = name or source.stem
+        _check_base_name(base_name)
+        clashing = [path for path in self.bases() if path.stem == base_name]
+        if clashing:
+            raise ImageError(
+                f"there is already a base called {base_name!r} ({clashing[0]}); not replacing it",
+                hint="choose another name with --name (a base that overlays use must never change)",
+            )
+        target = self.base_dir / f"{base_name}{BASE_SUFFIX[info.format]}"
+        self.base_dir.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=self.base_dir)
+        os.close(handle)
+        try:
+            qemu_img("convert", "-U", "-O", info.format, str(source), temporary, doing=f"copy {source} into {self.base_dir}")
+            _read_only(Path(temporary))
+            os.link(temporary, target)  # never over a file that appeared meanwhile
+        except FileExistsError:
+            raise ImageError(f"{target} appeared while copying; not replacing it") from None
+        finally:
+            _unlink_quietly(Path(temporary))
+        return target, True
+
+    def delete_base(self, name: str, store: Any = None) -> Path:
+        """Delete a base nothing uses: no overlay in Images/ backed by it, no VM in XML/ on it."""
+        path = self.base(name)
+        users = self.users_of(path, store)
+        overlays = [str(info.path.name) for info in self._infos(self._image_files()) if info is not None and info.path != path and path in info.chain]
+        if users or overlays:
+            what = []
+            if users:
+                what.append("VM " + ", ".join(users))
+            if overlays:
+                what.append("overlay " + ", ".join(overlays))
+            raise ImageError(
+                f"refusing to delete base {path.stem!r}: it is in use by {' and '.join(what)}",
+                hint="a base in use is never deleted: remove or re-base what uses it first",
+            )
+        path.unlink()
+        return path
+
+    # ------------------------------------------------------------------ overlays
+    def overlay_path(self, file_name: str) -> Path:
+        return self.folder / file_name
+
+    def check_overlay_target(self, target: Path, force: bool = False) -> None:
+        """Refuse (before anything is written) an overlay that would replace a file, unless forced."""
+        target = Path(os.path.abspath(target))
+        if target.is_dir():
+            raise ImageError(f"{target} is a folder, not an image file")
+        if target.exists() and not force:
+            raise ImageError(
+                f"{target} already exists; not creating an overlay over it",
+                hint="use --force to replace it (the old file is kept in Images/.backup/)",
+            )
+        base_dir = self.base_dir.resolve()
+        if target.parent.resolve() == base_dir:
+            raise ImageError(f"{target} is inside {self.base_dir}: overlays go in Images/, bases in Images/base/")
+
+    def create_overlay(self, base: str | os.PathLike[str], target: str | os.PathLike[str], force: bool = False) -> tuple[Path, Path | None]:
+        """A new qcow2 overlay at ``target`` backed by ``base`` (a base name or path): the base's
+        format recorded, its path relative to the overlay's folder. An existing ``target`` is
+        replaced only with ``force``, after being moved to Images/.backup/. Returns (overlay, backup)."""
+        target = Path(os.path.abspath(target))
+        base_path = self.base(str(base)) if not isinstance(base, Path) else Path(os.path.abspath(base))
+        self.check_overlay_target(target, force)
+        base_info = image_info(base_path)
+        relative = os.path.relpath(base_path, target.parent)
+        temporary = self._new_overlay_file(target, relative, base_info.format)
+        backup = None
+        try:
+            if target.exists():
+                backup = self._backup(target)
+            try:
+                os.link(temporary, target)
+            except FileExistsError:
+                raise ImageError(f"{target} appeared meanwhile; not replacing it") from None
+        finally:
+            _unlink_quietly(temporary)
+        return target, backup
+
+    def fresh_overlay(self, overlay: str | os.PathLike[str]) -> Path:
+        """Replace an overlay by an empty one over the same base (what its VM wrote is dropped,
+        internal snapshots with it). The caller makes sure no guest has it open."""
+        overlay = Path(os.path.abspath(overlay))
+        info = image_info(overlay)
+        if info.backing is None or info.format != "qcow2":
+            raise ImageError(f"{overlay} is not a qcow2 overlay of a base: there is nothing to reset it to")
+        recorded = info.backing_text or os.path.relpath(info.backing, overlay.parent)
+        backing_format = info.backing_format or image_info(info.backing).format
+        temporary = self._new_overlay_file(overlay, recorded, backing_format, size=info.virtual_size)
+        try:
+            os.replace(temporary, overlay)
+        finally:
+            _unlink_quietly(temporary)
+        return overlay
+
+    def _new_overlay_file(self, target: Path, backing: str, backing_format: str, size: int | None = None) -> Path:
+        """An overlay in a temporary file beside ``target`` (so the relative backing path holds)."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(handle)
+        temporary = Path(name)
+        arguments = ["create", "-q", "-f", "qcow2", "-F", backing_format, "-b", backing, str(temporary)]
+        if size is not None:
+            arguments.append(str(size))
+        try:
+            # qemu-img opens a relative backing file from the overlay's folder
+            qemu_img(*arguments, doing=f"create the overlay {target.name} over {backing}")
+            os.chmod(temporary, 0o644)
+        except BaseException:
+            _unlink_quietly(temporary)
+            raise
+        return temporary
+
+    def _backup(self, path: Path) -> Path:
+        self.backup_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+        backup = self.backup_dir / f"{path.stem}.{stamp}{path.suffix}"
+        _move_keeping_backing(path, backup)
+        return backup
+
+    def restore_backup(self, backup: Path, target: Path) -> None:
+        """Put a backup made by ``create_overlay`` back where it was (its backing path fixed)."""
+        _move_keeping_backing(backup, target)
+
+    # ------------------------------------------------------------------ listing
+    def _image_files(self) -> list[Path]:
+        if not self.folder.is_dir():
+            return []
+        found = []
+        for folder in (self.folder, self.base_dir):
+            if folder.is_dir():
+                found.extend(path for path in folder.iterdir() if path.is_file() and not path.name.startswith("."))
+        return sorted(found)
+
+    @staticmethod
+    def _infos(paths: Iterable[Path]) -> list[ImageInfo | None]:
+        infos = []
+        for path in paths:
+            try:
+                infos.append(image_info(path))
+            except ImageError:
+                infos.append(None)
+        return infos
+
+    def vm_chains(self, store: Any) -> dict[str, tuple[Path, ...]]:
+        """VM name -> the files its disk reads (its image, then the image's backing chain)."""
+        chains: dict[str, tuple[Path, ...]] = {}
+        if store is None:
+            return chains
+        for name, spec in store.specs().items():
+            image = getattr(spec, "image", None)
+            if image is None or not Path(image).is_file():
+                continue
+            try:
+                chains[name] = image_info(image).chain
+            except ImageError:
+                chains[name] = (Path(os.path.abspath(image)),)
+        return chains
+
+    def users_of(self, path: Path, store: Any, chains: dict[str, tuple[Path, ...]] | None = None) -> list[str]:
+        chains = self.vm_chains(store) if chains is None else chains
+        wanted = Path(os.path.abspath(path))
+        return sorted(name for name, chain in chains.items() if wanted in chain)
+
+    def listing(self, store: Any = None) -> list[ImageRow]:
+        """Every image file of Images/ and Images/base/ with its chain, size and users."""
+        chains = self.vm_chains(store)
+        rows = []
+        for path in self._image_files():
+            try:
+                info = image_info(path)
+                problem = None
+            except ImageError as error:
+                info, problem = None, error.message
+            rows.append(ImageRow(info, path, path.parent == self.base_dir, self.users_of(path, store, chains), problem))
+        return rows
+
+
+def _check_base_name(name: str) -> None:
+    if not name or name.startswith(".") or "/" in name or any(c in name for c in "\n\r\t\x00") or len(name) > 128:
+        raise ImageError(f"{name!r} cannot name a base: use letters, digits, '_', '.' and '-', not starting with '.'")
+
+
+def _read_only(path: Path) -> None:
+    os.chmod(path, 0o444)
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _move_keeping_backing(source: Path, target: Path) -> None:
+    """Rename an image; a relative backing path recorded in it is rewritten for its new folder."""
+    info = image_info(source)
+    os.rename(source, target)
+    if info.backing is None or info.backing_text is None or os.path.isabs(info.backing_text):
+        return
+    relative = os.path.relpath(info.backing, target.parent)
+    if relative == info.backing_text:
+        return
+    arguments = ["rebase", "-u", "-b", relative]
+    if info.backing_format:
+        arguments += ["-F", info.backing_format]
+    qemu_img(*arguments, str(target), doing=f"keep {target.name} pointing at its base {info.backing}")
