@@ -7,12 +7,11 @@ from typing import Any
 
 from textual import work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.screen import Screen
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.tui.context import ConsoleContext
-from rfconsole.tui.keymap import ACTIONS
+from rfconsole.tui import keymap
 from rfconsole.tui.styles import stylesheet_paths
 from rfconsole.virt.demo import DEMO_BANNER
 
@@ -22,14 +21,7 @@ class RfconsoleApp(App[int]):
 
     TITLE = "rfconsole"
     CSS_PATH = stylesheet_paths()
-    BINDINGS = [
-        Binding("a", "bring_up", "rftest2", tooltip=ACTIONS["a"]),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        # '?' is text in a field (the wizard's, the XML editor's): F1 reaches the help from anywhere
-        Binding("f1", "help", "Help", key_display="F1", priority=True),
-        Binding("t", "toggle_theme", "Theme", show=False),
-        Binding("q", "quit", "Quit"),
-    ]
+    BINDINGS = keymap.APP.bindings()
 
     def __init__(self, context: ConsoleContext, *, watch_events: bool = True, poll_seconds: float = 2.0) -> None:
         super().__init__()
@@ -126,7 +118,7 @@ class RfconsoleApp(App[int]):
         from rfconsole.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(getattr(self.screen, "HELP_SECTION", None)))
+            self.push_screen(HelpScreen(getattr(self.screen, "KEYMAP", ())))
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
@@ -138,36 +130,16 @@ class RfconsoleApp(App[int]):
             self.push_screen(BringUpScreen())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette: Textual's own commands, then the keys of the screen it was opened on and the
+        console's global keys, from the one keymap (what the screen cannot do now is not offered)."""
         yield from super().get_system_commands(screen)
-        from rfconsole.tui.screens.domains import DomainsScreen
-
-        domains = next((s for s in self.screen_stack if isinstance(s, DomainsScreen)), None)
-        for key, (action, title, description) in ACTION_COMMANDS.items():
-            target = domains if action in DOMAIN_ACTIONS else self
-            if target is None:
-                continue
-            yield SystemCommand(f"{title} ({key})", description, _runner(target, action))
-        yield SystemCommand("Toggle dark/light (t)", "Switch between the dark and the light theme", self.action_toggle_theme)
+        sections = [(screen, section) for section in getattr(screen, "KEYMAP", ())] + [(self, keymap.APP)]
+        for target, section in sections:
+            for key in section.keys:
+                if not (key.bound and key.palette) or target.check_action(key.action.split("(")[0], ()) is False:
+                    continue
+                yield SystemCommand(f"{key.label} ({key.written})", key.help, _runner(target, key.action))
 
 
 def _runner(target: Any, action: str) -> Callable[[], Any]:
     return lambda: target.run_action(action)
-
-
-DOMAIN_ACTIONS = {"new", "edit", "xml", "start", "shutdown", "destroy", "undefine", "define", "redeploy", "pause", "filter"}
-ACTION_COMMANDS = {
-    "n": ("new", "New VM", ACTIONS["n"]),
-    "e": ("edit", "Edit XML", ACTIONS["e"]),
-    "x": ("xml", "Show XML", ACTIONS["x"]),
-    "s": ("start", "Start", ACTIONS["s"]),
-    "h": ("shutdown", "Shut down", ACTIONS["h"]),
-    "d": ("destroy", "Destroy", ACTIONS["d"]),
-    "u": ("undefine", "Undefine", ACTIONS["u"]),
-    "f": ("define", "Define", ACTIONS["f"]),
-    "r": ("redeploy", "Redeploy", ACTIONS["r"]),
-    "p": ("pause", "Pause/resume", ACTIONS["p"]),
-    "a": ("bring_up", "Bring up rftest2", ACTIONS["a"]),
-    "/": ("filter", "Filter", ACTIONS["/"]),
-    "?": ("help", "Help", ACTIONS["?"]),
-    "q": ("quit", "Quit", ACTIONS["q"]),
-}

@@ -1,50 +1,126 @@
-"""Every key of the console and what it does: the footer, the help screen and the palette read this."""
+"""Every key of the console, in one table: each screen's bindings, the key bar, the help and the
+command palette are all made from it. A new key is one new line here (and its action method).
+"""
 
 from __future__ import annotations
 
-ACTIONS: dict[str, str] = {
-    "n": "New VM through the wizard",
-    "e": "Edit the selected domain's XML (XML/<name>.xml), checked as you type",
-    "x": "Show the selected domain's XML, highlighted, with a diff against libvirt's live definition",
-    "s": "Start the selected domain(s)",
-    "h": "Shut down the selected domain(s) (ACPI, the guest decides)",
-    "d": "Destroy (power off) the selected domain(s), after confirmation",
-    "u": "Undefine the selected domain(s), after confirmation",
-    "f": "Define the selected domain from XML/<name>.xml",
-    "r": "Redeploy: destroy, undefine, define from XML/ and start, after confirmation",
-    "p": "Pause a running domain, resume a paused one",
-    "a": "Bring up rftest2: choose XML for rfvmA–rfvmD and deploy all four",
-    "/": "Filter the table by name, host, hypervisor, state or image",
-    "?": "This help, this screen's keys first (F1 too, also while typing in a field)",
-    "q": "Quit",
-}
+from dataclasses import dataclass
 
-TABLE_KEYS: dict[str, str] = {
-    "space": "Select or unselect the row (bulk actions apply to every selected domain)",
-    "*": "Select every shown row, or clear the selection",
-    "o": "Sort by the next column (name, host, hypervisor, state, CPU %, memory)",
-    "escape": "Clear the filter, or else the selection",
-    "t": "Toggle the dark and the light theme",
-    "ctrl+p": "Command palette: every action by name",
-    "up/down, pgup/pgdn, home/end": "Move in the table",
-}
+from textual.binding import Binding
 
-WIZARD_KEYS: dict[str, str] = {
-    "ctrl+n / Next": "Check this step and go to the next",
-    "ctrl+s / ctrl+d / ctrl+t": "On the review step: save; save and define; save, define and start",
-    "ctrl+b / Back": "Go back one step",
-    "tab / shift+tab": "Move between fields",
-    "escape": "Leave the wizard (nothing is saved)",
-}
 
-EDITOR_KEYS: dict[str, str] = {
-    "ctrl+s": "Save (atomic, the previous file kept as a backup); refused while the XML has errors",
-    "ctrl+d": "Diff of the file in XML/ against libvirt's live definition",
-    "escape": "Close (with unsaved changes: warns first, escape again drops them)",
-}
+@dataclass(frozen=True)
+class Key:
+    keys: str  # Textual's key names, comma-separated ("n", "slash", "escape,q")
+    action: str  # the action it runs, with parameters when it has any ("finish(True, False)")
+    label: str  # a word or two: the key bar and the palette's title
+    help: str  # one sentence: the help screen and the palette's description
+    display: str | None = None  # how the key is written when its name is not ("/" for slash)
+    bar: str | None = None  # how the key bar writes it, when not as the help does ("1–4" for four keys)
+    show: bool = True  # in the key bar
+    priority: bool = False  # before the focused widget (a text field would take the key as text)
+    palette: bool = True  # offered in the command palette while its screen is on top
+    bound: bool = True  # False: only explained in the help (keys a widget handles itself)
 
-BRINGUP_KEYS: dict[str, str] = {
-    "1 2 3 4": "Choose the XML of rfvmA, rfvmB, rfvmC, rfvmD (from XML/, or a new one with the wizard)",
-    "ctrl+r": "Deploy all four (asks first): destroy, undefine, define, start each, with progress and result",
-    "escape": "Back to the table",
-}
+    @property
+    def written(self) -> str:
+        """The key as the help and the palette write it."""
+        return self.display or self.keys.split(",")[0]
+
+    def binding(self) -> Binding:
+        return Binding(
+            self.keys, self.action, self.label, show=self.show, key_display=self.bar or self.display, priority=self.priority,
+            tooltip=self.help,
+        )
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    keys: tuple[Key, ...]
+
+    def bindings(self) -> list[Binding]:
+        return [key.binding() for key in self.keys if key.bound]
+
+
+APP = Section("Everywhere", (
+    Key("a", "bring_up", "rftest2", "Bring up rftest2: choose XML for rfvmA–rfvmD and deploy all four (from the table)"),
+    Key("question_mark", "help", "Help", "This help, this screen's keys first", display="?"),
+    # '?' is text in a field (the wizard's, the XML editor's): F1 reaches the help from anywhere
+    Key("f1", "help", "Help", "The help from any screen, also while typing in a field", display="F1", priority=True,
+        palette=False),
+    Key("t", "toggle_theme", "Theme", "Toggle the dark and the light theme", show=False),
+    Key("q", "quit", "Quit", "Quit (asks first when a screen holds unsaved work)"),
+    Key("ctrl+q", "quit", "Quit", "Quit from anywhere, also while typing (asks first when there is unsaved work)",
+        display="ctrl+q", priority=True, show=False, palette=False),
+    Key("ctrl+p", "command_palette", "Palette", "Command palette: every action of this screen by name", display="ctrl+p",
+        bound=False, palette=False),
+))
+
+DOMAINS = Section("Domains (home)", (
+    Key("n", "new", "New", "New VM through the wizard"),
+    Key("e", "edit", "Edit", "Edit the selected domain's XML (XML/<name>.xml), checked as you type"),
+    Key("x", "xml", "XML", "Show the selected domain's XML, highlighted, with a diff against libvirt's live definition"),
+    Key("s", "start", "Start", "Start the selected domain(s)"),
+    Key("h", "shutdown", "Shutdown", "Shut down the selected domain(s) (ACPI, the guest decides)"),
+    Key("d", "destroy", "Destroy", "Destroy (power off) the selected domain(s), after confirmation"),
+    Key("u", "undefine", "Undefine", "Undefine the selected domain(s), after confirmation"),
+    Key("f", "define", "Define", "Define the selected domain from XML/<name>.xml"),
+    Key("r", "redeploy", "Redeploy", "Redeploy: destroy, undefine, define from XML/ and start, after confirmation"),
+    Key("p", "pause", "Pause", "Pause a running domain, resume a paused one"),
+    Key("slash", "filter", "Filter", "Filter the table by name, host, hypervisor, state or image", display="/"),
+    Key("escape", "clear_filter", "Clear filter", "Clear the filter, or else the selection", show=False, palette=False),
+))
+
+TABLE = Section("Table", (
+    Key("space", "toggle_mark", "Select", "Select or unselect the row (bulk actions apply to every selected domain)", show=False),
+    Key("asterisk", "mark_all", "Select all", "Select every shown row, or clear the selection", display="*", show=False),
+    Key("o", "next_sort", "Sort", "Sort by the next column (name, host, hypervisor, state, CPU %, memory)", show=False),
+    Key("up,down,pageup,pagedown,home,end", "", "Move", "Move in the table", display="up/down, pgup/pgdn, home/end",
+        bound=False, palette=False),
+))
+
+WIZARD = Section("Wizard", (
+    # priority: the fields (Input, TextArea) must not swallow the wizard's own keys
+    Key("ctrl+n", "next", "Next", "Check this step and go to the next", priority=True),
+    Key("ctrl+b", "back", "Back", "Go back one step (what was typed is kept)", priority=True),
+    Key("escape", "leave", "Leave", "Leave the wizard (asks first when fields were filled in)"),
+    Key("ctrl+s", "finish(False, False)", "Save", "On the review step: save to XML/", priority=True),
+    Key("ctrl+d", "finish(True, False)", "Save+define", "On the review step: save and define on the host", priority=True),
+    Key("ctrl+t", "finish(True, True)", "Save+define+start", "On the review step: save, define and start", priority=True),
+    Key("tab,shift+tab", "", "Fields", "Move between fields", display="tab / shift+tab", bound=False, palette=False),
+))
+
+EDITOR = Section("XML view and editor", (
+    Key("ctrl+s", "save", "Save", "Save (atomic, the previous file kept as a backup); refused while the XML has errors",
+        priority=True),
+    Key("ctrl+d", "diff", "Diff vs libvirt", "Diff of the file in XML/ against libvirt's live definition", priority=True),
+    # priority: the text area would take the first escape only to let go of the focus
+    Key("escape", "close", "Close", "Close (with unsaved changes: asks first)", priority=True),
+))
+
+BRINGUP = Section("rftest2 bring-up", (
+    *(
+        Key(str(number), f"choose('{slot}')", "Choose XML" if number == 1 else f"XML for {slot}",
+            f"Choose the XML of {slot} (from XML/, or a new one with the wizard)", show=number == 1,
+            bar="1–4" if number == 1 else None)
+        for number, slot in enumerate(("rfvmA", "rfvmB", "rfvmC", "rfvmD"), start=1)
+    ),
+    Key("ctrl+r", "deploy", "Deploy all", "Deploy all four (asks first): destroy, undefine, define, start each, with progress and result"),
+    Key("escape", "close", "Back", "Back to the table"),
+))
+
+CONFIRM = Section("Confirmation", (
+    Key("y", "answer(True)", "Yes", "Yes: do it"),
+    Key("n,escape", "answer(False)", "No", "No: nothing is done (the focus starts on No)"),
+))
+
+PICKER = Section("File and XML pickers", (
+    Key("escape", "cancel", "Cancel", "Close the picker, choosing nothing (enter chooses)"),
+))
+
+HELP = Section("Help", (
+    Key("escape,q,question_mark", "close", "Close", "Close the help", display="escape, q, ?"),
+))
+
+SECTIONS: tuple[Section, ...] = (DOMAINS, TABLE, WIZARD, EDITOR, BRINGUP, CONFIRM, PICKER, HELP, APP)

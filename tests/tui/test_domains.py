@@ -125,21 +125,41 @@ async def test_undefine_after_confirmation_removes_the_row(app, context) -> None
         assert all(s.name != "rfvmD" for s in context.fleet.statuses())
 
 
-async def test_help_and_palette_list_every_action(app) -> None:
-    from rfconsole.tui.app import ACTION_COMMANDS
+async def test_help_bindings_and_palette_come_from_the_one_keymap(app) -> None:
+    from rfconsole.tui import keymap
     from rfconsole.tui.screens.help import HelpScreen
 
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
+        screen = app.screen
+        bound = {(key, active.binding.action) for key, active in screen.active_bindings.items()}
+        for section in (keymap.DOMAINS, keymap.TABLE):
+            for key in section.keys:
+                if key.bound:
+                    assert (key.keys.split(",")[0], key.action) in bound, key
+        titles = [command.title for command in app.get_system_commands(screen)]
+        for key in keymap.DOMAINS.keys + keymap.APP.keys:
+            if key.bound and key.palette:
+                assert f"{key.label} ({key.written})" in titles
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
-        await pilot.press("escape")
+        shown = "\n".join(str(part.render()) for part in app.screen.query(".help-section"))
+        for section in keymap.SECTIONS:
+            assert section.title in shown
+            for key in section.keys:
+                assert key.help in shown, key
+
+
+async def test_the_palette_offers_the_keys_of_the_screen_it_is_opened_on(app) -> None:
+    """Over the wizard, 'Start' would have started the domain under the cursor of the table behind it."""
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "WizardScreen", "the wizard")
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        for key, (_action, title, _text) in ACTION_COMMANDS.items():
-            assert f"{title} ({key})" in titles
-        footer_keys = {binding.key for binding in app.screen.BINDINGS} | {b.key for b in app.BINDINGS}
-        for key in ("n", "e", "x", "s", "h", "d", "u", "f", "r", "p", "a", "slash", "question_mark", "q"):
-            assert key in footer_keys
+        assert "Next (ctrl+n)" in titles
+        assert "Start (s)" not in titles and "Destroy (d)" not in titles
+        assert "Save (ctrl+s)" not in titles  # only on the review step
 
 
 async def test_an_action_runs_from_the_command_palette(app, context) -> None:

@@ -7,11 +7,11 @@ from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Grid, Horizontal
 from textual.screen import Screen
 from textual.widgets import Button, Header, Label, ProgressBar, Static
 
+from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import bringupsupport as support
 from rfconsole.tui.fleetview import SLOTS
@@ -20,16 +20,8 @@ STAGES = ("destroy", "undefine", "define", "start")
 
 
 class BringUpScreen(Screen):
-    HELP_SECTION = "rftest2 bring-up"  # shown first by the help (F1, ?)
-    BINDINGS = [
-        # one entry in the key bar for the four: "1–4 Choose XML"
-        *(
-            Binding(str(number), f"choose('{slot}')", "Choose XML" if number == 1 else f"XML for {slot}", show=number == 1, key_display="1–4" if number == 1 else None)
-            for number, slot in enumerate(SLOTS, start=1)
-        ),
-        Binding("ctrl+r", "deploy", "Deploy all"),
-        Binding("escape", "close", "Back"),
-    ]
+    KEYMAP = (keymap.BRINGUP,)
+    BINDINGS = keymap.BRINGUP.bindings()
 
     def __init__(self) -> None:
         super().__init__()

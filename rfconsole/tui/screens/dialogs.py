@@ -6,20 +6,19 @@ from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Label, OptionList
 from textual.widgets.option_list import Option
 
+from rfconsole.tui import keymap
+
 
 class ConfirmDialog(ModalScreen[bool]):
     """Yes or no; the question names what will be done to which domain on which host."""
 
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
-    ]
+    KEYMAP = (keymap.CONFIRM,)
+    BINDINGS = keymap.CONFIRM.bindings()
 
     def __init__(self, question: str, warning: str = "") -> None:
         super().__init__(classes="dialog")
@@ -49,7 +48,8 @@ class ConfirmDialog(ModalScreen[bool]):
 class FilePickerDialog(ModalScreen["Path | None"]):
     """Pick a file under a folder (the images of the working folder)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    KEYMAP = (keymap.PICKER,)
+    BINDINGS = keymap.PICKER.bindings()
 
     def __init__(self, root: Path, title: str) -> None:
         super().__init__(classes="dialog")
@@ -79,7 +79,8 @@ NEW_WITH_WIZARD = "wizard"
 class XmlPickerDialog(ModalScreen["Path | str | None"]):
     """The files of XML/ (broken ones shown with their error, not selectable), or a new one by the wizard."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    KEYMAP = (keymap.PICKER,)
+    BINDINGS = keymap.PICKER.bindings()
 
     def __init__(self, entries: list, title: str) -> None:
         super().__init__(classes="dialog")

@@ -10,12 +10,12 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Label, ProgressBar
 from textual.widgets.data_table import RowDoesNotExist
 
+from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import fleetview
 from rfconsole.tui.widgets.sparkline import history, sparkline
@@ -61,38 +61,12 @@ class Row:
 
 
 class DomainTable(DataTable):
-    BINDINGS = [
-        Binding("space", "toggle_mark", "Select", show=False),
-        Binding("asterisk", "mark_all", "Select all", show=False, key_display="*"),
-        Binding("o", "next_sort", "Sort", show=False),
-    ]
-
-    def action_toggle_mark(self) -> None:
-        self.screen.toggle_mark()
-
-    def action_mark_all(self) -> None:
-        self.screen.mark_all()
-
-    def action_next_sort(self) -> None:
-        self.screen.next_sort()
+    """The table of domains; its keys (select, sort) are the screen's, from keymap.TABLE."""
 
 
 class DomainsScreen(Screen):
-    HELP_SECTION = "Domains (home)"  # shown first by the help (F1, ?)
-    BINDINGS = [
-        Binding("n", "new", "New"),
-        Binding("e", "edit", "Edit"),
-        Binding("x", "xml", "XML"),
-        Binding("s", "start", "Start"),
-        Binding("h", "shutdown", "Shutdown"),
-        Binding("d", "destroy", "Destroy"),
-        Binding("u", "undefine", "Undefine"),
-        Binding("f", "define", "Define"),
-        Binding("r", "redeploy", "Redeploy"),
-        Binding("p", "pause", "Pause"),
-        Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
-    ]
+    KEYMAP = (keymap.DOMAINS, keymap.TABLE)
+    BINDINGS = keymap.DOMAINS.bindings() + keymap.TABLE.bindings()
 
     def __init__(self) -> None:
         super().__init__()
@@ -315,7 +289,7 @@ class DomainsScreen(Screen):
         keys = sorted(self.marked) if self.marked else [k for k in [self.selected_key()] if k]
         return [self.rows[key].status for key in keys if key in self.rows]
 
-    def toggle_mark(self) -> None:
+    def action_toggle_mark(self) -> None:
         key = self.selected_key()
         if key is None:
             return
@@ -325,7 +299,7 @@ class DomainsScreen(Screen):
         table.move_cursor(row=min(table.cursor_row + 1, table.row_count - 1))
         self._update_status_line()
 
-    def mark_all(self) -> None:
+    def action_mark_all(self) -> None:
         table = self.query_one(DomainTable)
         shown = {key.value for key in table.rows}
         changed = shown if not (shown <= self.marked) else set(self.marked)
@@ -346,7 +320,7 @@ class DomainsScreen(Screen):
         if key in table.rows and key in self.rows:
             table.update_cell(key, "mark", self._cells(self.rows[key])[0])
 
-    def next_sort(self) -> None:
+    def action_next_sort(self) -> None:
         order = ("slot",) + SORTS
         self.sort_by = order[(order.index(self.sort_by) + 1) % len(order)]
         self._rebuild()

@@ -3,45 +3,37 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.markup import escape
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from rfconsole.tui.keymap import ACTIONS, BRINGUP_KEYS, EDITOR_KEYS, TABLE_KEYS, WIZARD_KEYS
+from rfconsole.tui.keymap import HELP, SECTIONS, Section
 
 
-def _section(title: str, keys: dict[str, str]) -> str:
-    width = max(len(key) for key in keys)
-    lines = [f"[b]{title}[/b]"] + [f"  [b $accent]{key.ljust(width)}[/]  {text}" for key, text in keys.items()]
+def _section(title: str, section: Section) -> str:
+    width = max(len(key.written) for key in section.keys)
+    lines = [f"[b]{title}[/b]"] + [f"  [b $accent]{escape(key.written.ljust(width))}[/]  {escape(key.help)}" for key in section.keys]
     return "\n".join(lines)
 
 
-SECTIONS: dict[str, dict[str, str]] = {
-    "Domains (home)": ACTIONS,
-    "Table": TABLE_KEYS,
-    "Wizard": WIZARD_KEYS,
-    "XML view and editor": EDITOR_KEYS,
-    "rftest2 bring-up": BRINGUP_KEYS,
-}
-
-
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
+    KEYMAP = (HELP,)
+    BINDINGS = HELP.bindings()
 
-    def __init__(self, current: str | None = None) -> None:
-        """``current``: the section of the screen help was asked on, shown first (a key of SECTIONS)."""
+    def __init__(self, current: tuple[Section, ...] = ()) -> None:
+        """``current``: the keymap sections of the screen help was asked on, shown first."""
         super().__init__(classes="dialog")
         self.current = current
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help", classes="dialog-box"):
             yield Label("rfconsole: keys", classes="dialog-title")
-            if self.current in SECTIONS:
-                yield Static(_section(f"This screen: {self.current}", SECTIONS[self.current]), classes="help-section")
-            for title, keys in SECTIONS.items():
-                if title != self.current:
-                    yield Static(_section(title, keys), classes="help-section")
+            for section in self.current:
+                yield Static(_section(f"This screen: {section.title}", section), classes="help-section")
+            for section in SECTIONS:
+                if section not in self.current:
+                    yield Static(_section(section.title, section), classes="help-section")
             yield Label("escape: close", classes="hint")
 
     def action_close(self) -> None:

@@ -13,7 +13,6 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, HorizontalGroup, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
@@ -34,6 +33,7 @@ from textual.widgets import (
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.errors import InvalidSpec, Problem
 from rfconsole.model.spec import OS_TYPE_FOR, Arch, DomainSpec, Hypervisor, Interface
+from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import wizardsupport as support
 from rfconsole.tui.fleetview import SLOTS
@@ -112,16 +112,8 @@ class NicRow(HorizontalGroup):
 
 
 class WizardScreen(Screen):
-    HELP_SECTION = "Wizard"  # shown first by the help (F1, ?)
-    BINDINGS = [
-        # priority: the fields (Input, TextArea) must not swallow the wizard's own keys
-        Binding("ctrl+n", "next", "Next", priority=True),
-        Binding("ctrl+b", "back", "Back", priority=True),
-        Binding("escape", "leave", "Leave"),
-        Binding("ctrl+s", "finish(False, False)", "Save", priority=True),
-        Binding("ctrl+d", "finish(True, False)", "Save+define", priority=True),
-        Binding("ctrl+t", "finish(True, True)", "Save+define+start", priority=True),
-    ]
+    KEYMAP = (keymap.WIZARD,)
+    BINDINGS = keymap.WIZARD.bindings()
 
     def __init__(self, slot: str | None = None, on_saved: Callable[[Path], None] | None = None) -> None:
         super().__init__()

@@ -9,12 +9,12 @@ from typing import Any
 from rich.syntax import Syntax
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Label, Static, TextArea
 
 from rfconsole.errors import RfconsoleError
+from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import xmlsupport
 
@@ -22,13 +22,8 @@ CHECK_DELAY = 0.25  # seconds of quiet typing before the XML is checked again
 
 
 class XmlScreen(Screen):
-    HELP_SECTION = "XML view and editor"  # shown first by the help (F1, ?)
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("ctrl+d", "diff", "Diff vs libvirt", priority=True),
-        # priority: the text area would take the first escape only to let go of the focus
-        Binding("escape", "close", "Close", priority=True),
-    ]
+    KEYMAP = (keymap.EDITOR,)
+    BINDINGS = keymap.EDITOR.bindings()
 
     def __init__(self, name: str | None = None, *, host: str | None = None, path: Path | None = None, editable: bool = False) -> None:
         super().__init__()
