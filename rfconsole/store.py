@@ -2,13 +2,26 @@
 
 Saves are atomic (a temporary file in the same folder, fsync, rename: never a half-written
 file), never replace a file unless asked, and keep a copy of what they replace in
-XML/.backup/. VM names and rfconsole ids are unique across XML/.
+XML/.backup/ with its mode and owner. VM names and rfconsole ids are unique across XML/.
+
+Several rfconsole processes (consoles, CLI commands) may share one folder: every save into XML/
+runs under an flock of XML/.rfconsole.lock, a new file is created exclusively, and a file that
+changed since it was read is never overwritten (the save is refused, naming it). Only regular
+files are read or written; a symbolic link in XML/ is written through to its target.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
+import stat
 import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
@@ -16,8 +29,10 @@ from pathlib import Path
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.domainxml import DomainDocument
-from rfconsole.model.errors import InvalidSpec, Problem
+from rfconsole.model.errors import InvalidSpec, Problem, XMLInputError
+from rfconsole.model.safexml import MAX_XML_BYTES, file_type_words, read_regular_file, read_untrusted_file
 from rfconsole.model.spec import DomainSpec, missing_files
+from rfconsole.model.text import file_kind
 
 BACKUP_FOLDER = ".backup"
 
@@ -105,6 +120,10 @@ class Store:
 
     def __init__(self, workdir: Workdir | str | os.PathLike[str]) -> None:
         self.workdir = workdir if isinstance(workdir, Workdir) else Workdir(workdir)
+        self._thread_lock = threading.RLock()
+        self._lock_depth = 0
+        # document -> (the real path it was read from, file_version of what it held)
+        self._versions_read: weakref.WeakKeyDictionary[DomainDocument, tuple[Path, str]] = weakref.WeakKeyDictionary()
 
     @property
     def xml_dir(self) -> Path:
@@ -115,7 +134,9 @@ class Store:
         if not self.xml_dir.is_dir():
             return []
         return sorted(
-            path for path in self.xml_dir.iterdir() if path.suffix == ".xml" and not path.name.startswith(".") and path.is_file()
+            path
+            for path in self.xml_dir.iterdir()
+            if path.suffix == ".xml" and not path.name.startswith(".") and file_kind(path) == "file"
         )
 
     def entries(self) -> list[StoreEntry]:
@@ -135,7 +156,7 @@ class Store:
     def find(self, name: str) -> Path | None:
         """The file of the VM whose domain name is ``name`` (the file name may differ)."""
         default = self.path_for(name)
-        if default.is_file():
+        if file_kind(default) == "file":
             entry = self._entry(default)
             if entry.document is None or entry.name == name:
                 return default
@@ -149,16 +170,30 @@ class Store:
         text = str(name_or_path)
         candidate = Path(text)
         if isinstance(name_or_path, Path) or "/" in text or text.endswith(".xml"):
-            if not candidate.is_absolute() and not candidate.exists() and (self.xml_dir / candidate).exists():
+            if not candidate.is_absolute() and not _lexists(candidate) and _lexists(self.xml_dir / candidate):
                 candidate = self.xml_dir / candidate
-            return DomainDocument.read(candidate)
+            return self._read(candidate)
         path = self.find(text)
         if path is None:
             raise StoreError(
                 f"no VM named {text!r} in {self.xml_dir}",
                 hint=f"create one with `rfconsole xml new --name {text} …`, or give the path of its XML file",
             )
-        return DomainDocument.read(path)
+        return self._read(path)
+
+    def _read(self, path: Path) -> DomainDocument:
+        """The document of ``path``; remembers what the file held, so that ``save`` can refuse
+        to overwrite it when someone else changed it since."""
+        data = read_untrusted_file(path)
+        document = DomainDocument.parse(data, str(path))
+        self._versions_read[document] = (_real_path(Path(os.path.abspath(path))), file_version(data))
+        return document
+
+    def read_file(self, path: str | os.PathLike[str]) -> tuple[bytes, str]:
+        """The bytes of a domain XML file and their ``file_version``, for an editor that saves
+        the text later with ``save(…, based_on=version)``."""
+        data = read_untrusted_file(path)
+        return data, file_version(data)
 
     def specs(self) -> dict[str, DomainSpec]:
         """Every valid VM of the folder by name (files that break a rule are left out)."""
@@ -174,6 +209,27 @@ class Store:
         return missing_files(self.load(name_or_path).spec())
 
     # ------------------------------------------------------------- saving
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold XML/'s lock: no other rfconsole process (console or CLI) and no other thread
+        saves into XML/ meanwhile. Reentrant in one thread. Read, decide and write under it:
+        an id picked by ``suggest_id`` stays free until the save that uses it."""
+        with self._thread_lock:
+            if self._lock_depth:
+                self._lock_depth += 1
+                try:
+                    yield
+                finally:
+                    self._lock_depth -= 1
+                return
+            descriptor = _acquire_folder_lock(self.xml_dir)
+            self._lock_depth = 1
+            try:
+                yield
+            finally:
+                self._lock_depth = 0
+                os.close(descriptor)  # releases the flock
+
     def clashes(self, document: DomainDocument, path: Path) -> list[str]:
         """Other files of XML/ with the same domain name or rfconsole id as ``document``."""
         target = path.resolve()
@@ -187,27 +243,62 @@ class Store:
                 clashes.append(f"{entry.path.name} ({entry.name}) already has id {document.rfconsole_id}")
         return clashes
 
-    def save(self, document: DomainDocument, path: str | os.PathLike[str] | None = None, overwrite: bool = False) -> Path:
+    def save(
+        self,
+        document: DomainDocument,
+        path: str | os.PathLike[str] | None = None,
+        overwrite: bool = False,
+        based_on: str | None = None,
+    ) -> Path:
         """Write ``document`` atomically to ``path`` (default XML/<name>.xml) and return the path.
 
-        Refuses to replace an existing file unless ``overwrite``; then the old file is copied to
-        XML/.backup/<stem>.<UTC time>.xml first. Inside XML/, the name and id must be unique.
+        A new file is created exclusively (never over one that appeared meanwhile). An existing
+        one is replaced only with ``overwrite``, after a copy to XML/.backup/<stem>.<UTC time>.xml,
+        keeping its mode and owner, and only if it still holds what the edit began from:
+        ``based_on`` (a ``file_version``), or what ``load`` read when the document came from
+        there; otherwise StoreError naming the file. A symbolic link is written through: its
+        target is replaced, in the target's folder; only regular files are read or replaced.
+        Inside XML/ the name and id must be unique; all of it runs under XML/'s lock.
         """
-        target = self.check_save(document, path, overwrite)
-        if target.exists():
-            self._backup(target)
-        _atomic_write(target, document.to_bytes())
+        target = self._target(document, path)
+        with self.locked() if self._in_xml_dir(target) else nullcontext():
+            data, real, current = self._refusals(document, target, overwrite, based_on)
+            if current is None:
+                _write_new(real, data)
+            else:
+                self._backup(target, *current)
+                _replace(real, data, like=current[1])
+            self._versions_read[document] = (real, file_version(data))
         return target
 
-    def check_save(self, document: DomainDocument, path: str | os.PathLike[str] | None = None, overwrite: bool = False) -> Path:
+    def check_save(
+        self, document: DomainDocument, path: str | os.PathLike[str] | None = None, overwrite: bool = False, based_on: str | None = None
+    ) -> Path:
         """Every refusal ``save`` would make, without writing anything; the target path."""
+        target = self._target(document, path)
+        with self.locked() if self._in_xml_dir(target) else nullcontext():
+            self._refusals(document, target, overwrite, based_on)
+        return target
+
+    def _target(self, document: DomainDocument, path: str | os.PathLike[str] | None) -> Path:
         if path is None:
             if not document.name:
                 raise StoreError("the domain has no <name>, so it has no default file name", hint="give a file with -o")
-            target = self.path_for(document.name)
-        else:
-            target = Path(path)
-        target = Path(os.path.abspath(target))
+            return Path(os.path.abspath(self.path_for(document.name)))
+        return Path(os.path.abspath(path))
+
+    def _refusals(
+        self, document: DomainDocument, target: Path, overwrite: bool, based_on: str | None
+    ) -> tuple[bytes, Path, tuple[bytes, os.stat_result] | None]:
+        """What a save of ``document`` to ``target`` writes, where (a link's target) and what is
+        there now; StoreError for every reason not to write. Call under XML/'s lock."""
+        data = document.to_bytes()
+        if len(data) > MAX_XML_BYTES:
+            raise StoreError(
+                f"not writing {target}: the XML would be {len(data)} bytes, more than rfconsole reads back "
+                f"({MAX_XML_BYTES // 1024} KiB)",
+                hint="a domain XML is a few KiB: remove what makes it this big (hundreds of NICs? a huge command line?)",
+            )
         if self._in_xml_dir(target):
             clashes = self.clashes(document, target)
             if clashes:
@@ -215,26 +306,41 @@ class Store:
                     f"cannot save {target.name}: " + "; ".join(clashes),
                     hint="names and ids must be unique in XML/: choose another (rfconsole suggests the next free id)",
                 )
-        if target.is_dir():
-            raise StoreError(f"{target} is a folder, not a file")
-        if target.exists():
+        real, current = _existing_file(target)
+        if current is not None:
             if not overwrite:
                 raise StoreError(
                     f"{target} already exists; not replacing it",
-                    hint="use --force to replace it (the old file is kept in XML/.backup/)",
+                    hint="use --force to replace it (the old file is kept in .backup/)",
                 )
-        return target
+            expected = based_on
+            if expected is None:
+                read = self._versions_read.get(document)
+                if read is not None and read[0] == real:
+                    expected = read[1]
+            if expected is not None and file_version(current[0]) != expected:
+                raise StoreError(
+                    f"{target} changed since it was read (another rfconsole or an editor wrote it); not overwriting it",
+                    hint="nothing was written: read the file again and redo the change",
+                )
+        return data, real, current
 
     def _in_xml_dir(self, path: Path) -> bool:
         """Whether ``path`` names a file of XML/, however it is spelled (``..``, symbolic links)."""
-        return path.parent.resolve() == self.xml_dir.resolve()
+        try:
+            return path.parent.resolve() == self.xml_dir.resolve()
+        except (OSError, RuntimeError):
+            return False
 
-    def _backup(self, path: Path) -> Path:
+    def _backup(self, path: Path, data: bytes, status: os.stat_result) -> Path:
         backups = self.workdir.backup_dir if self._in_xml_dir(path) else path.parent / BACKUP_FOLDER
-        backups.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
         backup = backups / f"{path.stem}.{stamp}.xml"
-        _atomic_write(backup, path.read_bytes())
+        try:
+            backups.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"cannot keep a backup in {backups}: {error.strerror or error}; nothing was written") from None
+        _write_new(backup, data, like=status)
         return backup
 
     def backups(self, name: str) -> list[Path]:
@@ -243,34 +349,161 @@ class Store:
         return sorted(folder.glob(f"{name}.*.xml")) if folder.is_dir() else []
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write data to path through a temporary file in the same folder and a rename."""
+LOCK_FILE = ".rfconsole.lock"
+LOCK_WAIT_SECONDS = 30.0
+
+
+def file_version(data: bytes) -> str:
+    """What a file held, as a short fingerprint (SHA-256): equal versions, equal bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _acquire_folder_lock(folder: Path) -> int:
+    """An open descriptor of ``folder``/.rfconsole.lock holding its exclusive flock (released
+    when the descriptor is closed, or when the process dies: never a stale lock)."""
+    lock_path = folder / LOCK_FILE
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        raise StoreError(f"cannot lock {folder} for writing ({lock_path}: {error.strerror or error})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise StoreError(f"{lock_path} is not a regular file; rfconsole locks XML/ with it", hint="remove it")
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return descriptor
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"{folder} stays locked by another rfconsole ({lock_path}) after {LOCK_WAIT_SECONDS:g} s",
+                        hint="another console or command is saving there; try again when it is done",
+                    ) from None
+                time.sleep(0.005)  # flock has no timeout: poll (a save holds it for milliseconds)
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def _lexists(path: Path) -> bool:
+    try:
+        os.lstat(path)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def _real_path(path: Path) -> Path:
+    try:
+        return Path(os.path.realpath(path))
+    except (OSError, ValueError):
+        return path
+
+
+def _existing_file(target: Path) -> tuple[Path, tuple[bytes, os.stat_result] | None]:
+    """Where a save to ``target`` writes (a symbolic link's final target) and, when a file is
+    there, its bytes and status. Anything but a regular file (folder, device, FIFO, socket,
+    a link to nothing) is refused: rfconsole replaces regular files only."""
+    try:
+        link = stat.S_ISLNK(os.lstat(target).st_mode)
+    except FileNotFoundError:
+        return target, None
+    except OSError as error:
+        raise StoreError(f"cannot write {target}: {error.strerror or error}") from None
+    real = _real_path(target) if link else target
+    try:
+        status = os.stat(real)
+    except FileNotFoundError:
+        raise StoreError(
+            f"{target} is a symbolic link to {real}, which does not exist; not writing through it",
+            hint="remove the link, or create its target first",
+        ) from None
+    except OSError as error:
+        raise StoreError(f"cannot write {target}: {error.strerror or error}") from None
+    if not stat.S_ISREG(status.st_mode):
+        through = f" (a link to {real})" if link else ""
+        raise StoreError(
+            f"{target}{through} is {file_type_words(status.st_mode)}, not a regular file; rfconsole replaces only regular files",
+            hint="write to a file of your own with -o FILE, or '-' to print the XML",
+        )
+    try:
+        current = read_regular_file(real, limit=MAX_XML_BYTES, what="a domain XML")
+    except XMLInputError as error:
+        raise StoreError(f"not replacing {target}: {error.message}", hint="only a domain XML file is ever replaced") from None
+    return real, current
+
+
+def _temporary_beside(path: Path) -> tuple[int, str]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as error:
         raise StoreError(f"cannot write into {path.parent}: {error.strerror or error}") from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        if path.exists():
-            os.chmod(temporary, path.stat().st_mode & 0o7777)
+
+
+def _fill(handle: int, temporary: str, data: bytes, like: os.stat_result | None) -> None:
+    """Write ``data`` into the temporary file, durably, with the mode and owner of ``like``
+    (0644 and the caller's when there is none)."""
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
+        stream.flush()
+        if like is not None:
+            try:
+                os.fchown(stream.fileno(), like.st_uid, like.st_gid)
+            except PermissionError:
+                pass  # not root: the file stays the writer's, as any editor would leave it
+            os.fchmod(stream.fileno(), stat.S_IMODE(like.st_mode))
         else:
-            os.chmod(temporary, 0o644)
+            os.fchmod(stream.fileno(), 0o644)
+        os.fsync(stream.fileno())
+
+
+def _discard(temporary: str) -> None:
+    try:
+        os.unlink(temporary)
+    except OSError:
+        pass
+
+
+def _write_new(path: Path, data: bytes, like: os.stat_result | None = None) -> None:
+    """Create ``path`` holding ``data``, whole or not at all, and never over a file that is
+    there: a temporary file is linked to the name (link fails if the name exists)."""
+    handle, temporary = _temporary_beside(path)
+    try:
+        _fill(handle, temporary, data, like)
+        os.link(temporary, path)
+    except FileExistsError:
+        raise StoreError(
+            f"{path} appeared while rfconsole was writing it (another rfconsole or an editor); not replacing it",
+            hint="nothing was written: look at the file, then try again (with --force to replace it)",
+        ) from None
+    except OSError as error:
+        raise StoreError(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        _discard(temporary)
+    _sync_folder(path.parent)
+
+
+def _replace(path: Path, data: bytes, like: os.stat_result) -> None:
+    """Replace the regular file ``path`` by rename from a temporary file in its folder."""
+    handle, temporary = _temporary_beside(path)
+    try:
+        _fill(handle, temporary, data, like)
         os.replace(temporary, path)
     except OSError as error:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
+        _discard(temporary)
         raise StoreError(f"cannot write {path}: {error.strerror or error}") from None
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
     try:
-        folder = os.open(path.parent, os.O_RDONLY)
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         try:
-            os.fsync(folder)
+            os.fsync(descriptor)
         finally:
-            os.close(folder)
+            os.close(descriptor)
     except OSError:
         pass  # some file systems cannot fsync a folder; the rename itself is atomic

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +40,7 @@ def _absolute(path: str | None) -> Path | None:
 
 def _load(store: Store, file: str) -> DomainDocument:
     """FILE as the console reads it (Store.load), except that an existing file is always a path."""
-    return store.load(Path(file) if Path(file).exists() else file)
+    return store.load(Path(file) if os.path.lexists(file) else file)
 
 
 def _warn_missing(spec: DomainSpec) -> None:
@@ -96,6 +98,23 @@ def run_new(args: argparse.Namespace) -> int:
         name = args.name or rftest2_vm(args.preset).name
         file_name = overlay_name_for(rftest2_vm(args.preset).image_name) if args.preset else f"{name}{OVERLAY_SUFFIX}"
         settings["image"] = images.overlay_path(file_name)
+    # Into XML/: the id is picked and the file written under XML/'s lock, so two `xml new` at
+    # once never get the same id.
+    with store.locked() if args.output is None else nullcontext():
+        spec = _new_spec(args, store, settings, extra_nics)
+        document = DomainDocument.from_spec(spec)
+        _check_schema(document, f"the XML of {spec.name}")
+        if base is None:
+            _warn_missing(spec)
+            path = _write(store, document, args.output, args.force)
+        else:
+            path = _write_with_overlay(store, images, document, base, spec.image, args)
+    if path is not None:
+        print(f"wrote {path} ({spec.hypervisor} VM {spec.name}, id {spec.id})")
+    return EXIT_OK
+
+
+def _new_spec(args: argparse.Namespace, store: Store, settings: dict[str, Any], extra_nics: list[Interface]) -> DomainSpec:
     if args.preset:
         preset = rftest2_vm(args.preset)
         bridge = None if args.management_bridge.lower() == "none" else args.management_bridge
@@ -112,16 +131,7 @@ def run_new(args: argparse.Namespace) -> int:
     else:
         settings["id"] = args.id if args.id is not None else store.suggest_id()
         spec = DomainSpec(**settings, interfaces=extra_nics)
-    document = DomainDocument.from_spec(spec)
-    _check_schema(document, f"the XML of {spec.name}")
-    if base is None:
-        _warn_missing(spec)
-        path = _write(store, document, args.output, args.force)
-    else:
-        path = _write_with_overlay(store, images, document, base, spec.image, args)
-    if path is not None:
-        print(f"wrote {path} ({spec.hypervisor} VM {spec.name}, id {spec.id})")
-    return EXIT_OK
+    return spec
 
 
 def _write_with_overlay(store: Store, images: Images, document: DomainDocument, base: Path, overlay: Path, args: argparse.Namespace) -> Path | None:

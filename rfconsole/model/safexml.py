@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 
 from lxml import etree
@@ -32,27 +33,64 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def read_untrusted_file(path: str | os.PathLike[str], limit: int = MAX_XML_BYTES, what: str = "a domain XML") -> bytes:
-    """The bytes of ``path``, refusing anything bigger than ``limit`` before reading it whole.
+FILE_TYPES = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFLNK: "a symbolic link",
+}
+
+
+def file_type_words(mode: int) -> str:
+    """What a file of this st_mode is, in words: "a regular file", "a FIFO (named pipe)" …"""
+    return "a regular file" if stat.S_ISREG(mode) else FILE_TYPES.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def read_regular_file(path: str | os.PathLike[str], limit: int = MAX_XML_BYTES, what: str = "a domain XML") -> tuple[bytes, os.stat_result]:
+    """The bytes of the regular file at ``path`` and its status, read through one descriptor.
+
+    Anything else is refused at once: the file is opened non-blocking (a FIFO with no writer
+    would block the open forever) and its type checked with fstat on that same descriptor, so
+    nothing can swap it in between. Bigger than ``limit``: refused before reading it whole.
     ``what`` names the kind of file in the messages."""
     path = Path(path)
     try:
-        with path.open("rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size > limit:
-                raise _too_big(str(path), size, limit, what)
-            data = handle.read(limit + 1)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except FileNotFoundError:
         raise XMLInputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise XMLInputError(f"{path}: is a folder, not {what}") from None
     except PermissionError:
         raise XMLInputError(f"{path}: permission denied") from None
     except OSError as error:
         raise XMLInputError(f"{path}: cannot read it ({error.strerror or error})") from None
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise XMLInputError(f"{path}: is {file_type_words(status.st_mode)}, not {what}", hint=f"{what} is a regular file")
+        if status.st_size > limit:
+            raise _too_big(str(path), status.st_size, limit, what)
+        chunks = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(descriptor, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as error:
+        raise XMLInputError(f"{path}: cannot read it ({error.strerror or error})") from None
+    finally:
+        os.close(descriptor)
+    data = b"".join(chunks)
     if len(data) > limit:
         raise _too_big(str(path), len(data), limit, what)
-    return data
+    return data, status
+
+
+def read_untrusted_file(path: str | os.PathLike[str], limit: int = MAX_XML_BYTES, what: str = "a domain XML") -> bytes:
+    """The bytes of the regular file ``path`` (see ``read_regular_file``)."""
+    return read_regular_file(path, limit, what)[0]
 
 
 def _too_big(source: str, size: int, limit: int, what: str = "a domain XML") -> XMLInputError:

@@ -128,10 +128,164 @@ def test_an_impossible_write_is_a_clear_error(store, tmp_path):
 def test_no_temporary_file_is_left_after_saves(store):
     for vcpu in range(1, 4):
         store.save(document("a", 1, vcpu=vcpu), overwrite=True)
-    assert sorted(os.listdir(store.xml_dir)) == [".backup", "a.xml"]
+    assert sorted(os.listdir(store.xml_dir)) == [".backup", ".rfconsole.lock", "a.xml"]
 
 
 def test_missing_files_for_the_virt_layer(store, tmp_path):
     store.save(document("a", 1))
     [problem] = store.missing_files("a")
     assert problem.field == "image" and "does not exist" in problem.message
+
+
+# ---------------------------------------------------------------- what a save may touch
+def test_a_file_changed_since_it_was_read_is_not_overwritten(store):
+    path = store.save(document("a", 1, vcpu=1))
+    mine = store.load("a")
+    theirs = Store(store.workdir)  # another console or command on the same folder
+    other = theirs.load("a")
+    other.apply(other.spec().with_changes(vcpu=2))
+    theirs.save(other, overwrite=True)
+    mine.apply(mine.spec().with_changes(memory=1024))
+    with pytest.raises(StoreError) as caught:
+        store.save(mine, overwrite=True)
+    assert str(path) in caught.value.message and "changed since it was read" in caught.value.message
+    assert store.load("a").spec().vcpu == 2  # their change kept
+    again = store.load("a")  # read again, redo: saved, and saved again from the same document
+    again.apply(again.spec().with_changes(memory=1024))
+    store.save(again, overwrite=True)
+    again.apply(again.spec().with_changes(memory=2048))
+    store.save(again, overwrite=True)
+    assert (store.load("a").spec().vcpu, store.load("a").spec().memory) == (2, 2048)
+
+
+def test_an_editor_saves_against_the_version_it_read(store):
+    path = store.save(document("a", 1))
+    data, version = store.read_file(path)
+    path.write_bytes(data.replace(b"<vcpu>1</vcpu>", b"<vcpu>3</vcpu>"))
+    with pytest.raises(StoreError, match="changed since it was read"):
+        store.save(DomainDocument.parse(data), path=path, overwrite=True, based_on=version)
+    _, version = store.read_file(path)
+    store.save(DomainDocument.parse(data), path=path, overwrite=True, based_on=version)
+
+
+def test_a_new_file_is_created_exclusively(store, monkeypatch):
+    """A file that appears between the check and the write (another process) is never replaced."""
+    import rfconsole.store as module
+
+    real_fill = module._fill
+
+    def someone_else_writes_first(handle, temporary, data, like):
+        (store.xml_dir / "a.xml").write_text("theirs")
+        real_fill(handle, temporary, data, like)
+
+    monkeypatch.setattr(module, "_fill", someone_else_writes_first)
+    with pytest.raises(StoreError, match="appeared while rfconsole was writing it"):
+        store.save(document("a", 1))
+    assert (store.xml_dir / "a.xml").read_text() == "theirs"
+    assert [name for name in os.listdir(store.xml_dir) if name.endswith(".tmp")] == []
+
+
+def test_suggested_ids_are_taken_under_the_lock_and_the_lock_is_reentrant(store):
+    with store.locked():
+        with store.locked():
+            store.save(document("a", store.suggest_id()))
+        store.save(document("b", store.suggest_id()))
+    assert [entry.rfconsole_id for entry in store.entries()] == [1, 2]
+
+
+def test_the_lock_is_held_against_other_processes(store):
+    import fcntl
+    import subprocess
+    import sys
+
+    with store.locked():
+        probe = subprocess.run(
+            [sys.executable, "-c", "import fcntl,sys; f=open(sys.argv[1],'rb'); fcntl.flock(f, fcntl.LOCK_EX|fcntl.LOCK_NB)",
+             str(store.xml_dir / ".rfconsole.lock")],
+            capture_output=True, text=True, timeout=30,
+        )
+        assert probe.returncode != 0 and "BlockingIOError" in probe.stderr
+    with open(store.xml_dir / ".rfconsole.lock", "rb") as free:
+        fcntl.flock(free, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def test_mode_and_owner_are_kept_on_the_file_and_its_backup(store):
+    path = store.save(document("a", 1))
+    os.chmod(path, 0o600)
+    os.chown(path, 4321, 4322)  # the tests run as root, as CI does
+    store.save(document("a", 1, vcpu=2), overwrite=True)
+    [backup] = store.backups("a")
+    for kept in (path, backup):
+        status = kept.stat()
+        assert (status.st_mode & 0o7777, status.st_uid, status.st_gid) == (0o600, 4321, 4322), kept
+
+
+def test_a_symbolic_link_in_xml_is_written_through_to_its_target(store, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    target = shared / "rfvmA.xml"
+    target.write_bytes(document("rfvmA", 1).to_bytes())
+    os.chmod(target, 0o640)
+    store.xml_dir.mkdir()
+    link = store.xml_dir / "rfvmA.xml"
+    link.symlink_to(target)
+    changed = store.load("rfvmA")
+    changed.apply(changed.spec().with_changes(vcpu=3))
+    assert store.save(changed, overwrite=True) == link
+    assert link.is_symlink() and os.readlink(link) == str(target)  # the link is still a link …
+    assert DomainDocument.read(target).spec().vcpu == 3  # … and its target has the change
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert [name for name in os.listdir(shared) if name != "rfvmA.xml"] == []  # no temporary left there
+    [backup] = store.backups("rfvmA")
+    assert DomainDocument.read(backup).spec().vcpu == 1
+
+
+def test_a_link_to_nothing_is_refused(store, tmp_path):
+    store.xml_dir.mkdir()
+    (store.xml_dir / "a.xml").symlink_to(tmp_path / "gone.xml")
+    with pytest.raises(StoreError, match="symbolic link to .*does not exist"):
+        store.save(document("a", 1), overwrite=True)
+    assert not (tmp_path / "gone.xml").exists()
+
+
+@pytest.mark.parametrize("kind", ["character device", "FIFO", "folder", "link to a device"])
+def test_only_regular_files_are_ever_replaced(store, tmp_path, kind):
+    target = tmp_path / "target"
+    if kind == "character device":
+        os.mknod(target, 0o600 | __import__("stat").S_IFCHR, os.makedev(1, 3))  # /dev/null's numbers
+    elif kind == "FIFO":
+        os.mkfifo(target)
+    elif kind == "folder":
+        target.mkdir()
+    else:
+        target.symlink_to("/dev/null")
+    before = os.lstat(target)
+    with pytest.raises(StoreError) as caught:
+        store.save(document("a", 1), path=target, overwrite=True)
+    assert "not a regular file" in caught.value.message or "is a folder" in caught.value.message
+    after = os.lstat(target)
+    assert (after.st_mode, after.st_ino, after.st_rdev) == (before.st_mode, before.st_ino, before.st_rdev)
+
+
+def test_a_fifo_in_xml_is_refused_at_once_not_waited_on(store):
+    store.xml_dir.mkdir()
+    os.mkfifo(store.xml_dir / "a.xml")
+    with pytest.raises(XMLInputError, match="FIFO"):
+        store.load("a.xml")
+    with pytest.raises(XMLInputError, match="FIFO"):
+        store.read_file(store.xml_dir / "a.xml")
+    assert store.entries() == []
+
+
+def test_a_file_rfconsole_could_not_read_back_is_not_written(store):
+    from rfconsole.model import Interface
+
+    nics = [Interface(bridge=f"br{index}", target_dev=f"t{index}") for index in range(20000)]
+    with pytest.raises(StoreError, match="more than rfconsole reads back"):
+        store.save(document("a", 1, interfaces=nics))
+    assert not (store.xml_dir / "a.xml").exists()
+
+
+def test_a_name_too_long_for_the_file_system_is_a_clear_error(store):
+    with pytest.raises(StoreError, match="File name too long"):
+        store.save(document("a", 1), path=store.xml_dir / ("x" * 300 + ".xml"))
