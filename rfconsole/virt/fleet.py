@@ -41,7 +41,9 @@ from rfconsole.virt.errors import (
     VirtError,
 )
 from rfconsole.virt.events import DomainState, DomainStatus, HostState
+from rfconsole.virt import snapshots
 from rfconsole.virt.host import Host, Subscriber
+from rfconsole.virt.snapshots import SnapshotInfo
 
 DEFAULT_VMS = tuple(RFTEST2_VMS)  # rftest2's rfvmA–rfvmD
 REDEPLOY_STAGES = ("destroy", "undefine", "define", "start")
@@ -559,6 +561,25 @@ class Fleet:
 
         results = self.run_many(one, list(chosen))
         return {result.name: (result.message if result.ok else result.error) for result in results}
+
+    # ------------------------------------------------------------------ snapshots (virt/snapshots.py)
+    def snapshot_list(self, name: str, host: str | None = None) -> list[SnapshotInfo]:
+        """The domain's snapshots, oldest first."""
+        return snapshots.snapshots_of(self, name, host)
+
+    def snapshot_create(self, name: str, snapshot: str | None = None, host: str | None = None,
+                        force: bool = False, description: str | None = None) -> str:
+        """An internal snapshot (memory too when running; default name from the UTC time).
+        Refused, naming why, for LXC, no disk, or a disk that is not a qcow2 file."""
+        return snapshots.create(self, name, snapshot, host, force, description)
+
+    def snapshot_revert(self, name: str, snapshot: str | None = None, host: str | None = None,
+                        force: bool = False, running: bool = False, timeout: float | None = None) -> str:
+        """Back to ``snapshot`` (default: libvirt's current one); what changed since is lost."""
+        return snapshots.revert(self, name, snapshot, host, force, running, timeout)
+
+    def snapshot_delete(self, name: str, snapshot: str, host: str | None = None, force: bool = False) -> str:
+        return snapshots.delete(self, name, snapshot, host, force)
 
     # ------------------------------------------------------------------ many at once
     def run_many(

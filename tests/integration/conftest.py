@@ -3,8 +3,9 @@
 
 A missing daemon or guest is a failure, never a skip: CI must not pass by testing nothing.
 The truth is checked with ``virsh`` (a separate client) rather than through rfconsole itself.
-Every domain a test makes is named ``rfit-…`` or is one of rftest2's rfvmA–rfvmD; the
-``clean_libvirt`` fixture destroys and undefines those before and after each test that uses it.
+Every domain a test makes is named ``rfit-…`` or is one of rftest2's rfvmA–rfvmD (or rfvmE, the
+fifth router a clone makes); the ``clean_libvirt`` fixture destroys and undefines those (with
+their snapshots) before and after each test that uses it.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ LXC_URI = "lxc:///system"
 TCP_URI = "qemu+tcp://127.0.0.1/system"
 TEST_PREFIX = "rfit-"
 RFTEST2_NAMES = tuple(RFTEST2_VMS)
+CLONE_NAMES = ("rfvmE",)  # rftest2's naming extended: `rfconsole clone rfvmA rfvmE`
 READY_MARKER = "RFCONSOLE-GUEST-READY"  # what the tiny guest's /init prints (scripts/build-guest.sh)
 GUEST_CMDLINE = "console=ttyS0 rdinit=/init panic=-1"
 GUEST_MEMORY_MIB = 128
@@ -104,11 +106,14 @@ def console_output_until(uri: str, name: str, marker: str, timeout: float = 60.0
 
 
 def remove_test_domains(uri: str) -> None:
-    """Destroy and undefine every rfit-… and rfvmA–rfvmD domain on ``uri``."""
+    """Destroy and undefine every rfit-…, rfvmA–rfvmD and rfvmE domain on ``uri`` (a domain
+    with snapshots is undefined with their metadata: plain undefine refuses it)."""
     for name in domain_names(uri):
-        if name.startswith(TEST_PREFIX) or name in RFTEST2_NAMES:
+        if name.startswith(TEST_PREFIX) or name in RFTEST2_NAMES or name in CLONE_NAMES:
             virsh(uri, "destroy", name, check=False)
-            virsh(uri, "undefine", name, check=False)
+            virsh(uri, "undefine", "--snapshots-metadata", name, check=False)
+            if name in domain_names(uri):
+                virsh(uri, "undefine", name, check=False)  # a driver without snapshots (LXC) may refuse the flag
 
 
 # ---------------------------------------------------------------------------- daemons and guest
@@ -178,7 +183,7 @@ def guest() -> Guest:
 
 @pytest.fixture
 def clean_libvirt(daemons: None) -> Iterator[None]:
-    """No rfit-… or rfvmA–rfvmD domain before the test, none left after it."""
+    """No rfit-…, rfvmA–rfvmD or rfvmE domain before the test, none left after it."""
     for uri in (QEMU_URI, LXC_URI):
         remove_test_domains(uri)
     yield
@@ -249,3 +254,47 @@ def open_fleet(daemons: None) -> Iterator[Callable[[Workdir, str], Fleet]]:
     yield make
     for fleet in opened:
         fleet.close()
+
+
+# ---------------------------------------------------------------------------- images and disks
+BASE_NAME = "tinybase"
+BASE_PATTERN = 0x11  # the base's first MiB holds this byte: the guests see it through their overlays
+
+
+def qemu_io(path: Path, command: str, *options: str) -> str:
+    """One qemu-io command on an image file (``-U -r`` reads a file a running guest holds);
+    its output. A pattern mismatch is reported in the output; an unreadable image fails the test."""
+    result = subprocess.run(["qemu-io", *options, "-c", command, str(path)], capture_output=True, text=True, timeout=60, check=False)
+    if "can't open" in result.stderr or "Could not open" in result.stderr:
+        pytest.fail(f"qemu-io cannot open {path}: {result.stderr.strip()}")
+    return result.stdout + result.stderr
+
+
+def disk_holds(path: Path, pattern: int, offset: str = "0", length: str = "64k", *options: str) -> bool:
+    output = qemu_io(path, f"read -P {pattern:#x} {offset} {length}", *options)
+    return "read " in output and "Pattern verification failed" not in output
+
+
+@pytest.fixture
+def base_image(tmp_path: Path) -> Path:
+    """A 64 MiB qcow2 'OS image' whose first MiB is BASE_PATTERN."""
+    path = tmp_path / f"{BASE_NAME}.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(path), "64M"], check=True)
+    qemu_io(path, f"write -P {BASE_PATTERN:#x} 0 1M")
+    return path
+
+
+@pytest.fixture
+def overlay_workdir(workdir: Workdir, guest: Guest, dp0_bridge: str, base_image: Path) -> Workdir:
+    """rfvmA–rfvmD as tiny TCG guests (kernel boot, data NICs on dp0), each with a qcow2 overlay
+    Images/h<N>.qcow2 of one base as its disk: made with the CLI, as a user does."""
+    made = run_cli("--workdir", str(workdir.root), "image", "base", str(base_image))
+    assert made.returncode == 0, made.stderr
+    for name in RFTEST2_NAMES:
+        made = run_cli(
+            "--workdir", str(workdir.root), "xml", "new", "--hypervisor", "qemu", "--preset", name, "--base", BASE_NAME,
+            "--management-bridge", "none", "--memory", str(GUEST_MEMORY_MIB),
+            "--kernel", str(guest.kernel), "--initrd", str(guest.initrd), "--cmdline", guest.cmdline,
+        )
+        assert made.returncode == 0, made.stderr
+    return workdir
