@@ -29,6 +29,7 @@ A bad file is an RfconsoleError naming the file, the key and the value.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -37,7 +38,9 @@ from typing import Any
 
 from rfconsole.defaults import DEFAULT_LISTEN
 from rfconsole.errors import RfconsoleError
+from rfconsole.model.safexml import read_untrusted_file
 from rfconsole.model.spec import NAME_RE, Hypervisor
+from rfconsole.model.text import path_problem, text_problem
 
 CONFIG_FILE = "rfconsole.toml"
 DEFAULT_HOSTS = {"local": "qemu:///system", "lxc": "lxc:///system"}
@@ -47,6 +50,14 @@ URI_RE = re.compile(r"[a-z][a-z0-9+.-]*://[^\s]*")
 HOST_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 TOP_KEYS = {"default_host", "stats_interval", "hosts", "placement", "hypervisors", "ondemand"}
 ONDEMAND_KEYS = {"listen", "routeflow_config", "idle_shutdown", "map"}
+IDLE_SHUTDOWN_MAX = 30 * 24 * 3600  # also keeps inf and nan out (a timer cannot wait forever)
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def _short(value: Any) -> str:
+    """A value for a message: its repr, at most 80 characters."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 class ConfigError(RfconsoleError):
@@ -83,12 +94,21 @@ class Config:
     def load(cls, workdir: Any) -> Config:
         """``<workdir>/rfconsole.toml`` (``workdir`` a Workdir or a folder), or the defaults."""
         path = Path(getattr(workdir, "config_path", None) or Path(workdir) / CONFIG_FILE)
-        if not path.exists():
-            return cls(path=path, found=False)
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
+            os.stat(path)
+        except FileNotFoundError:
+            return cls(path=path, found=False)
+        except (OSError, ValueError) as error:
             raise ConfigError(f"{path}: cannot read it: {getattr(error, 'strerror', None) or error}") from None
+        try:
+            data = read_untrusted_file(path, limit=MAX_CONFIG_BYTES, what=CONFIG_FILE)
+        except RfconsoleError as error:
+            raise ConfigError(error.message, hint=error.hint) from None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = data[: error.start].count(b"\n") + 1
+            raise ConfigError(f"{path}, line {line}: not UTF-8 text", hint="rfconsole.toml is UTF-8 text (TOML)") from None
         return cls.parse(text, path)
 
     @classmethod
@@ -97,6 +117,8 @@ class Config:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{path}: not valid TOML: {error}", hint="see docs/lifecycle.md for the file's layout") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: arrays or tables nested too deep to read", hint="rfconsole.toml needs two levels at most") from None
         return _Reader(path).read(data)
 
     def host_for_hypervisor(self, hypervisor: Hypervisor | None) -> str:
@@ -122,7 +144,14 @@ class _Reader:
         self.path = path
 
     def fail(self, key: str, value: Any, allowed: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {key} = {value!r}: {allowed}", hint="see docs/lifecycle.md for every key")
+        shown_key = key if text_problem(key, "") is None and len(key) <= 80 else _short(key)
+        return ConfigError(f"{self.path}: {shown_key} = {_short(value)}: {allowed}", hint="see docs/lifecycle.md for every key")
+
+    def host(self, key: str, host: Any, hosts: dict[str, str]) -> str:
+        """``host`` when it names one of ``hosts``, else the refusal for ``key``."""
+        if not isinstance(host, str) or host not in hosts:
+            raise self.fail(key, host, f"must be one of the hosts: {', '.join(hosts)}")
+        return host
 
     def table(self, data: dict, key: str) -> dict:
         value = data.get(key, {})
@@ -141,30 +170,24 @@ class _Reader:
         for name, uri in given_hosts.items():
             if not HOST_NAME_RE.fullmatch(name):
                 raise self.fail(f"hosts.{name}", uri, "a host name uses letters, digits, '_', '.' and '-' (at most 64)")
-            if not isinstance(uri, str) or not URI_RE.fullmatch(uri):
+            if not isinstance(uri, str) or not URI_RE.fullmatch(uri) or text_problem(uri, "") is not None:
                 raise self.fail(f"hosts.{name}", uri, "must be a libvirt URI such as qemu:///system, lxc:///system or qemu+ssh://host/system")
             if uri.startswith("kvm:"):
                 raise self.fail(f"hosts.{name}", uri, "kvm:// is not a libvirt URI: KVM guests live on qemu:///system as <domain type='kvm'>")
             hosts[name] = uri
-        default_host = data.get("default_host", DEFAULT_HOST if DEFAULT_HOST in hosts else next(iter(hosts)))
-        if default_host not in hosts:
-            raise self.fail("default_host", default_host, f"must be one of the hosts: {', '.join(hosts)}")
+        default_host = self.host("default_host", data.get("default_host", DEFAULT_HOST if DEFAULT_HOST in hosts else next(iter(hosts))), hosts)
         placement = {}
         for vm, host in self.table(data, "placement").items():
             if not NAME_RE.fullmatch(vm):
                 raise self.fail(f"placement.{vm}", host, "the key must be a VM name")
-            if host not in hosts:
-                raise self.fail(f"placement.{vm}", host, f"must be one of the hosts: {', '.join(hosts)}")
-            placement[vm] = host
+            placement[vm] = self.host(f"placement.{vm}", host, hosts)
         hypervisors = {}
         for key, host in self.table(data, "hypervisors").items():
             try:
                 hypervisor = Hypervisor(key.lower())
             except ValueError:
                 raise self.fail(f"hypervisors.{key}", host, "the key must be kvm, qemu, lxc or test") from None
-            if host not in hosts:
-                raise self.fail(f"hypervisors.{key}", host, f"must be one of the hosts: {', '.join(hosts)}")
-            hypervisors[hypervisor] = host
+            hypervisors[hypervisor] = self.host(f"hypervisors.{key}", host, hosts)
         interval = data.get("stats_interval", DEFAULT_STATS_INTERVAL)
         if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not 0.1 <= interval <= 3600:
             raise self.fail("stats_interval", interval, "must be a number of seconds from 0.1 to 3600")
@@ -184,19 +207,25 @@ class _Reader:
             if key not in ONDEMAND_KEYS:
                 raise self.fail(f"ondemand.{key}", data[key], f"unknown key; the keys are {', '.join(sorted(ONDEMAND_KEYS))}")
         listen = data.get("listen", f"{DEFAULT_LISTEN[0]}:{DEFAULT_LISTEN[1]}")
-        match = re.fullmatch(r"\[?([^\[\]\s]*?)\]?:([0-9]{1,5})", listen) if isinstance(listen, str) else None
+        valid = isinstance(listen, str) and text_problem(listen, "") is None
+        match = re.fullmatch(r"\[?([^\[\]\s]*?)\]?:([0-9]{1,5})", listen) if valid else None
         if match is None or not 1 <= int(match.group(2)) <= 65535:
             raise self.fail("ondemand.listen", listen, "must be ADDRESS:PORT with a port from 1 to 65535, e.g. 127.0.0.1:6653")
         csv_path = data.get("routeflow_config")
         if csv_path is not None:
             if not isinstance(csv_path, str) or not csv_path.strip():
                 raise self.fail("ondemand.routeflow_config", csv_path, "must be the path of RouteFlow's CSV file")
+            problem = path_problem(csv_path, "the path")
+            if problem is not None:
+                raise self.fail("ondemand.routeflow_config", csv_path, problem)
             csv_path = Path(csv_path)
             if not csv_path.is_absolute():
                 csv_path = self.path.parent / csv_path
         idle = data.get("idle_shutdown", 0)
-        if isinstance(idle, bool) or not isinstance(idle, (int, float)) or idle < 0:
-            raise self.fail("ondemand.idle_shutdown", idle, "must be a number of seconds, 0 or more (0 = never)")
+        if isinstance(idle, bool) or not isinstance(idle, (int, float)) or not 0 <= idle <= IDLE_SHUTDOWN_MAX:
+            raise self.fail(
+                "ondemand.idle_shutdown", idle, f"must be a number of seconds from 0 (never) to {IDLE_SHUTDOWN_MAX} (30 days)"
+            )
         mapping: dict[int, tuple[str, ...]] = {}
         for key, names in self.table(data, "map").items():
             where = f'ondemand.map."{key}"'
