@@ -114,6 +114,25 @@ class RfconsoleApp(App[int]):
             return isinstance(self.screen, DomainsScreen)
         return True
 
+    async def action_quit(self) -> None:
+        """Quit; when a screen holds unsaved work (the wizard's fields, an edited XML), only after asking."""
+        from rfconsole.tui.screens.dialogs import ConfirmDialog
+
+        if isinstance(self.screen, ConfirmDialog) and self.screen.id == "confirm-quit":
+            return  # already asking
+        held = [work for screen in self.screen_stack if (work := getattr(screen, "unsaved_work", lambda: None)())]
+        if not held:
+            self.exit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        dialog = ConfirmDialog("Quit rfconsole?", "Lost if you do: " + "; ".join(held) + ".")
+        dialog.id = "confirm-quit"
+        self.push_screen(dialog, answered)
+
     def action_help(self) -> None:
         from rfconsole.tui.screens.help import HelpScreen
 

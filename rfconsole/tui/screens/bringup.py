@@ -66,7 +66,7 @@ class BringUpScreen(Screen):
 
         def picked(choice: Path | str | None) -> None:
             if choice == NEW_WITH_WIZARD:
-                self.app.push_screen(WizardScreen(slot=slot, on_saved=lambda path: self._set_choice(slot, path)))
+                self.app.push_screen(WizardScreen(slot=slot), lambda made: made and self._set_choice(slot, made.path))
             elif choice is not None:
                 self._set_choice(slot, Path(choice))
 

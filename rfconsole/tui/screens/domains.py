@@ -371,9 +371,13 @@ class DomainsScreen(Screen):
         return targets[0]
 
     def action_new(self) -> None:
-        from rfconsole.tui.screens.wizard import WizardScreen
+        from rfconsole.tui.screens.wizard import WizardResult, WizardScreen
 
-        self.app.push_screen(WizardScreen())
+        def made(result: WizardResult | None) -> None:
+            if result is not None and result.host is not None:
+                self.point_at(result.name, result.host)
+
+        self.app.push_screen(WizardScreen(), made)
 
     def action_edit(self) -> None:
         target = self._one_target("edit")

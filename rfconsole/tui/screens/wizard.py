@@ -6,7 +6,6 @@ each problem beside the field it names.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,15 +110,24 @@ class NicRow(HorizontalGroup):
         }
 
 
-class WizardScreen(Screen):
+@dataclass(frozen=True)
+class WizardResult:
+    """What the wizard made: the screen that opened it gets this through its dismiss callback."""
+
+    name: str
+    host: str | None
+    path: Path
+
+
+class WizardScreen(Screen["WizardResult | None"]):
     KEYMAP = (keymap.WIZARD,)
     BINDINGS = keymap.WIZARD.bindings()
 
-    def __init__(self, slot: str | None = None, on_saved: Callable[[Path], None] | None = None) -> None:
+    def __init__(self, slot: str | None = None) -> None:
         super().__init__()
         self.step = 0
         self.preset_slot = slot
-        self.on_saved = on_saved
+        self.touched = False  # the user went past the first step or chose another target: leaving asks
         self.nic_count = 0
         self._prefilled_for: tuple[str, str] | None = None
         self._filled: dict[str, Any] = {}  # what the wizard last put in the prefilled fields
@@ -326,6 +334,7 @@ class WizardScreen(Screen):
     def action_next(self) -> None:
         if self.step >= len(STEPS) - 1:
             return
+        self.touched = True
         try:
             problems = self.problems_up_to(self.step)
         except RfconsoleError as error:  # the host went away while we asked it (capabilities, names)
@@ -344,8 +353,30 @@ class WizardScreen(Screen):
             self.show_problems([])
             self._show_step(self.step - 1)
 
+    def unsaved_work(self) -> str | None:
+        """What leaving would drop, in words; None when the user has not filled anything in."""
+        if not self.touched:
+            return None
+        name = self._value("#f-name") or self.target()
+        return f"the new VM's fields in the wizard ({name}, not saved yet)"
+
+    @on(RadioSet.Changed, "#f-target")
+    def _target_changed(self) -> None:
+        self.touched = True
+
     def action_leave(self) -> None:
-        self.app.pop_screen()
+        """Leave; with fields filled in, only after the user says yes."""
+        work = self.unsaved_work()
+        if work is None:
+            self.dismiss(None)
+            return
+        from rfconsole.tui.screens.dialogs import ConfirmDialog
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmDialog("Leave the wizard?", f"Dropped if you do: {work}."), answered)
 
     @on(Button.Pressed, "#next")
     def _next_pressed(self) -> None:
@@ -532,10 +563,9 @@ class WizardScreen(Screen):
         def done(path: Path) -> None:
             what = "saved" + (", defined" if define else "") + (" and started" if start else "")
             self.app.notify(f"{spec.name} {what} ({path.name})", timeout=4)
-            self.app.pop_screen()
-            if self.on_saved is not None:
-                self.on_saved(path)
-            _point_domains_at(self.app, spec.name, host)
+            if self.is_attached:
+                self.pop_until_active()  # a dialog or the help opened meanwhile closes with it
+                self.dismiss(WizardResult(spec.name, host, path))
 
         self.app.run_in_background(f"saving {spec.name}", job, done)
 
@@ -543,10 +573,3 @@ class WizardScreen(Screen):
 def _given(value: Any) -> str:
     return str(getattr(value, "value", value))
 
-
-def _point_domains_at(app: Any, name: str, host: str | None) -> None:
-    from rfconsole.tui.screens.domains import DomainsScreen
-
-    for screen in app.screen_stack:
-        if isinstance(screen, DomainsScreen) and host is not None:
-            screen.point_at(name, host)

@@ -145,10 +145,15 @@ class XmlScreen(Screen):
             self.query_one("#xml-diff-text", Static).update(Syntax(self.diff_text, "diff", theme="ansi_dark", word_wrap=True))
         diff.display = True
 
+    def unsaved_work(self) -> str | None:
+        """What quitting would drop, in words; None when the text is as saved (or read-only)."""
+        if not self.editable or not self.is_mounted or self.query_one("#xml-text", TextArea).text == self.saved_text:
+            return None
+        return f"unsaved changes to the XML of {self.domain_name or self.path}"
+
     def action_close(self) -> None:
         """Close; with unsaved changes, the first escape only says so and the second drops them."""
-        unsaved = self.editable and self.query_one("#xml-text", TextArea).text != self.saved_text
-        if unsaved and not self._warned_unsaved:
+        if self.unsaved_work() and not self._warned_unsaved:
             self._warned_unsaved = True
             what = self.domain_name or self.path
             self.notify(f"unsaved changes in {what}: ctrl+s saves them, escape again drops them", severity="warning", timeout=6)
