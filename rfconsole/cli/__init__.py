@@ -1,10 +1,12 @@
 """Command line: ``rfconsole [--workdir DIR] [--connect URI | --demo] COMMAND …``.
 
-Each command group has two modules in this package: ``<group>_args.py`` builds its parsers
-(``register(subparsers)``; argparse and light constants only) and names each command's
-implementation, ``set_defaults(run="rfconsole.cli.<group>_cmd:function")``, a function
-``(args) -> int`` imported only when that command runs. So ``rfconsole --help`` and every
-``COMMAND --help`` import no Textual, libvirt, lxml or pydantic (tests/unit/test_startup.py).
+rftest2 calls the CLI in loops, so a command pays only for itself: each command group has a
+parser module ``<group>_args.py`` whose ``register(commands)`` adds its commands to a
+``Commands`` table (name, summary, the function that adds its arguments, and its
+implementation as ``"rfconsole.cli.<group>_cmd:function"``). A command's parser is built only
+when that command is chosen, and its implementation, a function ``(args) -> int``, is imported
+only when it runs: ``rfconsole --help`` and every ``COMMAND --help`` import no Textual, libvirt,
+lxml or pydantic (tests/unit/test_startup.py). See docs/architecture.md, "Adding a command".
 With no command the console opens. Exit codes: 0 ok, 1 invalid input or a failed operation, 2 usage.
 """
 
@@ -13,11 +15,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Callable
-from pathlib import Path
 
 from rfconsole import __version__
 from rfconsole.errors import RfconsoleError, UsageError
+
+TYPE_CHECKING = False  # as typing's, which type checkers know by name; importing typing costs `--help` milliseconds
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -33,6 +38,49 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+class Commands(argparse._SubParsersAction):
+    """A parser's subcommands, each parser built only when its command is chosen (or asked for
+    with ``parser(name)``): ``rfconsole --help`` lists names and summaries and builds none."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pending: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None] | None, str | None, str | None, dict[str, Any]]] = {}
+
+    def add(
+        self,
+        name: str,
+        summary: str,
+        arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+        run: str | None = None,
+        description: str | None = None,
+        **defaults: Any,
+    ) -> None:
+        """Command ``name``: ``arguments(parser)`` adds its arguments (argparse and light constants
+        only; subcommands with ``parser.add_subparsers(action=Commands, …)``); ``run`` names its
+        implementation, ``"rfconsole.cli.<group>_cmd:function"``; ``defaults`` go on the parser."""
+        if name in self._name_parser_map:
+            raise ValueError(f"two commands called {name!r}")
+        self._choices_actions.append(self._ChoicesPseudoAction(name, (), summary))
+        self._name_parser_map[name] = None  # a valid choice now; the parser comes in parser(name)
+        self._pending[name] = (summary, arguments, run, description, defaults)
+
+    def parser(self, name: str) -> argparse.ArgumentParser:
+        """The parser of command ``name``, built now if it was not yet."""
+        if name in self._pending:
+            summary, arguments, run, description, defaults = self._pending.pop(name)
+            del self._name_parser_map[name]
+            parser = self.add_parser(name, description=description or summary[0].upper() + summary[1:] + ".")
+            if arguments is not None:
+                arguments(parser)
+            parser.set_defaults(**({"run": run} if run else {}), **defaults)
+        return self._name_parser_map[name]
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option_string: str | None = None) -> None:
+        if values and values[0] in self._pending:
+            self.parser(values[0])
+        super().__call__(parser, namespace, values, option_string)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="rfconsole",
@@ -42,8 +90,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rfconsole {__version__}")
     parser.add_argument(
         "--workdir",
-        type=Path,
-        default=Path.cwd(),
         metavar="DIR",
         help="folder holding XML/ (domain XML) and Images/ (OS images); default: the current directory",
     )
@@ -54,10 +100,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="use the embedded demo: libvirt's test driver holding rftest2's four VMs, no daemon needed",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, action=Commands)
     for name in COMMAND_GROUPS:
-        importlib.import_module(f"rfconsole.cli.{name}").register(sub)
+        importlib.import_module(f"rfconsole.cli.{name}").register(commands)
     return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line as parsed; ``args.workdir`` is a Path (default: the current directory)."""
+    args = build_parser().parse_args(argv)
+    from pathlib import Path  # not before: `--help` does without
+
+    args.workdir = Path(args.workdir) if args.workdir else Path.cwd()
+    return args
 
 
 def implementation(run: str) -> Callable[[argparse.Namespace], int]:
@@ -73,8 +128,7 @@ def report(error: RfconsoleError) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     try:
         if args.command is None:
             from rfconsole.tui.launch import run_console

@@ -7,38 +7,54 @@ from __future__ import annotations
 
 import argparse
 
+from rfconsole.cli import Commands
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    image = subparsers.add_parser(
+
+def register(commands: Commands) -> None:
+    commands.add(
         "image",
-        help="base images and per-VM overlays (Images/)",
+        "base images and per-VM overlays (Images/)",
+        _image_arguments,
         description="Base images (Images/base/) and the qcow2 overlays VMs get from them "
         "(`rfconsole xml new --base NAME`). See docs/images.md.",
     )
-    commands = image.add_subparsers(dest="image_command", metavar="SUBCOMMAND", required=True)
-    base = commands.add_parser(
+
+
+def _image_arguments(image: argparse.ArgumentParser) -> None:
+    commands = image.add_subparsers(dest="image_command", metavar="SUBCOMMAND", required=True, action=Commands)
+    commands.add(
         "base",
-        help="register a qcow2 or raw image as a base",
+        "register a qcow2 or raw image as a base",
+        _base_arguments,
+        run="rfconsole.cli.image_cmd:run_base",
         description="Copy FILE (qcow2 or raw) into Images/base/ as a read-only base image that VMs get "
         "overlays of. A file already in Images/base/ is registered where it is.",
     )
-    base.add_argument("file", metavar="FILE", help="a qcow2 or raw disk image")
-    base.add_argument("--name", metavar="NAME", help="the base's name (default: FILE's name without its suffix)")
-    base.set_defaults(run="rfconsole.cli.image_cmd:run_base")
-
-    listing = commands.add_parser(
+    commands.add(
         "list",
-        help="every image: format, sizes, backing chain, which VMs use it",
+        "every image: format, sizes, backing chain, which VMs use it",
+        _list_arguments,
+        run="rfconsole.cli.image_cmd:run_list",
         description="Every image of Images/ and Images/base/: format, virtual size, size on disk, "
         "backing file and the VMs (XML/) whose disk reads it.",
     )
-    listing.add_argument("--json", action="store_true", help="a JSON list of objects, one per image, and the total on disk")
-    listing.set_defaults(run="rfconsole.cli.image_cmd:run_list")
-
-    delete = commands.add_parser(
+    commands.add(
         "delete",
-        help="delete a base no overlay and no VM uses",
+        "delete a base no overlay and no VM uses",
+        _delete_arguments,
+        run="rfconsole.cli.image_cmd:run_delete",
         description="Delete a base image. A base that an overlay in Images/ or a VM in XML/ uses is never deleted.",
     )
+
+
+def _base_arguments(base: argparse.ArgumentParser) -> None:
+    base.add_argument("file", metavar="FILE", help="a qcow2 or raw disk image")
+    base.add_argument("--name", metavar="NAME", help="the base's name (default: FILE's name without its suffix)")
+
+
+def _list_arguments(listing: argparse.ArgumentParser) -> None:
+    listing.add_argument("--json", action="store_true", help="a JSON list of objects, one per image, and the total on disk")
+
+
+def _delete_arguments(delete: argparse.ArgumentParser) -> None:
     delete.add_argument("name", metavar="NAME", help="the base's name (see `rfconsole image list`)")
-    delete.set_defaults(run="rfconsole.cli.image_cmd:run_delete")

@@ -7,12 +7,13 @@ argparse and light constants only: see "Adding a command" in docs/architecture.m
 from __future__ import annotations
 
 import argparse
+from functools import partial
 
+from rfconsole.cli import Commands
 from rfconsole.defaults import SHUTDOWN_TIMEOUT, START_TIMEOUT
-from rfconsole.model.rftest2 import RFTEST2_VMS
 
-# command -> (help, options)
-COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
+# command -> (summary, options)
+LIFECYCLE: dict[str, tuple[str, tuple[str, ...]]] = {
     "up": ("define from XML/ where needed, start, wait until running (idempotent)", ("timeout", "host")),
     "down": ("graceful shutdown; destroy after --timeout (idempotent)", ("timeout", "no_destroy", "force", "host")),
     "redeploy": ("destroy, undefine, define from XML/, start: one action per VM", ("timeout", "force", "host")),
@@ -27,31 +28,41 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    for command, (summary, options) in COMMANDS.items():
-        parser = subparsers.add_parser(command, help=summary, description=summary[0].upper() + summary[1:] + ".")
-        parser.add_argument("vms", nargs="*", metavar="VM", help=f"VM names (default: {' '.join(RFTEST2_VMS)})")
-        if "timeout" in options:
-            default = SHUTDOWN_TIMEOUT if command == "down" else START_TIMEOUT
-            what = "for a graceful shutdown before destroying" if command == "down" else "for each VM to be running"
-            parser.add_argument("--timeout", type=_seconds, default=default, metavar="S", help=f"seconds to wait {what} (default {default:g})")
-        if "timeout_optional" in options:
-            parser.add_argument("--timeout", type=_seconds, default=None, metavar="S", help="wait up to S seconds for each guest to be shut off")
-        if "no_destroy" in options:
-            parser.add_argument("--no-destroy", action="store_true", help="never destroy: a guest still running after --timeout is an error")
-        if "no_wait" in options:
-            parser.add_argument("--no-wait", action="store_true", help="return once libvirt has started them, without waiting")
-        if "force" in options:
-            parser.add_argument("--force", action="store_true", help="also act on domains without rfconsole's ownership mark")
-        if "host" in options:
-            parser.add_argument("--host", metavar="NAME", help="the configured host to act on (default: each VM's placement)")
-        parser.set_defaults(run="rfconsole.cli.vm_cmd:run_lifecycle", operation=command)
+def register(commands: Commands) -> None:
+    for command, (summary, options) in LIFECYCLE.items():
+        commands.add(command, summary, partial(_lifecycle_arguments, command, options), run="rfconsole.cli.vm_cmd:run_lifecycle", operation=command)
+    commands.add(
+        "status",
+        "every domain of every host: state, vCPUs, memory, CPU %%",
+        _status_arguments,
+        run="rfconsole.cli.vm_cmd:run_status",
+        description="Every domain of every host: name, host, hypervisor, state, vCPUs, memory (MiB), CPU %.",
+    )
 
-    status = subparsers.add_parser("status", help="every domain of every host: state, vCPUs, memory, CPU %%",
-                                   description="Every domain of every host: name, host, hypervisor, state, vCPUs, memory (MiB), CPU %.")
-    status.add_argument("--json", action="store_true", help="a JSON list of objects, one per domain")
-    status.add_argument("--watch", action="store_true", help="refresh on every libvirt event and every stats interval; Ctrl-C quits")
-    status.set_defaults(run="rfconsole.cli.vm_cmd:run_status")
+
+def _lifecycle_arguments(command: str, options: tuple[str, ...], parser: argparse.ArgumentParser) -> None:
+    from rfconsole.model.rftest2 import RFTEST2_VMS
+
+    parser.add_argument("vms", nargs="*", metavar="VM", help=f"VM names (default: {' '.join(RFTEST2_VMS)})")
+    if "timeout" in options:
+        default = SHUTDOWN_TIMEOUT if command == "down" else START_TIMEOUT
+        what = "for a graceful shutdown before destroying" if command == "down" else "for each VM to be running"
+        parser.add_argument("--timeout", type=_seconds, default=default, metavar="S", help=f"seconds to wait {what} (default {default:g})")
+    if "timeout_optional" in options:
+        parser.add_argument("--timeout", type=_seconds, default=None, metavar="S", help="wait up to S seconds for each guest to be shut off")
+    if "no_destroy" in options:
+        parser.add_argument("--no-destroy", action="store_true", help="never destroy: a guest still running after --timeout is an error")
+    if "no_wait" in options:
+        parser.add_argument("--no-wait", action="store_true", help="return once libvirt has started them, without waiting")
+    if "force" in options:
+        parser.add_argument("--force", action="store_true", help="also act on domains without rfconsole's ownership mark")
+    if "host" in options:
+        parser.add_argument("--host", metavar="NAME", help="the configured host to act on (default: each VM's placement)")
+
+
+def _status_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="a JSON list of objects, one per domain")
+    parser.add_argument("--watch", action="store_true", help="refresh on every libvirt event and every stats interval; Ctrl-C quits")
 
 
 def _seconds(text: str) -> float:

@@ -6,18 +6,26 @@ argparse and light constants only: see "Adding a command" in docs/architecture.m
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from rfconsole.cli import Commands
 from rfconsole.defaults import DEFAULT_LISTEN
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+
+def register(commands: Commands) -> None:
+    commands.add(
         "watch",
-        help="boot VMs on demand as OpenFlow switches connect (headless)",
+        "boot VMs on demand as OpenFlow switches connect (headless)",
+        _arguments,
+        run="rfconsole.cli.watch_cmd:run_watch",
         description="Listen as one more (slave) OpenFlow controller; when a switch connects, start the VMs "
         "mapped to its datapath id (RouteFlow's CSV, or [ondemand.map] in rfconsole.toml). Runs until "
         "interrupted; logs every decision with its times on stderr.",
     )
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    from pathlib import Path
+
     parser.add_argument(
         "--routeflow-config",
         type=Path,
@@ -30,4 +38,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"where switches connect; default: listen in rfconsole.toml, else {DEFAULT_LISTEN[0]}:{DEFAULT_LISTEN[1]}",
     )
     parser.add_argument("--off", action="store_true", help="track switches but start nothing (on-demand booting off)")
-    parser.set_defaults(run="rfconsole.cli.watch_cmd:run_watch")

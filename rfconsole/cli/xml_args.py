@@ -6,46 +6,65 @@ argparse and light constants only: see "Adding a command" in docs/architecture.m
 from __future__ import annotations
 
 import argparse
-import textwrap
 
-from rfconsole.model.rftest2 import DATA_BRIDGE, MANAGEMENT_BRIDGE, RFTEST2_VMS
+from rfconsole.cli import Commands
 
 # `xml set` keys: the modelled fields a user changes by hand (os-type is accepted for os_type).
 SET_KEYS = ("name", "id", "hypervisor", "arch", "os_type", "vcpu", "memory", "image", "init", "kernel", "initrd", "cmdline")
 CLEARABLE_KEYS = ("arch", "image", "init", "kernel", "initrd", "cmdline", "id")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    xml = subparsers.add_parser(
+def register(commands: Commands) -> None:
+    commands.add(
         "xml",
-        help="write, check, change and show domain XML files (XML/)",
+        "write, check, change and show domain XML files (XML/)",
+        _xml_arguments,
         description="Write, check, change and show libvirt domain XML files. Without -o, `xml new` "
         "writes XML/<name>.xml in the working folder (--workdir).",
     )
-    commands = xml.add_subparsers(dest="xml_command", metavar="SUBCOMMAND", required=True)
-    _register_new(commands)
-    _register_validate(commands)
-    _register_set(commands)
-    _register_show(commands)
 
 
-def _register_new(commands: argparse._SubParsersAction) -> None:
-    new = commands.add_parser(
-        "new",
-        help="write the domain XML of a new VM",
-        description=textwrap.fill(
-            "Write the domain XML of a new VM. With --preset, rftest2's values are the defaults "
-            "(name, id, MACs, data NICs on dp0, image Images/h<N>.img) and any option overrides them. "
-            "An image that does not exist yet is a warning, not an error.",
-            width=88,
-        ),
-        epilog="examples:\n"
+def _xml_arguments(xml: argparse.ArgumentParser) -> None:
+    commands = xml.add_subparsers(dest="xml_command", metavar="SUBCOMMAND", required=True, action=Commands)
+    commands.add("new", "write the domain XML of a new VM", _new_arguments, run="rfconsole.cli.xml_cmd:run_new")
+    commands.add(
+        "validate",
+        "check domain XML files",
+        _validate_arguments,
+        run="rfconsole.cli.xml_cmd:run_validate",
+        description="Check each FILE: safe, well-formed XML; rfconsole's rules for every modelled field; "
+        "libvirt's own domain schema. Exit 0 when all are valid, 1 otherwise. Missing image or kernel "
+        "files are warnings.",
+    )
+    commands.add("set", "change fields of an existing domain XML, keeping everything else", _set_arguments, run="rfconsole.cli.xml_cmd:run_set")
+    commands.add(
+        "show",
+        "show the VM settings a domain XML holds",
+        _show_arguments,
+        run="rfconsole.cli.xml_cmd:run_show",
+        description="Show the modelled settings of a domain XML.",
+    )
+
+
+def _new_arguments(new: argparse.ArgumentParser) -> None:
+    import textwrap
+
+    from rfconsole.model.rftest2 import DATA_BRIDGE, MANAGEMENT_BRIDGE, RFTEST2_VMS
+
+    new.description = textwrap.fill(
+        "Write the domain XML of a new VM. With --preset, rftest2's values are the defaults "
+        "(name, id, MACs, data NICs on dp0, image Images/h<N>.img) and any option overrides them. "
+        "An image that does not exist yet is a warning, not an error.",
+        width=88,
+    )
+    new.epilog = (
+        "examples:\n"
         "  rfconsole xml new --hypervisor qemu --preset rfvmA\n"
         "  rfconsole xml new --hypervisor qemu --preset rfvmA --base debian12   (overlay Images/h1.qcow2)\n"
         "  rfconsole xml new --hypervisor lxc --name web1 --image /srv/rootfs/web1 --memory 256\n"
-        "  rfconsole xml new --hypervisor qemu --name tiny --kernel /boot/vmlinuz --initrd /boot/initrd.img --cmdline 'console=ttyS0'",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "  rfconsole xml new --hypervisor qemu --name tiny --kernel /boot/vmlinuz --initrd /boot/initrd.img --cmdline 'console=ttyS0'"
     )
+    new.formatter_class = argparse.RawDescriptionHelpFormatter
     new.add_argument("--hypervisor", required=True, metavar="H", help="kvm, qemu, lxc or test (the demo driver)")
     new.add_argument("--name", metavar="N", help="unique name: letters, digits, _ . - (at most 64); with --preset, the preset's")
     new.add_argument("--id", metavar="I", help="unique positive integer; default: the preset's if free, else the next free id")
@@ -79,44 +98,30 @@ def _register_new(commands: argparse._SubParsersAction) -> None:
     new.add_argument("--data-bridge", metavar="BR", default=DATA_BRIDGE, help=f"with --preset: Open vSwitch bridge of the data NICs (default {DATA_BRIDGE})")
     new.add_argument("-o", "--output", metavar="FILE", help="where to write (default XML/<name>.xml); '-' prints the XML")
     new.add_argument("--force", action="store_true", help="replace an existing file, XML or --base overlay (a backup is kept in .backup/)")
-    new.set_defaults(run="rfconsole.cli.xml_cmd:run_new")
 
 
-def _register_validate(commands: argparse._SubParsersAction) -> None:
-    validate = commands.add_parser(
-        "validate",
-        help="check domain XML files",
-        description="Check each FILE: safe, well-formed XML; rfconsole's rules for every modelled field; "
-        "libvirt's own domain schema. Exit 0 when all are valid, 1 otherwise. Missing image or kernel "
-        "files are warnings.",
-    )
+def _validate_arguments(validate: argparse.ArgumentParser) -> None:
     validate.add_argument("files", nargs="+", metavar="FILE", help="a domain XML file, or the name of a VM in XML/")
-    validate.set_defaults(run="rfconsole.cli.xml_cmd:run_validate")
 
 
-def _register_set(commands: argparse._SubParsersAction) -> None:
-    change = commands.add_parser(
-        "set",
-        help="change fields of an existing domain XML, keeping everything else",
-        description=textwrap.fill(
-            "Change modelled fields of an existing domain XML. Everything else in the file "
-            "(devices rfconsole does not model, attributes, order, comments) stays exactly as it was. "
-            f"Keys: {', '.join(SET_KEYS)}. An empty value ({', '.join(k + '=' for k in CLEARABLE_KEYS[:3])}…) removes the setting. "
-            "Without -o the file is changed in place (the old one is kept in .backup/).",
-            width=88,
-        ),
-        epilog="example:\n  rfconsole xml set XML/rfvmA.xml memory=1024 vcpu=2 image=/srv/images/h1.qcow2",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+def _set_arguments(change: argparse.ArgumentParser) -> None:
+    import textwrap
+
+    change.description = textwrap.fill(
+        "Change modelled fields of an existing domain XML. Everything else in the file "
+        "(devices rfconsole does not model, attributes, order, comments) stays exactly as it was. "
+        f"Keys: {', '.join(SET_KEYS)}. An empty value ({', '.join(k + '=' for k in CLEARABLE_KEYS[:3])}…) removes the setting. "
+        "Without -o the file is changed in place (the old one is kept in .backup/).",
+        width=88,
     )
+    change.epilog = "example:\n  rfconsole xml set XML/rfvmA.xml memory=1024 vcpu=2 image=/srv/images/h1.qcow2"
+    change.formatter_class = argparse.RawDescriptionHelpFormatter
     change.add_argument("file", metavar="FILE", help="a domain XML file, or the name of a VM in XML/")
     change.add_argument("changes", nargs="+", metavar="KEY=VALUE")
     change.add_argument("-o", "--output", metavar="OUT", help="write the result here instead of changing FILE")
     change.add_argument("--force", action="store_true", help="with -o: replace OUT if it exists")
-    change.set_defaults(run="rfconsole.cli.xml_cmd:run_set")
 
 
-def _register_show(commands: argparse._SubParsersAction) -> None:
-    show = commands.add_parser("show", help="show the VM settings a domain XML holds", description="Show the modelled settings of a domain XML.")
+def _show_arguments(show: argparse.ArgumentParser) -> None:
     show.add_argument("file", metavar="FILE", help="a domain XML file, or the name of a VM in XML/")
     show.add_argument("--json", action="store_true", help="print JSON instead of text")
-    show.set_defaults(run="rfconsole.cli.xml_cmd:run_show")

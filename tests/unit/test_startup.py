@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from rfconsole.cli import build_parser, implementation
+from rfconsole.cli import Commands, build_parser, implementation
 
 HEAVY = ("textual", "libvirt", "lxml", "pydantic")
 
@@ -30,10 +30,11 @@ print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 
 def _leaf_commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], argparse.ArgumentParser]]:
     """Every runnable command (`xml show`, `redeploy` …) with its parser."""
-    subparsers = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
-    if not subparsers:
+    commands = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    if not commands:
         return [(prefix, parser)]
-    return [leaf for name, sub in subparsers[0].choices.items() for leaf in _leaf_commands(sub, prefix + (name,))]
+    assert isinstance(commands[0], Commands), f"{parser.prog}: add subcommands with add_subparsers(action=Commands)"
+    return [leaf for name in list(commands[0].choices) for leaf in _leaf_commands(commands[0].parser(name), prefix + (name,))]
 
 
 COMMANDS = _leaf_commands(build_parser())
@@ -43,6 +44,23 @@ def _modules_after(argv: list[str]) -> tuple[str, set[str]]:
     done = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(argv)], capture_output=True, text=True, timeout=60)
     modules = json.loads(done.stderr.strip().splitlines()[-1])
     return done.stdout, {module.partition(".")[0] for module in modules}
+
+
+def test_parsing_a_command_builds_its_parser_alone():
+    parser = build_parser()
+    commands = next(action for action in parser._actions if isinstance(action, Commands))
+    args = parser.parse_args(["redeploy", "rfvmA", "--force"])
+    assert (args.command, args.vms, args.force, args.run) == ("redeploy", ["rfvmA"], True, "rfconsole.cli.vm_cmd:run_lifecycle")
+    built = [name for name, sub in commands.choices.items() if sub is not None]
+    assert built == ["redeploy"]
+
+
+def test_an_unknown_command_is_a_usage_error_listing_the_commands(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["redeplo"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'redeplo'" in err and "'redeploy'" in err
 
 
 def test_every_command_group_is_listed():
