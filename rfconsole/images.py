@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from rfconsole.errors import RfconsoleError
+from rfconsole.model.text import file_kind
 
 BASE_FOLDER = "base"
 BACKUP_FOLDER = ".backup"
@@ -103,7 +104,7 @@ def image_info(path: str | os.PathLike[str]) -> ImageInfo:
     """qemu-img's view of ``path`` and its backing chain (read with force-share: the file may be
     in use by a running guest)."""
     path = Path(os.path.abspath(path))
-    if not path.is_file():
+    if file_kind(path) != "file":
         raise ImageError(f"{path}: no such image file")
     text = qemu_img("info", "--output=json", "--backing-chain", "-U", str(path), doing=f"read {path}")
     try:
@@ -181,7 +182,7 @@ class Images:
         candidate = Path(name)
         if candidate.is_absolute() or "/" in name:
             path = Path(os.path.abspath(candidate))
-            if path.parent == self.base_dir and path.is_file():
+            if path.parent == self.base_dir and file_kind(path) == "file":
                 return path
             raise ImageError(
                 f"{name} is not a registered base (bases live in {self.base_dir})",
@@ -256,9 +257,10 @@ class Images:
     def check_overlay_target(self, target: Path, force: bool = False) -> None:
         """Refuse (before anything is written) an overlay that would replace a file, unless forced."""
         target = Path(os.path.abspath(target))
-        if target.is_dir():
+        kind = file_kind(target)
+        if kind == "folder":
             raise ImageError(f"{target} is a folder, not an image file")
-        if target.exists() and not force:
+        if kind is not None and not force:
             raise ImageError(
                 f"{target} already exists; not creating an overlay over it",
                 hint="use --force to replace it (the old file is kept in Images/.backup/)",

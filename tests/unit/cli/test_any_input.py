@@ -1,0 +1,192 @@
+"""No traceback for any command line: generated argument lists for every command (read from
+the parser itself), run through the CLI's main in-process on the demo driver, in a working
+folder holding valid, broken and hostile files. A traceback, an exception escaping main or an
+exit code other than 0, 1 or 2 is a failure."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rfconsole.cli import build_parser, main
+from rfconsole.model import DomainSpec
+from rfconsole.model.domainxml import DomainDocument
+
+# Commands that serve until interrupted, and options that make a command serve until interrupted.
+SERVING = {("watch",)}
+SERVING_OPTIONS = {"--watch"}
+
+
+def leaf_parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], argparse.ArgumentParser]:
+    """Every runnable command, by its words (("xml", "new"), ("up",) …), with its parser."""
+    found = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for word, sub in action.choices.items():
+                found.update(leaf_parsers(sub, (*path, word)))
+            return found
+    return {path: parser} if path else {}
+
+
+PARSER = build_parser()
+COMMANDS = {words: parser for words, parser in leaf_parsers(PARSER).items() if words not in SERVING}
+
+
+def options_of(parser: argparse.ArgumentParser) -> list[tuple[str, bool]]:
+    """(option string, takes a value) of every optional argument but help and the serving ones."""
+    options = []
+    for action in parser._actions:
+        if not action.option_strings or isinstance(action, argparse._HelpAction):
+            continue
+        if set(action.option_strings) & SERVING_OPTIONS:
+            continue
+        options.append((action.option_strings[-1], action.nargs != 0))
+    return options
+
+
+def positional_count(parser: argparse.ArgumentParser) -> int:
+    return sum(1 for action in parser._actions if not action.option_strings)
+
+
+hostile_text = st.text(
+    alphabet=st.characters(codec="utf-8") | st.sampled_from(["\x00", "\x01", "\x1b", "\x7f", "\x85", "\ufffe", "\udcff", "/", ":", ",", "="]),
+    max_size=40,
+).filter(lambda text: "\x00" not in text)  # argv cannot carry NUL
+long_name = st.integers(250, 300).map(lambda size: "x" * size)
+values = st.one_of(
+    hostile_text,
+    long_name,
+    long_name.map(lambda name: f"/tmp/{name}/h1.img"),
+    st.sampled_from([
+        "rfvmA", "rfvmB", "good", "broken", "fifo", "big", "link", "XML/good.xml", "XML/fifo.xml", "XML/broken.xml",
+        "XML/big.xml", "fifo.xml", "qemu", "lxc", "kvm", "test", "xen", "-", "0", "1", "-1", "99999999999999999999",
+        "1e400", "nan", "inf", "/", ".", "..", "out.xml", "XML/new.xml", "rftest2.csv", "pipe", "/k", "/srv/h1.img",
+        "bridge=dp0,ovs,target=vm1.1,mac=02:01:01:01:01:01", "network=\x1b", "bridge=" + "b" * 300, "memory=64",
+        "vcpu=2", "image=\x01", "image=/a\udcffb", "name=x", "id=7", "kernel=" + "/k" * 200, "cmdline=\x07",
+    ]),
+)
+
+
+@st.composite
+def command_lines(draw) -> list[str]:
+    words = draw(st.sampled_from(sorted(COMMANDS)))
+    parser = COMMANDS[words]
+    argv = list(words)
+    options = options_of(parser)
+    for _ in range(draw(st.integers(0, 5))):
+        if not options:
+            break
+        option, takes_value = draw(st.sampled_from(options))
+        argv.append(option)
+        if takes_value:
+            argv.append(draw(values))
+    argv.extend(draw(st.lists(values, min_size=0, max_size=positional_count(parser) + 2)))
+    return argv
+
+
+def working_folder(root: Path) -> Path:
+    """A folder with a valid VM, a broken file, a FIFO, a link, an oversize file and a CSV."""
+    xml = root / "XML"
+    xml.mkdir(parents=True)
+    (root / "Images").mkdir()
+    (xml / "good.xml").write_bytes(GOOD)
+    (xml / "broken.xml").write_text("<domain type='test'><name>broken")
+    os.mkfifo(xml / "fifo.xml")
+    os.mkfifo(root / "pipe")
+    (xml / "link.xml").symlink_to(xml / "good.xml")
+    (xml / "big.xml").write_bytes(b"<!--" + b"x" * (1024 * 1024) + b"-->")
+    (root / "rftest2.csv").write_text("vm_id,vm_port,ct_id,dp_id,dp_port\n2A0A0A0A0A0,1,0,5,1\n")
+    return root
+
+
+GOOD = DomainDocument.from_spec(DomainSpec(hypervisor="test", name="good", id=1, kernel_boot={"kernel": "/k"})).to_bytes()
+
+
+def run_in(folder: Path, argv: list[str]) -> tuple[int, str]:
+    """main(argv) with --workdir and --demo, in ``folder``; (exit code, stdout and stderr)."""
+    err = io.StringIO()
+    out = io.StringIO()
+    previous = os.getcwd()
+    os.chdir(folder)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(["--workdir", str(folder), "--demo", *argv])
+            except SystemExit as exit:  # argparse: usage errors and --help
+                code = exit.code if isinstance(exit.code, int) else 2
+    finally:
+        os.chdir(previous)
+    return code, out.getvalue() + err.getvalue()
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(argv=command_lines())
+def test_no_traceback_for_any_command_line(tmp_path_factory, argv):
+    folder = working_folder(tmp_path_factory.mktemp("run") / "work")
+    code, err = run_in(folder, argv)
+    assert code in (0, 1, 2), (argv, code, err)
+    assert "Traceback" not in err, (argv, err)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["xml", "new", "--hypervisor", "qemu", "--name", "a", "--image", "/srv/a\x01b"],
+        ["xml", "new", "--hypervisor", "qemu", "--name", "a", "--kernel", "/k\udcff"],
+        ["xml", "new", "--hypervisor", "qemu", "--name", "a", "--kernel", "/k", "--cmdline", "a\x1bb"],
+        ["xml", "new", "--hypervisor", "lxc", "--name", "a", "--init", "/sbin/\x7finit"],
+        ["xml", "new", "--hypervisor", "qemu", "--name", "a", "--kernel", "/k", "--nic", "network=ne\x01t"],
+        ["xml", "new", "--hypervisor", "qemu", "--name", "a", "--image", "/srv/" + "x" * 256 + "/h1.img"],
+        ["xml", "set", "good", "image=/a\x02"],
+        ["xml", "show", "x" * 300],
+        ["xml", "validate", "XML/fifo.xml"],
+        ["xml", "show", "XML/fifo.xml"],
+        ["xml", "set", "XML/fifo.xml", "vcpu=2"],
+        ["xml", "new", "--hypervisor", "qemu", "--name", "a", "--kernel", "/k", "-o", "pipe", "--force"],
+        ["xml", "set", "good", "vcpu=2", "-o", "pipe", "--force"],
+    ],
+    ids=lambda argv: " ".join(argv)[:60],
+)
+def test_the_reported_cases_are_one_message_and_exit_1(tmp_path, argv):
+    folder = working_folder(tmp_path / "work")
+    code, err = run_in(folder, argv)
+    assert code == 1 and "Traceback" not in err, err
+    problems = [line for line in err.splitlines() if "error: " in line or line.startswith("  - ")]
+    assert len(problems) == 1, err
+    assert os.path.exists(folder / "pipe") and not (folder / "pipe").is_file()
+
+
+NEW_OPTIONS = ["--image", "--init", "--kernel", "--initrd", "--cmdline", "--nic", "--arch", "--os-type", "--vcpu", "--memory", "--id", "-o"]
+
+
+@st.composite
+def nearly_valid_command_lines(draw) -> list[str]:
+    """A command that would succeed but for one hostile value: reaches deep into the model."""
+    if draw(st.booleans()):
+        hypervisor = draw(st.sampled_from(["qemu", "lxc", "test"]))
+        argv = ["xml", "new", "--hypervisor", hypervisor, "--name", "fresh"]
+        option = draw(st.sampled_from(NEW_OPTIONS))
+        if option in ("--initrd", "--cmdline"):
+            argv += ["--kernel", "/k"]
+        value = draw(values)
+        if option == "--nic":
+            value = draw(st.sampled_from(["bridge", "network", "target", "model", "mac"])) + "=" + value
+        return [*argv, option, value]
+    key = draw(st.sampled_from(["name", "id", "hypervisor", "arch", "os_type", "vcpu", "memory", "image", "init", "kernel", "initrd", "cmdline"]))
+    return ["xml", "set", "good", f"{key}={draw(values)}"]
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(argv=nearly_valid_command_lines())
+def test_no_traceback_for_one_hostile_value_in_a_valid_command(tmp_path_factory, argv):
+    folder = working_folder(tmp_path_factory.mktemp("run") / "work")
+    code, err = run_in(folder, argv)
+    assert code in (0, 1, 2), (argv, code, err)
+    assert "Traceback" not in err, (argv, err)
