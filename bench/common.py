@@ -73,6 +73,7 @@ def machine() -> dict[str, str]:
         "kernel": platform.release(),
         "libvirt": libvirt_version(),
         "python": platform.python_version(),
+        "load_average": " ".join(f"{load:.2f}" for load in os.getloadavg()),
     }
 
 
@@ -87,6 +88,16 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1] for line in lines
     ).rstrip()
+
+
+def compile_bytecode() -> None:
+    """Write rfconsole's .pyc files, as installing it does. Without them (an editable install run
+    with PYTHONDONTWRITEBYTECODE set, as on the project's machines) every command compiles its
+    modules from source first, a cost no installed rfconsole pays."""
+    import compileall
+    from pathlib import Path
+
+    compileall.compile_dir(str(Path(__file__).resolve().parents[1] / "rfconsole"), quiet=1)
 
 
 DAEMONS_LOCK = "/tmp/rfconsole-daemons.lock"

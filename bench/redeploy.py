@@ -6,6 +6,11 @@
   included);
 - baseline for both: the seed's way, 16 ``virsh`` processes in a row (destroy, undefine,
   define, start for each VM), timed in the same repetition; medians over REPEATS;
+- ``redeploy.floor_libvirt_python``: the floor, bench/_floor_redeploy.py as a process: bare
+  libvirt-python, one connection, one thread per VM (destroy, undefine, define, start), nothing
+  checked; against the seed's way;
+- ``redeploy.four_vms_cli_vs_floor``: ``rfconsole redeploy`` against that floor, the two timed
+  one after the other in each repetition;
 - ``redeploy.event_latency``: ``start`` called -> the 'started' lifecycle event received by a
   subscriber (p50, p99); the extras time the event against ``start`` returning (negative: the
   event arrived before the call returned, as libvirt sends it while finishing the start).
@@ -27,7 +32,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import DAEMONS_LOCK, hold_daemons_lock, median, percentile, row
+from bench.common import DAEMONS_LOCK, compile_bytecode, hold_daemons_lock, median, percentile, row
 from rfconsole.config import Config
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.rftest2 import RFTEST2_VMS, preset_spec
@@ -37,12 +42,13 @@ from rfconsole.virt.events import DomainEvent, EventKind
 from rfconsole.virt.fleet import Fleet
 
 URI = "qemu:///system"
-REPEATS = 5
+REPEATS = 7
 LATENCY_SAMPLES = 20
 NAMES = tuple(RFTEST2_VMS)
 REPO = Path(__file__).resolve().parents[1]
 GUEST = REPO / ".cache" / "guest"
 RFCONSOLE = Path(sys.executable).with_name("rfconsole")
+FLOOR = Path(__file__).with_name("_floor_redeploy.py")
 CMDLINE = "console=ttyS0 rdinit=/init panic=-1"
 
 
@@ -132,6 +138,15 @@ def _cli_way(workdir: Workdir) -> float:
     return elapsed
 
 
+def _floor_way(workdir: Workdir) -> float:
+    started = time.perf_counter()
+    result = _run(sys.executable, str(FLOOR), URI, str(workdir.xml_dir), *NAMES)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"the bare libvirt-python redeploy failed: {result.stderr.strip()}")
+    return elapsed
+
+
 def _all_running() -> bool:
     return all(_virsh("domstate", name).strip() == "running" for name in NAMES)
 
@@ -175,6 +190,7 @@ def run() -> list[dict]:
 
 def _measure() -> list[dict]:
     _require_setup()
+    compile_bytecode()
     reaper = under_subreaper()
     with tempfile.TemporaryDirectory(prefix="rfconsole-bench-") as folder:
         workdir = Workdir(folder)
@@ -182,10 +198,11 @@ def _measure() -> list[dict]:
         try:
             _remove_all()
             _seed_way(workdir)  # warm-up: page cache, QEMU binary, every VM running
-            seed, fleet, cli = [], [], []
+            seed, fleet, floor, cli = [], [], [], []
             for _ in range(REPEATS):
                 seed.append(_seed_way(workdir))
                 fleet.append(_fleet_way(workdir))
+                floor.append(_floor_way(workdir))
                 cli.append(_cli_way(workdir))
             if not _all_running():
                 raise RuntimeError("after the redeploys not all four VMs were running")
@@ -197,6 +214,15 @@ def _measure() -> list[dict]:
     return [
         row("redeploy.four_vms_fleet", baseline, median(seed), median(fleet), **common),
         row("redeploy.four_vms_cli", baseline, median(seed), median(cli), **common),
+        row("redeploy.floor_libvirt_python", baseline, median(seed), median(floor), **common),
+        row(
+            "redeploy.four_vms_cli_vs_floor",
+            "floor: bare libvirt-python, one connection, four threads",
+            median(floor),
+            median(cli),
+            ratio_of_medians_of_pairs=round(median([c / f for c, f in zip(cli, floor)]), 3),
+            **common,
+        ),
         row(
             "redeploy.event_latency",
             None,

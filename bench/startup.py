@@ -9,7 +9,8 @@ rftest2 calls the CLI in loops, so what a command costs before it does anything 
 
 each against ``python -c pass`` with the same interpreter (the virtual environment's, which the
 ``rfconsole`` script runs on). Rounds run every command once, in turn, so a load that comes and
-goes hits all of them; medians over ROUNDS. No daemon needed.
+goes hits all of them; medians over ROUNDS. rfconsole's .pyc files are written first, as an
+install does (bench.common.compile_bytecode). No daemon needed.
 
 Run alone: .venv/bin/python -m bench.startup
 """
@@ -23,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import median, row
+from bench.common import compile_bytecode, median, row
 
 ROUNDS = 21
 RFCONSOLE = str(Path(sys.executable).with_name("rfconsole"))
@@ -49,6 +50,7 @@ def _workdir(root: Path) -> Path:
 
 
 def run() -> list[dict]:
+    compile_bytecode()
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="rfconsole-bench-") as folder:
         workdir = str(_workdir(Path(folder)))
