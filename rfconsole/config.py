@@ -20,6 +20,7 @@ Every key is optional; without the file, defaults that work on a single machine:
     listen = "127.0.0.1:6653"
     routeflow_config = "rftest/rftest2config.csv"   # relative to the working folder
     idle_shutdown = 0                 # seconds a VM may idle after its switch leaves; 0 = never
+    max_per_address = 64              # switch connections accepted from one IP address
 
     [ondemand.map]                    # datapath id (decimal, or hex with 0x) = VM names
     "5" = ["rfvmA"]
@@ -49,7 +50,9 @@ DEFAULT_STATS_INTERVAL = 2.0
 URI_RE = re.compile(r"[a-z][a-z0-9+.-]*://[^\s]*")
 HOST_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 TOP_KEYS = {"default_host", "stats_interval", "hosts", "placement", "hypervisors", "ondemand"}
-ONDEMAND_KEYS = {"listen", "routeflow_config", "idle_shutdown", "map"}
+ONDEMAND_KEYS = {"listen", "routeflow_config", "idle_shutdown", "map", "max_per_address"}
+DEFAULT_MAX_PER_ADDRESS = 64
+MAX_PER_ADDRESS_LIMIT = 4096
 IDLE_SHUTDOWN_MAX = 30 * 24 * 3600  # also keeps inf and nan out (a timer cannot wait forever)
 MAX_CONFIG_BYTES = 1024 * 1024
 
@@ -71,6 +74,7 @@ class OndemandSettings:
     routeflow_config: Path | None = None
     idle_shutdown: float = 0.0  # seconds; 0 = never shut a VM down
     map: dict[int, tuple[str, ...]] = field(default_factory=dict)  # datapath id -> VM names
+    max_per_address: int = DEFAULT_MAX_PER_ADDRESS  # switch connections accepted from one IP address
 
     @property
     def listen(self) -> str:
@@ -226,6 +230,11 @@ class _Reader:
             raise self.fail(
                 "ondemand.idle_shutdown", idle, f"must be a number of seconds from 0 (never) to {IDLE_SHUTDOWN_MAX} (30 days)"
             )
+        per_address = data.get("max_per_address", DEFAULT_MAX_PER_ADDRESS)
+        if isinstance(per_address, bool) or not isinstance(per_address, int) or not 1 <= per_address <= MAX_PER_ADDRESS_LIMIT:
+            raise self.fail(
+                "ondemand.max_per_address", per_address, f"must be a whole number of connections from 1 to {MAX_PER_ADDRESS_LIMIT}"
+            )
         mapping: dict[int, tuple[str, ...]] = {}
         for key, names in self.table(data, "map").items():
             where = f'ondemand.map."{key}"'
@@ -247,4 +256,5 @@ class _Reader:
             routeflow_config=csv_path,
             idle_shutdown=float(idle),
             map=mapping,
+            max_per_address=per_address,
         )

@@ -199,6 +199,15 @@ def _decimal(text: str, what: str) -> int:
     return int(value)
 
 
+def _header_mismatch(cells: list[str]) -> str:
+    """How a first line differs from RouteFlow's header, in words that quote none of it."""
+    expected = ",".join(CSV_HEADER)
+    for position, (cell, name) in enumerate(zip(cells, CSV_HEADER), start=1):
+        if cell.lower() != name:
+            return f"the first line must be the header {expected}, and its column {position} is not {name}"
+    return f"the first line must be the header {expected}, and it has {len(cells)} columns, not {len(CSV_HEADER)}"
+
+
 def parse_routeflow_csv(text: str, source: str = "<csv>") -> RouteflowMap:
     """Read RouteFlow's CSV text; bad rows are collected with their line numbers in ``problems``."""
     result = RouteflowMap()
@@ -219,7 +228,9 @@ def parse_routeflow_csv(text: str, source: str = "<csv>") -> RouteflowMap:
         if not header_seen:
             header_seen = True
             if tuple(cell.lower() for cell in cells) != CSV_HEADER:
-                result.problems.append(f"line {number}: the header must be {','.join(CSV_HEADER)} (found {','.join(cells)!r})")
+                # The line itself is never shown: a file that is not RouteFlow's CSV (a link to
+                # /etc/shadow, say) must not have its content echoed to a terminal or a log.
+                result.problems.append(f"line {number}: not RouteFlow's CSV: {_header_mismatch(cells)}")
                 return result
             continue
         if len(cells) != len(CSV_HEADER):

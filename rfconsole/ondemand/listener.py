@@ -41,6 +41,7 @@ class ListenerSettings:
     echo_interval: float = 5.0  # send an echo request after this long without hearing from the switch
     echo_timeout: float = 15.0  # the switch is down after this long without a message
     max_connections: int = 256
+    max_per_address: int = 64  # connections from one IP address (many bridges of one host share it)
     max_message_bytes: int = of.MAX_LENGTH
     versions: frozenset[int] = field(default=of.SUPPORTED_VERSIONS)
 
@@ -63,6 +64,11 @@ def _peer_address(writer: asyncio.StreamWriter) -> str:
         host, port = peer[0], peer[1]
         return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
     return str(peer)
+
+
+def _peer_host(writer: asyncio.StreamWriter) -> str:
+    peer = writer.get_extra_info("peername")
+    return str(peer[0]) if isinstance(peer, tuple) and peer else str(peer)
 
 
 class _Closing(Exception):
@@ -126,7 +132,17 @@ class _Connection:
                 features = await self._handshake()
             self.datapath_id = features.datapath_id
             version = of.Version(self.version).label
-            log.info("switch %s up from %s (%s)", format_datapath_id(features.datapath_id), self.address, version)
+            others = registry.connections(features.datapath_id)
+            if others:
+                log.warning(
+                    "switch %s up from %s (%s), while %d other connection(s) claim the same datapath id",
+                    format_datapath_id(features.datapath_id),
+                    self.address,
+                    version,
+                    others,
+                )
+            else:
+                log.info("switch %s up from %s (%s)", format_datapath_id(features.datapath_id), self.address, version)
             registry.switch_up(self, features.datapath_id, self.address, version)
             self._ask_slave_role()
             await self.writer.drain()
@@ -153,6 +169,14 @@ class _Connection:
             if self.datapath_id is not None:
                 if registry.switch_down(self, self.datapath_id, reason) is not None:
                     log.info("switch %s down: %s", format_datapath_id(self.datapath_id), reason)
+                else:
+                    log.info(
+                        "switch %s: its connection from %s closed (%s); still up through %d other connection(s)",
+                        format_datapath_id(self.datapath_id),
+                        self.address,
+                        reason,
+                        registry.connections(self.datapath_id),
+                    )
             else:
                 log.warning("%s closed: %s", self.label, reason)
 
@@ -257,7 +281,8 @@ class SwitchListener:
         self.settings = settings or ListenerSettings()
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self.refused = 0  # connections closed at once because max_connections were open
+        self.refused = 0  # connections closed at once: max_connections, or max_per_address from one address, were open
+        self._per_address: dict[str, int] = {}  # peer IP address -> connections open
 
     @property
     def address(self) -> tuple[str, int]:
@@ -286,6 +311,7 @@ class SwitchListener:
         return self.address
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        host = _peer_host(writer)
         if len(self._tasks) >= self.settings.max_connections:
             self.refused += 1
             log.warning(
@@ -293,9 +319,20 @@ class SwitchListener:
             )
             writer.transport.abort()
             return
+        if self._per_address.get(host, 0) >= self.settings.max_per_address:
+            self.refused += 1
+            log.warning(
+                "connection from %s refused: %d connections open from %s, the limit per address",
+                _peer_address(writer),
+                self.settings.max_per_address,
+                host,
+            )
+            writer.transport.abort()
+            return
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self._per_address[host] = self._per_address.get(host, 0) + 1
         try:
             await _Connection(self, reader, writer).run()
         except asyncio.CancelledError:
@@ -305,6 +342,9 @@ class SwitchListener:
             writer.transport.abort()
         finally:
             self._tasks.discard(task)
+            self._per_address[host] -= 1
+            if not self._per_address[host]:
+                del self._per_address[host]
 
     async def close(self) -> None:
         """Stop listening and close every connection (their switches go down)."""

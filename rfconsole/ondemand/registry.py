@@ -58,28 +58,36 @@ Subscriber = Callable[[SwitchEvent], None]
 
 
 class SwitchRegistry:
-    """Datapath id -> the switch's current connection.
+    """The connections of switches that completed the handshake, and their datapath ids.
 
-    A switch that reconnects before its old connection is noticed dead replaces it: the old
-    connection's late "down" is then ignored (each report carries the connection's token).
+    Connections are what is tracked, not datapath ids: two switches may claim one datapath id
+    (a misconfiguration, a reconnect before the old connection is noticed dead, or someone on
+    the control network). The datapath id is up while any of its connections is: "up" is
+    published for each connection, "down" only when the last one of that id closes.
     """
 
     def __init__(self, mapping: Mapping[int, tuple[str, ...]] | None = None) -> None:
         self._lock = threading.Lock()
-        self._switches: dict[int, tuple[object, Switch]] = {}
+        self._connections: dict[object, Switch] = {}  # connection token -> its switch, in arrival order
         self._subscribers: list[Subscriber] = []
         self._mapping: dict[int, tuple[str, ...]] = dict(mapping or {})
 
     # ------------------------------------------------------------------ reading
     def switches(self) -> list[Switch]:
-        """The connected switches, by datapath id."""
+        """Every connected switch, by datapath id (one entry per connection)."""
         with self._lock:
-            return sorted((switch for _, switch in self._switches.values()), key=lambda switch: switch.datapath_id)
+            return sorted(self._connections.values(), key=lambda switch: (switch.datapath_id, switch.up_monotonic))
 
     def get(self, datapath_id: int) -> Switch | None:
+        """The newest connection of ``datapath_id``, None when it has none."""
         with self._lock:
-            entry = self._switches.get(datapath_id)
-            return entry[1] if entry else None
+            found = [switch for switch in self._connections.values() if switch.datapath_id == datapath_id]
+            return found[-1] if found else None
+
+    def connections(self, datapath_id: int) -> int:
+        """How many connections claim ``datapath_id`` now."""
+        with self._lock:
+            return sum(1 for switch in self._connections.values() if switch.datapath_id == datapath_id)
 
     def mapped_vms(self, datapath_id: int) -> tuple[str, ...]:
         with self._lock:
@@ -89,8 +97,8 @@ class SwitchRegistry:
         """Replace the datapath id -> VMs map (connected switches show their new VMs)."""
         with self._lock:
             self._mapping = dict(mapping)
-            for datapath_id, (token, switch) in list(self._switches.items()):
-                self._switches[datapath_id] = (token, replace(switch, vms=self._mapping.get(datapath_id, ())))
+            for token, switch in list(self._connections.items()):
+                self._connections[token] = replace(switch, vms=self._mapping.get(switch.datapath_id, ()))
 
     # ------------------------------------------------------------------ subscribing
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
@@ -116,6 +124,7 @@ class SwitchRegistry:
 
     # ------------------------------------------------------------------ reporting (the listener)
     def switch_up(self, token: object, datapath_id: int, address: str, version: str) -> Switch:
+        """Connection ``token`` completed the handshake as ``datapath_id``: publishes "up"."""
         now = time.monotonic()
         with self._lock:
             switch = Switch(
@@ -126,22 +135,24 @@ class SwitchRegistry:
                 up_monotonic=now,
                 vms=self._mapping.get(datapath_id, ()),
             )
-            self._switches[datapath_id] = (token, switch)
+            self._connections[token] = switch
         self._publish(SwitchEvent(SwitchEventKind.UP, switch, now))
         return switch
 
     def switch_role(self, token: object, datapath_id: int, role: str) -> None:
         with self._lock:
-            entry = self._switches.get(datapath_id)
-            if entry and entry[0] is token:
-                self._switches[datapath_id] = (token, replace(entry[1], role=role))
+            switch = self._connections.get(token)
+            if switch is not None:
+                self._connections[token] = replace(switch, role=role)
 
     def switch_down(self, token: object, datapath_id: int, reason: str) -> Switch | None:
-        """Forget the switch if ``token`` is still its current connection; returns it then."""
+        """Connection ``token`` closed. Returns its switch and publishes "down" when it was the
+        last connection of its datapath id; None while another connection keeps the id up."""
         with self._lock:
-            entry = self._switches.get(datapath_id)
-            if entry is None or entry[0] is not token:
+            switch = self._connections.pop(token, None)
+            if switch is None:
                 return None
-            del self._switches[datapath_id]
-        self._publish(SwitchEvent(SwitchEventKind.DOWN, entry[1], time.monotonic(), reason))
-        return entry[1]
+            if any(other.datapath_id == switch.datapath_id for other in self._connections.values()):
+                return None
+        self._publish(SwitchEvent(SwitchEventKind.DOWN, switch, time.monotonic(), reason))
+        return switch

@@ -54,7 +54,9 @@ class OnDemand:
         self.booter = Booter(fleet, self.mapping, idle_shutdown=settings.idle_shutdown, enabled=enabled)
         self.booter.attach(self.registry)
         host, port = listen or (settings.listen_host, settings.listen_port)
-        self.listener = SwitchListener(self.registry, dataclasses.replace(listener_settings or ListenerSettings(), host=host, port=port))
+        if listener_settings is None:
+            listener_settings = ListenerSettings(max_per_address=settings.max_per_address)
+        self.listener = SwitchListener(self.registry, dataclasses.replace(listener_settings, host=host, port=port))
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None

@@ -55,10 +55,11 @@ class SimulatedSwitch:
         assert self._writer is not None
         self._writer.write(message.encode())
 
-    async def connect(self, host: str, port: int, timeout: float = 10.0) -> None:
-        """Connect and complete the handshake (up to the FEATURES_REPLY), then keep answering."""
+    async def connect(self, host: str, port: int, timeout: float = 10.0, source: str | None = None) -> None:
+        """Connect (from IP address ``source`` when given, e.g. 127.0.0.2) and complete the
+        handshake (up to the FEATURES_REPLY), then keep answering."""
         async with asyncio.timeout(timeout):
-            self._reader, self._writer = await asyncio.open_connection(host, port)
+            self._reader, self._writer = await asyncio.open_connection(host, port, local_addr=(source, 0) if source else None)
             top = max(self.versions)
             self._send(of.Hello(top, 1, self.versions if self.send_bitmap else None))
             hello = await self._read()

@@ -139,3 +139,24 @@ def test_any_text_gives_rows_or_problems_never_an_exception(text):
 
 def test_a_nul_byte_is_a_problem_with_a_line():
     assert parse_routeflow_csv("vm_id,vm_port,ct_id,dp_id,dp_port\n1,1,0,5,1\n\"a\x00\n").problems
+
+
+def test_a_file_that_is_not_routeflows_csv_never_has_a_line_echoed(tmp_path):
+    """A CSV that is a link to a secret file: the error says what is wrong, quoting nothing of it."""
+    secret = tmp_path / "shadow"
+    secret.write_text("root:$6$Secret.Hash$abcdef:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n")
+    link = tmp_path / "rftest2config.csv"
+    link.symlink_to(secret)
+    with pytest.raises(CsvError) as caught:
+        read_routeflow_csv(link)
+    message = caught.value.message + (caught.value.hint or "")
+    assert "not RouteFlow's CSV" in message and "column 1 is not vm_id" in message
+    assert "Secret" not in message and "daemon" not in message and "19000" not in message
+
+
+def test_a_fifo_as_the_csv_is_refused_at_once(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "rftest2config.csv")
+    with pytest.raises(CsvError, match="FIFO"):
+        read_routeflow_csv(tmp_path / "rftest2config.csv")

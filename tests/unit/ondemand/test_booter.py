@@ -196,3 +196,17 @@ async def test_a_switch_handshake_boots_its_vm_end_to_end(fleet, registry, boote
         await switch.close()
     assert booter.wait_idle(10)
     assert state(fleet, "rfvmA") is DomainState.RUNNING
+
+
+def test_no_idle_shutdown_while_another_switch_with_the_datapath_id_is_connected(fleet, registry, caplog):
+    caplog.set_level(logging.INFO, logger="rfconsole.ondemand")
+    booter = Booter(fleet, MAP, idle_shutdown=0.2)
+    booter.attach(registry)
+    older, newer = up(registry, 5), up(registry, 5)
+    booter.wait_idle(10)
+    assert state(fleet, "rfvmA") is DomainState.RUNNING
+    assert registry.switch_down(newer, 5, "closed") is None  # the older connection keeps 5 up …
+    assert "shutting it down in" not in caplog.text  # … so no idle shutdown is even scheduled
+    assert registry.switch_down(older, 5, "closed") is not None
+    wait_for_state(fleet, "rfvmA", DomainState.SHUTOFF)
+    booter.close()

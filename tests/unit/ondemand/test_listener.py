@@ -294,3 +294,42 @@ async def test_random_bytes_from_many_clients_never_stop_the_listener(listener, 
     await switch.connect(host, port)
     assert (await events.next()).switch.datapath_id == 5
     await switch.close()
+
+
+async def test_two_switches_with_one_datapath_id_are_up_until_the_last_one_closes(listener, events, registry, caplog):
+    """Connections are tracked, not datapath ids: the newer one closing first is no "down"."""
+    older, newer = SimulatedSwitch(5), SimulatedSwitch(5)
+    await older.connect(*listener.address)
+    await events.next()
+    await newer.connect(*listener.address)
+    assert (await events.next()).kind is SwitchEventKind.UP
+    assert "while 1 other connection(s) claim the same datapath id" in caplog.text
+    assert registry.connections(5) == 2 and [switch.datapath_id for switch in registry.switches()] == [5, 5]
+    await newer.close()
+    await wait_for(lambda: "still up through 1 other connection(s)" in caplog.text)
+    assert events.empty() and registry.connections(5) == 1 and "switch 0000000000000005 down" not in caplog.text
+    await older.close()
+    event = await events.next()
+    assert (event.kind, event.switch.datapath_id) == (SwitchEventKind.DOWN, 5)
+    assert "switch 0000000000000005 down: connection closed" in caplog.text and registry.switches() == []
+
+
+async def test_one_address_cannot_take_every_slot(registry, events, caplog):
+    """Connections that complete the handshake and answer echoes hold a slot for as long as they
+    like; one address may hold max_per_address of them, and a switch elsewhere still gets in."""
+    settings = dataclasses.replace(FAST, max_connections=16, max_per_address=3)
+    async with SwitchListener(registry, settings) as listener:
+        squatters = [SimulatedSwitch(100 + index) for index in range(3)]
+        for squatter in squatters:
+            await squatter.connect(*listener.address, source="127.0.0.1")
+        reader, writer = await asyncio.open_connection(*listener.address, local_addr=("127.0.0.1", 0))
+        async with asyncio.timeout(2):
+            assert await reader.read() == b""  # refused at once, nothing sent
+        assert listener.refused == 1 and "3 connections open from 127.0.0.1, the limit per address" in caplog.text
+        switch = SimulatedSwitch(6)
+        await switch.connect(*listener.address, source="127.0.0.2")
+        await wait_for(lambda: registry.get(6) is not None)
+        assert registry.get(6).address.startswith("127.0.0.2:")
+        for each in (*squatters, switch):
+            await each.close()
+        writer.close()
