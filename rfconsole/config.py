@@ -189,6 +189,8 @@ class _Reader:
         for key, host in self.table(data, "hypervisors").items():
             try:
                 hypervisor = Hypervisor(key.lower())
+                if not hypervisor.managed:  # libvirt knows more domain types than rfconsole runs
+                    raise ValueError(key)
             except ValueError:
                 raise self.fail(f"hypervisors.{key}", host, "the key must be kvm, qemu, lxc or test") from None
             hypervisors[hypervisor] = self.host(f"hypervisors.{key}", host, hosts)

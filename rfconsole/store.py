@@ -199,10 +199,13 @@ class Store:
         """Every valid VM of the folder by name (files that break a rule are left out)."""
         return {entry.name: entry.spec for entry in self.entries() if entry.spec is not None}
 
-    def suggest_id(self) -> int:
-        """The next free rfconsole id: one more than the highest in use."""
-        ids = [entry.rfconsole_id for entry in self.entries() if entry.rfconsole_id is not None]
-        return max(ids, default=0) + 1
+    def suggest_id(self, preferred: int | None = None, replacing: str | None = None) -> int:
+        """The id for a new VM, by the model's one rule (``choose_id``): ``preferred`` (a preset's
+        id) when free, else one more than the highest in use. The file of VM ``replacing`` (about
+        to be overwritten) does not count."""
+        from rfconsole.model.checks import choose_id
+
+        return choose_id(preferred, (entry.rfconsole_id for entry in self.entries() if replacing is None or entry.name != replacing))
 
     def missing_files(self, name_or_path: str | os.PathLike[str]) -> list[Problem]:
         """Host files the VM needs that are missing (image, kernel, initrd): starting it must be refused."""

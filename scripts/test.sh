@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/daemons.sh start
 scripts/build-guest.sh
+scripts/fetch-libvirt-corpus.sh >/dev/null
 exec .venv/bin/pytest -q -p no:cacheprovider "$@"

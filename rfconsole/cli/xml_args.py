@@ -9,10 +9,6 @@ import argparse
 
 from rfconsole.cli import Commands
 
-# `xml set` keys: the modelled fields a user changes by hand (os-type is accepted for os_type).
-SET_KEYS = ("name", "id", "hypervisor", "arch", "os_type", "vcpu", "memory", "image", "init", "kernel", "initrd", "cmdline")
-CLEARABLE_KEYS = ("arch", "image", "init", "kernel", "initrd", "cmdline", "id")
-
 
 def register(commands: Commands) -> None:
     commands.add(
@@ -106,6 +102,8 @@ def _validate_arguments(validate: argparse.ArgumentParser) -> None:
 
 def _set_arguments(change: argparse.ArgumentParser) -> None:
     import textwrap
+
+    from rfconsole.model.fields import CLEARABLE_KEYS, SET_KEYS  # the binding table's keys
 
     change.description = textwrap.fill(
         "Change modelled fields of an existing domain XML. Everything else in the file "

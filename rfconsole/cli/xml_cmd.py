@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from rfconsole.cli import EXIT_FAILED, EXIT_OK
-from rfconsole.cli.xml_args import CLEARABLE_KEYS, SET_KEYS
 from rfconsole.errors import RfconsoleError, UsageError
 from rfconsole.images import OVERLAY_SUFFIX, Images, overlay_name_for
 from rfconsole.model import DomainSpec, Interface, InvalidSpec, Problem, missing_files
+from rfconsole.model.checks import changed_spec, check_document, parse_changes
 from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.fields import DOMAIN_FIELDS
 from rfconsole.model.rftest2 import preset_spec, rftest2_vm
 from rfconsole.model.schema import schema_problems
 from rfconsole.store import Store, Workdir
@@ -118,18 +119,14 @@ def _new_spec(args: argparse.Namespace, store: Store, settings: dict[str, Any], 
     if args.preset:
         preset = rftest2_vm(args.preset)
         bridge = None if args.management_bridge.lower() == "none" else args.management_bridge
-        if args.id is None:
-            taken = {entry.rfconsole_id for entry in store.entries() if entry.name != (args.name or preset.name)}
-            settings["id"] = preset.default_id if preset.default_id not in taken else store.suggest_id()
-        else:
-            settings["id"] = args.id
+        settings["id"] = args.id if args.id is not None else store.suggest_id(preset.default_id, replacing=args.name or preset.name)
         spec = preset_spec(preset, settings.pop("hypervisor"), store.workdir, management_bridge=bridge, data_bridge=args.data_bridge, **settings)
         if args.no_image:
             spec = spec.with_changes(image=None, image_kind=None)
         if extra_nics:
             spec = spec.with_changes(interfaces=(*spec.interfaces, *extra_nics))
     else:
-        settings["id"] = args.id if args.id is not None else store.suggest_id()
+        settings["id"] = args.id if args.id is not None else store.suggest_id(replacing=args.name)
         spec = DomainSpec(**settings, interfaces=extra_nics)
     return spec
 
@@ -177,18 +174,6 @@ def parse_nic(text: str) -> Interface:
 
 
 # ----------------------------------------------------------------------------- xml validate
-def document_problems(document: DomainDocument) -> tuple[list[str], DomainSpec | None]:
-    """Everything wrong with a document, in words: rfconsole's rules, then libvirt's schema."""
-    problems: list[str] = []
-    spec = None
-    try:
-        spec = document.spec()
-    except InvalidSpec as error:
-        problems.extend(str(problem) for problem in error.problems)
-    problems.extend(str(problem) for problem in schema_problems(document))
-    return problems, spec
-
-
 def run_validate(args: argparse.Namespace) -> int:
     store = _store(args)
     failed = 0
@@ -199,16 +184,13 @@ def run_validate(args: argparse.Namespace) -> int:
             failed += 1
             print(f"{file}: invalid\n  - {error.message}")
             continue
-        problems, spec = document_problems(document)
-        for note in document.notes():
-            warn(f"{file}: {note}")
-        if spec is not None:
-            for problem in missing_files(spec):
-                warn(f"{file}: {problem.field} {problem.value}: {problem.message}")
-        if problems:
+        check = check_document(document)
+        for warning in check.warnings:
+            warn(f"{file}: {warning}")
+        if check.errors:
             failed += 1
             print(f"{file}: invalid")
-            for problem in problems:
+            for problem in check.errors:
                 print(f"  - {problem}")
         else:
             print(f"{file}: valid")
@@ -216,68 +198,16 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------------- xml set
-def parse_changes(pairs: list[str]) -> dict[str, str]:
-    changes: dict[str, str] = {}
-    for pair in pairs:
-        key, separator, value = pair.partition("=")
-        key = key.strip().replace("-", "_")
-        if not separator or not key:
-            raise UsageError(f"{pair!r} is not KEY=VALUE", hint=f"keys: {', '.join(SET_KEYS)}")
-        if key not in SET_KEYS:
-            raise UsageError(f"{key!r} is not a setting `xml set` changes", hint=f"keys: {', '.join(SET_KEYS)}")
-        if key in changes:
-            raise UsageError(f"{key} is given twice")
-        changes[key] = value
-    return changes
-
-
-def changed_spec(document: DomainDocument, changes: dict[str, str]) -> DomainSpec:
-    """The document's settings with ``changes`` (text from the command line) applied."""
-    values = document.values()
-    values["interfaces"] = [dict(interface) for interface in values["interfaces"]]
-    for key, value in changes.items():
-        if value == "" and key not in CLEARABLE_KEYS:
-            raise InvalidSpec([_empty(key)])
-    if "hypervisor" in changes:
-        new_container = changes["hypervisor"].strip().lower() == "lxc"
-        if "os_type" not in changes:
-            values["os_type"] = None
-        if "init" not in changes and not new_container:
-            values["init"] = None
-    for key in ("name", "id", "hypervisor", "arch", "os_type", "vcpu", "memory", "init"):
-        if key in changes:
-            values[key] = changes[key] or None
-    if "image" in changes:
-        values["image"] = str(_absolute(changes["image"])) if changes["image"] else None
-        values["image_kind"] = None
-    elif "hypervisor" in changes:
-        values["image_kind"] = None
-    kernel_keys = {"kernel", "initrd", "cmdline"} & changes.keys()
-    if kernel_keys:
-        boot = dict(values["kernel_boot"] or {"kernel": None, "initrd": None, "cmdline": None})
-        for key in kernel_keys:
-            boot[key] = (str(_absolute(changes[key])) if key != "cmdline" else changes[key]) if changes[key] else None
-        if boot["kernel"] is None and (boot["initrd"] or boot["cmdline"]):
-            raise InvalidSpec([_empty("kernel")])
-        values["kernel_boot"] = boot if boot["kernel"] else None
-    if isinstance(values.get("id"), str) and not values["id"].strip().isdigit():
-        values["id"] = values["id"]  # let the model say what is wrong with it
-    return DomainSpec(**values)
-
-
-def _empty(key: str) -> Problem:
-    if key == "kernel":
-        return Problem("kernel", None, "an initrd or command line needs a kernel (direct kernel boot)")
-    return Problem(key, "", f"{key} cannot be empty")
-
-
 def run_set(args: argparse.Namespace) -> int:
     store = _store(args)
     changes = parse_changes(args.changes)
     document = _load(store, args.file)
     before_spec_values = document.values()
     before_schema = schema_problems(document)
-    spec = changed_spec(document, changes)
+    changed = changed_spec(document, changes)
+    for warning in changed.warnings:
+        warn(f"{args.file}: {warning}")
+    spec = changed.spec
     document.apply(spec)
     for dropped in document.dropped:
         warn(f"{args.file}: removed {dropped}")
@@ -294,9 +224,10 @@ def run_set(args: argparse.Namespace) -> int:
     else:
         path = store.save(document, path=Path(document.source).absolute(), overwrite=True)
     after = document.values()
-    changed = [key for key in ("name", "id", "hypervisor", "arch", "os_type", "vcpu", "memory", "image", "init", "kernel_boot") if before_spec_values.get(key) != after.get(key)]
+    keys = [binding.key.split(".")[0] for binding in DOMAIN_FIELDS]
+    changed_keys = [key for key in dict.fromkeys(keys) if before_spec_values.get(key) != after.get(key)]
     if path is not None:
-        print(f"wrote {path}" + (f" (changed: {', '.join(changed)})" if changed else " (nothing to change)"))
+        print(f"wrote {path}" + (f" (changed: {', '.join(changed_keys)})" if changed_keys else " (nothing to change)"))
     return EXIT_OK
 
 
@@ -306,11 +237,14 @@ def spec_as_dict(spec: DomainSpec) -> dict[str, Any]:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    """Any document libvirt accepts is shown; rfconsole's own rules it breaks are warnings."""
     store = _store(args)
     document = _load(store, args.file)
     for note in document.notes():
         warn(f"{args.file}: {note}")
     spec = document.spec()
+    for problem in spec.house_rule_problems():
+        warn(f"{args.file}: rfconsole would not create this: {problem}")
     data = spec_as_dict(spec)
     data["owned"] = document.owned
     if args.json:
@@ -318,7 +252,7 @@ def run_show(args: argparse.Namespace) -> int:
         return EXIT_OK
     width = max(len(key) for key in data)
     for key, value in data.items():
-        if key == "interfaces":
+        if key in ("interfaces", "disks"):
             print(f"{key:<{width}}  {len(value)}")
             for index, nic in enumerate(value):
                 parts = [f"{name}={item}" for name, item in nic.items() if item is not None]

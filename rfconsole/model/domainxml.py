@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import re
+from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -25,7 +26,8 @@ from lxml import etree
 
 from rfconsole.model.errors import InvalidSpec, Problem, XMLInputError
 from rfconsole.model.safexml import parse_untrusted
-from rfconsole.model.spec import DomainSpec, Hypervisor, ImageKind, Interface, KernelBoot
+from rfconsole.model.fields import DISK_FIELDS, DOMAIN_FIELDS, INTERFACE_FIELDS, SOURCE_ATTRIBUTE, Binding
+from rfconsole.model.spec import Disk, DomainSpec, Hypervisor, ImageKind, Interface, OSType
 
 RFCONSOLE_NS = "https://routeflow.github.io/rfconsole/xmlns/1"
 MARK_TAG = f"{{{RFCONSOLE_NS}}}vm"
@@ -51,7 +53,6 @@ DEVICES_ORDER = (
 DISK_ORDER = "driver source backingStore target boot readonly".split()
 FILESYSTEM_ORDER = "driver binary source target readonly".split()
 INTERFACE_ORDER = "mac source virtualport ip route script target guest model driver".split()
-MODELLED_INTERFACE_TYPES = ("bridge", "network")
 # What libvirt's schema allows inside an LXC <os> (its "osexe"); the init* ones only there.
 CONTAINER_OS_CHILDREN = ("type", "init", "initarg", "initenv", "initdir", "inituser", "initgroup")
 CONTAINER_ONLY_OS_CHILDREN = ("initarg", "initenv", "initdir", "inituser", "initgroup")
@@ -199,55 +200,60 @@ class DomainDocument:
 
     # ----------------------------------------------------------------- reading
     def values(self) -> dict[str, Any]:
-        """The modelled fields as read (not validated): what ``spec()`` builds a DomainSpec from."""
-        root = self.root
-        hypervisor_text = root.get("type")
-        is_container = (hypervisor_text or "").strip().lower() == "lxc"
-        os_element = root.find("os")
-        type_element = os_element.find("type") if os_element is not None else None
-        values: dict[str, Any] = {
-            "hypervisor": hypervisor_text,
-            "name": _text(root.find("name")),
-            "id": self._read_id(),
-            "arch": type_element.get("arch") if type_element is not None else None,
-            "os_type": _text(type_element),
-            "vcpu": _text(root.find("vcpu")) if root.find("vcpu") is not None else 1,
-            "memory": self._read_memory_mib(),
-            "interfaces": tuple(_read_interface(element) for element in self._modelled_interfaces()),
-            "kernel_boot": None,
-            "init": _text(os_element.find("init")) if os_element is not None else None,
-        }
-        if os_element is not None and os_element.find("kernel") is not None:
-            values["kernel_boot"] = {
-                "kernel": _text(os_element.find("kernel")),
-                "initrd": _text(os_element.find("initrd")),
-                "cmdline": _raw_text(os_element.find("cmdline")),
-            }
-        image, kind, _ = self._root_storage(is_container)
+        """The modelled fields as read (not validated): what ``spec()`` builds a DomainSpec from.
+        Every field comes from its row of the binding table (model/fields.py)."""
+        values: dict[str, Any] = {}
+        boot: dict[str, Any] = {}
+        for binding in DOMAIN_FIELDS:
+            if binding.converter == "rfconsole-id":
+                value = self._read_id()
+            elif binding.converter == "memory-mib":
+                value = self._read_memory_mib()
+            elif binding.converter == "root-storage":
+                continue
+            else:
+                value = read_binding(self.root, binding)
+            if binding.key.startswith("kernel_boot."):
+                boot[binding.set_key] = value
+            else:
+                values[binding.key] = value
+        if values["vcpu"] is None and self.root.find("vcpu") is None:
+            values["vcpu"] = 1  # libvirt's default
+        values["kernel_boot"] = boot if self.root.find("os/kernel") is not None else None
+        image, kind, root_element = self._root_storage(self._is_container(values["hypervisor"]))
         values["image"] = image
         values["image_kind"] = kind
+        values["interfaces"] = tuple(read_fields(element, INTERFACE_FIELDS) for element in self._interface_elements())
+        values["disks"] = tuple(read_fields(element, DISK_FIELDS) for element in self._disk_elements(root_element))
         return values
 
+    @staticmethod
+    def _is_container(hypervisor_text: str | None) -> bool:
+        try:
+            return Hypervisor((hypervisor_text or "").strip().lower()).is_container
+        except ValueError:
+            return False
+
     def spec(self) -> DomainSpec:
-        """The document as a DomainSpec, or InvalidSpec naming each field that breaks a rule."""
+        """The document as a DomainSpec, under libvirt's rules only (any domain libvirt accepts is
+        read; ``house_rule_problems`` says which of rfconsole's own rules it breaks). InvalidSpec
+        names each field libvirt itself would refuse."""
         values = self.values()
         problems = []
         if values["hypervisor"] is None:
             problems.append(Problem("hypervisor", None, "<domain> has no type attribute: say kvm, qemu, lxc or test"))
         if values["name"] is None:
             problems.append(Problem("name", None, "the domain has no <name>"))
-        if values["memory"] is None:
-            problems.append(Problem("memory", None, "the domain has no <memory>"))
         if isinstance(values["id"], str):
-            problems.append(Problem("id", values["id"], "rfconsole's id must be a whole number from 1 up"))
-            values["id"] = None
+            values["id"] = None  # rfconsole's own mark, unreadable: a note (notes()), not a refusal
+        try:
+            spec = DomainSpec.read({key: value for key, value in values.items() if value is not None or key not in ("hypervisor", "name")})
+        except InvalidSpec as error:
+            known = {problem.field for problem in problems}
+            problems.extend(problem for problem in error.problems if problem.field not in known)
         if problems:
             raise InvalidSpec(problems, source=self.source)
-        values["interfaces"] = [dict(interface) for interface in values["interfaces"]]
-        try:
-            return DomainSpec(**values)
-        except InvalidSpec as error:
-            raise InvalidSpec(error.problems, source=self.source) from None
+        return spec
 
     def notes(self) -> list[str]:
         """What reading this document normalised: lenient spellings of the seed and friends."""
@@ -260,6 +266,9 @@ class DomainDocument:
                 f"rfconsole id {self.rfconsole_id} read from <domain id=…> (libvirt's transient runtime id); "
                 "rfconsole keeps its id in <metadata>"
             )
+        raw_id = self._read_id()
+        if isinstance(raw_id, str):
+            notes.append(f"rfconsole's id {raw_id!r} is not a whole number from 1 up: read as no id")
         memory = self.root.find("memory")
         if memory is not None:
             exact = self._read_memory_bytes()
@@ -309,12 +318,6 @@ class DomainDocument:
             return (element.text or "").strip()
         return max(1, round(exact / MIB)) if exact else 0
 
-    def _modelled_interfaces(self) -> list[etree._Element]:
-        devices = self.root.find("devices")
-        if devices is None:
-            return []
-        return [element for element in devices.findall("interface") if element.get("type") in MODELLED_INTERFACE_TYPES]
-
     def _root_storage(self, is_container: bool) -> tuple[str | None, ImageKind | None, etree._Element | None]:
         """(path, kind, element) of the VM's root storage: the first file disk, or LXC's '/' filesystem."""
         devices = self.root.find("devices")
@@ -342,39 +345,127 @@ class DomainDocument:
 
     # ----------------------------------------------------------------- writing
     def apply(self, spec: DomainSpec) -> None:
-        """Make the document say what ``spec`` says, changing only the fields that differ."""
+        """Make the document say what ``spec`` says, changing only the fields that differ: each
+        row of the binding table (model/fields.py) is compared and, when it differs, written."""
         old = self.values()
-        old_container = (old["hypervisor"] or "").strip().lower() == "lxc"
+        old_container = self._is_container(old["hypervisor"])
         new_container = spec.hypervisor.is_container
-        if _norm(old["hypervisor"]) != spec.hypervisor.value:
-            self.root.set("type", spec.hypervisor.value)
-        if old["name"] != spec.name:
-            _child(self.root, "name", DOMAIN_ORDER).text = spec.name
-        if old["id"] != spec.id:
-            self._write_id(spec.id)
+        _, _, old_root_storage = self._root_storage(old_container)
+        for binding in DOMAIN_FIELDS:
+            if binding.converter == "root-storage":
+                continue  # after the rest: it depends on the kernel and the domain type
+            wanted = _wanted_text(spec, binding, new_container or spec.os_type is OSType.EXE)
+            if binding.key.startswith("kernel_boot."):
+                current = (old["kernel_boot"] or {}).get(binding.set_key)
+            else:
+                current = old[binding.key]
+            if _same(binding, current, wanted):
+                continue
+            if binding.converter == "rfconsole-id":
+                self._write_id(spec.id)
+            elif binding.converter == "memory-mib":
+                self._write_memory(spec.memory)
+            else:
+                write_binding(self.root, binding, wanted)
+                if binding.key == "vcpu":
+                    self._follow_vcpu(_as_int(current), spec.vcpu)
         os_element = _child(self.root, "os", DOMAIN_ORDER)
         type_element = _child(os_element, "type", OS_ORDER)
-        if old["arch"] != (spec.arch.value if spec.arch else None):
-            _set_attribute(type_element, "arch", spec.arch.value if spec.arch else None)
-        if old["os_type"] != (spec.os_type.value if spec.os_type else None):
-            type_element.text = spec.os_type.value if spec.os_type else None
-        if _as_int(old["vcpu"]) != spec.vcpu:
-            vcpu = _child(self.root, "vcpu", DOMAIN_ORDER)
-            vcpu.text = str(spec.vcpu)
-            current = vcpu.get("current")  # vCPUs online at boot: follows like <currentMemory>
-            if current is not None and (not current.isdigit() or int(current) > spec.vcpu or _as_int(old["vcpu"]) == int(current)):
-                vcpu.set("current", str(spec.vcpu))
-        if old["memory"] != spec.memory:
-            self._write_memory(spec.memory)
-        self._write_init(old["init"], spec.init, new_container)
-        self._write_kernel_boot(old["kernel_boot"], spec.kernel_boot, os_element)
+        self._write_disks(spec.disks, old_root_storage)
         old_storage = (_path_text(old["image"]), old["image_kind"], old_container)
         new_storage = (str(spec.image) if spec.image else None, spec.image_kind, new_container)
         if old_storage != new_storage:
             self._write_image(spec, old_container, os_element)
         if old_container != new_container:
             self._fit_os_to(new_container, os_element, type_element)
-        self._write_interfaces(old["interfaces"], spec.interfaces)
+        self._write_interfaces(spec.interfaces)
+
+    def _follow_vcpu(self, old: Any, new: int) -> None:
+        """vCPUs online at boot (<vcpu current=…>) follow like <currentMemory>."""
+        vcpu = self.root.find("vcpu")
+        current = vcpu.get("current") if vcpu is not None else None
+        if current is not None and (not current.isdigit() or int(current) > new or old == int(current)):
+            vcpu.set("current", str(new))
+
+    def _interface_elements(self) -> list[etree._Element]:
+        devices = self.root.find("devices")
+        return [] if devices is None else devices.findall("interface")
+
+    def _disk_elements(self, root_storage: etree._Element | None) -> list[etree._Element]:
+        devices = self.root.find("devices")
+        return [] if devices is None else [element for element in devices.findall("disk") if element is not root_storage]
+
+    def _write_interfaces(self, new: tuple[Interface, ...]) -> None:
+        """Each NIC of ``new`` onto its own <interface>, found by MAC; a NIC whose MAC is in no
+        element (a changed MAC) takes a left-over element in turn. Left-overs are removed; the
+        elements are put in the order of ``new``, each with everything rfconsole does not model."""
+        elements = self._interface_elements()
+        old = [_normal(Interface, read_fields(element, INTERFACE_FIELDS)) for element in elements]
+        by_mac: dict[str, list[int]] = {}
+        for index, fields in enumerate(old):
+            if fields.get("mac"):
+                by_mac.setdefault(fields["mac"], []).append(index)
+        assigned: list[int | None] = [None] * len(new)
+        used: set[int] = set()
+        for position, interface in enumerate(new):
+            same_mac = by_mac.get(interface.mac, []) if interface.mac else []
+            if same_mac:  # several NICs may share a MAC (libvirt allows it): in turn
+                assigned[position] = same_mac.pop(0)
+                used.add(assigned[position])
+        wanted_macs = {interface.mac for interface in new if interface.mac}
+        free = [index for index in range(len(elements)) if index not in used and old[index].get("mac") not in wanted_macs]
+        for position in range(len(new)):
+            if assigned[position] is None and free:
+                assigned[position] = free.pop(0)
+                used.add(assigned[position])
+        for position, interface in enumerate(new):
+            index = assigned[position]
+            if index is not None:
+                _update_fields(elements[index], old[index], interface.model_dump(mode="json"), INTERFACE_FIELDS)
+        kept = [elements[index] for index in assigned if index is not None]
+        _reorder(kept)
+        for index, element in enumerate(elements):
+            if index not in used:
+                _remove(element)
+        placed: etree._Element | None = None
+        for position, interface in enumerate(new):
+            index = assigned[position]
+            if index is not None:
+                placed = elements[index]
+                continue
+            element = etree.Element("interface", type=interface.type or "bridge")
+            if placed is not None:
+                _insert_after(placed, element)
+            elif kept:
+                _insert_before(kept[0], element)
+            else:
+                _insert(_child(self.root, "devices", DOMAIN_ORDER), element, DEVICES_ORDER)
+            _update_fields(element, dict.fromkeys(interface.model_dump()), interface.model_dump(mode="json"), INTERFACE_FIELDS)
+            placed = element
+
+    def _write_disks(self, new: tuple[Disk, ...], root_storage: etree._Element | None) -> None:
+        """Each disk of ``new`` onto the <disk> with its target device; others removed, new ones
+        added after the last disk."""
+        elements = self._disk_elements(root_storage)
+        old = [_normal(Disk, read_fields(element, DISK_FIELDS)) for element in elements]
+        by_target = {fields.get("target_dev"): index for index, fields in reversed(list(enumerate(old)))}
+        used: set[int] = set()
+        added = []
+        for disk in new:
+            index = by_target.get(disk.target_dev)
+            if index is not None and index not in used:
+                used.add(index)
+                _update_fields(elements[index], old[index], disk.model_dump(mode="json"), DISK_FIELDS)
+            else:
+                added.append(disk)
+        for index, element in enumerate(elements):
+            if index not in used:
+                _remove(element)
+        for disk in added:
+            element = etree.Element("disk", type=disk.type, device=disk.device)
+            devices = _child(self.root, "devices", DOMAIN_ORDER)
+            _insert(devices, element, DEVICES_ORDER)
+            _update_fields(element, {"type": disk.type, "device": disk.device}, disk.model_dump(mode="json"), DISK_FIELDS)
 
     def _fit_os_to(self, container: bool, os_element: etree._Element, type_element: etree._Element) -> None:
         """Switching between a VM and a container: drop the <os> parts only the other kind has
@@ -392,9 +483,15 @@ class DomainDocument:
                     self.dropped.append(f"<{element.tag} {attribute}='{element.get(attribute)}'> (a VM setting)")
                     del element.attrib[attribute]
 
-    def _write_memory(self, mib: int) -> None:
+    def _write_memory(self, mib: int | None) -> None:
         """Set <memory>; <currentMemory> (the balloon's target, not modelled) follows only when it
-        was the whole memory, and is cut down when it would exceed the new memory."""
+        was the whole memory, and is cut down when it would exceed the new memory. None removes
+        <memory> (libvirt then sums the NUMA cells)."""
+        if mib is None:
+            element = self.root.find("memory")
+            if element is not None:
+                _remove(element)
+            return
         old_bytes = self._read_memory_bytes()
         current = self.root.find("currentMemory")
         current_bytes = _scaled_bytes(current) if current is not None else None
@@ -415,39 +512,6 @@ class DomainDocument:
             return
         self.mark_owned()
         self._mark().set("id", str(new_id))
-
-    def _write_init(self, old: str | None, new: str | None, container: bool) -> None:
-        if old == new:
-            return
-        os_element = _child(self.root, "os", DOMAIN_ORDER)
-        if new is None or not container:
-            element = os_element.find("init")
-            if element is not None:
-                _remove(element)
-            return
-        _child(os_element, "init", OS_ORDER).text = new
-
-    def _write_kernel_boot(self, old: dict | None, new: KernelBoot | None, os_element: etree._Element) -> None:
-        wanted = None
-        if new is not None:
-            wanted = {
-                "kernel": str(new.kernel),
-                "initrd": str(new.initrd) if new.initrd else None,
-                "cmdline": new.cmdline,
-            }
-        current = dict(old or {"kernel": None, "initrd": None, "cmdline": None})
-        for tag in ("kernel", "initrd"):
-            current[tag] = _path_text(current.get(tag))
-        wanted_values = wanted or {"kernel": None, "initrd": None, "cmdline": None}
-        for tag in ("kernel", "initrd", "cmdline"):
-            if current.get(tag) == wanted_values[tag]:
-                continue
-            if wanted_values[tag] is None:
-                element = os_element.find(tag)
-                if element is not None:
-                    _remove(element)
-            else:
-                _child(os_element, tag, OS_ORDER).text = wanted_values[tag]
 
     def _write_image(self, spec: DomainSpec, old_container: bool, os_element: etree._Element) -> None:
         new_container = spec.hypervisor.is_container
@@ -500,79 +564,152 @@ class DomainDocument:
                 del source.attrib[other]
         source.set(attribute, str(spec.image))
 
-    def _write_interfaces(self, old: tuple[dict, ...], new: tuple[Interface, ...]) -> None:
-        elements = self._modelled_interfaces()
-        for index, interface in enumerate(new):
-            wanted = interface.model_dump()
-            if index < len(elements):
-                if old[index] != wanted:
-                    _update_interface(elements[index], old[index], wanted)
-                continue
-            element = etree.Element("interface", type="bridge" if interface.bridge else "network")
-            if elements:
-                _insert_after(elements[-1], element)
-            else:
-                _insert(_child(self.root, "devices", DOMAIN_ORDER), element, DEVICES_ORDER)
-            _update_interface(element, dict.fromkeys(wanted), wanted)
-            elements.append(element)
-        for element in elements[len(new) :]:
-            _remove(element)
+# --------------------------------------------------------------------- the binding table, generically
+ORDERS = {
+    "domain": DOMAIN_ORDER,
+    "os": OS_ORDER,
+    "devices": DEVICES_ORDER,
+    "disk": DISK_ORDER,
+    "filesystem": FILESYSTEM_ORDER,
+    "interface": INTERFACE_ORDER,
+}
 
 
-# --------------------------------------------------------------------- interfaces
-def _read_interface(element: etree._Element) -> dict[str, Any]:
-    source = element.find("source")
-    kind = element.get("type")
-    def attribute(tag: str, name: str) -> str | None:
-        child = element.find(tag)
-        return child.get(name) if child is not None else None
-
-    mac = attribute("mac", "address")
-    return {
-        "mac": mac.lower() if mac else None,
-        "bridge": source.get("bridge") if source is not None and kind == "bridge" else None,
-        "network": source.get("network") if source is not None and kind == "network" else None,
-        "virtualport": attribute("virtualport", "type"),
-        "target_dev": attribute("target", "dev"),
-        "model": attribute("model", "type"),
-    }
+def _split(path: str) -> tuple[str, str | None]:
+    """'os/type/@arch' -> ('os/type', 'arch'); '@type' -> ('', 'type'); 'vcpu' -> ('vcpu', None)."""
+    if path.startswith("@"):
+        return "", path[1:]
+    if "/@" in path:
+        element_path, attribute = path.rsplit("/@", 1)
+        return element_path, attribute
+    return path, None
 
 
-def _update_interface(element: etree._Element, old: dict[str, Any], new: dict[str, Any]) -> None:
-    kind = "bridge" if new["bridge"] else "network"
-    if element.get("type") != kind:
-        element.set("type", kind)
-    if old["mac"] != new["mac"]:
-        _set_child_attribute(element, "mac", "address", new["mac"], INTERFACE_ORDER)
-    if (old["bridge"], old["network"]) != (new["bridge"], new["network"]):
-        source = _child(element, "source", INTERFACE_ORDER)
-        for name in ("bridge", "network"):
-            if name != kind and name in source.attrib:
-                del source.attrib[name]
-        source.set(kind, new[kind])
-    if old["virtualport"] != new["virtualport"]:
-        _set_child_attribute(element, "virtualport", "type", new["virtualport"], INTERFACE_ORDER)
-    if old["target_dev"] != new["target_dev"]:
-        _set_child_attribute(element, "target", "dev", new["target_dev"], INTERFACE_ORDER)
-    if old["model"] != new["model"]:
-        _set_child_attribute(element, "model", "type", new["model"], INTERFACE_ORDER)
+def read_binding(node: etree._Element, binding: Binding) -> str | None:
+    """The text of ``binding``'s node below ``node``, or None when it is absent."""
+    element_path, attribute = _split(binding.path)
+    element = node.find(element_path) if element_path else node
+    if element is None:
+        return None
+    if attribute is None:
+        return _raw_text(element) if binding.converter == "raw" else _text(element)
+    value = element.get(attribute)
+    if value is not None and binding.converter == "mac":
+        return value.strip().lower()
+    return value
 
 
-def _set_child_attribute(parent: etree._Element, tag: str, name: str, value: str | None, order) -> None:
-    """Set ``<tag name=value/>`` under parent; with value None drop the attribute, and the element
-    too when nothing else is left in it."""
-    child = parent.find(tag)
-    if value is None:
-        if child is None:
+def write_binding(node: etree._Element, binding: Binding, text: str | None) -> None:
+    """Set ``binding``'s node below ``node`` to ``text``, creating elements in libvirt's order;
+    None removes it (and an element the removal leaves empty)."""
+    element_path, attribute = _split(binding.path)
+    if text is None:
+        element = node.find(element_path) if element_path else node
+        if element is None:
             return
-        if name in child.attrib:
-            del child.attrib[name]
-        if not child.attrib and len(child) == 0:
-            _remove(child)
+        if attribute is None:
+            _remove(element)
+            return
+        if attribute in element.attrib:
+            del element.attrib[attribute]
+        if element is not node and not element.attrib and len(element) == 0 and not (element.text or "").strip():
+            _remove(element)
         return
-    if child is None:
-        child = _child(parent, tag, order)
-    child.set(name, value)
+    element = node
+    for tag in element_path.split("/") if element_path else ():
+        element = _child(element, tag, ORDERS.get(element.tag, ()))
+    if attribute is None:
+        element.text = text
+    else:
+        element.set(attribute, text)
+
+
+def read_fields(element: etree._Element, bindings: tuple[Binding, ...]) -> dict[str, Any]:
+    """One device's fields (an interface's, a disk's) as read from its own element."""
+    fields: dict[str, Any] = {}
+    for binding in bindings:
+        if binding.converter == "disk-source":
+            attribute = SOURCE_ATTRIBUTE.get(element.get("type") or "file")
+            source = element.find("source")
+            fields[binding.key] = source.get(attribute) if source is not None and attribute else None
+        else:
+            fields[binding.key] = read_binding(element, binding)
+    return fields
+
+
+def _normal(model: type, fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` as the model reads them (defaults filled in), to compare with a spec's."""
+    try:
+        return model.read(fields).model_dump(mode="json")
+    except InvalidSpec:
+        return fields
+
+
+def _update_fields(element: etree._Element, old: dict[str, Any], new: dict[str, Any], bindings: tuple[Binding, ...]) -> None:
+    """Write the fields of one device that differ; values before removals, so a <source> that
+    changes from bridge= to network= is kept (with its other attributes) rather than re-made."""
+    changed = [binding for binding in bindings if old.get(binding.key) != new.get(binding.key)]
+    for binding in sorted(changed, key=lambda binding: new.get(binding.key) is None):
+        value = new.get(binding.key)
+        if binding.converter == "disk-source":
+            source_type = new.get("type") or "file"
+            for attribute in set(SOURCE_ATTRIBUTE.values()) - {None, SOURCE_ATTRIBUTE.get(source_type)}:
+                write_binding(element, Binding("source", f"source/@{attribute}"), None)
+            attribute = SOURCE_ATTRIBUTE.get(source_type)
+            if attribute:
+                write_binding(element, Binding("source", f"source/@{attribute}"), value)
+        else:
+            write_binding(element, binding, None if value is None else str(value))
+
+
+def _wanted_text(spec: DomainSpec, binding: Binding, container: bool) -> str | None:
+    """The text ``binding``'s node must hold for ``spec``."""
+    if binding.key.startswith("kernel_boot."):
+        value = getattr(spec.kernel_boot, binding.set_key) if spec.kernel_boot is not None else None
+    else:
+        value = getattr(spec, binding.key)
+    if binding.key == "init" and not container:
+        value = None
+    if value is None:
+        return None
+    if isinstance(value, Enum):
+        return value.value
+    return str(value)
+
+
+def _same(binding: Binding, current: Any, wanted: str | None) -> bool:
+    if binding.converter == "lower":
+        return _norm(current) == wanted
+    if binding.converter in ("int", "rfconsole-id", "memory-mib"):
+        return _as_int(current) == _as_int(wanted)
+    if binding.key in ("kernel_boot.kernel", "kernel_boot.initrd"):
+        return _path_text(current) == wanted
+    return current == wanted
+
+
+def _reorder(elements: list[etree._Element]) -> None:
+    """Put ``elements`` (siblings) into the slots they hold now, in the order of the list; each
+    slot keeps its whitespace."""
+    slots = sorted(elements, key=lambda element: element.getparent().index(element))
+    if slots == elements:
+        return
+    parent = slots[0].getparent()
+    placeholders = []
+    for slot in slots:
+        placeholder = etree.Element("placeholder")
+        placeholder.tail = slot.tail
+        parent.replace(slot, placeholder)
+        placeholders.append(placeholder)
+    for placeholder, element in zip(placeholders, elements):
+        element.tail = placeholder.tail
+        parent.replace(placeholder, element)
+
+
+def _insert_before(anchor: etree._Element, element: etree._Element) -> None:
+    whitespace = _whitespace_before(anchor)
+    anchor.addprevious(element)
+    element.tail = whitespace
+    _layout_new(element)
 
 
 # --------------------------------------------------------------------- tree editing, whitespace kept

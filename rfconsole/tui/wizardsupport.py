@@ -62,8 +62,9 @@ def merge_edits(defaults: DomainSpec, edited: dict[str, Any]) -> tuple[dict[str,
     return kept, dropped
 
 
-def suggest_id(context: ConsoleContext) -> int:
-    return context.store.suggest_id()
+def suggest_id(context: ConsoleContext, target: str | None = None) -> int:
+    """The CLI's rule too (Store.suggest_id): an rftest2 slot's own id when free, else the next free one."""
+    return context.store.suggest_id(RFTEST2_VMS[target].default_id if target in RFTEST2_VMS else None)
 
 
 def identity_problems(context: ConsoleContext, spec: DomainSpec, host: str | None, new_vm: bool) -> list[Problem]:

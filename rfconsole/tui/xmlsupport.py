@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rfconsole.errors import RfconsoleError
-from rfconsole.model import InvalidSpec
+from rfconsole.model.checks import check_document
 from rfconsole.model.domainxml import DomainDocument
-from rfconsole.model.schema import schema_problems
 from rfconsole.tui.context import ConsoleContext
 
 
@@ -42,12 +41,7 @@ def problems_in(text: str, name: str | None = None) -> list[str]:
         document = DomainDocument.parse(text, source="editor")
     except RfconsoleError as error:
         return [error.message]
-    problems = [str(problem) for problem in schema_problems(document)]
-    try:
-        document.spec()
-    except InvalidSpec as invalid:
-        problems.extend(str(problem) for problem in invalid.problems)
-    return problems
+    return check_document(document).errors  # the CLI's `xml validate` check, in the same order
 
 
 def save(context: ConsoleContext, text: str, path: Path | None) -> Path:

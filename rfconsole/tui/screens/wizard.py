@@ -31,7 +31,7 @@ from textual.widgets import (
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.errors import InvalidSpec, Problem
-from rfconsole.model.spec import OS_TYPE_FOR, Arch, DomainSpec, Hypervisor, Interface
+from rfconsole.model.spec import MANAGED_HYPERVISORS, OS_TYPE_FOR, Arch, DomainSpec, Hypervisor, Interface
 from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import wizardsupport as support
@@ -153,7 +153,7 @@ class WizardScreen(Screen["WizardResult | None"]):
             with VerticalScroll(id="pane-hypervisor", classes="pane"):
                 yield Static("Hypervisor: the ones this host does not offer are shown with the reason.", classes="intro")
                 with RadioSet(id="f-hypervisor"):
-                    for hypervisor in Hypervisor:
+                    for hypervisor in MANAGED_HYPERVISORS:
                         yield RadioButton(hypervisor.value, name=hypervisor.value)
                 yield Static("", id="hypervisor-reasons")
                 yield Label("", classes="field-error", id="e-hypervisor")
@@ -412,7 +412,7 @@ class WizardScreen(Screen["WizardResult | None"]):
         defaults = support.defaults_for(self.app.context, self.target(), self.hypervisor(), self.host())
         self.query_one("#f-name", Input).value = defaults.name if self.target() != NEW_VM else self._value("#f-name")
         if not self._value("#f-id"):
-            self.query_one("#f-id", Input).value = str(support.suggest_id(self.app.context))
+            self.query_one("#f-id", Input).value = str(support.suggest_id(self.app.context, self.target()))
         kept, dropped = support.merge_edits(defaults, self._edited_since_filled())
         fills = {
             "vcpu": str(defaults.vcpu),

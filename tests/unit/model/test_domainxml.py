@@ -1,5 +1,6 @@
 """DomainDocument: spec -> XML, XML -> spec, and edits that keep everything else."""
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -117,21 +118,58 @@ def test_hypervisor_switch_from_qemu_to_lxc_restructures_the_root(handwritten_xm
     assert document.spec() == lxc
 
 
-def test_interfaces_are_matched_in_order_and_unknown_ones_kept(handwritten_xml):
+def test_every_interface_is_modelled_and_matched_by_mac(handwritten_xml):
     document = DomainDocument.parse(handwritten_xml)
     spec = document.spec()
-    assert [nic.mac for nic in spec.interfaces] == ["02:b0:b0:b0:b0:b0", "02:b1:b1:b1:b1:b1"]
+    assert [(nic.type, nic.mac) for nic in spec.interfaces] == [
+        ("bridge", "02:b0:b0:b0:b0:b0"),
+        ("user", "52:54:00:12:34:56"),
+        ("bridge", "02:b1:b1:b1:b1:b1"),
+    ]
     extra = Interface(mac="02:b2:b2:b2:b2:b2", bridge="dp0", virtualport="openvswitch", target_dev="rfvmB.2")
     document.apply(spec.with_changes(interfaces=(*spec.interfaces, extra)))
     macs = xpath(document, "devices/interface/mac/@address")
     assert macs == ["02:b0:b0:b0:b0:b0", "52:54:00:12:34:56", "02:b1:b1:b1:b1:b1", "02:b2:b2:b2:b2:b2"]
     assert xpath(document, "string(devices/interface[3]/virtualport/parameters/@interfaceid)")
     document.apply(document.spec().with_changes(interfaces=spec.interfaces[:1]))
-    assert xpath(document, "devices/interface/mac/@address") == ["02:b0:b0:b0:b0:b0", "52:54:00:12:34:56"]
+    assert xpath(document, "devices/interface/mac/@address") == ["02:b0:b0:b0:b0:b0"]
+
+
+def _children_by_mac(document):
+    """Each NIC's MAC -> its element without the modelled parts (what must travel with it)."""
+    rests = {}
+    for element in document.root.iterfind("devices/interface"):
+        mac = element.find("mac").get("address")
+        rest = copy.deepcopy(element)
+        for child in list(rest):
+            if child.tag in ("mac", "source", "target", "model", "virtualport"):
+                rest.remove(child)
+            else:
+                child.tail = None
+        rest.text = None
+        rests[mac] = etree.tostring(rest, method="c14n")
+    return rests
+
+
+def test_removing_or_reordering_a_nic_keeps_each_nics_own_children(handwritten_xml):
+    document = DomainDocument.parse(handwritten_xml)
+    spec = document.spec()
+    before = _children_by_mac(document)
+    assert b"<address" in before["02:b1:b1:b1:b1:b1"] or b"<driver" in before["02:b1:b1:b1:b1:b1"] or len(set(before.values())) == 3
+    first, user, last = spec.interfaces
+    document.apply(spec.with_changes(interfaces=(last, first)))  # the user NIC removed, the other two swapped
+    assert xpath(document, "devices/interface/mac/@address") == ["02:b1:b1:b1:b1:b1", "02:b0:b0:b0:b0:b0"]
+    after = _children_by_mac(document)
+    assert after == {mac: before[mac] for mac in (last.mac, first.mac)}
+    assert schema_problems(document) == []
+    assert document.spec().interfaces == (last, first)
+    back = DomainDocument.parse(document.to_xml())
+    back.apply(back.spec().with_changes(lenient=True, interfaces=(first, user, last)))
+    assert _children_by_mac(back)[last.mac] == before[last.mac] and _children_by_mac(back)[first.mac] == before[first.mac]
 
 
 def test_reading_a_document_that_breaks_rules_names_the_fields():
-    document = DomainDocument.parse("<domain type='xen'><name>a b</name><memory>x</memory></domain>", "bad.xml")
+    document = DomainDocument.parse("<domain type='bogus'><memory>x</memory></domain>", "bad.xml")
     with pytest.raises(InvalidSpec) as caught:
         document.spec()
     fields = {problem.field for problem in caught.value.problems}
@@ -190,11 +228,11 @@ def test_vcpu_change_keeps_fewer_online_vcpus_and_clamps():
 
 def test_switching_to_lxc_drops_vm_only_os_parts_and_says_so(handwritten_xml, tmp_path):
     document = DomainDocument.parse(handwritten_xml)
-    document.apply(DomainSpec(**{**document.values(), "hypervisor": "lxc", "os_type": None, "image": tmp_path, "image_kind": None}))
+    document.apply(DomainSpec.read({**document.values(), "hypervisor": "lxc", "os_type": None, "image": tmp_path, "image_kind": None}))
     assert not xpath(document, "os/boot") and not xpath(document, "os/bootmenu") and not xpath(document, "os/type/@machine")
     assert any("bootmenu" in dropped for dropped in document.dropped) and any("machine='pc'" in dropped for dropped in document.dropped)
     assert schema_problems(document) == []
     back = DomainDocument.parse(document.to_xml())
-    back.apply(DomainSpec(**{**back.values(), "hypervisor": "qemu", "os_type": None, "init": None, "image": "/x.qcow2", "image_kind": None}))
+    back.apply(DomainSpec.read({**back.values(), "hypervisor": "qemu", "os_type": None, "init": None, "image": "/x.qcow2", "image_kind": None}))
     assert xpath(back, "string(os/boot/@dev)") == "hd" and not xpath(back, "os/init")
     assert schema_problems(back) == []

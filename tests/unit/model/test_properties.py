@@ -138,8 +138,7 @@ def _strip_modelled(document: DomainDocument) -> bytes:
         if filesystem.find("target").get("dir") == "/":
             filesystem.find("source").attrib.pop("dir", None)
     for interface in devices.findall("interface"):
-        if interface.get("type") in ("bridge", "network"):
-            devices.remove(interface)  # compared one by one in _interface_rests
+        devices.remove(interface)  # every interface is modelled: compared one by one in _interface_rests
     _drop_blank_text(root)
     return etree.tostring(root, method="c14n", with_comments=True)
 
@@ -148,11 +147,9 @@ def _interface_rests(document: DomainDocument) -> list[bytes]:
     """Each modelled interface without its modelled parts: what an interface edit must keep."""
     rests = []
     for interface in document.root.find("devices").findall("interface"):
-        if interface.get("type") not in ("bridge", "network"):
-            continue
         interface = copy.deepcopy(interface)
         interface.attrib.pop("type")
-        for tag, attribute in (("mac", "address"), ("source", "bridge"), ("source", "network"), ("virtualport", "type"), ("target", "dev"), ("model", "type")):
+        for tag, attribute in (("mac", "address"), ("source", "bridge"), ("source", "network"), ("source", "dev"), ("virtualport", "type"), ("target", "dev"), ("model", "type")):
             child = interface.find(tag)
             if child is not None:
                 child.attrib.pop(attribute, None)

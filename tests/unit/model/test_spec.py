@@ -42,7 +42,7 @@ def test_lxc_folder_image_is_a_root_filesystem(tmp_path):
         ({"id": "seven"}, "id", "whole number"),
         ({"vcpu": 0}, "vcpu", "from 1"),
         ({"memory": "lots"}, "memory", "whole number"),
-        ({"arch": "arm"}, "arch", "i686 or x86_64"),
+        ({"arch": "arm"}, "arch", "one libvirt knows"),
         ({"image": "Images/h1.img"}, "image", "absolute path"),
         ({"os_type": "exe"}, "os_type", "needs OS type hvm"),
         ({"os_type": "linux"}, "os_type", "Xen"),
@@ -87,7 +87,7 @@ def test_interface_rules():
             {"bridge": "br0", "network": "default"},
             {"bridge": "dp0", "target_dev": "a-very-long-device-name"},
             {"bridge": "dp 0"},
-            {"network": "default", "virtualport": "openvswitch"},
+            {"type": "ether"},
         ],
     )
     assert "multicast" in problems["interfaces.0.mac"].message
@@ -95,7 +95,7 @@ def test_interface_rules():
     assert "exactly one" in problems["interfaces.2"].message
     assert "15 characters" in problems["interfaces.3.target_dev"].message
     assert "no spaces" in problems["interfaces.4.bridge"].message
-    assert "needs a bridge" in problems["interfaces.5"].message
+    assert "interface types" in problems["interfaces.5.type"].message
 
 
 def test_mac_is_normalised_to_lower_case():

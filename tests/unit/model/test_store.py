@@ -87,15 +87,17 @@ def test_outside_the_folder_there_is_no_uniqueness_check(store, tmp_path):
 def test_broken_files_are_listed_with_their_error(store):
     store.save(document("good", 1))
     (store.xml_dir / "broken.xml").write_text("<domain><name>x</name>")
-    (store.xml_dir / "rules.xml").write_text("<domain type='xen'><name>r</name><memory>1</memory></domain>")
+    (store.xml_dir / "rules.xml").write_text("<domain type='kvm'><name>r</name><vcpu>many</vcpu><memory>1</memory></domain>")
+    (store.xml_dir / "xen.xml").write_text("<domain type='xen'><name>foo=1,bar=2</name><memory>1</memory><os><type>linux</type></os></domain>")
     (store.xml_dir / "notes.txt").write_text("not listed")
     entries = {entry.path.name: entry for entry in store.entries()}
-    assert set(entries) == {"good.xml", "broken.xml", "rules.xml"}
+    assert set(entries) == {"good.xml", "broken.xml", "rules.xml", "xen.xml"}
     assert entries["good.xml"].ok and entries["good.xml"].spec.name == "good"
     assert isinstance(entries["broken.xml"].error, XMLInputError) and not entries["broken.xml"].ok
     assert entries["broken.xml"].name == "broken"
-    assert "hypervisor" in str(entries["rules.xml"].problem) and entries["rules.xml"].document is not None
-    assert set(store.specs()) == {"good"}
+    assert "vcpu" in str(entries["rules.xml"].problem) and entries["rules.xml"].document is not None
+    assert entries["xen.xml"].ok  # libvirt accepts it, so it is read (rfconsole would not create it)
+    assert set(store.specs()) == {"good", "foo=1,bar=2"}
 
 
 def test_lookup_by_domain_name_when_the_file_is_named_otherwise(store):

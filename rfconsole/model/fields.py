@@ -1,0 +1,87 @@
+"""Where each modelled field lives in a domain XML: the one table read, write, element order, the
+CLI's ``xml set`` keys and the wizard's fields come from (virtinst's XMLProperty idea, as data).
+
+A ``Binding`` names a DomainSpec field, the path of its node below ``<domain>`` (XPath's
+``a/b`` for an element's text, ``a/b/@attr`` for an attribute) and its converter: how the node's
+text becomes the field's value and back. Most fields are handled by the generic code in
+domainxml.py from the path alone; a converter other than "text"/"int" names a rule that needs
+more than one node (memory and its ``<currentMemory>``, the id in rfconsole's mark, the image
+found among the disks or filesystems) and is implemented there once.
+
+Each interface and each disk is a view bound to its own element, found by its identity (a NIC's
+MAC, a disk's target device), never by position, so what rfconsole does not model inside it
+(<address>, <driver>, filterref …) stays with it whatever happens to its neighbours.
+
+Plain data only: the command line's parsers read the ``xml set`` keys from here, and must not
+import pydantic or lxml (tests/unit/test_startup.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Binding:
+    key: str  # the DomainSpec field ("kernel_boot.kernel" for a nested one); its last part is the `xml set` key
+    path: str  # below <domain>: "vcpu" (text), "os/type/@arch" (attribute), "@type" (<domain>'s own attribute)
+    converter: str = "text"  # text, int, lower, memory-mib, rfconsole-id, root-storage, mac
+    label: str = ""  # in words, for `xml set --help`, `xml show` and the wizard
+    clearable: bool = False  # `xml set KEY=` removes the setting
+    settable: bool = True  # a key of `xml set`
+
+    @property
+    def set_key(self) -> str:
+        return self.key.rsplit(".", 1)[-1]
+
+
+# In the order `xml show` lists them and `apply` writes them (the domain type first: the image's
+# and init's writers depend on whether it is a container).
+DOMAIN_FIELDS: tuple[Binding, ...] = (
+    Binding("hypervisor", "@type", "lower", "hypervisor (libvirt's domain type): kvm, qemu, lxc, test …"),
+    Binding("name", "name", "text", "name"),
+    Binding("id", "metadata/rfconsole:vm/@id", "rfconsole-id", "rfconsole's id (unique in XML/)", clearable=True),
+    Binding("arch", "os/type/@arch", "text", "architecture (i686, x86_64, aarch64 …)", clearable=True),
+    Binding("os_type", "os/type", "text", "OS type (hvm, exe …)"),
+    Binding("vcpu", "vcpu", "int", "vCPUs"),
+    Binding("memory", "memory", "memory-mib", "memory in MiB"),
+    Binding("image", "devices/disk[@device='disk'][@type='file']/source/@file | devices/filesystem[target/@dir='/']/source/@dir|@file", "root-storage", "image: disk image file, or an LXC root folder", clearable=True),
+    Binding("init", "os/init", "text", "init program (LXC)", clearable=True),
+    Binding("kernel_boot.kernel", "os/kernel", "text", "kernel (direct kernel boot)", clearable=True),
+    Binding("kernel_boot.initrd", "os/initrd", "text", "initrd (direct kernel boot)", clearable=True),
+    Binding("kernel_boot.cmdline", "os/cmdline", "raw", "kernel command line", clearable=True),
+)
+
+# Inside each <interface>; identity: the MAC.
+INTERFACE_FIELDS: tuple[Binding, ...] = (
+    Binding("type", "@type", "text", "type (bridge, network, user, direct …)"),
+    Binding("mac", "mac/@address", "mac", "MAC address"),
+    Binding("bridge", "source/@bridge", "text", "host bridge"),
+    Binding("network", "source/@network", "text", "libvirt network"),
+    Binding("source_dev", "source/@dev", "text", "host device"),
+    Binding("virtualport", "virtualport/@type", "text", "virtual port type (openvswitch …)"),
+    Binding("target_dev", "target/@dev", "text", "host-side device name"),
+    Binding("model", "model/@type", "text", "model (virtio, e1000 …)"),
+)
+INTERFACE_IDENTITY = "mac"
+
+# Inside each <disk> but the image's; identity: the target device. ``source`` is the attribute
+# of <source> that the disk's type uses (SOURCE_ATTRIBUTE).
+DISK_FIELDS: tuple[Binding, ...] = (
+    Binding("type", "@type", "text", "type (file, block, network, volume …)"),
+    Binding("device", "@device", "text", "device (disk, cdrom, floppy, lun)"),
+    Binding("source", "source/@file|@dev|@dir|@name|@volume", "disk-source", "source"),
+    Binding("pool", "source/@pool", "text", "storage pool (type volume)"),
+    Binding("protocol", "source/@protocol", "text", "protocol (type network)"),
+    Binding("target_dev", "target/@dev", "text", "target device"),
+    Binding("bus", "target/@bus", "text", "bus"),
+)
+DISK_IDENTITY = "target_dev"
+SOURCE_ATTRIBUTE = {"file": "file", "block": "dev", "dir": "dir", "network": "name", "volume": "volume", "nvme": None, "vhostuser": None}
+
+SET_KEYS: tuple[str, ...] = tuple(binding.set_key for binding in DOMAIN_FIELDS if binding.settable)
+CLEARABLE_KEYS: tuple[str, ...] = tuple(binding.set_key for binding in DOMAIN_FIELDS if binding.clearable)
+
+
+def binding_for(set_key: str) -> Binding:
+    return next(binding for binding in DOMAIN_FIELDS if binding.set_key == set_key)
