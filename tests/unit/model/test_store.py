@@ -291,3 +291,19 @@ def test_a_file_rfconsole_could_not_read_back_is_not_written(store):
 def test_a_name_too_long_for_the_file_system_is_a_clear_error(store):
     with pytest.raises(StoreError, match="File name too long"):
         store.save(document("a", 1), path=store.xml_dir / ("x" * 300 + ".xml"))
+
+
+def test_xml_set_on_a_latin1_file_that_would_grow_past_the_limit_writes_nothing(store, capsys):
+    """1 MB of Latin-1 becomes more than 1 MiB of UTF-8: refused before writing, file unchanged."""
+    from rfconsole.cli import main
+
+    store.xml_dir.mkdir()
+    body = document("a", 1).to_xml().split("\n", 1)[1] if document("a", 1).to_xml().startswith("<?xml") else document("a", 1).to_xml()
+    comment = "<!-- " + "é" * 1_000_000 + " -->\n"
+    latin1 = ('<?xml version="1.0" encoding="ISO-8859-1"?>\n' + comment + body).encode("latin-1")
+    assert len(latin1) < 1024 * 1024
+    path = store.xml_dir / "a.xml"
+    path.write_bytes(latin1)
+    assert main(["--workdir", str(store.workdir.root), "xml", "set", "a", "vcpu=2"]) == 1
+    assert "more than rfconsole reads back" in capsys.readouterr().err
+    assert path.read_bytes() == latin1
