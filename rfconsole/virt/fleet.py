@@ -252,13 +252,14 @@ class Fleet:
             )
 
     @staticmethod
-    def _check_schema_before_destroying(document: DomainDocument) -> None:
+    def _check_schema_before_destroying(document: DomainDocument) -> bool:
         """libvirt validates a definition only at define, after redeploy's destroy: a file it
-        would refuse is refused here, while the running domain is still untouched."""
+        would refuse is refused here, while the running domain is still untouched. True when
+        the check ran (libvirt's schema file is there) and passed."""
         try:
             problems = schema_problems(document)
         except SchemaUnavailable:
-            return  # libvirt still validates it when defining (VIR_DOMAIN_DEFINE_VALIDATE)
+            return False  # libvirt still validates it when defining (VIR_DOMAIN_DEFINE_VALIDATE)
         if problems:
             where = "its XML" if document.source.startswith("<") else document.source  # "<new>", "<input>": not a file
             raise InvalidDefinition(
@@ -266,6 +267,7 @@ class Fleet:
                 + "; ".join(str(problem) for problem in problems),
                 "check the file with `rfconsole xml validate`; nothing was touched",
             )
+        return True
 
     def _require_owned(self, host: Host, domain: libvirt.virDomain, doing: str, force: bool, why: str = "") -> None:
         """Refuse ``doing`` (a verb) on a domain without rfconsole's mark unless ``force``;
@@ -302,7 +304,9 @@ class Fleet:
         self._replace_definition(chosen, existing, document)
         return f"redefined on host {chosen.name}"
 
-    def _replace_definition(self, host: Host, existing: libvirt.virDomain, document: DomainDocument) -> libvirt.virDomain:
+    def _replace_definition(
+        self, host: Host, existing: libvirt.virDomain, document: DomainDocument, schema_checked: bool = False
+    ) -> libvirt.virDomain:
         """Undefine ``existing`` and define ``document`` in its place; if libvirt refuses the new
         definition, the old one is defined again, so bad input leaves the host as it was.
         (A definition without the old <uuid> cannot be defined over the old one directly.)"""
@@ -310,7 +314,7 @@ class Fleet:
         previous = host._call(f"read the definition of {name}", existing.XMLDesc, libvirt.VIR_DOMAIN_XML_INACTIVE, domain=name)
         host.undefine(existing)
         try:
-            return self._define(host, document)
+            return self._define(host, document, schema_checked)
         except VirtError as refused:
             connection = host.connection()
             host._call(f"restore the previous definition of {name}", connection.defineXML, previous, domain=name)
@@ -326,14 +330,15 @@ class Fleet:
         found, domain = self.locate(name)
         return found if domain is not None else self.placed_host(name, document.hypervisor)
 
-    def _define(self, host: Host, document: DomainDocument) -> libvirt.virDomain:
+    def _define(self, host: Host, document: DomainDocument, schema_checked: bool = False) -> libvirt.virDomain:
+        """Define ``document`` with rfconsole's mark. libvirt validates it against its domain schema
+        (VIR_DOMAIN_DEFINE_VALIDATE, about 20 ms of the daemon's time) unless ``schema_checked``
+        says we just did so ourselves on a local host, whose daemon reads the same schema files."""
         marked = document.copy()
         marked.mark_owned()
         connection = host.connection()
-        return host._call(
-            f"define {document.name}", connection.defineXMLFlags, marked.to_xml(), libvirt.VIR_DOMAIN_DEFINE_VALIDATE,
-            domain=document.name,
-        )
+        flags = 0 if schema_checked and host.is_local else libvirt.VIR_DOMAIN_DEFINE_VALIDATE
+        return host._call(f"define {document.name}", connection.defineXMLFlags, marked.to_xml(), flags, domain=document.name)
 
     @staticmethod
     def _name_of(document: DomainDocument) -> str:
@@ -458,24 +463,26 @@ class Fleet:
         self.check_hypervisor(document, chosen)
         self.check_files(document)
         existing = chosen.find(name)
+        schema_checked = False
         if existing is not None:
             self._require_owned(chosen, existing, "redeploy (destroy and undefine)", force)
-            self._check_schema_before_destroying(document)
+            schema_checked = self._check_schema_before_destroying(document)
         tell = stage or (lambda _stage: None)
-        if existing is not None and chosen.state(name) not in (None, DomainState.SHUTOFF):
+        if existing is not None and chosen.domain_state(existing) is not DomainState.SHUTOFF:
             tell("destroy")
             chosen._call(f"destroy {name}", existing.destroy, domain=name)
             existing = chosen.find(name)  # a transient domain is gone once destroyed
         if existing is not None:
             tell("undefine")
             tell("define")
-            domain = self._replace_definition(chosen, existing, document)
+            domain = self._replace_definition(chosen, existing, document, schema_checked)
         else:
             tell("define")
             domain = self._define(chosen, document)
         tell("start")
         chosen._call(f"start {name}", domain.create, domain=name)
-        chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
+        if chosen.domain_state(domain) is not DomainState.RUNNING:  # libvirt's create returns once it runs, as a rule
+            chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
         return f"running on host {chosen.name}"
 
     def up(self, name: str, host: str | None = None, timeout: float = START_TIMEOUT, stage: Callable[[str], None] | None = None) -> str:

@@ -132,6 +132,13 @@ class Host:
     def is_test_driver(self) -> bool:
         return self.uri.startswith("test:")
 
+    @property
+    def is_local(self) -> bool:
+        """The URI names no remote machine (qemu:///system, lxc:///, test:///default): its daemon
+        is this machine's libvirt, with the schema files rfconsole reads."""
+        _, separator, rest = self.uri.partition("://")
+        return not separator or rest.startswith("/") or rest == ""
+
     # ------------------------------------------------------------------ connection
     @property
     def connected(self) -> bool:
@@ -342,8 +349,11 @@ class Host:
     def state(self, name: str) -> DomainState | None:
         """The domain's state, None when the host does not know it."""
         domain = self.find(name)
-        if domain is None:
-            return None
+        return None if domain is None else self.domain_state(domain)
+
+    def domain_state(self, domain: libvirt.virDomain) -> DomainState:
+        """The state of a domain already looked up (one call, no second lookup)."""
+        name = domain.name()
         return DomainState.from_libvirt(self._call(f"read the state of {name}", domain.state, domain=name)[0])
 
     def document(self, domain: libvirt.virDomain, inactive: bool = False) -> DomainDocument:

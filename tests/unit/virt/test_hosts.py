@@ -11,7 +11,9 @@ from rfconsole.config import Config
 from rfconsole.model.spec import Hypervisor
 from rfconsole.virt.demo import demo_uri
 from rfconsole.virt.errors import HostUnavailable
+from rfconsole.virt.events import DomainState
 from rfconsole.virt.fleet import Fleet
+from rfconsole.virt.host import Host
 from tests.unit.virt.conftest import FOREIGN_NODE, save_preset
 
 UNREACHABLE = "qemu+tcp://127.0.0.1:1/system"  # nothing listens on port 1: refused at once
@@ -84,3 +86,27 @@ def test_subscribers_survive_an_unreachable_host(store):
     finally:
         fleet.close()
     assert received == []
+
+
+@pytest.mark.parametrize(
+    ("uri", "local"),
+    [
+        ("qemu:///system", True),
+        ("lxc:///system", True),
+        ("test:///default", True),
+        ("qemu+ssh://lab2/system", False),
+        ("qemu+tcp://127.0.0.1:16509/system", False),
+        (UNREACHABLE, False),
+    ],
+)
+def test_a_host_is_local_when_its_uri_names_no_machine(uri, local):
+    """Local hosts' daemons read this machine's schema files: redeploy's own schema check stands for libvirt's there."""
+    assert Host("h", uri).is_local is local
+
+
+def test_domain_state_reads_a_looked_up_domain(demo):
+    host = demo.host()
+    domain = host.find("rfvmA")
+    assert host.domain_state(domain) is DomainState.SHUTOFF
+    demo.start("rfvmA")
+    assert host.domain_state(domain) is DomainState.RUNNING is host.state("rfvmA")
