@@ -292,22 +292,10 @@ class Images:
         return target, backup
 
     def fresh_overlay(self, overlay: str | os.PathLike[str]) -> Path:
-        """Replace an overlay by an empty one over the same base (what its VM wrote is dropped,
-        internal snapshots with it). The caller makes sure no guest has it open."""
-        overlay = Path(os.path.abspath(overlay))
-        info = image_info(overlay)
-        if info.backing is None or info.format != "qcow2":
-            raise ImageError(f"{overlay} is not a qcow2 overlay of a base: there is nothing to reset it to")
-        recorded = info.backing_text or os.path.relpath(info.backing, overlay.parent)
-        backing_format = info.backing_format or image_info(info.backing).format
-        temporary = self._new_overlay_file(overlay, recorded, backing_format, size=info.virtual_size)
-        try:
-            os.replace(temporary, overlay)
-        finally:
-            _unlink_quietly(temporary)
-        return overlay
+        return fresh_overlay(overlay)
 
-    def _new_overlay_file(self, target: Path, backing: str, backing_format: str, size: int | None = None) -> Path:
+    @staticmethod
+    def _new_overlay_file(target: Path, backing: str, backing_format: str, size: int | None = None) -> Path:
         """An overlay in a temporary file beside ``target`` (so the relative backing path holds)."""
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -388,6 +376,24 @@ class Images:
                 info, problem = None, error.message
             rows.append(ImageRow(info, path, path.parent == self.base_dir, self.users_of(path, store, chains), problem))
         return rows
+
+
+def fresh_overlay(overlay: str | os.PathLike[str]) -> Path:
+    """Replace an overlay by an empty one over the same base, the same recorded backing path and
+    format (what its VM wrote is dropped, internal snapshots with it). The caller makes sure no
+    guest has it open. A symbolic link is followed: the file it names is replaced, not the link."""
+    overlay = Path(os.path.realpath(overlay))
+    info = image_info(overlay)
+    if info.backing is None or info.format != "qcow2":
+        raise ImageError(f"{overlay} is not a qcow2 overlay of a base: there is nothing to reset it to")
+    recorded = info.backing_text or os.path.relpath(info.backing, overlay.parent)
+    backing_format = info.backing_format or image_info(info.backing).format
+    temporary = Images._new_overlay_file(overlay, recorded, backing_format, size=info.virtual_size)
+    try:
+        os.replace(temporary, overlay)
+    finally:
+        _unlink_quietly(temporary)
+    return overlay
 
 
 def _check_base_name(name: str) -> None:

@@ -1,4 +1,4 @@
-"""The parsers of ``rfconsole up|down|redeploy|define|undefine|start|shutdown|destroy|suspend|resume|reboot|status``;
+"""The parsers of ``rfconsole up|down|redeploy|define|undefine|start|shutdown|destroy|suspend|resume|reboot|reset|status``;
 the commands are in vm_cmd.py.
 
 argparse and light constants only: see "Adding a command" in docs/architecture.md.
@@ -25,6 +25,8 @@ LIFECYCLE: dict[str, tuple[str, tuple[str, ...]]] = {
     "suspend": ("pause running domains", ("host",)),
     "resume": ("resume paused domains", ("host",)),
     "reboot": ("ask the guests to reboot", ("host",)),
+    "reset": ("back to a clean state, then running: a snapshot, else a fresh overlay of the base (what the VMs wrote is lost)",
+              ("timeout", "force", "host", "snapshot")),
 }
 
 
@@ -56,6 +58,9 @@ def _lifecycle_arguments(command: str, options: tuple[str, ...], parser: argpars
         parser.add_argument("--no-wait", action="store_true", help="return once libvirt has started them, without waiting")
     if "force" in options:
         parser.add_argument("--force", action="store_true", help="also act on domains without rfconsole's ownership mark")
+    if "snapshot" in options:
+        parser.add_argument("--snapshot", metavar="NAME", help="revert to this snapshot (default: each VM's current one; "
+                            "a VM without any gets a fresh overlay of its base)")
     if "host" in options:
         parser.add_argument("--host", metavar="NAME", help="the configured host to act on (default: each VM's placement)")
 

@@ -45,6 +45,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         options["destroy_after"] = False
     if getattr(args, "no_wait", False):
         options["wait"] = False
+    if getattr(args, "snapshot", None):
+        options["snapshot"] = args.snapshot
     return options
 
 
@@ -77,7 +79,7 @@ def run_lifecycle(args: argparse.Namespace) -> int:
     return EXIT_OK if all(result.ok for result in results) else EXIT_FAILED
 
 
-STAGED = ("up", "down", "redeploy", "shutdown")  # the long ones: each step is shown on stderr as it begins
+STAGED = ("up", "down", "redeploy", "shutdown", "reset")  # the long ones: each step is shown on stderr as it begins
 
 
 def _with_stages(fleet: Fleet, operation: str, options: dict[str, Any]) -> Callable[[str], str]:

@@ -43,11 +43,12 @@ from rfconsole.virt.errors import (
 from rfconsole.virt.events import DomainState, DomainStatus, HostState
 from rfconsole.virt import snapshots
 from rfconsole.virt.host import Host, Subscriber
+from rfconsole.virt.reset import reset as reset_vm
 from rfconsole.virt.snapshots import SnapshotInfo
 
 DEFAULT_VMS = tuple(RFTEST2_VMS)  # rftest2's rfvmA–rfvmD
 REDEPLOY_STAGES = ("destroy", "undefine", "define", "start")
-OPERATIONS = ("up", "down", "define", "start", "shutdown", "destroy", "undefine", "suspend", "resume", "reboot", "redeploy")
+OPERATIONS = ("up", "down", "define", "start", "shutdown", "destroy", "undefine", "suspend", "resume", "reboot", "redeploy", "reset")
 
 DocumentLike = DomainDocument | str | os.PathLike
 
@@ -587,6 +588,12 @@ class Fleet:
 
     def snapshot_delete(self, name: str, snapshot: str, host: str | None = None, force: bool = False) -> str:
         return snapshots.delete(self, name, snapshot, host, force)
+
+    def reset(self, name: str, snapshot: str | None = None, host: str | None = None, force: bool = False,
+              timeout: float = START_TIMEOUT, stage: Callable[[str], None] | None = None) -> str:
+        """Back to a clean state, then running (virt/reset.py): ``snapshot``, else the current
+        snapshot, else a fresh overlay of each overlay disk's base. What the VM wrote is lost."""
+        return reset_vm(self, name, snapshot, host, force, timeout, stage)
 
     # ------------------------------------------------------------------ many at once
     def run_many(

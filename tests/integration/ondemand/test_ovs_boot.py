@@ -171,3 +171,41 @@ def test_the_real_controller_keeps_its_connection_and_stays_master(watch, bridge
         assert settled()
     finally:
         rfproxy.close()
+
+
+def test_on_demand_keeps_working_across_a_reset(watch, bridges, ondemand_workdir, base_image):
+    """rfvmA, booted by its switch, is reset onto a fresh overlay under the running watch; the
+    switch stays up, watch starts nothing twice, and after a destroy the switch boots it again."""
+    from rfconsole.images import Images
+    from rfconsole.model.domainxml import DomainDocument
+    from rfconsole.store import Store
+    from tests.integration.conftest import run_cli
+
+    images = Images(ondemand_workdir)
+    base, _ = images.register_base(base_image)
+    overlay, _ = images.create_overlay(base, ondemand_workdir.image("h1.qcow2"))
+    store = Store(ondemand_workdir)
+    document = store.load("rfvmA")
+    document.apply(document.spec().with_changes(image=overlay, image_kind=None))
+    store.save(document, path=store.find("rfvmA"), overwrite=True)
+    assert DomainDocument.read(store.find("rfvmA")).spec().image == overlay
+
+    bridges.add(5, watch.target)
+    wait_until(lambda: running("rfvmA"), BOOT_TIMEOUT, "rfvmA to run after switch 5 connected")
+    watch.wait_for("rfvmA: running at +")
+
+    reset = run_cli("--workdir", str(ondemand_workdir.root), "--connect", QEMU_URI, "reset", "rfvmA")
+    assert reset.returncode == 0, reset.stdout + reset.stderr
+    assert "fresh overlay of" in reset.stdout
+    assert running("rfvmA")
+    assert watch.text.count("start issued") == 1, watch.text  # the reset's own start is not the watch's
+
+    # On demand still works: the VM goes away, its switch reconnects, the watch boots it again.
+    run_cli("--workdir", str(ondemand_workdir.root), "--connect", QEMU_URI, "destroy", "rfvmA")
+    wait_until(lambda: not running("rfvmA"), BOOT_TIMEOUT, "rfvmA to stop")
+    ovs_vsctl("del-controller", "rfod5")
+    watch.wait_for("switch 0000000000000005 down")
+    ovs_vsctl("set-controller", "rfod5", watch.target)
+    wait_until(lambda: running("rfvmA"), BOOT_TIMEOUT, "rfvmA to run again after switch 5 reconnected")
+    wait_until(lambda: watch.text.count("start issued") == 2, BOOT_TIMEOUT, "the watch's second start")
+    assert "Traceback" not in watch.text

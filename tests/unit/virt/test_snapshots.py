@@ -91,3 +91,26 @@ def test_snapshot_xml_round_trip():
     facts = parse_snapshot("<domainsnapshot><name>clean</name><state>running</state><creationTime>1700000000</creationTime>"
                            "<memory snapshot='internal'/><parent><name>older</name></parent></domainsnapshot>")
     assert (facts.name, facts.state, facts.memory, facts.parent, facts.created.year) == ("clean", "running", True, "older", 2023)
+
+
+# ---------------------------------------------------------------------------- reset (the snapshot way)
+def test_reset_reverts_to_the_current_snapshot_and_runs(demo):
+    demo.snapshot_create("rfvmA", "clean")  # taken shut off
+    results = demo.run_many("reset", ["rfvmA"])
+    assert [(result.ok, result.message) for result in results] == [(True, "reverted to snapshot clean, running on host demo")]
+    assert demo.is_running("rfvmA")
+
+
+def test_reset_to_a_named_snapshot_and_refusals(demo, foreign):
+    from rfconsole.virt.reset import NothingToReset
+
+    demo.snapshot_create("rfvmB", "first")
+    demo.snapshot_create("rfvmB", "second")
+    assert demo.reset("rfvmB", snapshot="first", timeout=5) == "reverted to snapshot first, running on host demo"
+    with pytest.raises(SnapshotNotFound, match="no snapshot called 'third'"):
+        demo.reset("rfvmB", snapshot="third")
+    with pytest.raises(NothingToReset, match="rfvmC on host demo: it has no snapshot, and no disk that is an overlay of a base"):
+        demo.reset("rfvmC")
+    assert not demo.is_running("rfvmC")
+    with pytest.raises(NotOwned, match=r"refusing to reset \(and lose what it wrote\) test on host"):
+        foreign.reset("test")

@@ -1,0 +1,132 @@
+"""Reset a VM to a clean state, then running: back to a snapshot, or onto a fresh overlay of its
+base. ``Fleet.reset`` (one VM) is what ``run_many("reset", names)`` runs for many at once.
+
+Which clean state: the snapshot named with ``snapshot``; else libvirt's current snapshot of the
+domain (the last taken or reverted to); else every overlay disk replaced by an empty overlay of
+the same base. A VM with neither is refused, saying so, before anything is touched.
+
+The on-demand booter may start the VM while it is reset (its switch connects in between): a
+start between the destroy and the new overlay is undone (destroyed again, so the guest opens the
+new file), a start after it is simply found running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from rfconsole.images import ImageError, fresh_overlay, image_info
+from rfconsole.model.snapshot import disks
+from rfconsole.model.spec import Hypervisor
+from rfconsole.virt import snapshots
+from rfconsole.virt.errors import OperationInvalid, VirtError
+from rfconsole.virt.events import DomainState
+
+if TYPE_CHECKING:
+    import libvirt
+
+    from rfconsole.virt.fleet import Fleet
+    from rfconsole.virt.host import Host
+
+LOCAL_HOSTNAMES = ("", "localhost", "127.0.0.1", "::1")
+
+
+class NothingToReset(VirtError):
+    """The VM has no snapshot and no overlay disk: there is no clean state to go back to."""
+
+
+def is_local(uri: str) -> bool:
+    """The host's files are this machine's files (qemu:///system, qemu+tcp://127.0.0.1/…)."""
+    return (urlparse(uri).hostname or "") in LOCAL_HOSTNAMES
+
+
+def overlay_disks(host: Host, domain: libvirt.virDomain) -> list[tuple[str, Path, Path]]:
+    """(target, overlay, base) of each writable qcow2 disk of the domain that has a backing file."""
+    found = []
+    for disk in disks(host.document(domain, inactive=True)):
+        if not disk.writable or disk.kind != "file" or disk.format != "qcow2" or not disk.path:
+            continue
+        try:
+            info = image_info(disk.path)
+        except ImageError:
+            continue
+        if info.backing is not None:
+            found.append((disk.target, info.path, info.backing))
+    return found
+
+
+def reset(
+    fleet: Fleet,
+    name: str,
+    snapshot: str | None = None,
+    host: str | None = None,
+    force: bool = False,
+    timeout: float = 30.0,
+    stage: Callable[[str], None] | None = None,
+) -> str:
+    tell = stage or (lambda _stage: None)
+    chosen, domain = fleet.locate(name, host)
+    if domain is None:  # as `up` does: rfconsole defines it from XML/ first
+        document = fleet._document(name)
+        if host is None and len(fleet.host_names()) > 1:
+            chosen = fleet.placed_host(name, document.hypervisor)
+        fleet.check_hypervisor(document, chosen)
+        fleet.check_files(document)
+        tell("define")
+        domain = fleet._define(chosen, document)
+    fleet._require_owned(chosen, domain, "reset (and lose what it wrote)", force)
+    if chosen.document(domain, inactive=True).hypervisor is Hypervisor.LXC:
+        raise NothingToReset(
+            f"cannot reset {name} on host {chosen.name}: it is an LXC container, which has neither snapshots nor overlays",
+            f"redeploy it instead: rfconsole redeploy {name}",
+        )
+    target = snapshot or snapshots.current_snapshot(chosen, domain)
+    if target is not None:
+        tell("revert")
+        snapshots.revert(fleet, name, target, chosen.name, force=True, running=True, timeout=timeout)
+        return f"reverted to snapshot {target}, running on host {chosen.name}"
+    return _onto_fresh_overlays(fleet, chosen, domain, timeout, tell)
+
+
+def _onto_fresh_overlays(fleet: Fleet, chosen: Host, domain: libvirt.virDomain, timeout: float, tell: Callable[[str], None]) -> str:
+    name = domain.name()
+    overlays = overlay_disks(chosen, domain)
+    if not overlays:
+        raise NothingToReset(
+            f"cannot reset {name} on host {chosen.name}: it has no snapshot, and no disk that is an overlay of a base",
+            f"take a snapshot of its clean state (rfconsole snapshot create {name} clean), "
+            "or give it an overlay of a base (rfconsole xml new … --base NAME)",
+        )
+    if not is_local(chosen.uri):
+        raise NothingToReset(
+            f"cannot reset {name} on host {chosen.name} ({chosen.uri}) onto a fresh overlay: its image files are on that host, "
+            "and rfconsole makes overlays on this machine only",
+            f"take a snapshot of its clean state instead: rfconsole snapshot create {name} clean",
+        )
+    for _ in range(2):  # a second round only when something started the guest on the old overlay
+        if _active(chosen, name):
+            tell("destroy")
+            chosen._call(f"destroy {name}", domain.destroy, domain=name)
+            chosen.wait_for_state(name, {DomainState.SHUTOFF}, timeout)
+        tell("overlay")
+        for _target, overlay, _base in overlays:
+            fresh_overlay(overlay)
+        if not _active(chosen, name):
+            break
+    tell("start")
+    try:
+        chosen._call(f"start {name}", domain.create, domain=name)
+    except OperationInvalid:
+        if not _active(chosen, name):
+            raise  # not "already running": a real refusal
+    chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
+    bases = sorted({base.name for _target, _overlay, base in overlays})
+    return f"fresh overlay of {', '.join(bases)}, running on host {chosen.name}"
+
+
+def _active(host: Host, name: str) -> bool:
+    state = host.state(name)
+    return state is not None and state.is_active
+

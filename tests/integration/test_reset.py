@@ -1,0 +1,55 @@
+"""`rfconsole reset` on the real libvirtd: four QEMU guests with overlay disks, two of them with
+a snapshot, each with a marker written into its disk through its own QEMU; after one reset of
+the four at once, all run again and no marker is left."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import BASE_PATTERN, QEMU_URI, RFTEST2_NAMES, disk_holds, domain_state, run_cli, virsh
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_libvirt")]
+
+MARKER = 0x5A
+QEMU_DISK = "/machine/peripheral/virtio-disk0/virtio-backend"
+
+
+def cli(workdir, *arguments):
+    return run_cli("--workdir", str(workdir.root), "--connect", QEMU_URI, *arguments)
+
+
+def write_through_the_guest(name: str, pattern: int) -> None:
+    virsh(QEMU_URI, "qemu-monitor-command", "--hmp", name, f'qemu-io -d {QEMU_DISK} "write -P {pattern:#x} 0 64k"')
+    virsh(QEMU_URI, "qemu-monitor-command", "--hmp", name, f'qemu-io -d {QEMU_DISK} "flush"')
+
+
+def test_reset_four_vms_at_once_back_to_a_snapshot_or_a_fresh_overlay(overlay_workdir):
+    up = cli(overlay_workdir, "up")
+    assert up.returncode == 0, up.stdout + up.stderr
+    for name in ("rfvmA", "rfvmB"):  # these two go back to a snapshot, rfvmC and rfvmD onto fresh overlays
+        assert cli(overlay_workdir, "snapshot", "create", name, "clean").returncode == 0
+    overlays = {name: overlay_workdir.image(f"h{number}.qcow2") for number, name in enumerate(RFTEST2_NAMES, start=1)}
+    for name in RFTEST2_NAMES:
+        write_through_the_guest(name, MARKER)
+        assert disk_holds(overlays[name], MARKER, "0", "64k", "-U", "-r")
+
+    reset = cli(overlay_workdir, "reset")
+    assert reset.returncode == 0, reset.stdout + reset.stderr
+    assert "reset: 4 of 4 ok" in reset.stdout
+    assert "rfvmA: reverted to snapshot clean, running" in reset.stdout
+    assert "rfvmC: fresh overlay of tinybase.qcow2, running" in reset.stdout
+    assert {name: domain_state(QEMU_URI, name) for name in RFTEST2_NAMES} == {name: "running" for name in RFTEST2_NAMES}
+
+    for name in RFTEST2_NAMES:
+        virsh(QEMU_URI, "destroy", name)
+        assert not disk_holds(overlays[name], MARKER), f"{name}'s marker survived the reset"
+        assert disk_holds(overlays[name], BASE_PATTERN)
+    assert virsh(QEMU_URI, "snapshot-list", "--name", "rfvmA").split() == ["clean"]  # the snapshot itself stays
+
+
+def test_reset_of_a_vm_with_nothing_to_go_back_to_touches_nothing(rftest2_workdir):
+    assert cli(rftest2_workdir, "up", "rfvmA").returncode == 0
+    refused = cli(rftest2_workdir, "reset", "rfvmA")
+    assert refused.returncode == 1
+    assert "cannot reset rfvmA on host" in refused.stdout and "no snapshot, and no disk that is an overlay of a base" in refused.stdout
+    assert domain_state(QEMU_URI, "rfvmA") == "running"
