@@ -29,7 +29,8 @@ def leaf_parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) ->
     found = {}
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            for word, sub in action.choices.items():
+            for word in list(action.choices):
+                sub = action.parser(word) if hasattr(action, "parser") else action.choices[word]  # built lazily
                 found.update(leaf_parsers(sub, (*path, word)))
             return found
     return {path: parser} if path else {}
