@@ -12,7 +12,9 @@ from typing import Any
 from rfconsole.errors import UsageError
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec, Problem
-from rfconsole.model.fields import CLEARABLE_KEYS, SET_KEYS
+from rfconsole.model.fields import CLEARABLE_KEYS, SET_KEYS, binding_for
+
+PATH_KEYS = ("image", "kernel", "initrd")  # host paths: relative ones are taken from ``base``
 from rfconsole.model.schema import schema_problems
 from rfconsole.model.spec import DomainSpec, missing_files
 
@@ -85,21 +87,23 @@ def changed_spec(document: DomainDocument, changes: Mapping[str, str], base: Pat
             values["os_type"] = None
         if "init" not in changes and not new_container:
             values["init"] = None
-    for key in ("name", "id", "hypervisor", "arch", "os_type", "vcpu", "memory", "init"):
-        if key in changes:
-            values[key] = changes[key] or None
     if isinstance(values.get("id"), str) and "id" not in changes:
         values["id"] = None
-    if "image" in changes:
-        values["image"] = _absolute(changes["image"], base)
+    if "hypervisor" in changes:
         values["image_kind"] = None
-    elif "hypervisor" in changes:
-        values["image_kind"] = None
-    kernel_keys = {"kernel", "initrd", "cmdline"} & changes.keys()
-    if kernel_keys:
-        boot = dict(values["kernel_boot"] or {"kernel": None, "initrd": None, "cmdline": None})
-        for key in kernel_keys:
-            boot[key] = (_absolute(changes[key], base) if key != "cmdline" else changes[key]) or None
+    boot = dict(values["kernel_boot"] or dict.fromkeys(("kernel", "initrd", "cmdline")))
+    for key, text in changes.items():
+        binding = binding_for(key)
+        value = text or None
+        if value is not None and binding.converter != "raw" and key in PATH_KEYS:
+            value = _absolute(value, base)  # a path relative to where the command runs
+        if binding.converter == "root-storage":
+            values["image"], values["image_kind"] = value, None
+        elif "." in binding.key:
+            boot[binding.set_key] = value
+        else:
+            values[binding.key] = value
+    if {"kernel", "initrd", "cmdline"} & changes.keys():
         if boot["kernel"] is None and (boot["initrd"] or boot["cmdline"]):
             raise InvalidSpec([_empty("kernel")])
         values["kernel_boot"] = boot if boot["kernel"] else None

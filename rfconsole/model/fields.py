@@ -29,6 +29,7 @@ class Binding:
     label: str = ""  # in words, for `xml set --help`, `xml show` and the wizard
     clearable: bool = False  # `xml set KEY=` removes the setting
     settable: bool = True  # a key of `xml set`
+    step: str = ""  # the console wizard's step that asks for it (and shows its problems)
 
     @property
     def set_key(self) -> str:
@@ -38,18 +39,18 @@ class Binding:
 # In the order `xml show` lists them and `apply` writes them (the domain type first: the image's
 # and init's writers depend on whether it is a container).
 DOMAIN_FIELDS: tuple[Binding, ...] = (
-    Binding("hypervisor", "@type", "lower", "hypervisor (libvirt's domain type): kvm, qemu, lxc, test …"),
-    Binding("name", "name", "text", "name"),
-    Binding("id", "metadata/rfconsole:vm/@id", "rfconsole-id", "rfconsole's id (unique in XML/)", clearable=True),
-    Binding("arch", "os/type/@arch", "text", "architecture (i686, x86_64, aarch64 …)", clearable=True),
-    Binding("os_type", "os/type", "text", "OS type (hvm, exe …)"),
-    Binding("vcpu", "vcpu", "int", "vCPUs"),
-    Binding("memory", "memory", "memory-mib", "memory in MiB"),
-    Binding("image", "devices/disk[@device='disk'][@type='file']/source/@file | devices/filesystem[target/@dir='/']/source/@dir|@file", "root-storage", "image: disk image file, or an LXC root folder", clearable=True),
-    Binding("init", "os/init", "text", "init program (LXC)", clearable=True),
-    Binding("kernel_boot.kernel", "os/kernel", "text", "kernel (direct kernel boot)", clearable=True),
-    Binding("kernel_boot.initrd", "os/initrd", "text", "initrd (direct kernel boot)", clearable=True),
-    Binding("kernel_boot.cmdline", "os/cmdline", "raw", "kernel command line", clearable=True),
+    Binding("hypervisor", "@type", "lower", "hypervisor (libvirt's domain type): kvm, qemu, lxc, test …", step="hypervisor"),
+    Binding("name", "name", "text", "name", step="identity"),
+    Binding("id", "metadata/rfconsole:vm/@id", "rfconsole-id", "rfconsole's id (unique in XML/)", clearable=True, step="identity"),
+    Binding("arch", "os/type/@arch", "text", "architecture (i686, x86_64, aarch64 …)", clearable=True, step="os"),
+    Binding("os_type", "os/type", "text", "OS type (hvm, exe …)", step="os"),
+    Binding("vcpu", "vcpu", "int", "vCPUs", step="resources"),
+    Binding("memory", "memory", "memory-mib", "memory in MiB", step="resources"),
+    Binding("image", "devices/disk[@device='disk'][@type='file']/source/@file | devices/filesystem[target/@dir='/']/source/@dir|@file", "root-storage", "image: disk image file, or an LXC root folder", clearable=True, step="storage"),
+    Binding("init", "os/init", "text", "init program (LXC)", clearable=True, step="os"),
+    Binding("kernel_boot.kernel", "os/kernel", "text", "kernel (direct kernel boot)", clearable=True, step="os"),
+    Binding("kernel_boot.initrd", "os/initrd", "text", "initrd (direct kernel boot)", clearable=True, step="os"),
+    Binding("kernel_boot.cmdline", "os/cmdline", "raw", "kernel command line", clearable=True, step="os"),
 )
 
 # Inside each <interface>; identity: the MAC.
@@ -85,3 +86,8 @@ CLEARABLE_KEYS: tuple[str, ...] = tuple(binding.set_key for binding in DOMAIN_FI
 
 def binding_for(set_key: str) -> Binding:
     return next(binding for binding in DOMAIN_FIELDS if binding.set_key == set_key)
+
+
+def fields_of_step(step: str) -> tuple[str, ...]:
+    """The DomainSpec fields (top level) the console wizard's ``step`` asks for, in table order."""
+    return tuple(dict.fromkeys(binding.key.split(".")[0] for binding in DOMAIN_FIELDS if binding.step == step))

@@ -31,6 +31,7 @@ from textual.widgets import (
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.errors import InvalidSpec, Problem
+from rfconsole.model.fields import fields_of_step
 from rfconsole.model.spec import MANAGED_HYPERVISORS, OS_TYPE_FOR, Arch, DomainSpec, Hypervisor, Interface
 from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
@@ -47,13 +48,14 @@ class Step:
     fields: tuple[str, ...]  # the DomainSpec fields (and wizard-only ones) checked on this step
 
 
+# The model's fields each step asks for come from the binding table (model/fields.py).
 STEPS = (
     Step("target", "Target", ("target", "host")),
-    Step("hypervisor", "Hypervisor", ("hypervisor",)),
-    Step("identity", "Identity", ("name", "id")),
-    Step("os", "OS", ("arch", "os_type", "init", "kernel_boot")),
-    Step("resources", "Resources", ("vcpu", "memory")),
-    Step("storage", "Storage", ("image", "image_kind")),
+    Step("hypervisor", "Hypervisor", fields_of_step("hypervisor")),
+    Step("identity", "Identity", fields_of_step("identity")),
+    Step("os", "OS", fields_of_step("os")),
+    Step("resources", "Resources", fields_of_step("resources")),
+    Step("storage", "Storage", (*fields_of_step("storage"), "image_kind")),
     Step("network", "Network", ("interfaces",)),
     Step("review", "Review", ("xml",)),
 )
