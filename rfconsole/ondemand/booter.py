@@ -171,15 +171,20 @@ class Booter:
                     record.outcome = "already running"
                     log.info("%s: already %s (switch %s), nothing to do", vm, state, dpid)
                     return
-                defined = state is None
-                if defined:
-                    self.fleet.define(vm)
-                    log.info("%s: defined from its XML at +%.3f s (switch %s)", vm, time.monotonic() - record.switch_up, dpid)
-                record.issued = time.monotonic()
-                with self._lock:
-                    self.start_calls[vm] = self.start_calls.get(vm, 0) + 1
-                log.info("%s: start issued at +%.3f s (switch %s)", vm, record.issued - record.switch_up, dpid)
-                self.fleet.start(vm)
+                stages: list[str] = []
+
+                def stage(word: str) -> None:
+                    stages.append(word)
+                    if word == "start":
+                        if "define" in stages:
+                            log.info("%s: defined from its XML at +%.3f s (switch %s)", vm, time.monotonic() - record.switch_up, dpid)
+                        record.issued = time.monotonic()
+                        with self._lock:
+                            self.start_calls[vm] = self.start_calls.get(vm, 0) + 1
+                        log.info("%s: start issued at +%.3f s (switch %s)", vm, record.issued - record.switch_up, dpid)
+
+                self.fleet.up(vm, stage=stage)  # the CLI's `up`: define from XML/ if unknown, start, wait running
+                defined = "define" in stages
                 state = self._state(vm)
                 record.running = time.monotonic()
                 record.outcome = "defined and started" if defined else "started"
