@@ -133,3 +133,36 @@ async def test_escape_closes_the_editor_but_first_warns_of_unsaved_changes(app, 
         assert any("unsaved changes" in message and "rfvmA" in message for message in notifications(app))
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen), "back on the table, the edit dropped")
+
+
+async def test_a_file_changed_by_another_rfconsole_meanwhile_is_not_overwritten(app, workdir: Path) -> None:
+    """The console's editor and a CLI command on the same file: the later save is refused by
+    name, the other's change stays."""
+    path = save_rfvmA(workdir)
+    before = path.read_text()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_xml(pilot, "e")
+        cli = Store(Workdir(workdir))  # `rfconsole xml set rfvmA memory=64` meanwhile
+        theirs = cli.load("rfvmA")
+        theirs.apply(theirs.spec().with_changes(memory=64))
+        cli.save(theirs, overwrite=True)
+        changed_by_them = path.read_text()
+        area = screen.query_one("#xml-text", TextArea)
+        area.text = before.replace("<vcpu>1</vcpu>", "<vcpu>2</vcpu>")
+        await wait_until(pilot, lambda: "valid" in problems_text(screen), "the check")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: any("changed since it was read" in n for n in notifications(app)), "the refusal")
+        assert path.read_text() == changed_by_them
+        assert any(str(path) in n for n in notifications(app))
+
+
+async def test_the_editor_saves_again_over_its_own_save(app, workdir: Path) -> None:
+    path = save_rfvmA(workdir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_xml(pilot, "e")
+        area = screen.query_one("#xml-text", TextArea)
+        for vcpus in (2, 3):
+            area.text = path.read_text().replace(f"<vcpu>{vcpus - 1}</vcpu>", f"<vcpu>{vcpus}</vcpu>")
+            await wait_until(pilot, lambda: "valid" in problems_text(screen), "the check")
+            await pilot.press("ctrl+s")
+            await wait_until(pilot, lambda: f"<vcpu>{vcpus}</vcpu>" in path.read_text(), "the save")

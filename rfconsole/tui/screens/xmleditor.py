@@ -33,6 +33,7 @@ class XmlScreen(Screen):
         self.editable = editable
         self.problems: list[str] = []
         self.saved_text = ""
+        self.version: str | None = None  # what the file held when read or last saved
         self.live_text: str | None = None
         self._check_timer: Any = None
         self.diff_text = ""
@@ -77,6 +78,7 @@ class XmlScreen(Screen):
         self.path = source.path
         self.live_text = source.live_text
         self.saved_text = source.text
+        self.version = source.version
         where = f"file {source.path}" if source.path else f"libvirt's live definition on host {self.host} (no file in XML/)"
         self.query_one("#xml-source", Label).update(where)
         area = self.query_one("#xml-text", TextArea)
@@ -119,7 +121,7 @@ class XmlScreen(Screen):
             return
         text = self.query_one("#xml-text", TextArea).text
         try:
-            path = xmlsupport.save(self.app.context, text, self.path)
+            path, self.version = xmlsupport.save(self.app.context, text, self.path, self.version)
         except RfconsoleError as error:
             self.app.report(error, "saving the XML")
             return
