@@ -78,8 +78,9 @@ def parse_snapshot(text: str, source: str = "<snapshot>") -> SnapshotFacts:
 
 
 @dataclass(frozen=True)
-class Disk:
-    """One ``<disk>`` of a domain as far as snapshots care."""
+class DiskStorage:
+    """One ``<disk>`` as far as snapshots and resets care (its format and whether the guest writes it);
+    not spec.Disk, the modelled settings of a disk."""
 
     target: str
     kind: str  # file, block, network, volume …
@@ -93,7 +94,7 @@ class Disk:
         return not self.readonly and self.device in ("disk", "lun")
 
 
-def disks(document: DomainDocument) -> list[Disk]:
+def disks(document: DomainDocument) -> list[DiskStorage]:
     devices = document.root.find("devices")
     found = []
     for element in devices.findall("disk") if devices is not None else []:
@@ -103,7 +104,7 @@ def disks(document: DomainDocument) -> list[Disk]:
         path = None
         if source is not None:
             path = source.get("file") or source.get("dev") or source.get("name") or source.get("volume")
-        found.append(Disk(
+        found.append(DiskStorage(
             target=target.get("dev", "?") if target is not None else "?",
             kind=element.get("type") or "file",
             device=element.get("device") or "disk",

@@ -43,6 +43,7 @@ from rfconsole.virt.errors import (
 from rfconsole.virt.events import DomainState, DomainStatus, HostState
 from rfconsole.virt import snapshots
 from rfconsole.virt.host import Host, Subscriber
+from rfconsole.virt.clone import clone as clone_vm
 from rfconsole.virt.reset import reset as reset_vm
 from rfconsole.virt.snapshots import SnapshotInfo
 
@@ -594,6 +595,12 @@ class Fleet:
         """Back to a clean state, then running (virt/reset.py): ``snapshot``, else the current
         snapshot, else a fresh overlay of each overlay disk's base. What the VM wrote is lost."""
         return reset_vm(self, name, snapshot, host, force, timeout, stage)
+
+    def clone(self, source: str, new: str, force: bool = False) -> str:
+        """A new VM ``new`` in XML/ from ``source`` (virt/clone.py): new id, MACs unique across
+        XML/ and the hosts, host-side NIC names, its own overlay of the source's base (an existing
+        file only with ``force``, kept in Images/.backup/). Not defined: ``up`` does that."""
+        return clone_vm(self, source, new, force)
 
     # ------------------------------------------------------------------ many at once
     def run_many(

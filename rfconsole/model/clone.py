@@ -1,0 +1,168 @@
+"""A new VM from an existing one: new name, id, MACs, host-side NIC names, image; the rest of
+the source's XML kept as it is (what rfconsole does not model included, ``<uuid>`` dropped).
+
+rftest2's naming is extended for the VMs a clone adds to the test network: ``rfvmE`` is the
+fifth router (id 5, image ``h5``, eth0 ``02:e0:e0:e0:e0:e0``, data NICs ``02:e1:…``,
+``02:e2:…``, host-side names ``rfvmE.1`` …, switch 9), ``rfvmF`` the sixth; the letter is the
+MAC's hex digit, so the convention stops at F. Any other name gets random locally administered
+unicast MACs (``02:…``) that no VM of XML/ or of any host uses.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rfconsole.errors import RfconsoleError
+from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.rftest2 import RFTEST2_VMS
+from rfconsole.model.errors import InvalidSpec, Problem
+from rfconsole.model.spec import DEVICE_NAME_MAX, NAME_MAX, NAME_RE, NAME_RULE, DomainSpec, Interface
+
+EXTENSION_RE = re.compile(r"rfvm([A-Fa-f])")
+LOCALLY_ADMINISTERED = 0x02  # first byte: unicast, locally administered (IEEE 802)
+
+
+class CloneError(RfconsoleError):
+    """The clone cannot be made as asked; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Rftest2Extension:
+    """rftest2's convention carried on past rfvmD: rfvmE -> 5, rfvmF -> 6."""
+
+    name: str
+    number: int
+    letter: str
+
+    @property
+    def image_stem(self) -> str:
+        return f"h{self.number}"
+
+    @property
+    def eth0_mac(self) -> str:
+        return ":".join(["02"] + [f"{self.letter}0"] * 5)
+
+    def data_mac(self, port: int) -> str:
+        if not 1 <= port <= 9:
+            raise CloneError(f"rftest2's MAC convention has data ports 1 to 9; {self.name} would need port {port}")
+        return ":".join(["02"] + [f"{self.letter}{port}"] * 5)
+
+    @property
+    def datapath_id(self) -> int:
+        return 4 + self.number
+
+
+def check_clone_name(name: str) -> str:
+    """The new VM's name, by rfconsole's rule for names it makes (checked before anything is read)."""
+    if not name or len(name) > NAME_MAX or not NAME_RE.fullmatch(name):
+        raise InvalidSpec([Problem("name", name, f"this name is not allowed: {NAME_RULE}")])
+    return name
+
+
+def rftest2_extension(name: str) -> Rftest2Extension | None:
+    """rftest2's naming for ``name`` when it is rfvmA…rfvmF (the four presets included)."""
+    match = EXTENSION_RE.fullmatch(name)
+    if match is None:
+        return None
+    letter = match.group(1).lower()
+    return Rftest2Extension(f"rfvm{letter.upper()}", ord(letter) - ord("a") + 1, letter)
+
+
+def random_mac(taken: set[str], draw: Callable[[int], bytes] = secrets.token_bytes) -> str:
+    """A locally administered unicast MAC not in ``taken``."""
+    for _ in range(1000):
+        mac = ":".join(f"{byte:02x}" for byte in (LOCALLY_ADMINISTERED, *draw(5)))
+        if mac not in taken:
+            return mac
+    raise CloneError("could not find a free MAC address in 1000 tries")
+
+
+def macs_in(document: DomainDocument) -> set[str]:
+    """Every MAC address the domain's interfaces have, lower case."""
+    devices = document.root.find("devices")
+    found = set()
+    for interface in devices.findall("interface") if devices is not None else []:
+        mac = interface.find("mac")
+        if mac is not None and mac.get("address"):
+            found.add(mac.get("address").strip().lower())
+    return found
+
+
+def _source_data_port(source_name: str, interface: Interface) -> int | None:
+    """k when the NIC's host-side name is <source>.k (rftest2's data NICs)."""
+    if interface.target_dev and interface.target_dev.startswith(f"{source_name}."):
+        suffix = interface.target_dev[len(source_name) + 1 :]
+        if suffix.isdigit():
+            return int(suffix)
+    return None
+
+
+def clone_interfaces(source: DomainSpec, new_name: str, taken_macs: Iterable[str]) -> tuple[Interface, ...]:
+    """The source's NICs with new MACs and host-side names: rftest2's for rfvmE/rfvmF (the eth0
+    of an rftest2 VM and its data NICs <source>.k), random free ones otherwise."""
+    taken = {mac.lower() for mac in taken_macs}
+    extension = rftest2_extension(new_name)
+    source_preset = RFTEST2_VMS.get(source.name)
+    source_eth0 = source_preset.eth0_mac if source_preset else (rftest2_extension(source.name).eth0_mac if rftest2_extension(source.name) else None)
+    result = []
+    for index, interface in enumerate(source.interfaces, start=1):
+        port = _source_data_port(source.name, interface)
+        mac = None
+        if extension is not None:
+            if port is not None:
+                mac = extension.data_mac(port)
+            elif interface.mac is not None and interface.mac == source_eth0:
+                mac = extension.eth0_mac
+        if mac is not None and mac in taken:
+            raise CloneError(
+                f"{new_name}'s MAC {mac} (rftest2's convention) is already used by another VM",
+                "find it with `rfconsole status` and `virsh domiflist`, or clone under another name",
+            )
+        if mac is None:
+            mac = random_mac(taken)
+        taken.add(mac)
+        target = interface.target_dev
+        if target is not None:
+            target = f"{new_name}.{port}" if port is not None else f"{new_name}.{index}"
+            if len(target) > DEVICE_NAME_MAX:
+                raise CloneError(
+                    f"the host-side NIC name {target} would be longer than {DEVICE_NAME_MAX} characters (the kernel's limit)",
+                    f"choose a name of at most {DEVICE_NAME_MAX - 2} characters",
+                )
+        result.append(interface.with_changes(mac=mac, target_dev=target))
+    return tuple(result)
+
+
+def clone_document(source: DomainDocument, new_spec: DomainSpec) -> DomainDocument:
+    """The source's document carrying ``new_spec``: everything else kept, ``<uuid>`` dropped
+    (libvirt makes a new one; two domains cannot share it)."""
+    document = source.copy()
+    uuid = document.root.find("uuid")
+    if uuid is not None:
+        previous = uuid.getprevious()
+        if previous is not None:
+            previous.tail = uuid.tail if uuid.getnext() is None else previous.tail
+        document.root.remove(uuid)
+    document.apply(new_spec)
+    document.mark_owned()
+    document.source = f"<clone {new_spec.name}>"
+    return document
+
+
+def clone_image_name(new_name: str, suffix: str = ".qcow2") -> str:
+    extension = rftest2_extension(new_name)
+    return f"{extension.image_stem if extension else new_name}{suffix}"
+
+
+def clone_spec(source: DomainSpec, new_name: str, new_id: int, taken_macs: Iterable[str], image: Path | None) -> DomainSpec:
+    return source.with_changes(
+        name=new_name,
+        id=new_id,
+        interfaces=clone_interfaces(source, new_name, taken_macs),
+        image=image,
+        image_kind=None if image is None else source.image_kind,
+    )

@@ -1,0 +1,97 @@
+"""``Fleet.clone(source, new)``: a new VM in XML/ from an existing one (rfconsole/model/clone.py
+makes its settings), with its own overlay of the source's base, and MACs that no VM of XML/ and
+no domain of any reachable host has. Nothing is defined in libvirt: ``up NEW`` does that.
+
+Every refusal comes before anything is written; if writing the XML fails after the overlay was
+made, the overlay is removed again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rfconsole.images import ImageError, Images, image_info
+from rfconsole.model.clone import CloneError, check_clone_name, clone_document, clone_image_name, clone_spec, macs_in, rftest2_extension
+from rfconsole.virt.errors import VirtError
+
+if TYPE_CHECKING:
+    from rfconsole.virt.fleet import Fleet
+
+
+def macs_in_use(fleet: Fleet) -> set[str]:
+    """Every MAC of the VMs of XML/ and of the domains on every reachable host."""
+    taken: set[str] = set()
+    for entry in fleet.store.entries():
+        if entry.document is not None:
+            taken |= macs_in(entry.document)
+    for host in fleet.hosts():
+        try:
+            for status in host.statuses():
+                domain = host.find(status.name)
+                if domain is not None:
+                    taken |= macs_in(host.document(domain))
+        except VirtError:
+            continue  # an unreachable host: its MACs cannot be read (the faces report the host)
+    return taken
+
+
+def clone(fleet: Fleet, source: str, new: str, force: bool = False) -> str:
+    store = fleet.store
+    check_clone_name(new)
+    source_document = store.load(source)
+    source_spec = source_document.spec()
+    if source_spec.hypervisor.is_container:
+        raise CloneError(
+            f"cannot clone {source_spec.name}: it is an LXC container, and its root folder cannot be shared or overlaid",
+            f"copy its root folder and write the new container with `rfconsole xml new --hypervisor lxc --name {new} --image FOLDER`",
+        )
+    if store.find(new) is not None:
+        raise CloneError(f"there is already a VM called {new} in {store.xml_dir}", "choose another name")
+    for host in fleet.hosts():
+        try:
+            if host.find(new) is not None:
+                raise CloneError(f"host {host.name} already has a domain called {new}", "choose another name, or undefine that domain first")
+        except VirtError:
+            continue
+    extension = rftest2_extension(new)
+    ids = {entry.rfconsole_id for entry in store.entries()}
+    new_id = extension.number if extension is not None and extension.number not in ids else store.suggest_id()
+
+    images = Images(store.workdir)
+    base = overlay = None
+    if source_spec.image is not None:
+        base = _base_of(source_spec.name, source_spec.image)
+        overlay = images.overlay_path(clone_image_name(new))
+    spec = clone_spec(source_spec, new, new_id, macs_in_use(fleet), overlay)
+    document = clone_document(source_document, spec)
+    store.check_save(document)
+    if overlay is not None:
+        images.check_overlay_target(overlay, force)
+        _, backup = images.create_overlay(base, overlay, force=force)
+    try:
+        path = store.save(document)
+    except BaseException:
+        if overlay is not None:
+            overlay.unlink(missing_ok=True)
+            if backup is not None:
+                images.restore_backup(backup, overlay)
+        raise
+    macs = ", ".join(interface.mac for interface in spec.interfaces if interface.mac) or "no NICs"
+    disk = f", overlay {overlay} of {base.name}" if overlay is not None else ""
+    return f"{new} (id {new_id}) cloned from {source_spec.name}: {path}{disk}, MACs {macs}"
+
+
+def _base_of(source: str, image: Path) -> Path:
+    """The base the clone's overlay goes over: the source's own base (the clone starts from it
+    as clean as the source did, not from what the source wrote since)."""
+    try:
+        info = image_info(image)
+    except ImageError as error:
+        raise CloneError(f"cannot clone {source}: {error.message}") from None
+    if info.backing is None:
+        raise CloneError(
+            f"cannot clone {source}: its image {image} is not an overlay of a base, and rfconsole never shares one VM's disk with another",
+            f"make it a base first (rfconsole image base {image} --name NAME), give {source} an overlay of it, then clone",
+        )
+    return info.backing
