@@ -26,6 +26,7 @@ class DomainState(str, Enum):
     SHUTOFF = "shut off"
     CRASHED = "crashed"
     PMSUSPENDED = "pmsuspended"
+    UNDEFINED = "undefined"  # not libvirt's: a VM of XML/ that no host has defined (Fleet.stored_only)
 
     @classmethod
     def from_libvirt(cls, number: int) -> DomainState:
@@ -34,7 +35,7 @@ class DomainState(str, Enum):
     @property
     def is_active(self) -> bool:
         """A QEMU/LXC process exists for the domain (libvirt's virDomainIsActive)."""
-        return self not in (DomainState.SHUTOFF, DomainState.NOSTATE)
+        return self not in (DomainState.SHUTOFF, DomainState.NOSTATE, DomainState.UNDEFINED)
 
     def __str__(self) -> str:
         return self.value

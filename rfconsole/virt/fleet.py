@@ -239,9 +239,12 @@ class Fleet:
                 else f"change its hypervisor (rfconsole xml set {document.name} hypervisor=…) or use a host that runs {hypervisor}",
             )
 
-    def check_files(self, document: DomainDocument) -> None:
-        if document.hypervisor is Hypervisor.TEST:
-            return  # the test driver runs nothing: its images need not exist
+    def check_files(self, document: DomainDocument, starting: bool = True) -> None:
+        """Refuse a VM whose image, kernel or initrd is missing. The test driver runs nothing, so
+        its VMs may be defined without their files, but are not started without them (as a real
+        host would refuse them)."""
+        if document.hypervisor is Hypervisor.TEST and not starting:
+            return
         try:
             spec = document.spec()
         except InvalidSpec:
@@ -292,7 +295,7 @@ class Fleet:
         name = self._name_of(document)
         chosen = self.host(host) if host is not None else self._host_for_document(name, document)
         self.check_hypervisor(document, chosen)
-        self.check_files(document)
+        self.check_files(document, starting=False)
         existing = chosen.find(name)
         if existing is None:
             self._define(chosen, document)
@@ -424,14 +427,61 @@ class Fleet:
         return f"shut off on host {chosen.name}"
 
     def undefine(self, name: str, host: str | None = None, force: bool = False) -> str:
-        """libvirt forgets the domain (its file in XML/ stays); an unowned domain only with ``force``."""
+        """libvirt forgets the domain; an unowned domain only with ``force``. Undefine is always
+        undoable: its file in XML/ stays, and when there is none libvirt's definition is saved
+        there first (a save the store refuses stops the undefine)."""
         chosen, domain = self._existing(name, host)
         self._require_owned(chosen, domain, "undefine", force)
+        saved = self._keep_definition(chosen, domain)
         active = chosen.state(name) not in (None, DomainState.SHUTOFF)
         chosen.undefine(domain)
+        said = f"undefined on host {chosen.name}"
+        if saved is not None:
+            said += f"; its definition was saved to {saved} first (define it again with `rfconsole define {name}`)"
         if active:
-            return f"undefined on host {chosen.name}; it keeps running as a transient domain until it stops"
-        return f"undefined on host {chosen.name}"
+            said += "; it keeps running as a transient domain until it stops"
+        return said
+
+    def _keep_definition(self, host: Host, domain: libvirt.virDomain) -> Path | None:
+        """Save the domain's persistent definition to XML/ when XML/ has no file of that name;
+        the path written, or None when a file was there already."""
+        name = domain.name()
+        if self.store is None or self.store.find(name) is not None:
+            return None
+        document = host.document(domain, inactive=True)
+        try:
+            return self.store.save(document)
+        except RfconsoleError as refused:
+            raise RfconsoleError(
+                f"refusing to undefine {name} on host {host.name}: XML/ has no file of it and its definition "
+                f"could not be saved there: {refused.message}",
+                refused.hint or "save it yourself with `virsh dumpxml`, then undefine",
+            ) from None
+
+    def stored_only(self, statuses: Iterable[DomainStatus]) -> list[DomainStatus]:
+        """The VMs of XML/ that no reachable host has defined (``statuses``: the hosts' domains),
+        each on the host it would be defined on, in state UNDEFINED; files that do not read as a
+        VM are left out (`rfconsole xml validate` tells why)."""
+        if self.store is None:
+            return []
+        defined = {status.name for status in statuses}
+        found = []
+        for entry in self.store.entries():
+            spec = entry.spec if entry.error is None else None
+            if spec is None or spec.name in defined:
+                continue
+            try:
+                host = self.placed_host(spec.name, spec.hypervisor)
+                if not host.connected:
+                    continue  # it may well be defined there: unknown, so not shown as undefined
+            except RfconsoleError:
+                continue
+            found.append(DomainStatus(
+                spec.name, host.name, spec.hypervisor, DomainState.UNDEFINED, spec.vcpu, spec.memory, 0.0,
+                entry.document.owned, host.demo,
+            ))
+            defined.add(spec.name)
+        return found
 
     def suspend(self, name: str, host: str | None = None) -> str:
         chosen, domain = self._existing(name, host)
@@ -566,7 +616,13 @@ class Fleet:
                 report(slot, name, done)
                 done += 1
 
-            return self.redeploy(DomainDocument.read(path), stage=stage)
+            document = DomainDocument.read(path)
+            if document.name != slot:
+                raise RfconsoleError(
+                    f"{slot}: {Path(path).name} defines {document.name or 'a domain without a <name>'}, not {slot}: nothing was touched",
+                    f"choose {slot}'s own file (XML/{slot}.xml), or set <name>{slot}</name> in that file",
+                )
+            return self.redeploy(document, stage=stage)
 
         results = self.run_many(one, list(chosen))
         return {result.name: (result.message if result.ok else result.error) for result in results}

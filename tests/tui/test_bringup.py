@@ -14,15 +14,18 @@ from rfconsole.tui.screens.bringup import BringUpScreen
 from rfconsole.tui.screens.dialogs import ConfirmDialog, XmlPickerDialog
 from rfconsole.tui.screens.domains import DomainsScreen
 from rfconsole.tui.screens.wizard import WizardScreen
-from tests.tui.conftest import wait_until
+from tests.tui.conftest import notifications, wait_until
 
 SLOTS = ("rfvmA", "rfvmB", "rfvmC", "rfvmD")
 
 
 def save_presets(workdir: Path, names) -> None:
+    """Their files in XML/ (rfvmA id 1 … rfvmD id 4), and their images (a VM is not started without its image)."""
     store = Store(Workdir(workdir))
-    for number, name in enumerate(names, start=1):
-        store.save(DomainDocument.from_spec(preset_spec(name, Hypervisor.TEST, store.workdir).with_changes(id=number)))
+    for name in names:
+        spec = preset_spec(name, Hypervisor.TEST, store.workdir).with_changes(id=SLOTS.index(name) + 1)
+        spec.image.write_bytes(b"")
+        store.save(DomainDocument.from_spec(spec))
 
 
 def state(context, name: str) -> str:
@@ -81,9 +84,17 @@ async def test_pick_an_existing_file_or_go_to_the_wizard(app, workdir: Path) -> 
         screen = await open_bringup(pilot)
         await pilot.press("4")  # rfvmD's XML
         await wait_until(pilot, lambda: isinstance(app.screen, XmlPickerDialog), "the XML picker")
-        await pilot.press("down", "down", "enter")  # after "new with the wizard" and other.xml… rfvmA.xml sorted first
+        await pilot.press("down", "enter")  # after "new with the wizard": other.xml, a VM that is not rfvmD
         await wait_until(pilot, lambda: isinstance(app.screen, BringUpScreen), "back on the bring-up")
-        assert screen.chosen["rfvmD"] is not None and screen.chosen["rfvmD"].parent == workdir / "XML"
+        assert screen.chosen["rfvmD"] is None
+        assert any("other.xml defines other, not rfvmD" in n for n in notifications(app))
+
+        save_presets(workdir, ["rfvmD"])  # (id 4)
+        await pilot.press("4")
+        await wait_until(pilot, lambda: isinstance(app.screen, XmlPickerDialog), "the XML picker")
+        await pilot.press("end", "enter")  # rfvmD.xml, sorted last
+        await wait_until(pilot, lambda: isinstance(app.screen, BringUpScreen), "back on the bring-up")
+        assert screen.chosen["rfvmD"] == workdir / "XML" / "rfvmD.xml"
 
         await pilot.press("3")
         await wait_until(pilot, lambda: isinstance(app.screen, XmlPickerDialog), "the XML picker")

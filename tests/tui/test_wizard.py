@@ -48,7 +48,20 @@ async def set_input(pilot, wizard: WizardScreen, selector: str, value: str) -> N
     await pilot.pause()
 
 
+async def test_save_define_start_with_the_image_missing_is_refused_before_anything_is_saved(app, context, workdir: Path) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        await next_until(pilot, wizard, "review")
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: step_id(wizard) == "storage", "back on the storage step")
+        assert "h1.img" in error_of(wizard, "image") and "not started" in error_of(wizard, "image")
+        assert not (workdir / "XML" / "rfvmA.xml").exists()
+        assert any("not started" in n for n in notifications(app))
+        assert next(s for s in context.fleet.statuses() if s.name == "rfvmA").state.value == "shut off"
+
+
 async def test_happy_path_rfvmA_saved_defined_started(app, context, workdir: Path) -> None:
+    (workdir / "Images" / "h1.img").write_bytes(b"")  # a VM is not started without its image
     async with app.run_test(size=(120, 40)) as pilot:
         wizard = await open_wizard(pilot)
         await next_until(pilot, wizard, "hypervisor")

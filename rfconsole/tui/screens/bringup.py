@@ -68,6 +68,11 @@ class BringUpScreen(Screen):
             if choice == NEW_WITH_WIZARD:
                 self.app.push_screen(WizardScreen(slot=slot), lambda made: made and self._set_choice(slot, made.path))
             elif choice is not None:
+                name = next((entry.name for entry in entries if entry.path == Path(choice)), None)
+                if name != slot:  # deploying it would redeploy another VM and report on the wrong one
+                    self.notify(f"{Path(choice).name} defines {name}, not {slot}: not chosen. Choose {slot}'s own file, "
+                                f"or make one with the wizard", title=f"XML for {slot}", severity="warning", timeout=8)
+                    return
                 self._set_choice(slot, Path(choice))
 
         entries = support.xml_entries(self.app.context)

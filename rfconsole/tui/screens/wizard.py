@@ -556,6 +556,11 @@ class WizardScreen(Screen["WizardResult | None"]):
             self._show_step(min(step_of(p.field) for p in problems))
             return
         spec = self.build_spec()
+        if start and (missing := support.start_problems(spec)):
+            self.show_problems(missing)  # refused before anything is saved: nothing half-done
+            self._show_step(min(step_of(p.field) for p in missing))
+            self.notify(f"not saved, not started: {missing[0].message}", severity="error", timeout=8)
+            return
         host = self.host()
         context = self.app.context
 

@@ -70,10 +70,16 @@ def recorder(demo: Fleet) -> EventRecorder:
     return recorder
 
 
-def save_preset(store: Store, preset: str, hypervisor: Hypervisor = Hypervisor.TEST, **changes) -> DomainDocument:
+def save_preset(
+    store: Store, preset: str, hypervisor: Hypervisor = Hypervisor.TEST, with_image: bool = True, **changes
+) -> DomainDocument:
+    """The preset saved to XML/; its image (Images/hN.img) made too, empty, unless ``with_image`` is
+    False (a VM whose image is missing is not started, even on the test driver)."""
     spec = preset_spec(preset, hypervisor, store.workdir)
     if changes:
         spec = spec.with_changes(**changes)
+    if with_image and spec.image is not None and not spec.image.exists():
+        spec.image.write_bytes(b"")
     document = DomainDocument.from_spec(spec)
     store.save(document)
     return document

@@ -66,4 +66,7 @@ def test_missing_image_is_refused_for_hypervisors_that_run_it(store, demo, tmp_p
     assert "h1.img" in error.value.message and "Images/" in error.value.hint
     (store.workdir.images_dir / "h1.img").write_bytes(b"\0" * 512)
     demo.check_files(qemu)  # present now
-    demo.check_files(DomainDocument.from_spec(preset_spec("rfvmB", Hypervisor.TEST, store.workdir)))  # test driver: nothing runs
+    test_vm = DomainDocument.from_spec(preset_spec("rfvmB", Hypervisor.TEST, store.workdir))
+    demo.check_files(test_vm, starting=False)  # the test driver runs nothing: defined without its files
+    with pytest.raises(MissingFiles):
+        demo.check_files(test_vm)  # but not started without them, as a real host would not
