@@ -448,12 +448,15 @@ class DomainDocument:
         added after the last disk."""
         elements = self._disk_elements(root_storage)
         old = [_normal(Disk, read_fields(element, DISK_FIELDS)) for element in elements]
-        by_target = {fields.get("target_dev"): index for index, fields in reversed(list(enumerate(old)))}
+        by_target: dict[str | None, list[int]] = {}
+        for index, fields in enumerate(old):
+            by_target.setdefault(fields.get("target_dev"), []).append(index)
         used: set[int] = set()
         added = []
         for disk in new:
-            index = by_target.get(disk.target_dev)
-            if index is not None and index not in used:
+            same_target = by_target.get(disk.target_dev, [])
+            if same_target:  # a target given twice (libvirt refuses it on define, not in its schema): in turn
+                index = same_target.pop(0)
                 used.add(index)
                 _update_fields(elements[index], old[index], disk.model_dump(mode="json"), DISK_FIELDS)
             else:

@@ -243,3 +243,34 @@ def test_a_memory_that_is_not_whole_mib_is_kept_unless_changed():
     assert '<memory unit="KB">500001</memory>' in document.to_xml()
     document.apply(document.spec().with_changes(memory=600))
     assert '<memory unit="MiB">600</memory>' in document.to_xml()
+
+
+def _rests_by_mac(document: DomainDocument) -> dict[str, bytes]:
+    """Each NIC's MAC -> its element without what the model owns: what must travel with it."""
+    rests = {}
+    for interface in document.root.find("devices").findall("interface"):
+        mac = interface.find("mac").get("address")
+        interface = copy.deepcopy(interface)
+        interface.attrib.pop("type")
+        for tag, attribute in (("mac", "address"), ("source", "bridge"), ("source", "network"), ("source", "dev"), ("virtualport", "type"), ("target", "dev"), ("model", "type")):
+            child = interface.find(tag)
+            if child is not None:
+                child.attrib.pop(attribute, None)
+                if not child.attrib and len(child) == 0:
+                    interface.remove(child)
+        _drop_blank_text(interface)
+        rests[mac] = etree.tostring(interface, method="c14n", with_comments=True)
+    return rests
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_removing_and_reordering_nics_keeps_each_nics_own_children(data):
+    document = DomainDocument.parse(HANDWRITTEN)
+    original = document.spec()
+    before = _rests_by_mac(document)
+    kept = data.draw(st.permutations(original.interfaces).flatmap(lambda nics: st.integers(0, len(nics)).map(lambda n: tuple(nics[:n]))))
+    document.apply(original.with_changes(lenient=True, interfaces=kept))
+    assert document.spec().interfaces == kept
+    assert _rests_by_mac(document) == {nic.mac: before[nic.mac] for nic in kept}
+    assert schema_problems(document) == []
