@@ -63,7 +63,7 @@ def statuses_and_problems(context: ConsoleContext) -> tuple[list[Any], dict[str,
     down = [state.name for state in context.fleet.host_states() if not state.connected]
     by_host = {}
     for name in down:
-        by_host[name] = next((p for p in problems if f"host {name} " in str(p)), None) or next(
+        by_host[name] = next((p for p in problems if getattr(p, "host", None) == name), None) or next(
             (state.problem for state in context.fleet.host_states() if state.name == name), f"host {name} cannot be reached"
         )
     return list(found), by_host

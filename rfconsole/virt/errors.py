@@ -14,12 +14,30 @@ DAEMON_HINT = "is libvirtd running? start it with scripts/daemons.sh start (or c
 
 
 class VirtError(RfconsoleError):
-    """A libvirt operation failed; ``libvirt_message`` and ``code`` are libvirt's own."""
+    """A libvirt operation failed; ``libvirt_message`` and ``code`` are libvirt's own. ``host`` and
+    ``domain`` name where (when known), and the class is the kind: callers read these, never the
+    message's words."""
 
-    def __init__(self, message: str, hint: str | None = None, *, code: int | None = None, libvirt_message: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        code: int | None = None,
+        libvirt_message: str | None = None,
+        host: str | None = None,
+        domain: str | None = None,
+    ) -> None:
         super().__init__(message, hint)
         self.code = code
         self.libvirt_message = libvirt_message
+        self.host = host
+        self.domain = domain
+
+    @property
+    def kind(self) -> str:
+        """The kind in a word: "HostUnavailable", "DomainNotFound" … (the class's name)."""
+        return type(self).__name__
 
 
 class HostUnavailable(VirtError):
@@ -82,7 +100,7 @@ def translate(error: libvirt.libvirtError, doing: str, host: str, uri: str, doma
     said = error.get_error_message() or str(error)
     where = f"host {host} ({uri})"
     message = f"cannot connect to {where}: {said}" if doing == "connect" else f"cannot {doing} on {where}: {said}"
-    details = {"code": code, "libvirt_message": said}
+    details = {"code": code, "libvirt_message": said, "host": host, "domain": domain}
     lowered = said.lower()
     if uri.startswith("kvm:"):
         return HostUnavailable(

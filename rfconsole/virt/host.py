@@ -156,11 +156,12 @@ class Host:
             if self._connection is not None:
                 return self._connection
             if self._closed:
-                raise HostUnavailable(f"host {self.name} ({self.uri}) is closed")
+                raise HostUnavailable(f"host {self.name} ({self.uri}) is closed", host=self.name)
             if self._reconnector is not None and self._reconnector.is_alive():
                 raise HostUnavailable(
                     f"host {self.name} ({self.uri}) is disconnected ({self._last_problem}); rfconsole is reconnecting",
                     DAEMON_HINT,
+                    host=self.name,
                 )
             ensure_event_loop()
             try:
@@ -343,6 +344,8 @@ class Host:
             raise DomainNotFound(
                 f"host {self.name} ({self.uri}) has no domain named {name}",
                 f"define it from XML/{name}.xml with `rfconsole define {name}`, or `rfconsole up {name}`",
+                host=self.name,
+                domain=name,
             )
         return found
 
@@ -405,6 +408,8 @@ class Host:
                 raise OperationTimeout(
                     f"{name} on host {self.name} did not become {words} within {timeout:g} s (it is {state or 'undefined'})",
                     "look at the guest's log (/var/log/libvirt/qemu/<name>.log on the host), or allow more time with --timeout",
+                    host=self.name,
+                    domain=name,
                 )
             with self._changed:
                 self._changed.wait(min(0.1, remaining))

@@ -64,6 +64,7 @@ def test_an_unreachable_host_is_reported_and_the_others_carry_on(tmp_path, store
         assert len(problems) == 1
         problem = problems[0]
         assert isinstance(problem, HostUnavailable)
+        assert (problem.host, problem.kind) == ("gone", "HostUnavailable")  # typed: nobody reads the words
         assert problem.message.startswith(f"cannot connect to host gone ({UNREACHABLE}): ")
         assert problem.libvirt_message and "scripts/daemons.sh" in problem.hint
         states = {state.name: state for state in fleet.host_states()}
@@ -110,3 +111,22 @@ def test_domain_state_reads_a_looked_up_domain(demo):
     assert host.domain_state(domain) is DomainState.SHUTOFF
     demo.start("rfvmA")
     assert host.domain_state(domain) is DomainState.RUNNING is host.state("rfvmA")
+
+
+def test_the_console_finds_each_unreachable_hosts_error_by_its_host_not_its_words(store):
+    """Two unreachable hosts, one's name the start of the other's ("lab (old)" listed first, then
+    "lab"): each gets its own error, matched by VirtError.host (matching "host lab " in the words
+    gave "lab" the error of "lab (old)")."""
+    from types import SimpleNamespace
+
+    from rfconsole.tui.fleetview import statuses_and_problems
+
+    config = Config(found=True, hosts={"demo": demo_uri(), "lab (old)": "qemu+tcp://127.0.0.1:2/system", "lab": UNREACHABLE}, default_host="demo")
+    fleet = Fleet(config, store)
+    try:
+        _, problems = statuses_and_problems(SimpleNamespace(fleet=fleet))
+        assert set(problems) == {"lab", "lab (old)"}
+        assert problems["lab"].host == "lab" and "127.0.0.1:1/" in problems["lab"].message
+        assert problems["lab (old)"].host == "lab (old)" and "127.0.0.1:2/" in problems["lab (old)"].message
+    finally:
+        fleet.close()
