@@ -40,7 +40,7 @@ from typing import Any
 from rfconsole.defaults import DEFAULT_LISTEN
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.safexml import read_untrusted_file
-from rfconsole.model.spec import NAME_RE, Hypervisor
+from rfconsole.model.kinds import NAME_RE, Hypervisor
 from rfconsole.model.text import path_problem, text_problem
 
 CONFIG_FILE = "rfconsole.toml"

@@ -26,13 +26,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec, Problem, XMLInputError
 from rfconsole.model.safexml import MAX_XML_BYTES, file_type_words, read_regular_file, read_untrusted_file
-from rfconsole.model.spec import DomainSpec, missing_files
 from rfconsole.model.text import file_kind
+
+if TYPE_CHECKING:
+    from rfconsole.model.spec import DomainSpec
 
 BACKUP_FOLDER = ".backup"
 
@@ -209,6 +212,8 @@ class Store:
 
     def missing_files(self, name_or_path: str | os.PathLike[str]) -> list[Problem]:
         """Host files the VM needs that are missing (image, kernel, initrd): starting it must be refused."""
+        from rfconsole.model.spec import missing_files  # pydantic: only when asked
+
         return missing_files(self.load(name_or_path).spec())
 
     # ------------------------------------------------------------- saving

@@ -106,6 +106,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def every_command(parser: argparse.ArgumentParser | None = None, words: tuple[str, ...] = ()) -> dict[tuple[str, ...], argparse.ArgumentParser]:
+    """Every runnable command by its words (("xml", "new"), ("redeploy",) …) with its parser, all
+    built now: for tests and documentation, which want them all."""
+    parser = parser or build_parser()
+    for action in parser._actions:
+        if isinstance(action, Commands):
+            return {found: sub for word in list(action.choices) for found, sub in every_command(action.parser(word), (*words, word)).items()}
+        if isinstance(action, argparse._SubParsersAction):
+            raise TypeError(f"{parser.prog}: add subcommands with add_subparsers(action=Commands, …)")
+    return {words: parser} if words else {}
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line as parsed; ``args.workdir`` is a Path (default: the current directory)."""
     args = build_parser().parse_args(argv)

@@ -12,20 +12,21 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rfconsole.model.errors import InvalidSpec, Problem, SchemaProblems, XMLInputError
-    from rfconsole.model.spec import Arch, DomainSpec, Hypervisor, ImageKind, Interface, KernelBoot, OSType, missing_files
+    from rfconsole.model.kinds import Arch, Hypervisor, ImageKind, OSType
+    from rfconsole.model.spec import DomainSpec, Interface, KernelBoot, missing_files
 
 _WHERE = {
     "InvalidSpec": "errors",
     "Problem": "errors",
     "SchemaProblems": "errors",
     "XMLInputError": "errors",
-    "Arch": "spec",
+    "Arch": "kinds",
     "DomainSpec": "spec",
-    "Hypervisor": "spec",
-    "ImageKind": "spec",
+    "Hypervisor": "kinds",
+    "ImageKind": "kinds",
     "Interface": "spec",
     "KernelBoot": "spec",
-    "OSType": "spec",
+    "OSType": "kinds",
     "missing_files": "spec",
 }
 

@@ -20,14 +20,17 @@ import copy
 import re
 from enum import Enum
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from rfconsole.model.errors import InvalidSpec, Problem, XMLInputError
 from rfconsole.model.safexml import parse_untrusted
 from rfconsole.model.fields import DISK_FIELDS, DOMAIN_FIELDS, INTERFACE_FIELDS, SOURCE_ATTRIBUTE, Binding
-from rfconsole.model.spec import Disk, DomainSpec, Hypervisor, ImageKind, Interface, OSType
+from rfconsole.model.kinds import Hypervisor, ImageKind, OSType
+
+if TYPE_CHECKING:  # the pydantic models are imported where a spec is built or applied, not to read a document
+    from rfconsole.model.spec import Disk, DomainSpec, Interface
 
 RFCONSOLE_NS = "https://routeflow.github.io/rfconsole/xmlns/1"
 MARK_TAG = f"{{{RFCONSOLE_NS}}}vm"
@@ -238,6 +241,8 @@ class DomainDocument:
         """The document as a DomainSpec, under libvirt's rules only (any domain libvirt accepts is
         read; ``house_rule_problems`` says which of rfconsole's own rules it breaks). InvalidSpec
         names each field libvirt itself would refuse."""
+        from rfconsole.model.spec import DomainSpec
+
         values = self.values()
         problems = []
         if values["hypervisor"] is None:
@@ -399,6 +404,8 @@ class DomainDocument:
         """Each NIC of ``new`` onto its own <interface>, found by MAC; a NIC whose MAC is in no
         element (a changed MAC) takes a left-over element in turn. Left-overs are removed; the
         elements are put in the order of ``new``, each with everything rfconsole does not model."""
+        from rfconsole.model.spec import Interface
+
         elements = self._interface_elements()
         old = [_normal(Interface, read_fields(element, INTERFACE_FIELDS)) for element in elements]
         by_mac: dict[str, list[int]] = {}
@@ -446,6 +453,8 @@ class DomainDocument:
     def _write_disks(self, new: tuple[Disk, ...], root_storage: etree._Element | None) -> None:
         """Each disk of ``new`` onto the <disk> with its target device; others removed, new ones
         added after the last disk."""
+        from rfconsole.model.spec import Disk
+
         elements = self._disk_elements(root_storage)
         old = [_normal(Disk, read_fields(element, DISK_FIELDS)) for element in elements]
         by_target: dict[str | None, list[int]] = {}

@@ -17,7 +17,7 @@ from lxml import etree
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec, Problem
 from rfconsole.model.safexml import parse_untrusted
-from rfconsole.model.spec import Hypervisor
+from rfconsole.model.kinds import Hypervisor
 
 SNAPSHOT_NAME_MAX = 64
 SNAPSHOT_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")

@@ -26,131 +26,32 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
 
 from rfconsole.model.errors import InvalidSpec, Problem
+from rfconsole.model.kinds import (  # re-exported: rfconsole.model.spec.Hypervisor … as before
+    Arch,
+    CREATED_INTERFACE_TYPES,
+    DEFAULT_LXC_INIT,
+    DEVICE_NAME_MAX,
+    DISK_DEVICES,
+    DISK_TYPES,
+    Hypervisor,
+    ID_MAX,
+    INTERFACE_TYPES,
+    ImageKind,
+    LENIENT,
+    MAC_RE,
+    MANAGED_HYPERVISORS,
+    MEMORY_MAX_MIB,
+    NAME_MAX,
+    NAME_RE,
+    NAME_RULE,
+    NETWORK_NAME_RE,
+    OSType,
+    OS_TYPE_FOR,
+    VCPU_MAX,
+    VIRTUALPORT_TYPES,
+    missing_paths,
+)
 from rfconsole.model.text import check_path, check_text, file_kind
-
-
-class Hypervisor(str, Enum):
-    """libvirt's domain types (domain.rng's "hvs"). rfconsole runs the first four (``managed``);
-    the others are read and shown, and edited in files, but never defined or started by it."""
-
-    KVM = "kvm"
-    QEMU = "qemu"
-    LXC = "lxc"
-    TEST = "test"  # libvirt's in-process test driver: the demo and the fast tests
-    XEN = "xen"
-    KQEMU = "kqemu"
-    UML = "uml"
-    OPENVZ = "openvz"
-    VMWARE = "vmware"
-    HYPERV = "hyperv"
-    VBOX = "vbox"
-    PHYP = "phyp"
-    VZ = "vz"
-    BHYVE = "bhyve"
-    HVF = "hvf"
-
-    @property
-    def is_container(self) -> bool:
-        return self in (Hypervisor.LXC, Hypervisor.OPENVZ)
-
-    @property
-    def managed(self) -> bool:
-        """One of the hypervisors rfconsole creates and runs domains for."""
-        return self in MANAGED_HYPERVISORS
-
-    def __str__(self) -> str:
-        return self.value
-
-
-class Arch(str, Enum):
-    """Every architecture libvirt knows (virArch); a host offers some of them (its capabilities)."""
-
-    I686 = "i686"
-    X86_64 = "x86_64"
-    AARCH64 = "aarch64"
-    ALPHA = "alpha"
-    ARMV6L = "armv6l"
-    ARMV7L = "armv7l"
-    ARMV7B = "armv7b"
-    CRIS = "cris"
-    LM32 = "lm32"
-    LOONGARCH64 = "loongarch64"
-    M68K = "m68k"
-    MICROBLAZE = "microblaze"
-    MICROBLAZEEL = "microblazeel"
-    MIPS = "mips"
-    MIPSEL = "mipsel"
-    MIPS64 = "mips64"
-    MIPS64EL = "mips64el"
-    OPENRISC = "openrisc"
-    PARISC = "parisc"
-    PARISC64 = "parisc64"
-    PPC = "ppc"
-    PPCLE = "ppcle"
-    PPC64 = "ppc64"
-    PPC64LE = "ppc64le"
-    PPCEMB = "ppcemb"
-    RISCV32 = "riscv32"
-    RISCV64 = "riscv64"
-    S390 = "s390"
-    S390X = "s390x"
-    SH4 = "sh4"
-    SH4EB = "sh4eb"
-    SPARC = "sparc"
-    SPARC64 = "sparc64"
-    UNICORE32 = "unicore32"
-    XTENSA = "xtensa"
-    XTENSAEB = "xtensaeb"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-class OSType(str, Enum):
-    HVM = "hvm"  # full virtualisation: KVM, QEMU (and the test driver)
-    LINUX = "linux"  # Xen paravirtual guests: none of rfconsole's hypervisors runs these
-    EXE = "exe"  # containers: LXC
-    XEN = "xen"  # Xen paravirtual guests, the newer word
-    XENPVH = "xenpvh"  # Xen PVH guests
-    UML = "uml"  # User Mode Linux
-
-    def __str__(self) -> str:
-        return self.value
-
-
-class ImageKind(str, Enum):
-    FILE = "file"  # a disk image file (KVM/QEMU disk, or an LXC root mounted through a loop device)
-    FOLDER = "folder"  # an LXC root-filesystem folder
-
-    def __str__(self) -> str:
-        return self.value
-
-
-MANAGED_HYPERVISORS = (Hypervisor.KVM, Hypervisor.QEMU, Hypervisor.LXC, Hypervisor.TEST)
-OS_TYPE_FOR = {hypervisor: OSType.HVM for hypervisor in Hypervisor} | {
-    Hypervisor.LXC: OSType.EXE,
-    Hypervisor.OPENVZ: OSType.EXE,
-    Hypervisor.UML: OSType.UML,
-}
-INTERFACE_TYPES = (
-    "bridge network user ethernet direct hostdev mcast server client udp vhostuser vdpa "
-    "internal null vds"
-).split()
-CREATED_INTERFACE_TYPES = ("bridge", "network")  # what rfconsole itself writes
-VIRTUALPORT_TYPES = ("openvswitch", "802.1Qbg", "802.1Qbh", "midonet")
-DISK_TYPES = ("file", "block", "network", "volume", "dir", "nvme", "vhostuser")
-DISK_DEVICES = ("disk", "cdrom", "floppy", "lun")
-LENIENT = {"lenient": True}  # the validation context of DomainSpec.read: libvirt's rules only
-DEFAULT_LXC_INIT = "/sbin/init"
-NAME_MAX = 64
-NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-NAME_RULE = f"use letters, digits, '_', '.' and '-' only, starting with a letter or digit, at most {NAME_MAX} characters"
-MAC_RE = re.compile(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")
-DEVICE_NAME_MAX = 15  # the kernel's IFNAMSIZ - 1
-ID_MAX = 2**31 - 1
-VCPU_MAX = 4096
-MEMORY_MAX_MIB = 16 * 1024 * 1024  # 16 TiB
-NETWORK_NAME_RE = re.compile(r"[^/\s]+")
 
 
 def _enum_words(enum: type[Enum]) -> str:
@@ -664,18 +565,5 @@ def invalid_spec_from(error: ValidationError) -> InvalidSpec:
 def missing_files(spec: DomainSpec) -> list[Problem]:
     """Host files the VM needs that are not there (or not the right kind). Not an error when
     writing XML (images often come later); the virt layer refuses to start a VM with any."""
-    problems = []
-    if spec.image is not None:
-        found = file_kind(spec.image)
-        if spec.image_kind is ImageKind.FOLDER:
-            if found != "folder":
-                problems.append(Problem("image", spec.image, "this root-filesystem folder does not exist"))
-        elif found is None:
-            problems.append(Problem("image", spec.image, "this image file does not exist"))
-        elif found == "folder":
-            problems.append(Problem("image", spec.image, "this is a folder, but the VM expects an image file here"))
-    if spec.kernel_boot is not None:
-        for field, path in (("kernel", spec.kernel_boot.kernel), ("initrd", spec.kernel_boot.initrd)):
-            if path is not None and file_kind(path) != "file":
-                problems.append(Problem(f"kernel_boot.{field}", path, f"this {field} file does not exist"))
-    return problems
+    boot = spec.kernel_boot
+    return missing_paths(spec.image, spec.image_kind, boot.kernel if boot else None, boot.initrd if boot else None)

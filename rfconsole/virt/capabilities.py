@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rfconsole.model.safexml import parse_untrusted
-from rfconsole.model.spec import OS_TYPE_FOR, Hypervisor
+from rfconsole.model.kinds import OS_TYPE_FOR, Hypervisor
 
 
 @dataclass(frozen=True)

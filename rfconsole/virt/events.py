@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
-from rfconsole.model.spec import Hypervisor
+from rfconsole.model.kinds import Hypervisor
 
 
 class DomainState(str, Enum):

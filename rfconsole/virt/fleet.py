@@ -25,10 +25,9 @@ from rfconsole.config import DEFAULT_STATS_INTERVAL
 from rfconsole.defaults import SHUTDOWN_TIMEOUT, START_TIMEOUT
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.domainxml import DomainDocument
-from rfconsole.model.errors import InvalidSpec
 from rfconsole.model.rftest2 import RFTEST2_VMS
 from rfconsole.model.schema import SchemaUnavailable, schema_problems
-from rfconsole.model.spec import Hypervisor, missing_files
+from rfconsole.model.kinds import Hypervisor, missing_paths
 from rfconsole.virt.demo import DEMO_HOST, demo_uri
 from rfconsole.virt.errors import (
     DomainNotFound,
@@ -43,8 +42,6 @@ from rfconsole.virt.errors import (
 from rfconsole.virt.events import DomainState, DomainStatus, HostState
 from rfconsole.virt import snapshots
 from rfconsole.virt.host import Host, Subscriber
-from rfconsole.virt.clone import clone as clone_vm
-from rfconsole.virt.reset import reset as reset_vm
 from rfconsole.virt.snapshots import SnapshotInfo
 
 DEFAULT_VMS = tuple(RFTEST2_VMS)  # rftest2's rfvmA–rfvmD
@@ -245,11 +242,9 @@ class Fleet:
         host would refuse them)."""
         if document.hypervisor is Hypervisor.TEST and not starting:
             return
-        try:
-            spec = document.spec()
-        except InvalidSpec:
-            return  # a definition beyond the model (made elsewhere): libvirt itself checks its files
-        problems = missing_files(spec)
+        values = document.values()  # the paths as written: no need to build (and import) the whole spec model
+        boot = values["kernel_boot"] or {}
+        problems = missing_paths(values["image"], values["image_kind"], boot.get("kernel"), boot.get("initrd"))
         if problems:
             raise MissingFiles(
                 f"{document.name}: refusing to define or start it: " + "; ".join(str(problem) for problem in problems),
@@ -343,7 +338,9 @@ class Fleet:
         marked.mark_owned()
         connection = host.connection()
         flags = 0 if schema_checked and host.is_local else libvirt.VIR_DOMAIN_DEFINE_VALIDATE
-        return host._call(f"define {document.name}", connection.defineXMLFlags, marked.to_xml(), flags, domain=document.name)
+        domain = host._call(f"define {document.name}", connection.defineXMLFlags, marked.to_xml(), flags, domain=document.name)
+        host.forget_facts(document.name)  # owned now: a status read before libvirt's 'defined' event arrives says so
+        return domain
 
     @staticmethod
     def _name_of(document: DomainDocument) -> str:
@@ -650,12 +647,16 @@ class Fleet:
               timeout: float = START_TIMEOUT, stage: Callable[[str], None] | None = None) -> str:
         """Back to a clean state, then running (virt/reset.py): ``snapshot``, else the current
         snapshot, else a fresh overlay of each overlay disk's base. What the VM wrote is lost."""
+        from rfconsole.virt.reset import reset as reset_vm  # here, not above: every command would pay for images and the spec model
+
         return reset_vm(self, name, snapshot, host, force, timeout, stage)
 
     def clone(self, source: str, new: str, force: bool = False) -> str:
         """A new VM ``new`` in XML/ from ``source`` (virt/clone.py): new id, MACs unique across
         XML/ and the hosts, host-side NIC names, its own overlay of the source's base (an existing
         file only with ``force``, kept in Images/.backup/). Not defined: ``up`` does that."""
+        from rfconsole.virt.clone import clone as clone_vm  # here, not above: every command would pay for the spec model
+
         return clone_vm(self, source, new, force)
 
     # ------------------------------------------------------------------ many at once

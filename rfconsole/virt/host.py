@@ -23,7 +23,7 @@ import libvirt
 
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import XMLInputError
-from rfconsole.model.spec import Hypervisor
+from rfconsole.model.kinds import Hypervisor
 from rfconsole.virt.capabilities import HostCapabilities, parse_capabilities
 from rfconsole.virt.errors import DAEMON_HINT, DomainNotFound, HostUnavailable, OperationTimeout, VirtError, translate
 from rfconsole.virt.events import DomainEvent, DomainState, DomainStatus, HostEvent, event_words
@@ -391,6 +391,10 @@ class Host:
                 facts = (False, None)
             self._facts[name] = facts
         return facts
+
+    def forget_facts(self, name: str) -> None:
+        """Drop what statuses remember of ``name`` (owner, hypervisor): its definition changed."""
+        self._facts.pop(name, None)
 
     def wait_for_state(self, name: str, wanted: set[DomainState], timeout: float) -> DomainState:
         """Wait (woken by lifecycle events, checking at least every 0.1 s) until the domain is in

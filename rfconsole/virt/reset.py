@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 from rfconsole.images import ImageError, fresh_overlay, image_info
 from rfconsole.model.snapshot import disks
-from rfconsole.model.spec import Hypervisor
+from rfconsole.model.kinds import Hypervisor
 from rfconsole.virt import snapshots
 from rfconsole.virt.errors import OperationInvalid, VirtError
 from rfconsole.virt.events import DomainState

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from rfconsole.cli import Commands, build_parser, implementation
+from rfconsole.cli import Commands, build_parser, every_command, implementation, main
 
 HEAVY = ("textual", "libvirt", "lxml", "pydantic")
 
@@ -20,30 +20,22 @@ _PROBE = """
 import json, sys
 from rfconsole.cli import main
 try:
-    main(json.loads(sys.argv[1]))
-except SystemExit:
-    pass
+    code = main(json.loads(sys.argv[1]))
+except SystemExit as exit:
+    code = exit.code
 sys.stdout.flush()
-print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
 """
 
 
-def _leaf_commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], argparse.ArgumentParser]]:
-    """Every runnable command (`xml show`, `redeploy` …) with its parser."""
-    commands = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
-    if not commands:
-        return [(prefix, parser)]
-    assert isinstance(commands[0], Commands), f"{parser.prog}: add subcommands with add_subparsers(action=Commands)"
-    return [leaf for name in list(commands[0].choices) for leaf in _leaf_commands(commands[0].parser(name), prefix + (name,))]
+COMMANDS = list(every_command().items())
 
 
-COMMANDS = _leaf_commands(build_parser())
-
-
-def _modules_after(argv: list[str]) -> tuple[str, set[str]]:
+def _run(argv: list[str]) -> tuple[int, str, set[str]]:
+    """(exit code, stdout, top-level packages imported) of ``rfconsole ARGV`` in a fresh interpreter."""
     done = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(argv)], capture_output=True, text=True, timeout=60)
-    modules = json.loads(done.stderr.strip().splitlines()[-1])
-    return done.stdout, {module.partition(".")[0] for module in modules}
+    outcome = json.loads(done.stderr.strip().splitlines()[-1])
+    return outcome["code"], done.stdout, {module.partition(".")[0] for module in outcome["modules"]}
 
 
 def test_parsing_a_command_builds_its_parser_alone():
@@ -70,8 +62,8 @@ def test_every_command_group_is_listed():
 
 @pytest.mark.parametrize("argv", [[], *[list(command) for command, _ in COMMANDS]], ids=lambda argv: " ".join(argv) or "rfconsole")
 def test_help_imports_nothing_heavy(argv):
-    out, modules = _modules_after([*argv, "--help"])
-    assert "usage: rfconsole" in out
+    code, out, modules = _run([*argv, "--help"])
+    assert code == 0 and "usage: rfconsole" in out
     assert modules.isdisjoint(HEAVY), f"`{' '.join(['rfconsole', *argv, '--help'])}` imported {sorted(modules & set(HEAVY))}"
 
 
@@ -81,3 +73,15 @@ def test_every_command_names_an_implementation_that_exists(command):
     run = parser.get_default("run")
     assert run, "the parser names no implementation: set_defaults(run='rfconsole.cli.<group>_cmd:function')"
     assert callable(implementation(run))
+
+
+def test_status_and_redeploy_read_documents_without_the_spec_model(tmp_path):
+    """Reading states, ownership and files (status, redeploy's checks) needs lxml and libvirt,
+    not pydantic: the spec model is built only where a spec is (xml new/set/show, the console)."""
+    assert main(["--workdir", str(tmp_path), "xml", "new", "--hypervisor", "test", "--preset", "rfvmA"]) == 0
+    (tmp_path / "Images").mkdir(exist_ok=True)
+    (tmp_path / "Images" / "h1.img").write_bytes(b"")  # its image: a VM without it is not started
+    for argv in (["status", "--json"], ["redeploy", "rfvmA"]):
+        code, out, modules = _run(["--workdir", str(tmp_path), "--demo", *argv])
+        assert code == 0, out
+        assert "libvirt" in modules and "pydantic" not in modules, f"rfconsole {' '.join(argv)} imported pydantic"

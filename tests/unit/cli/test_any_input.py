@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rfconsole.cli import build_parser, main
+from rfconsole.cli import every_command, main
 from rfconsole.model import DomainSpec
 from rfconsole.model.domainxml import DomainDocument
 
@@ -24,20 +24,7 @@ SERVING = {("watch",)}
 SERVING_OPTIONS = {"--watch"}
 
 
-def leaf_parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], argparse.ArgumentParser]:
-    """Every runnable command, by its words (("xml", "new"), ("up",) …), with its parser."""
-    found = {}
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for word in list(action.choices):
-                sub = action.parser(word) if hasattr(action, "parser") else action.choices[word]  # built lazily
-                found.update(leaf_parsers(sub, (*path, word)))
-            return found
-    return {path: parser} if path else {}
-
-
-PARSER = build_parser()
-COMMANDS = {words: parser for words, parser in leaf_parsers(PARSER).items() if words not in SERVING}
+COMMANDS = {words: parser for words, parser in every_command().items() if words not in SERVING}
 
 
 def options_of(parser: argparse.ArgumentParser) -> list[tuple[str, bool]]:
