@@ -6,10 +6,12 @@ No lifecycle logic lives here: every operation is one call into Fleet.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rfconsole.model.rftest2 import RFTEST2_VMS
 from rfconsole.tui.context import ConsoleContext
+from rfconsole.virt.events import DomainState, DomainStatus
 
 SLOTS = tuple(RFTEST2_VMS)  # rfvmA–rfvmD, shown first
 
@@ -24,7 +26,7 @@ OPERATION_WORDS = {
 }
 OPERATION_WARNINGS = {
     "destroy": "The guest is powered off at once, without shutting down.",
-    "undefine": "libvirt forgets the domain; its file in XML/ stays.",
+    "undefine": "libvirt forgets the domain; its file in XML/ stays (with no file there, libvirt's definition is saved to XML/ first).",
     "redeploy": "The running guest is powered off and redefined from its file in XML/.",
 }
 
@@ -60,6 +62,7 @@ def statuses(context: ConsoleContext) -> list[Any]:
 def statuses_and_problems(context: ConsoleContext) -> tuple[list[Any], dict[str, Any]]:
     """Every reachable host's domains, and for each host that cannot be reached (by name) its error."""
     found, problems = context.fleet.collect_statuses()
+    found = list(found) + context.fleet.stored_only(found)  # VMs only in XML/, to define and start from here
     down = [state.name for state in context.fleet.host_states() if not state.connected]
     by_host = {}
     for name in down:
@@ -69,9 +72,35 @@ def statuses_and_problems(context: ConsoleContext) -> tuple[list[Any], dict[str,
     return list(found), by_host
 
 
-def status_of(context: ConsoleContext, name: str, host: str) -> Any | None:
-    """The domain's status now, or None when it is gone (undefined)."""
-    return context.fleet.status(name, host=host)
+def status_of(context: ConsoleContext, name: str, host: str) -> DomainStatus | None:
+    """The domain's status now: its host's, else (undefined there) its row as a VM only in XML/,
+    else None when it is gone from both."""
+    status = context.fleet.status(name, host=host)
+    if status is not None:
+        return status
+    return next((s for s in context.fleet.stored_only(context.fleet.statuses()) if s.name == name and s.host == host), None)
+
+
+def is_undefined(status: DomainStatus) -> bool:
+    return status.state is DomainState.UNDEFINED
+
+
+def operation_word(operation: str, target: DomainStatus) -> str:
+    """What the key did to this domain, in words ("pause" resumes a paused domain)."""
+    if operation == "pause":
+        return "resume" if state_label(target) == "paused" else "pause"
+    if operation == "start" and is_undefined(target):
+        return "define and start"
+    return OPERATION_WORDS.get(operation, operation)
+
+
+def needs_nothing(operation: str, target: DomainStatus) -> str | None:
+    """Why ``operation`` has nothing to do on this domain as it is now (asked before any confirmation)."""
+    if operation in ("destroy", "shutdown") and not target.state.is_active:
+        return f"{target.name} on host {target.host} is {state_label(target)}: nothing to {OPERATION_WORDS[operation]}"
+    if operation in ("undefine", "destroy", "shutdown", "pause") and is_undefined(target):
+        return f"{target.name} is only in XML/, not defined on host {target.host}: define it (f) or start it (s) first"
+    return None
 
 
 def images_by_name(context: ConsoleContext) -> dict[str, str]:
@@ -104,10 +133,12 @@ def switch_label(context: ConsoleContext, status: Any) -> str:
 CONFIRMED = {"destroy", "undefine", "redeploy"}  # the console asked first, naming the domain and host
 
 
-def run_operation(context: ConsoleContext, operation: str, target: Any) -> str:
+def run_operation(context: ConsoleContext, operation: str, target: DomainStatus) -> str:
     """One key, one Fleet call. After the console's confirmation, ``force`` lets Fleet act on a
     domain without rfconsole's mark (Fleet's own rule: only with an explicit confirmation)."""
     fleet = context.fleet
+    if operation == "start" and is_undefined(target):
+        return fleet.up(target.name, host=target.host)  # defined from XML/, then started
     if operation == "pause":
         paused = state_label(target) == "paused"
         return (fleet.resume if paused else fleet.suspend)(target.name, host=target.host)
@@ -121,9 +152,17 @@ def run_operation(context: ConsoleContext, operation: str, target: Any) -> str:
     return getattr(fleet, operation)(target.name, host=target.host)
 
 
+def define_file(context: ConsoleContext, path: Path) -> tuple[str, str, str]:
+    """Define the domain of any XML file (read as the store reads XML/): (name, host, what happened)."""
+    document = context.store.load(path)
+    said = context.fleet.define(document)
+    status = context.fleet.status(document.name)
+    return document.name, status.host if status is not None else context.fleet.host().name, said
+
+
 def run_many(
-    context: ConsoleContext, operation: str, targets: list[Any], progress: Callable[[int, int, str], None]
-) -> list[tuple[Any, BaseException]]:
+    context: ConsoleContext, operation: str, targets: list[DomainStatus], progress: Callable[[int, int, str], None]
+) -> list[tuple[DomainStatus, BaseException]]:
     """Every target through Fleet.run_many (concurrently); the failures, each with its error."""
     by_key = {row_key(target): target for target in targets}
 

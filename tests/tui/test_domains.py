@@ -114,15 +114,78 @@ async def test_pause_and_resume(app, context) -> None:
         await wait_until(pilot, lambda: state_of(app, "rfvmA") == "running", "resumed")
 
 
-async def test_undefine_after_confirmation_removes_the_row(app, context) -> None:
+async def test_undefine_keeps_the_definition_in_xml_and_the_row_to_define_again(app, context, workdir) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
-        await pilot.press("down", "down", "down", "u")  # rfvmD
+        await pilot.press("down", "down", "down", "u")  # rfvmD, which has no file in XML/
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
         assert "rfvmD" in app.screen.question
         await pilot.press("y")
-        await wait_until(pilot, lambda: "rfvmD" not in shown_names(app), "rfvmD gone")
+        await wait_until(pilot, lambda: state_of(app, "rfvmD") == "undefined", "rfvmD listed as only in XML/")
         assert all(s.name != "rfvmD" for s in context.fleet.statuses())
+        assert (workdir / "XML" / "rfvmD.xml").is_file()
+        assert any("saved to" in n and "rfvmD.xml" in n for n in notifications(app))
+
+        await pilot.press("f")  # define it again, from the file just saved
+        await wait_until(pilot, lambda: state_of(app, "rfvmD") == "shut off", "rfvmD defined again")
+        assert host_state(context, "rfvmD") == "shut off"
+
+
+async def test_a_vm_only_in_xml_is_listed_and_s_defines_and_starts_it(app, context, workdir) -> None:
+    from rfconsole.model.domainxml import DomainDocument
+    from rfconsole.model.spec import DomainSpec, Hypervisor
+
+    context.store.save(DomainDocument.from_spec(DomainSpec(hypervisor=Hypervisor.TEST, name="lab1", id=9)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: "lab1" in shown_names(app), "lab1 listed")
+        assert state_of(app, "lab1") == "undefined"
+        table(app).move_cursor(row=shown_names(app).index("lab1"))
+        await pilot.press("s")
+        await wait_until(pilot, lambda: state_of(app, "lab1") == "running", "lab1 defined and started")
+        assert host_state(context, "lab1") == "running"
+
+
+async def test_any_xml_file_is_defined_from_the_console(app, context, workdir) -> None:
+    from textual.widgets import DirectoryTree
+
+    from rfconsole.model.domainxml import DomainDocument
+    from rfconsole.model.spec import DomainSpec, Hypervisor
+    from rfconsole.tui.screens.dialogs import FilePickerDialog
+
+    (workdir / "XML" / "elsewhere").mkdir()
+    path = workdir / "XML" / "elsewhere" / "other-name.xml"
+    path.write_text(DomainDocument.from_spec(DomainSpec(hypervisor=Hypervisor.TEST, name="lab2", id=12)).to_xml())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("F")
+        await wait_until(pilot, lambda: isinstance(app.screen, FilePickerDialog), "the file picker")
+        app.screen.query_one(DirectoryTree).post_message(DirectoryTree.FileSelected(app.screen.query_one(DirectoryTree).root, path))
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen) and "lab2" in shown_names(app)
+                         and state_of(app, "lab2") == "shut off", "lab2 defined")
+        assert host_state(context, "lab2") == "shut off"
+
+
+async def test_bulk_summary_names_only_the_successes_and_resume_is_called_resume(app, context) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        context.fleet.start("rfvmB")
+        context.fleet.suspend("rfvmB")
+        await wait_until(pilot, lambda: state_of(app, "rfvmB") == "paused", "rfvmB paused")
+        await pilot.press("space", "space")  # rfvmA (shut off) and rfvmB (paused)
+        await pilot.press("p")
+        await wait_until(pilot, lambda: state_of(app, "rfvmB") == "running", "rfvmB resumed")
+        await wait_until(pilot, lambda: any("failed" in n for n in notifications(app)), "the summary")
+        summary = next(n for n in notifications(app) if "failed" in n)
+        assert "resume: rfvmB" in summary and "1 failed: rfvmA" in summary
+        assert "pause: rfvmA" not in summary and "rfvmA" not in summary.split("failed")[0]
+
+
+async def test_destroying_a_shut_off_vm_is_not_asked_about(app, context) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("d")  # rfvmA is shut off
+        await wait_until(pilot, lambda: any("nothing to destroy" in n for n in notifications(app)), "the notice")
+        assert not isinstance(app.screen, ConfirmDialog)
 
 
 async def test_help_bindings_and_palette_come_from_the_one_keymap(app) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -18,6 +19,7 @@ from textual.widgets.data_table import RowDoesNotExist
 from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import fleetview
+from rfconsole.virt.events import DomainStatus
 from rfconsole.tui.widgets.sparkline import history, sparkline
 
 # (key, heading, width): fixed widths, so a cell changing in place never re-measures the table
@@ -408,6 +410,24 @@ class DomainsScreen(Screen):
     def action_define(self) -> None:
         self._lifecycle("define")
 
+    def action_define_file(self) -> None:
+        """Pick any XML file under the working folder and define it (what `virsh define FILE` does)."""
+        from rfconsole.tui.screens.dialogs import FilePickerDialog
+
+        context = self.app.context
+        root = context.workdir.xml_dir if context.workdir.xml_dir.is_dir() else context.workdir.root
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self.app.run_in_background(f"defining {path.name}", lambda: fleetview.define_file(context, path), self._file_defined)
+
+        self.app.push_screen(FilePickerDialog(root, "Define an XML file"), chosen)
+
+    def _file_defined(self, result: tuple[str, str, str]) -> None:
+        name, host, said = result
+        self.notify(f"{name}: {said}", timeout=4)
+        self.point_at(name, host)
+
     def action_redeploy(self) -> None:
         self._lifecycle("redeploy", confirm=True)
 
@@ -418,6 +438,12 @@ class DomainsScreen(Screen):
         targets = self.targets()
         if not targets:
             self.notify(f"no domain selected to {operation}", severity="warning")
+            return
+        idle = {fleetview.row_key(t): why for t in targets if (why := fleetview.needs_nothing(operation, t))}
+        for why in idle.values():
+            self.notify(why, severity="warning")
+        targets = [t for t in targets if fleetview.row_key(t) not in idle]
+        if not targets:
             return
         if not confirm:
             self._run_operation(operation, targets)
@@ -442,16 +468,16 @@ class DomainsScreen(Screen):
         self._run_bulk(operation, targets)
 
     @work(thread=True, group="operations", exit_on_error=False)
-    def _run_single(self, operation: str, target: Any) -> None:
-        doing = f"{operation} {target.name} on {target.host}"
+    def _run_single(self, operation: str, target: DomainStatus) -> None:
+        doing = f"{fleetview.operation_word(operation, target)} {target.name} on {target.host}"
         self.app.call_from_thread(self._show_progress, f"{doing}…", None)
         try:
-            fleetview.run_operation(self.app.context, operation, target)
+            said = fleetview.run_operation(self.app.context, operation, target)
         except Exception as error:  # noqa: BLE001 - libvirt's message as a notification, never a crash
             self.app.call_from_thread(self.app.report, error, doing)
             self.app.call_from_thread(self.refresh_domains, [(target.name, target.host)])
         else:
-            self.app.call_from_thread(self._after_operation, operation, [target])
+            self.app.call_from_thread(self._after_operation, operation, [target], [], said)
         finally:
             self.app.call_from_thread(self._hide_progress)
 
@@ -464,14 +490,25 @@ class DomainsScreen(Screen):
 
         failures = fleetview.run_many(self.app.context, operation, targets, progress)
         for target, error in failures:
-            self.app.call_from_thread(self.app.report, error, f"{operation} {target.name} on {target.host}")
-        self.app.call_from_thread(self._after_operation, operation, targets)
+            self.app.call_from_thread(self.app.report, error, f"{fleetview.operation_word(operation, target)} {target.name} on {target.host}")
+        failed = [target for target, _ in failures]
+        done = [target for target in targets if target not in failed]
+        self.app.call_from_thread(self._after_operation, operation, done, failed, "")
         self.app.call_from_thread(self._hide_progress)
 
-    def _after_operation(self, operation: str, targets: list[Any]) -> None:
-        names = ", ".join(t.name for t in targets[:4]) + (" …" if len(targets) > 4 else "")
-        self.notify(f"{operation}: {names}", timeout=3)
-        self.refresh_domains([(t.name, t.host) for t in targets])
+    def _after_operation(self, operation: str, done: list[DomainStatus], failed: list[DomainStatus], said: str) -> None:
+        """The summary names only the domains the operation succeeded on, each with its own verb."""
+        by_word: dict[str, list[str]] = {}
+        for target in done:
+            by_word.setdefault(fleetview.operation_word(operation, target), []).append(target.name)
+        parts = [f"{word}: " + ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+                 for word, names in by_word.items()]
+        if len(done) == 1 and said:
+            parts = [f"{done[0].name}: {said}"]
+        if failed:
+            parts.append(f"{len(failed)} failed: " + ", ".join(t.name for t in failed[:4]) + (" …" if len(failed) > 4 else ""))
+        self.notify("\n".join(parts), severity="warning" if failed else "information", timeout=6 if failed else 3)
+        self.refresh_domains([(t.name, t.host) for t in done + failed])
 
     def _show_progress(self, label: str, total: int | None) -> None:
         """A bar under the table: counting domains for a bulk action, indeterminate for one."""
