@@ -11,11 +11,10 @@ import os
 import sys
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rfconsole.cli import EXIT_FAILED, EXIT_OK
 from rfconsole.errors import RfconsoleError, UsageError
-from rfconsole.images import OVERLAY_SUFFIX, Images, overlay_name_for
 from rfconsole.model import DomainSpec, Interface, InvalidSpec, Problem, missing_files
 from rfconsole.model.checks import changed_spec, check_document, parse_changes
 from rfconsole.model.domainxml import DomainDocument
@@ -23,6 +22,9 @@ from rfconsole.model.fields import DOMAIN_FIELDS
 from rfconsole.model.rftest2 import preset_spec, rftest2_vm
 from rfconsole.model.schema import schema_problems
 from rfconsole.store import Store, Workdir
+
+if TYPE_CHECKING:
+    from rfconsole.images import Images
 
 # ----------------------------------------------------------------------------- helpers
 def _store(args: argparse.Namespace) -> Store:
@@ -90,6 +92,8 @@ def run_new(args: argparse.Namespace) -> int:
         settings["kernel_boot"] = {"kernel": _absolute(args.kernel), "initrd": _absolute(args.initrd), "cmdline": args.cmdline}
     settings = {key: value for key, value in settings.items() if value is not None}
     extra_nics = [parse_nic(text) for text in args.nic]
+    from rfconsole.images import OVERLAY_SUFFIX, Images, overlay_name_for  # qemu-img and friends: `xml new` only
+
     images = Images(store.workdir)
     base = None
     if args.base:
