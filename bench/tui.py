@@ -1,7 +1,9 @@
 """The console's speed, as ratios against baselines measured in the same run.
 
 - first paint: the console on the demo driver (table filled) against a bare Textual app (one label),
-  both headless through App.run_test;
+  both headless through App.run_test, in this process (Textual already imported);
+- first frame of a fresh process: the same two, each a new process (bench/_first_frame.py), so
+  Python's start-up and every import count as they do when a user types ``rfconsole``;
 - key press -> updated screen with 1,000 domains (a generated node XML on libvirt's test driver)
   against the same with 40 (one screenful, so both draw as many rows): moving the cursor, and starting a domain until its row says
   running (libvirt's event, then one cell changed in place); and the UI thread's share of one
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +26,7 @@ from pathlib import Path
 from textual.app import App, ComposeResult
 from textual.widgets import Label
 
-from bench.common import median, row
+from bench.common import compile_bytecode, median, row
 from rfconsole.tui import fleetview
 
 REPEATS = 5
@@ -130,9 +133,36 @@ async def _key_presses(workdir: Path, connect: str | None, count: int) -> tuple[
         context.fleet.close()
 
 
+FIRST_FRAME = Path(__file__).with_name("_first_frame.py")
+
+
+def _process_first_frame(*args: str) -> float:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, str(FIRST_FRAME), *args], capture_output=True, text=True, timeout=120, check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"first frame ({' '.join(args)}) failed: {done.stderr.strip()[-500:]}")
+    return elapsed
+
+
+def _process_first_frames(root: Path) -> tuple[float, float]:
+    """Medians of (bare, console), each run REPEATS times in turn, after one warm-up each."""
+    workdir = root / "process"
+    (workdir / "XML").mkdir(parents=True)
+    (workdir / "Images").mkdir()
+    bare, console = [], []
+    _process_first_frame("bare"), _process_first_frame("console", str(workdir))
+    for _ in range(REPEATS):
+        bare.append(_process_first_frame("bare"))
+        console.append(_process_first_frame("console", str(workdir)))
+    return median(bare), median(console)
+
+
 async def _run() -> list[dict]:
+    compile_bytecode()
     with tempfile.TemporaryDirectory(prefix="rfconsole-bench-") as folder:
         root = Path(folder)
+        bare_process, console_process = _process_first_frames(root)
         bare = median([await _first_paint_bare() for _ in range(REPEATS)])
         console = median([await _first_paint_console(root / f"paint{n}") for n in range(REPEATS)])
         screenful, big = root / "node-40.xml", root / "node-1000.xml"
@@ -142,6 +172,7 @@ async def _run() -> list[dict]:
         move_1000, start_1000, poll_1000 = await _key_presses(root / "big", f"test://{big}", 1000)
     return [
         row("tui.first_paint", "bare Textual app (one label)", bare, console, domains=4, repeats=REPEATS),
+        row("tui.process_first_frame", "bare Textual app (one label), a fresh process too", bare_process, console_process, domains=4, repeats=REPEATS),
         row("tui.key_cursor_down_1000", f"same key with {SCREENFUL} domains (one screenful)", move_40, move_1000, domains=1000, repeats=REPEATS),
         row("tui.key_start_to_running_row_1000", f"same key with {SCREENFUL} domains (one screenful)", start_40, start_1000, domains=1000, repeats=min(REPEATS, SCREENFUL)),
         row("tui.poll_apply_ui_thread_1000", f"same with {SCREENFUL} domains", poll_40, poll_1000, domains=1000, repeats=REPEATS),
