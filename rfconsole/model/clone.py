@@ -166,3 +166,18 @@ def clone_spec(source: DomainSpec, new_name: str, new_id: int, taken_macs: Itera
         image=image,
         image_kind=None if image is None else source.image_kind,
     )
+
+
+def suggest_clone_name(source: str, taken: Iterable[str]) -> str:
+    """A free name for a clone of ``source``: rftest2's next router (rfvmE, rfvmF) for one of
+    rftest2's VMs, else <source>-2, -3 …"""
+    used = set(taken)
+    if rftest2_extension(source) is not None:
+        for letter in "EF":
+            if f"rfvm{letter}" not in used:
+                return f"rfvm{letter}"
+    stem = source[: NAME_MAX - 4]
+    number = 2
+    while f"{stem}-{number}" in used:
+        number += 1
+    return f"{stem}-{number}"

@@ -23,11 +23,15 @@ OPERATION_WORDS = {
     "define": "define",
     "redeploy": "redeploy (destroy, undefine, define, start)",
     "pause": "pause or resume",
+    "snapshot": "take a snapshot of",
+    "reset": "reset",
 }
 OPERATION_WARNINGS = {
     "destroy": "The guest is powered off at once, without shutting down.",
     "undefine": "libvirt forgets the domain; its file in XML/ stays (with no file there, libvirt's definition is saved to XML/ first).",
     "redeploy": "The running guest is powered off and redefined from its file in XML/.",
+    "reset": "Everything the guest wrote since its snapshot (or, without one, since its overlay of the base was made) "
+    "is lost, and its running state; it runs again afterwards.",
 }
 
 
@@ -130,7 +134,7 @@ def switch_label(context: ConsoleContext, status: Any) -> str:
     return f"dp {ids} {'up' if connected else 'down'}"
 
 
-CONFIRMED = {"destroy", "undefine", "redeploy"}  # the console asked first, naming the domain and host
+CONFIRMED = {"destroy", "undefine", "redeploy", "reset"}  # the console asked first, naming the domain and host
 
 
 def run_operation(context: ConsoleContext, operation: str, target: DomainStatus) -> str:
@@ -142,6 +146,8 @@ def run_operation(context: ConsoleContext, operation: str, target: DomainStatus)
     if operation == "pause":
         paused = state_label(target) == "paused"
         return (fleet.resume if paused else fleet.suspend)(target.name, host=target.host)
+    if operation == "snapshot":
+        return fleet.snapshot_create(target.name, host=target.host)
     if operation in ("define", "redeploy"):
         document = context.store.load(target.name)
         if operation == "define":

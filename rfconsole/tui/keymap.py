@@ -70,6 +70,9 @@ DOMAINS = Section("Domains (home)", (
         show=False),
     Key("r", "redeploy", "Redeploy", "Redeploy: destroy, undefine, define from XML/ and start, after confirmation"),
     Key("p", "pause", "Pause", "Pause a running domain, resume a paused one"),
+    Key("z", "snapshot", "Snapshot", "Take a snapshot of the selected domain(s): disks, and memory when running"),
+    Key("b", "reset", "Reset", "Reset the selected domain(s) to their snapshot or a fresh overlay of their base, after confirmation"),
+    Key("c", "clone", "Clone", "Clone the selected domain under a new name (new id, MACs, NIC names, its own overlay)"),
     Key("slash", "filter", "Filter", "Filter the table by name, host, hypervisor, state or image", display="/"),
     Key("escape", "clear_filter", "Clear filter", "Clear the filter, or else the selection", show=False, palette=False),
 ))
@@ -117,6 +120,10 @@ CONFIRM = Section("Confirmation", (
     Key("n,escape", "answer(False)", "No", "No: nothing is done (the focus starts on No)"),
 ))
 
+CLONE = Section("Clone", (
+    Key("escape", "cancel", "Cancel", "Close without cloning (enter clones)"),
+))
+
 PICKER = Section("File and XML pickers", (
     Key("escape", "cancel", "Cancel", "Close the picker, choosing nothing (enter chooses)"),
 ))
@@ -125,4 +132,4 @@ HELP = Section("Help", (
     Key("escape,q,question_mark", "close", "Close", "Close the help", display="escape, q, ?"),
 ))
 
-SECTIONS: tuple[Section, ...] = (DOMAINS, TABLE, WIZARD, EDITOR, BRINGUP, CONFIRM, PICKER, HELP, APP)
+SECTIONS: tuple[Section, ...] = (DOMAINS, TABLE, WIZARD, EDITOR, BRINGUP, CONFIRM, CLONE, PICKER, HELP, APP)

@@ -434,6 +434,19 @@ class DomainsScreen(Screen):
     def action_pause(self) -> None:
         self._lifecycle("pause")
 
+    def action_snapshot(self) -> None:
+        self._lifecycle("snapshot")
+
+    def action_reset(self) -> None:
+        self._lifecycle("reset", confirm=True)
+
+    def action_clone(self) -> None:
+        target = self._one_target("clone")
+        if target is not None:
+            from rfconsole.tui.screens.clone import ask_clone
+
+            ask_clone(self, target)
+
     def _lifecycle(self, operation: str, confirm: bool = False) -> None:
         targets = self.targets()
         if not targets:

@@ -1,0 +1,69 @@
+"""Snapshot, reset and clone from the domains table (demo driver; real qemu-img for the clone's overlay)."""
+
+from __future__ import annotations
+
+import subprocess
+
+from rfconsole.images import Images
+from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.rftest2 import preset_spec
+from rfconsole.model.spec import Hypervisor
+from rfconsole.store import Store, Workdir
+from rfconsole.tui.screens.clone import CloneDialog
+from rfconsole.tui.screens.dialogs import ConfirmDialog
+from tests.tui.conftest import notifications, wait_until
+from tests.tui.test_domains import loaded, state_of
+
+
+async def test_z_takes_a_snapshot_then_b_resets_after_a_confirmation_naming_what_is_lost(app, context) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("z")
+        await wait_until(pilot, lambda: len(context.fleet.snapshot_list("rfvmA", host="demo")) == 1, "a snapshot of rfvmA")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: state_of(app, "rfvmA") == "running", "rfvmA running")
+
+        await pilot.press("b")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
+        assert app.screen.question == "Reset rfvmA on host demo?"
+        assert "wrote since its snapshot" in app.screen.warning and "is lost" in app.screen.warning
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert state_of(app, "rfvmA") == "running"
+
+        await pilot.press("b")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: any("reset: rfvmA" in n for n in notifications(app)), "the reset's notification")
+        # the snapshot was taken shut off: reset reverts to it and starts the domain
+        await wait_until(pilot, lambda: state_of(app, "rfvmA") == "running", "rfvmA running after the reset")
+
+
+async def test_c_clones_rfvmA_as_rfvmE_with_its_own_overlay(app, context, workdir) -> None:
+    folder = Workdir(workdir)
+    source = workdir / "tiny.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(source), "16M"], check=True)
+    images = Images(folder)
+    base, _ = images.register_base(source)
+    overlay, _ = images.create_overlay(base, folder.image("h1.qcow2"))
+    Store(folder).save(DomainDocument.from_spec(preset_spec("rfvmA", Hypervisor.TEST, folder, image=overlay)))
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, CloneDialog), "the clone dialog")
+        assert app.screen.suggestion == "rfvmE"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any("rfvmE (id 5) cloned from rfvmA" in n for n in notifications(app)), "the clone's notification")
+    clone = Store(folder).load("rfvmE").spec()
+    assert clone.image == folder.image("h5.qcow2") and folder.image("h5.qcow2").exists()
+
+
+async def test_a_refused_clone_is_a_notification(app, context) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("down", "c")  # rfvmB: the demo has it, XML/ does not
+        await wait_until(pilot, lambda: isinstance(app.screen, CloneDialog), "the clone dialog")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any("no VM named 'rfvmB'" in n for n in notifications(app)), "the refusal")
+        assert not list((context.store.xml_dir).glob("rfvm*.xml"))
