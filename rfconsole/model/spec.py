@@ -382,8 +382,11 @@ class DomainSpec(_Model):
         text = check_text(value, "the name") if value is not None else ""
         if not text:
             raise ValueError("a VM needs a name")
+        if "/" in text:  # libvirt's rule too; and the name is a file name in XML/
+            raise ValueError("a domain name cannot contain '/'")
         if _is_lenient(info):
-            return text  # libvirt's rule: any one line of text
+            return text  # libvirt's rule: any one line of text without '/'
+
         if len(text) > NAME_MAX or not NAME_RE.fullmatch(text):
             raise ValueError(f"this name is not allowed: {NAME_RULE}")
         return text

@@ -3,7 +3,8 @@ it are lossless (docs/testing.md, "The libvirt corpus").
 
 The corpus is the domain test data of the Debian source package of the installed libvirt,
 fetched once into .cache/libvirt-corpus/ by scripts/fetch-libvirt-corpus.sh (scripts/test.sh runs
-it too). Before issue 9, `xml show` refused 1783 of its 1956 schema-valid domains (9 in 10)."""
+it too). Before issue 9, `xml show` refused 1783 of its 1956 schema-valid domains (9 in 10);
+now it reads 1955, and refuses the one libvirt refuses too (a '/' in the name)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,13 @@ def corpus() -> list[Path]:
     return files
 
 
+def libvirt_refuses(path: Path) -> bool:
+    """libvirt's own tests name the files its parser must refuse ``*-fail*`` or ``*invalid*``
+    (name-slash-fail.xml: a '/' in the name); the schema accepts some of them. rfconsole may
+    refuse those too, in words, never with a traceback."""
+    return "-fail" in path.stem or "invalid" in path.stem
+
+
 def _failures(found: list[str]) -> str:
     return f"{len(found)} files: " + "\n".join(found[:20])
 
@@ -63,7 +71,8 @@ def test_xml_show_reads_every_domain_libvirt_accepts(corpus, tmp_path):
             with contextlib.redirect_stdout(output), contextlib.redirect_stderr(io.StringIO()):
                 status = run_show(args)
         except RfconsoleError as error:
-            refused.append(f"{path.name}: {error.message}")
+            if not libvirt_refuses(path):
+                refused.append(f"{path.name}: {error.message}")
             continue
         if status != 0 or '"name"' not in output.getvalue():
             refused.append(f"{path.name}: exit {status}")
@@ -71,13 +80,27 @@ def test_xml_show_reads_every_domain_libvirt_accepts(corpus, tmp_path):
 
 
 def test_the_shared_check_finds_no_error_in_them(corpus):
-    errors = [f"{path.name}: {check.errors}" for path in corpus if not (check := check_document(DomainDocument.read(path))).ok]
+    accepted = [path for path in corpus if not libvirt_refuses(path)]
+    errors = [f"{path.name}: {check.errors}" for path in accepted if not (check := check_document(DomainDocument.read(path))).ok]
     assert not errors, _failures(errors)
+
+
+def _readable(corpus: list[Path]) -> list[Path]:
+    """The files the model reads (all but those of libvirt's refusals that rfconsole refuses too)."""
+    readable = []
+    for path in corpus:
+        try:
+            DomainDocument.read(path).spec()
+        except RfconsoleError:
+            assert libvirt_refuses(path), path
+            continue
+        readable.append(path)
+    return readable
 
 
 def test_applying_the_spec_read_changes_nothing(corpus):
     changed = []
-    for path in corpus:
+    for path in _readable(corpus):
         document = DomainDocument.read(path)
         before = document.canonical()
         document.apply(document.spec())
@@ -103,7 +126,7 @@ def test_xml_set_changes_only_its_field(corpus, key):
     the field is changed, nothing else is, and libvirt's schema still accepts the document."""
     schema = domain_schema()
     wrong = []
-    for path in corpus:
+    for path in _readable(corpus):
         document = DomainDocument.read(path)
         spec = document.spec()
         value = {"memory": str((spec.memory or 0) + 64), "vcpu": "3", "name": f"{spec.name}-set"}[key]
@@ -120,3 +143,8 @@ def test_xml_set_changes_only_its_field(corpus, key):
         elif not schema.validate(etree.fromstring(document.to_bytes()).getroottree()):
             wrong.append(f"{path.name}: no longer follows libvirt's schema")
     assert not wrong, _failures(wrong)
+
+
+def test_at_least_99_percent_are_read_and_each_refusal_is_libvirts_own(corpus):
+    readable = _readable(corpus)  # asserts that every file not read is one libvirt refuses too
+    assert len(readable) >= 0.99 * len(corpus), f"{len(readable)} of {len(corpus)} read"

@@ -86,6 +86,7 @@ def test_libvirts_own_rules_refuse_even_when_reading():
         ("<domain type='kvm'><name>a</name><os><type arch='arm64'>hvm</type></os></domain>", "arch"),
         ("<domain type='kvm'><name>a</name><devices><interface type='user'><mac address='01:00:5e:00:00:01'/></interface></devices></domain>", "interfaces.0.mac"),
         ("<domain type='lxc'><name>a</name><os><type>exe</type><kernel>/k</kernel></os></domain>", "kernel_boot"),
+        ("<domain type='kvm'><name>../../etc/x</name><os><type>hvm</type></os></domain>", "name"),
     ]:
         with pytest.raises(InvalidSpec) as caught:
             DomainDocument.parse(text).spec()
