@@ -91,6 +91,7 @@ def working_folder(root: Path) -> Path:
     (xml / "link.xml").symlink_to(xml / "good.xml")
     (xml / "big.xml").write_bytes(b"<!--" + b"x" * (1024 * 1024) + b"-->")
     (root / "rftest2.csv").write_text("vm_id,vm_port,ct_id,dp_id,dp_port\n2A0A0A0A0A0,1,0,5,1\n")
+    (root / "link.csv").symlink_to(xml / "broken.xml")  # a CSV that is a link to another file
     return root
 
 
@@ -139,6 +140,8 @@ def test_no_traceback_for_any_command_line(tmp_path_factory, argv):
         ["xml", "set", "XML/fifo.xml", "vcpu=2"],
         ["xml", "new", "--hypervisor", "qemu", "--name", "a", "--kernel", "/k", "-o", "pipe", "--force"],
         ["xml", "set", "good", "vcpu=2", "-o", "pipe", "--force"],
+        ["watch", "--routeflow-config", "pipe", "--listen", "127.0.0.1:0"],
+        ["watch", "--routeflow-config", "link.csv", "--listen", "127.0.0.1:0"],
     ],
     ids=lambda argv: " ".join(argv)[:60],
 )
