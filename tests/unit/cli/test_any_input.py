@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import logging
 import os
 from pathlib import Path
 
@@ -103,6 +104,8 @@ def run_in(folder: Path, argv: list[str]) -> tuple[int, str]:
     err = io.StringIO()
     out = io.StringIO()
     previous = os.getcwd()
+    ondemand_log = logging.getLogger("rfconsole.ondemand")  # `watch` sets up its own logging: undo it
+    log_state = (list(ondemand_log.handlers), ondemand_log.level, ondemand_log.propagate)
     os.chdir(folder)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -112,6 +115,8 @@ def run_in(folder: Path, argv: list[str]) -> tuple[int, str]:
                 code = exit.code if isinstance(exit.code, int) else 2
     finally:
         os.chdir(previous)
+        ondemand_log.handlers[:], ondemand_log.propagate = log_state[0], log_state[2]
+        ondemand_log.setLevel(log_state[1])
     return code, out.getvalue() + err.getvalue()
 
 
