@@ -407,7 +407,7 @@ class DomainDocument:
         from rfconsole.model.spec import Interface
 
         elements = self._interface_elements()
-        old = [_normal(Interface, read_fields(element, INTERFACE_FIELDS)) for element in elements]
+        old = [read_fields(element, INTERFACE_FIELDS) for element in elements]
         by_mac: dict[str, list[int]] = {}
         for index, fields in enumerate(old):
             if fields.get("mac"):
@@ -427,8 +427,9 @@ class DomainDocument:
                 used.add(assigned[position])
         for position, interface in enumerate(new):
             index = assigned[position]
-            if index is not None:
-                _update_fields(elements[index], old[index], interface.model_dump(mode="json"), INTERFACE_FIELDS)
+            wanted = interface.model_dump(mode="json")
+            if index is not None and old[index] != wanted:  # as read: most often equal, no model needed
+                _update_fields(elements[index], _normal(Interface, old[index]), wanted, INTERFACE_FIELDS)
         kept = [elements[index] for index in assigned if index is not None]
         _reorder(kept)
         for index, element in enumerate(elements):
@@ -456,7 +457,7 @@ class DomainDocument:
         from rfconsole.model.spec import Disk
 
         elements = self._disk_elements(root_storage)
-        old = [_normal(Disk, read_fields(element, DISK_FIELDS)) for element in elements]
+        old = [read_fields(element, DISK_FIELDS) for element in elements]
         by_target: dict[str | None, list[int]] = {}
         for index, fields in enumerate(old):
             by_target.setdefault(fields.get("target_dev"), []).append(index)
@@ -467,7 +468,9 @@ class DomainDocument:
             if same_target:  # a target given twice (libvirt refuses it on define, not in its schema): in turn
                 index = same_target.pop(0)
                 used.add(index)
-                _update_fields(elements[index], old[index], disk.model_dump(mode="json"), DISK_FIELDS)
+                wanted = disk.model_dump(mode="json")
+                if old[index] != wanted:
+                    _update_fields(elements[index], _normal(Disk, old[index]), wanted, DISK_FIELDS)
             else:
                 added.append(disk)
         for index, element in enumerate(elements):

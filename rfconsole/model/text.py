@@ -20,6 +20,8 @@ def text_problem(text: str, what: str) -> str | None:
     """Why ``text`` cannot be the value of ``what``, or None: invalid UTF-8 (arrives from the
     command line as lone surrogates), control characters (tab, line breaks, NUL, escape, DEL,
     C1) and the non-characters U+FFFE/U+FFFF."""
+    if text.isascii() and text.isprintable():
+        return None  # the common case, at C speed: printable ASCII has none of them
     for position, char in enumerate(text):
         if unicodedata.category(char) == "Cs":
             return f"{what} is not valid UTF-8 text (byte 0x{ord(char) & 0xFF:02x} at character {position + 1})"
