@@ -23,7 +23,7 @@ OPERATION_WORDS = {
     "define": "define",
     "redeploy": "redeploy (destroy, undefine, define, start)",
     "pause": "pause or resume",
-    "snapshot": "take a snapshot of",
+    "snapshot": "snapshot",
     "reset": "reset",
 }
 OPERATION_WARNINGS = {

@@ -72,6 +72,7 @@ DOMAINS = Section("Domains (home)", (
     Key("p", "pause", "Pause", "Pause a running domain, resume a paused one"),
     Key("z", "snapshot", "Snapshot", "Take a snapshot of the selected domain(s): disks, and memory when running"),
     Key("b", "reset", "Reset", "Reset the selected domain(s) to their snapshot or a fresh overlay of their base, after confirmation"),
+    Key("l", "snapshots", "Snapshots", "The selected domain's snapshots: revert to one, delete one, take one"),
     Key("c", "clone", "Clone", "Clone the selected domain under a new name (new id, MACs, NIC names, its own overlay)"),
     Key("slash", "filter", "Filter", "Filter the table by name, host, hypervisor, state or image", display="/"),
     Key("escape", "clear_filter", "Clear filter", "Clear the filter, or else the selection", show=False, palette=False),
@@ -120,6 +121,13 @@ CONFIRM = Section("Confirmation", (
     Key("n,escape", "answer(False)", "No", "No: nothing is done (the focus starts on No)"),
 ))
 
+SNAPSHOTS = Section("Snapshots of a domain", (
+    Key("n", "take", "Take", "Take a snapshot now (disks, and memory when the domain runs)"),
+    Key("r", "revert", "Revert", "Revert to the snapshot under the cursor, after a confirmation naming what is lost"),
+    Key("d", "delete", "Delete", "Delete the snapshot under the cursor, after confirmation"),
+    Key("escape", "close", "Back", "Back to the table"),
+))
+
 CLONE = Section("Clone", (
     Key("escape", "cancel", "Cancel", "Close without cloning (enter clones)"),
 ))
@@ -132,4 +140,4 @@ HELP = Section("Help", (
     Key("escape,q,question_mark", "close", "Close", "Close the help", display="escape, q, ?"),
 ))
 
-SECTIONS: tuple[Section, ...] = (DOMAINS, TABLE, WIZARD, EDITOR, BRINGUP, CONFIRM, CLONE, PICKER, HELP, APP)
+SECTIONS: tuple[Section, ...] = (DOMAINS, TABLE, WIZARD, EDITOR, BRINGUP, SNAPSHOTS, CONFIRM, CLONE, PICKER, HELP, APP)

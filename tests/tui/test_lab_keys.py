@@ -34,7 +34,7 @@ async def test_z_takes_a_snapshot_then_b_resets_after_a_confirmation_naming_what
         await pilot.press("b")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
         await pilot.press("y")
-        await wait_until(pilot, lambda: any("reset: rfvmA" in n for n in notifications(app)), "the reset's notification")
+        await wait_until(pilot, lambda: any("rfvmA: reverted to snapshot snap-" in n for n in notifications(app)), "the reset's notification")
         # the snapshot was taken shut off: reset reverts to it and starts the domain
         await wait_until(pilot, lambda: state_of(app, "rfvmA") == "running", "rfvmA running after the reset")
 
@@ -67,3 +67,35 @@ async def test_a_refused_clone_is_a_notification(app, context) -> None:
         await pilot.press("enter")
         await wait_until(pilot, lambda: any("no VM named 'rfvmB'" in n for n in notifications(app)), "the refusal")
         assert not list((context.store.xml_dir).glob("rfvm*.xml"))
+
+
+async def test_l_lists_the_snapshots_and_reverts_or_deletes_after_a_confirmation(app, context) -> None:
+    from rfconsole.tui.screens.snapshots import SnapshotsScreen
+
+    context.fleet.snapshot_create("rfvmA", "clean", host="demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: state_of(app, "rfvmA") == "running", "rfvmA running")
+        await pilot.press("l")
+        await wait_until(pilot, lambda: isinstance(app.screen, SnapshotsScreen) and len(app.screen.snapshots) == 1, "the snapshots screen")
+        await pilot.press("n")  # a second one, taken running
+        await wait_until(pilot, lambda: len(app.screen.snapshots) == 2, "the new snapshot listed")
+        assert app.screen.snapshots[1].state == "running" and app.screen.snapshots[1].current
+
+        await pilot.press("r")  # the cursor on the first row: back to 'clean', taken shut off
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
+        assert app.screen.question == "Revert rfvmA on host demo to snapshot clean?"
+        assert "Everything rfvmA wrote since clean was taken is lost" in app.screen.warning
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, SnapshotsScreen) and app.screen.snapshots and app.screen.snapshots[0].current,
+                         "clean current again")
+        assert not context.fleet.is_running("rfvmA", host="demo")
+
+        await pilot.press("down", "d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
+        assert app.screen.question.startswith("Delete snapshot snap-") and "of rfvmA on host demo" in app.screen.question
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, SnapshotsScreen) and len(app.screen.snapshots) == 1, "one left")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, SnapshotsScreen), "back to the table")

@@ -440,6 +440,13 @@ class DomainsScreen(Screen):
     def action_reset(self) -> None:
         self._lifecycle("reset", confirm=True)
 
+    def action_snapshots(self) -> None:
+        target = self._one_target("list the snapshots of")
+        if target is not None:
+            from rfconsole.tui.screens.snapshots import SnapshotsScreen
+
+            self.app.push_screen(SnapshotsScreen(target.name, target.host))
+
     def action_clone(self) -> None:
         target = self._one_target("clone")
         if target is not None:
