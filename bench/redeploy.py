@@ -10,7 +10,7 @@
   libvirt-python, one connection, one thread per VM (destroy, undefine, define, start), nothing
   checked; against the seed's way;
 - ``redeploy.four_vms_cli_vs_floor``: ``rfconsole redeploy`` against that floor, the two timed
-  one after the other in each repetition;
+  one after the other in each repetition, taking turns going first;
 - ``redeploy.event_latency``: ``start`` called -> the 'started' lifecycle event received by a
   subscriber (p50, p99); the extras time the event against ``start`` returning (negative: the
   event arrived before the call returned, as libvirt sends it while finishing the start).
@@ -199,11 +199,15 @@ def _measure() -> list[dict]:
             _remove_all()
             _seed_way(workdir)  # warm-up: page cache, QEMU binary, every VM running
             seed, fleet, floor, cli = [], [], [], []
-            for _ in range(REPEATS):
+            for repetition in range(REPEATS):
                 seed.append(_seed_way(workdir))
                 fleet.append(_fleet_way(workdir))
-                floor.append(_floor_way(workdir))
-                cli.append(_cli_way(workdir))
+                if repetition % 2 == 0:  # the floor and the CLI take turns going first
+                    floor.append(_floor_way(workdir))
+                    cli.append(_cli_way(workdir))
+                else:
+                    cli.append(_cli_way(workdir))
+                    floor.append(_floor_way(workdir))
             if not _all_running():
                 raise RuntimeError("after the redeploys not all four VMs were running")
             from_call, from_return = _event_latency(workdir)

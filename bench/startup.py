@@ -7,6 +7,10 @@ rftest2 calls the CLI in loops, so what a command costs before it does anything 
 - ``startup.status_json_demo``: ``rfconsole --demo status --json`` (libvirt's test driver: the
   whole path of a status, no daemon, nothing running so no CPU sample to wait for);
 
+- ``startup.import_spec_model``: ``python -c "import rfconsole.model.spec"``, pydantic and the
+  DomainSpec models built: what any command that builds a spec (xml new/set/show/validate, the
+  console's wizard) cannot do without;
+
 each against ``python -c pass`` with the same interpreter (the virtual environment's, which the
 ``rfconsole`` script runs on). Rounds run every command once, in turn, so a load that comes and
 goes hits all of them; medians over ROUNDS. rfconsole's .pyc files are written first, as an
@@ -59,6 +63,7 @@ def run() -> list[dict]:
             "help": [RFCONSOLE, "--help"],
             "xml_show": [RFCONSOLE, "--workdir", workdir, "xml", "show", "rfvmA"],
             "status_json_demo": [RFCONSOLE, "--workdir", workdir, "--demo", "status", "--json"],
+            "import_spec_model": [sys.executable, "-c", "import rfconsole.model.spec"],
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
         for name, command in commands.items():  # warm-up: page cache, .pyc files
@@ -72,6 +77,7 @@ def run() -> list[dict]:
         row("startup.help", BASELINE, baseline, median(times["help"]), **common),
         row("startup.xml_show", BASELINE, baseline, median(times["xml_show"]), **common),
         row("startup.status_json_demo", BASELINE, baseline, median(times["status_json_demo"]), **common),
+        row("startup.import_spec_model", BASELINE, baseline, median(times["import_spec_model"]), **common),
     ]
 
 
