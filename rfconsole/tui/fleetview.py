@@ -95,7 +95,7 @@ def operation_word(operation: str, target: DomainStatus) -> str:
         return "resume" if state_label(target) == "paused" else "pause"
     if operation == "start" and is_undefined(target):
         return "define and start"
-    return OPERATION_WORDS.get(operation, operation)
+    return "shut down" if operation == "shutdown" else operation
 
 
 def needs_nothing(operation: str, target: DomainStatus) -> str | None:
