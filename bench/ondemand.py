@@ -51,7 +51,8 @@ async def _with_listener(fleet: Fleet, mapping: dict[int, tuple[str, ...]], work
     booter = Booter(fleet, mapping)
     booter.attach(registry)
     try:
-        async with SwitchListener(registry, ListenerSettings(port=0)) as listener:
+        # every simulated switch connects from 127.0.0.1: allow the burst from one address
+        async with SwitchListener(registry, ListenerSettings(port=0, max_per_address=BURST)) as listener:
             return await work(listener, booter)
     finally:
         booter.close()
