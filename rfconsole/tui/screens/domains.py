@@ -524,7 +524,7 @@ class DomainsScreen(Screen):
         parts = [f"{word}: " + ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
                  for word, names in by_word.items()]
         if len(done) == 1 and said:
-            parts = [f"{parts[0]} — {said}"]
+            parts = [f"{done[0].name}: {said}"]  # what Fleet said, e.g. "rfvmA: running on host demo"
         if failed:
             parts.append(f"{len(failed)} failed: " + ", ".join(t.name for t in failed[:4]) + (" …" if len(failed) > 4 else ""))
         self.notify("\n".join(parts), severity="warning" if failed else "information", timeout=6 if failed else 3)
