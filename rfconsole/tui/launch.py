@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import TYPE_CHECKING, Any
 
 from rfconsole.tui.context import ConsoleContext
+
+if TYPE_CHECKING:
+    from rfconsole.tui.app import RfconsoleApp
 
 
 def build_context(args: argparse.Namespace) -> ConsoleContext:
@@ -37,6 +42,22 @@ def start_ondemand(context: ConsoleContext) -> None:
     context.switches = ondemand
 
 
+CRASH_MESSAGE = (
+    "rfconsole: the console stopped on an unexpected error (Textual's report of it is above). "
+    "Files in XML/ are only ever replaced whole, so none is half-written; please report the error."
+)
+
+
+def run_app(app: RfconsoleApp, **run_options: Any) -> int:
+    """Run the console; its exit status. A crash exits non-zero and says so in words on stderr
+    (Textual prints the traceback, but its own exit status would be 0)."""
+    result = app.run(**run_options)
+    if app.return_code:
+        print(CRASH_MESSAGE, file=sys.stderr)
+        return app.return_code
+    return result or 0
+
+
 def run_console(args: argparse.Namespace) -> int:
     from rfconsole.tui.app import RfconsoleApp
 
@@ -44,9 +65,8 @@ def run_console(args: argparse.Namespace) -> int:
     start_ondemand(context)
     app = RfconsoleApp(context, poll_seconds=context.fleet.stats_interval)
     try:
-        result = app.run()
+        return run_app(app)
     finally:
         if context.switches is not None:
             context.switches.stop()
         context.fleet.close()
-    return result or 0
