@@ -7,13 +7,32 @@ from typing import Any
 
 from textual import work
 from textual.app import App, SystemCommand
+from textual.message import Message
 from textual.screen import Screen
+from textual.signal import Signal
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.tui.context import ConsoleContext
 from rfconsole.tui import keymap
 from rfconsole.tui.styles import stylesheet_paths
 from rfconsole.virt.demo import DEMO_BANNER
+from rfconsole.virt.events import DomainEvent, HostEvent
+
+
+class FleetChanged(Message):
+    """A libvirt event (a domain's or a host's), posted from libvirt's event-loop thread."""
+
+    def __init__(self, event: DomainEvent | HostEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class SwitchesChanged(Message):
+    """An OpenFlow switch came or went (posted from the on-demand listener's thread)."""
+
+    def __init__(self, event: Any) -> None:
+        super().__init__()
+        self.event = event
 
 
 class RfconsoleApp(App[int]):
@@ -29,6 +48,9 @@ class RfconsoleApp(App[int]):
         self.watch_events = watch_events
         self.poll_seconds = poll_seconds
         self._lost_hosts: set[str] = set()
+        # screens subscribe to what they show (the domains screen to both), wherever they are in the stack
+        self.fleet_events: Signal[DomainEvent | HostEvent] = Signal(self, "fleet-events")
+        self.switch_events: Signal[Any] = Signal(self, "switch-events")
         self.theme = "textual-dark"
         if context.demo:
             self.sub_title = DEMO_BANNER
@@ -44,31 +66,23 @@ class RfconsoleApp(App[int]):
         for problem in self.context.startup_problems:
             self.report(problem, "on-demand boot is off")
 
-    # the on-demand listener calls this on its own thread
-    def _from_listener_thread(self, _event: Any) -> None:
-        from rfconsole.tui.screens.domains import DomainsScreen
+    # The on-demand listener and libvirt's event loop call these on their own threads. post_message
+    # is thread-safe and does not wait for the UI (call_from_thread would block libvirt's thread
+    # while the UI is busy); a message posted after the app stopped is dropped.
+    def _from_listener_thread(self, event: Any) -> None:
+        self._post_from_thread(SwitchesChanged(event))
 
-        def redraw() -> None:
-            for screen in self.screen_stack:
-                if isinstance(screen, DomainsScreen):
-                    screen.redraw_switches()
+    def _from_libvirt_thread(self, event: DomainEvent | HostEvent) -> None:
+        self._post_from_thread(FleetChanged(event))
 
+    def _post_from_thread(self, message: Message) -> None:
         try:
-            self.call_from_thread(redraw)
-        except RuntimeError:
+            self.post_message(message)
+        except RuntimeError:  # the event loop has closed: the app is gone, late events are dropped
             pass
 
-    # libvirt calls this on its event-loop thread: never touch widgets here.
-    def _from_libvirt_thread(self, event: Any) -> None:
-        try:
-            self.call_from_thread(self._dispatch_domain_event, event)
-        except RuntimeError:  # the app has stopped; late events are dropped
-            pass
-
-    def _dispatch_domain_event(self, event: Any) -> None:
-        from rfconsole.tui.screens.domains import DomainsScreen
-        from rfconsole.virt.events import HostEvent
-
+    def on_fleet_changed(self, message: FleetChanged) -> None:
+        event = message.event
         if isinstance(event, HostEvent):
             # a first connection is no news; losing a host, and getting it back, are
             if not event.connected:
@@ -77,12 +91,10 @@ class RfconsoleApp(App[int]):
             elif event.host in self._lost_hosts:
                 self._lost_hosts.discard(event.host)
                 self.notify(str(event), timeout=4)
-        for screen in self.screen_stack:
-            if isinstance(screen, DomainsScreen):
-                if isinstance(event, HostEvent):
-                    screen.refresh_statuses()
-                else:
-                    screen.on_domain_event(event)
+        self.fleet_events.publish(event)
+
+    def on_switches_changed(self, message: SwitchesChanged) -> None:
+        self.switch_events.publish(message.event)
 
     # ---- errors and long work -------------------------------------------------------------
 

@@ -263,3 +263,22 @@ async def test_an_unreachable_host_is_told_once_and_the_others_still_show(workdi
             assert shown_names(app)[:4] == SLOTS
     finally:
         context.fleet.close()
+
+
+async def test_libvirts_thread_never_waits_for_the_ui(app, context) -> None:
+    """Events are posted as Textual messages: while the UI is busy, libvirt's event-loop thread goes on
+    (call_from_thread made it wait, and a lost host's notice behind it)."""
+    import threading
+
+    from rfconsole.virt.events import HostEvent
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        event = HostEvent("demo", "test:///x", False, "the test's lost host")
+        delivered = threading.Thread(target=app._from_libvirt_thread, args=(event,))
+        delivered.start()
+        delivered.join(timeout=5)  # the UI's loop does not run meanwhile: this test holds it
+        returned = not delivered.is_alive()
+        await wait_until(pilot, lambda: not delivered.is_alive(), "the event thread to finish")
+        assert returned, "libvirt's thread waited for the UI"
+        await wait_until(pilot, lambda: any("the test's lost host" in n for n in notifications(app)), "the lost host told")

@@ -19,7 +19,7 @@ from textual.widgets.data_table import RowDoesNotExist
 from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import fleetview
-from rfconsole.virt.events import DomainStatus
+from rfconsole.virt.events import DomainEvent, DomainStatus, HostEvent
 from rfconsole.tui.widgets.sparkline import history, sparkline
 
 # (key, heading, width): fixed widths, so a cell changing in place never re-measures the table
@@ -98,6 +98,8 @@ class DomainsScreen(Screen):
         self.query_one("#filter").display = False
         self.query_one("#progress-bar").display = False
         table.focus()
+        self.app.fleet_events.subscribe(self, self._fleet_event)
+        self.app.switch_events.subscribe(self, lambda _event: self.redraw_switches())
         self.refresh_statuses()
         if self.app.poll_seconds:
             self.set_interval(self.app.poll_seconds, self.refresh_statuses)
@@ -126,9 +128,13 @@ class DomainsScreen(Screen):
                     self.notify(str(problem), title=f"host {host} cannot be reached", severity="error", timeout=8)
         self.host_problems = set(problems)
 
-    def on_domain_event(self, event: Any) -> None:
-        """One libvirt event: re-read that domain only and change its row in place."""
-        self.refresh_one(event)
+    def _fleet_event(self, event: DomainEvent | HostEvent) -> None:
+        """A host came or went: read every host again. One domain's event: re-read that domain only
+        and change its row in place."""
+        if isinstance(event, HostEvent):
+            self.refresh_statuses()
+        else:
+            self.refresh_one(event)
 
     def refresh_one(self, event: Any) -> None:
         self.refresh_domains([(event.domain, event.host)])
