@@ -68,7 +68,7 @@ class SnapshotsScreen(Screen):
     # ---- actions ---------------------------------------------------------------------------
 
     def action_take(self) -> None:
-        self._run("take", lambda fleet: fleet.snapshot_create(self.domain, host=self.host))
+        self._perform(f"snapshot {self.domain} on {self.host}", lambda fleet: fleet.snapshot_create(self.domain, host=self.host))
 
     def action_revert(self) -> None:
         chosen = self.selected()
@@ -101,16 +101,16 @@ class SnapshotsScreen(Screen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._run(question, call)
+                self._perform(question, call)
 
         self.app.push_screen(ConfirmDialog(question, warning), answered)
 
-    def _run(self, doing: str, call: Any) -> None:
+    def _perform(self, doing: str, call: Any) -> None:
         def run() -> None:
             try:
                 message = call(self.app.context.fleet)
             except Exception as error:  # noqa: BLE001 - libvirt's message or the refusal, as a notification
-                self.app.call_from_thread(self.app.report, error, f"snapshot of {self.domain}")
+                self.app.call_from_thread(self.app.report, error, doing)
             else:
                 self.app.call_from_thread(self.notify, message, timeout=6)
             self.app.call_from_thread(self.reload)
