@@ -11,7 +11,6 @@ import argparse
 import json
 import sys
 import threading
-from collections.abc import Callable
 from typing import Any, TextIO
 
 from rfconsole.cli import EXIT_FAILED, EXIT_OK
@@ -72,28 +71,14 @@ def run_lifecycle(args: argparse.Namespace) -> int:
             if not result.ok and result.hint:
                 _say(f"              hint: {result.hint}", sys.stdout)
 
-        results = fleet.run_many(_with_stages(fleet, args.operation, _options(args)), names, progress=progress)
+        def stage(name: str, step: str) -> None:
+            _say(f"  {name}: {step} …", sys.stderr)
+
+        results = fleet.run_many(args.operation, names, progress=progress, stage=stage, **_options(args))
     finally:
         fleet.close()
     print_summary(results, sys.stdout)
     return EXIT_OK if all(result.ok for result in results) else EXIT_FAILED
-
-
-STAGED = ("up", "down", "redeploy", "shutdown", "reset")  # the long ones: each step is shown on stderr as it begins
-
-
-def _with_stages(fleet: Fleet, operation: str, options: dict[str, Any]) -> Callable[[str], str]:
-    """The operation for run_many, with the command's options; the long ones tell stderr each
-    VM's step as it begins."""
-    method = getattr(fleet, operation)
-
-    def run(name: str) -> str:
-        if operation in STAGED:
-            return method(name, stage=lambda step: _say(f"  {name}: {step} …", sys.stderr), **options)
-        return method(name, **options)
-
-    run.__name__ = operation  # names the summary line
-    return run
 
 
 def print_summary(results: list[OperationResult], out: TextIO) -> None:

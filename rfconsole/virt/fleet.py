@@ -47,6 +47,7 @@ from rfconsole.virt.snapshots import SnapshotInfo
 DEFAULT_VMS = tuple(RFTEST2_VMS)  # rftest2's rfvmA–rfvmD
 REDEPLOY_STAGES = ("destroy", "undefine", "define", "start")
 OPERATIONS = ("up", "down", "define", "start", "shutdown", "destroy", "undefine", "suspend", "resume", "reboot", "redeploy", "reset")
+STAGED_OPERATIONS = ("up", "down", "redeploy", "shutdown", "reset")  # the long ones: they tell each step as it begins
 
 DocumentLike = DomainDocument | str | os.PathLike
 
@@ -601,18 +602,17 @@ class Fleet:
         """rftest2's bring-up: redeploy each slot (rfvmA–rfvmD) from its chosen XML file,
         concurrently. ``progress(slot, stage, stages_done)``; per slot, the outcome or the error."""
         report = progress or (lambda _slot, _stage, _done: None)
+        steps_done: dict[str, int] = {}
 
-        def one(slot: str) -> str:
+        def staged(slot: str, word: str) -> None:
+            done = steps_done.get(slot, 0)
+            report(slot, word, done)
+            steps_done[slot] = done + 1
+
+        def one(slot: str, stage: Callable[[str], None]) -> str:
             path = chosen.get(slot)
             if path is None:
                 raise RfconsoleError(f"{slot}: no XML chosen", hint="choose a file from XML/ or make one with the wizard")
-            done = 0
-
-            def stage(name: str) -> None:
-                nonlocal done
-                report(slot, name, done)
-                done += 1
-
             document = DomainDocument.read(path)
             if document.name != slot:
                 raise RfconsoleError(
@@ -621,7 +621,7 @@ class Fleet:
                 )
             return self.redeploy(document, stage=stage)
 
-        results = self.run_many(one, list(chosen))
+        results = self.run_many(one, list(chosen), stage=staged)
         return {result.name: (result.message if result.ok else result.error) for result in results}
 
     # ------------------------------------------------------------------ snapshots (virt/snapshots.py)
@@ -666,21 +666,31 @@ class Fleet:
         names: Iterable[str],
         progress: Callable[[OperationResult, int, int], None] | None = None,
         max_workers: int | None = None,
+        stage: Callable[[str, str], None] | None = None,
         **options: Any,
     ) -> list[OperationResult]:
-        """Run ``operation`` (a Fleet method name such as "up", or a callable taking a VM name)
-        on every VM concurrently, ``options`` passed on. ``progress(result, done, total)`` is
-        called as each VM finishes (from worker threads). Results come back in ``names`` order."""
+        """The one multi-VM runner (the CLI's lifecycle commands, the rftest2 bring-up, the
+        console's bulk keys): run ``operation`` (a Fleet method name such as "up", or a callable
+        taking a VM name) on every VM concurrently, ``options`` passed on. ``progress(result,
+        done, total)`` is called as each VM finishes; ``stage(name, step)`` as each step of a VM
+        begins, for the operations that have steps (STAGED_OPERATIONS, or a callable that takes
+        ``stage``); both from worker threads. Results come back in ``names`` order."""
         names = list(dict.fromkeys(names))
         if isinstance(operation, str):
             if operation not in OPERATIONS:
                 raise RfconsoleError(f"unknown operation {operation!r}: one of {', '.join(OPERATIONS)}")
             label = operation
             method = getattr(self, operation)
-            function: Callable[[str], str] = lambda name: method(name, **options)  # noqa: E731
+            if stage is not None and operation in STAGED_OPERATIONS:
+                function: Callable[[str], str] = lambda name: method(name, stage=lambda step: stage(name, step), **options)  # noqa: E731
+            else:
+                function = lambda name: method(name, **options)  # noqa: E731
         else:
             label = getattr(operation, "__name__", "operation")
-            function = operation
+            if stage is not None:
+                function = lambda name: operation(name, stage=lambda step: stage(name, step))  # noqa: E731
+            else:
+                function = operation
         results: dict[str, OperationResult] = {}
         lock = threading.Lock()
 

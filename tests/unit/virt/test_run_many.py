@@ -59,3 +59,27 @@ def test_bring_up_rftest2_redeploys_each_slot_with_stages(demo, store):
     assert stages["rfvmB"] == ["0:undefine", "1:define", "2:start"]
     assert "no XML chosen" in results["rfvmD"].message
     assert demo.status("rfvmD").state is DomainState.SHUTOFF
+
+
+def test_the_runner_tells_each_vms_steps_for_the_cli_and_the_bring_up_alike(demo):
+    """One runner: the CLI's lifecycle commands and the rftest2 bring-up both get each VM's steps
+    through run_many(stage=…); operations without steps just run."""
+    steps: dict[str, list[str]] = {}
+    lock = threading.Lock()
+
+    def stage(name: str, step: str) -> None:
+        with lock:
+            steps.setdefault(name, []).append(step)
+
+    results = demo.run_many("up", ["rfvmA", "rfvmB"], stage=stage, timeout=5)
+    assert all(result.ok for result in results)
+    assert steps == {"rfvmA": ["start", "wait"], "rfvmB": ["start", "wait"]}
+    steps.clear()
+    assert all(result.ok for result in demo.run_many("suspend", ["rfvmA"], stage=stage))
+    assert steps == {}  # suspend has no steps
+
+    def custom(name: str, stage) -> str:
+        stage("first")
+        return "done"
+
+    assert [r.message for r in demo.run_many(custom, ["rfvmC"], stage=stage)] == ["done"] and steps == {"rfvmC": ["first"]}
