@@ -276,7 +276,7 @@ class Store:
             else:
                 self._backup(target, *current)
                 _replace(real, data, like=current[1])
-            self._versions_read[document] = (real, file_version(data))
+            self._versions_read[document] = (_real_path(real), file_version(data))
         return target
 
     def check_save(
@@ -324,7 +324,7 @@ class Store:
             expected = based_on
             if expected is None:
                 read = self._versions_read.get(document)
-                if read is not None and read[0] == real:
+                if read is not None and read[0] == _real_path(real):
                     expected = read[1]
             if expected is not None and file_version(current[0]) != expected:
                 raise StoreError(

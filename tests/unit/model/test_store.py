@@ -307,3 +307,18 @@ def test_xml_set_on_a_latin1_file_that_would_grow_past_the_limit_writes_nothing(
     assert main(["--workdir", str(store.workdir.root), "xml", "set", "a", "vcpu=2"]) == 1
     assert "more than rfconsole reads back" in capsys.readouterr().err
     assert path.read_bytes() == latin1
+
+
+def test_a_change_is_detected_however_the_folder_is_reached(tmp_path):
+    """Through a symbolic link to the working folder, the same file is still the same file."""
+    real = Store(Workdir(tmp_path / "real"))
+    real.save(document("a", 1))
+    (tmp_path / "alias").symlink_to(tmp_path / "real")
+    mine = Store(Workdir(tmp_path / "alias"))
+    loaded = mine.load("a")
+    theirs = real.load("a")
+    theirs.apply(theirs.spec().with_changes(vcpu=2))
+    real.save(theirs, overwrite=True)
+    loaded.apply(loaded.spec().with_changes(memory=64))
+    with pytest.raises(StoreError, match="changed since it was read"):
+        mine.save(loaded, overwrite=True)
