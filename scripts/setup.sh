@@ -35,6 +35,9 @@ COMMANDS=(
   dpkg-deb:dpkg
   apt-get:apt
   apt-cache:apt
+  # scripts/fetch-libvirt-corpus.sh: libvirt's test XMLs from its Debian source (.orig.tar.xz)
+  tar:tar
+  xz:xz-utils
   # scripts/daemons.sh (and every script: bash)
   bash:bash
   unshare:util-linux
