@@ -172,9 +172,7 @@ class Images:
 
     # ------------------------------------------------------------------ bases
     def bases(self) -> list[Path]:
-        if not self.base_dir.is_dir():
-            return []
-        return sorted(path for path in self.base_dir.iterdir() if path.is_file() and not path.name.startswith("."))
+        return _regular_files(self.base_dir)
 
     def base(self, name: str) -> Path:
         """The base called ``name`` (its file name, or the name without suffix), or the path of a
@@ -326,13 +324,7 @@ class Images:
 
     # ------------------------------------------------------------------ listing
     def _image_files(self) -> list[Path]:
-        if not self.folder.is_dir():
-            return []
-        found = []
-        for folder in (self.folder, self.base_dir):
-            if folder.is_dir():
-                found.extend(path for path in folder.iterdir() if path.is_file() and not path.name.startswith("."))
-        return sorted(found)
+        return sorted(_regular_files(self.folder) + _regular_files(self.base_dir))
 
     @staticmethod
     def _infos(paths: Iterable[Path]) -> list[ImageInfo | None]:
@@ -425,3 +417,14 @@ def _move_keeping_backing(source: Path, target: Path) -> None:
     if info.backing_format:
         arguments += ["-F", info.backing_format]
     qemu_img(*arguments, str(target), doing=f"keep {target.name} pointing at its base {info.backing}")
+
+
+def _regular_files(folder: Path) -> list[Path]:
+    """The regular files of ``folder`` not starting with '.'; none when it cannot be listed."""
+    if file_kind(folder) != "folder":
+        return []
+    try:
+        names = os.listdir(folder)
+    except OSError as error:
+        raise ImageError(f"cannot list {folder}: {error.strerror or error}") from None
+    return sorted(folder / name for name in names if not name.startswith(".") and file_kind(folder / name) == "file")

@@ -134,12 +134,15 @@ class Store:
 
     # ------------------------------------------------------------- listing and loading
     def paths(self) -> list[Path]:
-        if not self.xml_dir.is_dir():
+        """The regular *.xml files of XML/ (none when there is no such folder)."""
+        if file_kind(self.xml_dir) != "folder":
             return []
+        try:
+            names = os.listdir(self.xml_dir)
+        except OSError as error:
+            raise StoreError(f"cannot list {self.xml_dir}: {error.strerror or error}") from None
         return sorted(
-            path
-            for path in self.xml_dir.iterdir()
-            if path.suffix == ".xml" and not path.name.startswith(".") and file_kind(path) == "file"
+            self.xml_dir / name for name in names if name.endswith(".xml") and not name.startswith(".") and file_kind(self.xml_dir / name) == "file"
         )
 
     def entries(self) -> list[StoreEntry]:

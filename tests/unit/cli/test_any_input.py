@@ -186,3 +186,33 @@ def test_no_traceback_for_one_hostile_value_in_a_valid_command(tmp_path_factory,
     code, err = run_in(folder, argv)
     assert code in (0, 1, 2), (argv, code, err)
     assert "Traceback" not in err, (argv, err)
+
+
+@st.composite
+def global_options(draw) -> tuple[list[str], list[str]]:
+    """(global options with a hostile --workdir or test:// --connect, a command line)."""
+    workdir = draw(st.sampled_from(["{folder}", "{folder}/" + "x" * 300, "{folder}/pipe", "{folder}/XML/good.xml", "\udcff", "{folder}/missing/deeper"]))
+    connect = draw(st.sampled_from([None, "test:///default", "test:///\x01", "test:///" + "y" * 300, "qemu:///sys\x07tem", "nonsense"]))
+    options = ["--workdir", workdir] + (["--connect", connect] if connect else ["--demo"])
+    return options, draw(command_lines())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(given_options=global_options())
+def test_no_traceback_for_any_working_folder_or_host(tmp_path_factory, given_options):
+    options, argv = given_options
+    folder = working_folder(tmp_path_factory.mktemp("run") / "work")
+    options = [option.replace("{folder}", str(folder)) for option in options]
+    err, out = io.StringIO(), io.StringIO()
+    previous = os.getcwd()
+    os.chdir(folder)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main([*options, *argv])
+            except SystemExit as exit:
+                code = exit.code if isinstance(exit.code, int) else 2
+    finally:
+        os.chdir(previous)
+    assert code in (0, 1, 2), (options, argv, code, err.getvalue())
+    assert "Traceback" not in err.getvalue(), (options, argv, err.getvalue())
