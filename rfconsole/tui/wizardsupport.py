@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rfconsole.errors import RfconsoleError
 from rfconsole.model import DomainSpec, Hypervisor, Problem, missing_files
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec
@@ -120,9 +121,44 @@ def render_xml(spec: DomainSpec) -> tuple[str, list[Problem]]:
     return document.to_xml(), schema_problems(document)
 
 
-def save_define_start(context: ConsoleContext, spec: DomainSpec, host: str | None, *, define: bool, start: bool) -> Path:
+def base_choices(context: ConsoleContext) -> list[tuple[str, str]]:
+    """(name, path) of each registered base image (rfconsole image base): the storage step's choices."""
+    from rfconsole.images import Images
+
+    return [(path.stem, str(path)) for path in Images(context.workdir).bases()]
+
+
+def overlay_path(context: ConsoleContext, image_text: str, name: str) -> Path:
+    """Where the VM's overlay goes: Images/h1.qcow2 for an image h1.img, else Images/<name>.qcow2."""
+    from rfconsole.images import Images, overlay_name_for
+
+    return Images(context.workdir).overlay_path(overlay_name_for(image_text or f"{name}.img"))
+
+
+def _create_overlay(context: ConsoleContext, spec: DomainSpec, document: DomainDocument, base: Path) -> Path:
+    """The VM's overlay at its image path, every refusal (XML, overlay file) before anything is written."""
+    from rfconsole.images import Images
+
+    if spec.hypervisor.is_container or spec.image is None:
+        raise RfconsoleError("an overlay of a base is a VM's disk: an LXC container's root is a folder, and the VM needs an image path")
+    images = Images(context.workdir)
+    context.store.check_save(document)
+    images.check_overlay_target(spec.image)
+    created, _ = images.create_overlay(base, spec.image)
+    return created
+
+
+def save_define_start(context: ConsoleContext, spec: DomainSpec, host: str | None, *, define: bool, start: bool, base: Path | None = None) -> Path:
+    """Save to XML/ (with ``base``, first its overlay at the image path: docs/images.md), then
+    define and start as asked."""
     document = DomainDocument.from_spec(spec)
-    path = context.store.save(document)
+    overlay = _create_overlay(context, spec, document, base) if base is not None else None
+    try:
+        path = context.store.save(document)
+    except BaseException:
+        if overlay is not None:
+            overlay.unlink(missing_ok=True)
+        raise
     if define:
         context.fleet.define(document, host=host)
     if start:

@@ -99,3 +99,47 @@ async def test_l_lists_the_snapshots_and_reverts_or_deletes_after_a_confirmation
         await wait_until(pilot, lambda: isinstance(app.screen, SnapshotsScreen) and len(app.screen.snapshots) == 1, "one left")
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, SnapshotsScreen), "back to the table")
+
+
+async def test_the_wizard_gives_rfvmA_an_overlay_of_a_base(app, context, workdir) -> None:
+    from textual.widgets import Input, Select
+
+    from rfconsole.images import image_info
+    from rfconsole.tui.screens.domains import DomainsScreen
+    from tests.tui.test_wizard import next_until, open_wizard
+
+    source = workdir / "tiny.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(source), "16M"], check=True)
+    base, _ = Images(Workdir(workdir)).register_base(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        await next_until(pilot, wizard, "storage")
+        wizard.query_one("#f-base", Select).value = str(base)
+        await wait_until(pilot, lambda: wizard.query_one("#f-image", Input).value.endswith("h1.qcow2"), "the overlay path")
+        await next_until(pilot, wizard, "review")
+        await pilot.press("ctrl+t")  # save (the overlay first), define and start
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen), "back on the table", timeout=10)
+    overlay = workdir / "Images" / "h1.qcow2"
+    assert image_info(overlay).backing == base and image_info(overlay).backing_text == "base/tiny.qcow2"
+    assert Store(Workdir(workdir)).load("rfvmA").spec().image == overlay
+
+
+async def test_the_wizard_never_makes_an_overlay_over_a_file(app, context, workdir) -> None:
+    from textual.widgets import Select
+
+    from tests.tui.test_wizard import next_until, open_wizard
+
+    source = workdir / "tiny.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(source), "16M"], check=True)
+    base, _ = Images(Workdir(workdir)).register_base(source)
+    (workdir / "Images" / "h1.qcow2").write_bytes(b"rfvmA's work")
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        await next_until(pilot, wizard, "storage")
+        wizard.query_one("#f-base", Select).value = str(base)
+        await pilot.pause()
+        await next_until(pilot, wizard, "review")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: any("not creating an overlay over it" in n for n in notifications(app)), "the refusal")
+    assert (workdir / "Images" / "h1.qcow2").read_bytes() == b"rfvmA's work"
+    assert not (workdir / "XML" / "rfvmA.xml").exists()

@@ -177,6 +177,9 @@ class WizardScreen(Screen["WizardResult | None"]):
                 with Horizontal(classes="with-button"):
                     yield field_row("Image", Input(id="f-image", placeholder="/path/to/image", compact=True), "image", "")
                     yield Button("Browse…", id="browse", compact=True)
+                yield field_row("Or an overlay of a base (rfconsole image base)",
+                                Select(support.base_choices(self.app.context), id="f-base", prompt="(none: the image above)",
+                                       allow_blank=True, compact=True), "base", "")
             with VerticalScroll(id="pane-network", classes="pane"):
                 yield Static("Network interfaces (rftest2's for a slot); edit any field.", classes="intro")
                 yield Vertical(id="nics")
@@ -489,6 +492,19 @@ class WizardScreen(Screen["WizardResult | None"]):
         note = support.image_note(text)
         self._set_note("#h-image", note)
 
+    @on(Select.Changed, "#f-base")
+    def _base_chosen(self, event: Select.Changed) -> None:
+        if event.value is Select.NULL:
+            self._set_note("#h-base", "")
+            return
+        overlay = support.overlay_path(self.app.context, self._value("#f-image"), self._value("#f-name"))
+        self.query_one("#f-image", Input).value = str(overlay)
+        self._set_note("#h-base", f"saving makes {overlay.name}, a qcow2 overlay of {Path(str(event.value)).name} (never over an existing file)")
+
+    def chosen_base(self) -> Path | None:
+        value = self.query_one("#f-base", Select).value
+        return None if value is Select.NULL else Path(str(value))
+
     @on(Button.Pressed, "#browse")
     def _browse(self) -> None:
         from rfconsole.tui.screens.dialogs import FilePickerDialog
@@ -556,7 +572,8 @@ class WizardScreen(Screen["WizardResult | None"]):
             self._show_step(min(step_of(p.field) for p in problems))
             return
         spec = self.build_spec()
-        if start and (missing := support.start_problems(spec)):
+        base = self.chosen_base()
+        if start and (missing := [p for p in support.start_problems(spec) if not (base and p.field == "image")]):  # the overlay comes with the save
             self.show_problems(missing)  # refused before anything is saved: nothing half-done
             self._show_step(min(step_of(p.field) for p in missing))
             self.notify(f"not saved, not started: {missing[0].message}", severity="error", timeout=8)
@@ -565,7 +582,7 @@ class WizardScreen(Screen["WizardResult | None"]):
         context = self.app.context
 
         def job() -> Path:
-            return support.save_define_start(context, spec, host, define=define, start=start)
+            return support.save_define_start(context, spec, host, define=define, start=start, base=base)
 
         def done(path: Path) -> None:
             what = "saved" + (", defined" if define else "") + (" and started" if start else "")
