@@ -64,7 +64,7 @@ def _new_arguments(new: argparse.ArgumentParser) -> None:
     new.add_argument("--hypervisor", required=True, metavar="H", help="kvm, qemu, lxc or test (the demo driver)")
     new.add_argument("--name", metavar="N", help="unique name: letters, digits, _ . - (at most 64); with --preset, the preset's")
     new.add_argument("--id", metavar="I", help="unique positive integer; default: the preset's if free, else the next free id")
-    new.add_argument("--arch", metavar="A", help="i686 or x86_64 (default x86_64)")
+    new.add_argument("--arch", metavar="A", help="an architecture libvirt knows: i686, x86_64, aarch64, ppc64le … (default x86_64)")
     new.add_argument("--os-type", metavar="T", help="hvm (kvm, qemu, test) or exe (lxc); default: what the hypervisor needs")
     new.add_argument("--vcpu", metavar="C", help="number of virtual CPUs (default 1)")
     new.add_argument("--memory", metavar="MIB", help="memory in MiB (default 512)")
