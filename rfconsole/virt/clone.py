@@ -1,4 +1,5 @@
-"""``Fleet.clone(source, new)``: a new VM in XML/ from an existing one (rfconsole/model/clone.py
+"""``Fleet.clone(source, new)``: a new VM in XML/ from an existing one (its file in XML/, else its
+definition on the host that has it; rfconsole/model/clone.py
 makes its settings), with its own overlay of the source's base, and MACs that no VM of XML/ and
 no domain of any reachable host has. Nothing is defined in libvirt: ``up NEW`` does that.
 
@@ -13,9 +14,11 @@ from typing import TYPE_CHECKING
 
 from rfconsole.images import ImageError, Images, image_info
 from rfconsole.model.clone import CloneError, check_clone_name, clone_document, clone_image_name, clone_spec, macs_in, rftest2_extension
+from rfconsole.store import StoreError
 from rfconsole.virt.errors import VirtError
 
 if TYPE_CHECKING:
+    from rfconsole.model.domainxml import DomainDocument
     from rfconsole.virt.fleet import Fleet
 
 
@@ -39,7 +42,7 @@ def macs_in_use(fleet: Fleet) -> set[str]:
 def clone(fleet: Fleet, source: str, new: str, force: bool = False) -> str:
     store = fleet.store
     check_clone_name(new)
-    source_document = store.load(source)
+    source_document = _source_document(fleet, source)
     source_spec = source_document.spec()
     if source_spec.hypervisor.is_container:
         raise CloneError(
@@ -80,6 +83,17 @@ def clone(fleet: Fleet, source: str, new: str, force: bool = False) -> str:
     macs = ", ".join(interface.mac for interface in spec.interfaces if interface.mac) or "no NICs"
     disk = f", overlay {overlay} of {base.name}" if overlay is not None else ""
     return f"{new} (id {new_id}) cloned from {source_spec.name}: {path}{disk}, MACs {macs}"
+
+
+def _source_document(fleet: Fleet, source: str) -> DomainDocument:
+    """The source's XML from XML/, else its persistent definition on the host that has it."""
+    try:
+        return fleet.store.load(source)
+    except StoreError:
+        host, domain = fleet.locate(source)
+        if domain is None:
+            raise
+        return host.document(domain, inactive=True)
 
 
 def _base_of(source: str, image: Path) -> Path:

@@ -59,14 +59,22 @@ async def test_c_clones_rfvmA_as_rfvmE_with_its_own_overlay(app, context, workdi
     assert clone.image == folder.image("h5.qcow2") and folder.image("h5.qcow2").exists()
 
 
-async def test_a_refused_clone_is_a_notification(app, context) -> None:
+async def test_a_domain_without_xml_is_cloned_from_its_host_definition_and_a_clash_is_refused(app, context) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
-        await pilot.press("down", "c")  # rfvmB: the demo has it, XML/ does not
+        await pilot.press("down", "c")  # rfvmB: the demo host has it, XML/ does not
         await wait_until(pilot, lambda: isinstance(app.screen, CloneDialog), "the clone dialog")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: any("no VM named 'rfvmB'" in n for n in notifications(app)), "the refusal")
-        assert not list((context.store.xml_dir).glob("rfvm*.xml"))
+        await wait_until(pilot, lambda: any("rfvmE (id 5) cloned from rfvmB" in n for n in notifications(app)), "the clone")
+        assert [nic.mac for nic in context.store.load("rfvmE").spec().interfaces][0] == "02:e0:e0:e0:e0:e0"
+
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, CloneDialog), "the clone dialog")
+        assert app.screen.suggestion == "rfvmF"  # rfvmE is taken now
+        app.screen.query_one("Input").value = "rfvmC"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any("host demo already has a domain called rfvmC" in n for n in notifications(app)), "the refusal")
+        assert not (context.store.xml_dir / "rfvmC.xml").exists()
 
 
 async def test_l_lists_the_snapshots_and_reverts_or_deletes_after_a_confirmation(app, context) -> None:
