@@ -180,3 +180,20 @@ def test_one_id_rule_for_the_cli_and_the_wizard(tmp_path):
     assert store.load("rfvmB").spec().id == 2
     assert suggest_id(context, "rfvmB") == 8  # taken now: the next free one, on both faces
     assert Hypervisor.XEN.managed is False and Hypervisor.QEMU.managed
+
+
+def test_on_demand_maps_a_switch_to_a_vm_whose_eth0_is_type_user(tmp_path):
+    """The on-demand map (RouteFlow's CSV vm_id = eth0's MAC) finds a VM in XML/ whose eth0 is
+    <interface type='user'>, and one whose eth0 is on a libvirt network."""
+    from rfconsole.ondemand.mapping import build_datapath_map
+
+    store = Store(Workdir(tmp_path))
+    store.xml_dir.mkdir(parents=True, exist_ok=True)
+    (store.xml_dir / "user.xml").write_text(FOREIGN.replace("foo=1,bar=2", "uservm"))
+    network = FOREIGN.replace("foo=1,bar=2", "netvm").replace("<interface type='user'>\n      <mac address='02:a0:a0:a0:a0:a0'/>", "<interface type='network'>\n      <mac address='02:b0:b0:b0:b0:b0'/>\n      <source network='default'/>")
+    (store.xml_dir / "net.xml").write_text(network.replace("02:a1:a1:a1:a1:a1", "02:b1:b1:b1:b1:b1"))
+    csv = tmp_path / "rftest2.csv"
+    csv.write_text("vm_id,vm_port,ct_id,dp_id,dp_port\n2A0A0A0A0A0,1,0,5,1\n2B0B0B0B0B0,1,0,6,1\n")
+    mapping = build_datapath_map(store, csv)
+    assert mapping.for_datapath(5) == ("uservm",) and mapping.for_datapath(6) == ("netvm",)
+    assert not mapping.notes
