@@ -126,7 +126,7 @@ def test_snapshots_are_refused_where_the_storage_cannot_hold_them(workdir, guest
         assert domain_state(QEMU_URI, name) == "running"
 
 
-def test_an_lxc_container_is_refused_a_snapshot(workdir, guest, open_fleet):
+def test_an_lxc_container_is_refused_a_snapshot_and_a_reset(workdir, guest, open_fleet):
     from rfconsole.model.spec import DomainSpec, Hypervisor
 
     save_spec(workdir, DomainSpec(hypervisor=Hypervisor.LXC, name="rfit-ct", memory=64, image=guest.lxc_rootfs, init="/init"))
@@ -136,3 +136,7 @@ def test_an_lxc_container_is_refused_a_snapshot(workdir, guest, open_fleet):
     assert refused.returncode == 1
     assert "cannot snapshot rfit-ct on host" in refused.stderr and "LXC driver has no snapshots" in refused.stderr
     assert "Traceback" not in refused.stderr
+    reset = cli(workdir, "reset", "rfit-ct", uri=LXC_URI)
+    assert reset.returncode == 1
+    assert "cannot reset rfit-ct on host" in reset.stdout and "LXC container, which has neither snapshots nor overlays" in reset.stdout
+    assert domain_state(LXC_URI, "rfit-ct") == "shut off"
