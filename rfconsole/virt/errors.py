@@ -72,6 +72,18 @@ class OperationTimeout(VirtError):
     """The domain did not reach the wanted state in time."""
 
 
+class ConsoleNotRunning(OperationInvalid):
+    """A console was asked of a domain that is not running (its console exists only while it runs)."""
+
+
+class ConsoleBusy(VirtError):
+    """Another client holds the domain's console (opened with libvirt's SAFE flag, without FORCE)."""
+
+
+class ConsoleUnavailable(VirtError):
+    """The domain has no console rfconsole can open (no console device, or a driver without consoles)."""
+
+
 _UNREACHABLE = {
     libvirt.VIR_ERR_NO_CONNECT,
     libvirt.VIR_ERR_SYSTEM_ERROR,

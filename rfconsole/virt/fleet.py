@@ -28,6 +28,7 @@ from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.rftest2 import RFTEST2_VMS
 from rfconsole.model.schema import SchemaUnavailable, schema_problems
 from rfconsole.model.kinds import Hypervisor, missing_paths
+from rfconsole.virt.console import Console, NoticeCallback, OutputCallback
 from rfconsole.virt.demo import DEMO_HOST, demo_uri
 from rfconsole.virt.errors import (
     DomainNotFound,
@@ -151,6 +152,28 @@ class Fleet:
         if len(problems) == len(self._hosts):
             raise problems[0]
         return self.host(), None
+
+    def console(
+        self,
+        name: str,
+        host: str | None = None,
+        *,
+        on_output: OutputCallback,
+        on_notice: NoticeCallback | None = None,
+        force: bool = False,
+        follow: bool = False,
+    ) -> Console:
+        """VM ``name``'s console, attached (see rfconsole/virt/console.py); raises ConsoleNotRunning,
+        ConsoleBusy, ConsoleUnavailable, DomainNotFound or HostUnavailable."""
+        chosen, domain = self.locate(name, host)
+        if domain is None:
+            raise DomainNotFound(
+                f"host {chosen.name} ({chosen.uri}) has no domain named {name}",
+                f"define and start it first: rfconsole up {name}",
+            )
+        console = Console(chosen, name, on_output, on_notice, force=force, follow=follow)
+        console.open()
+        return console
 
     # ------------------------------------------------------------------ events and statuses
     def subscribe(self, callback: Subscriber) -> None:

@@ -1,0 +1,453 @@
+"""A domain's text console (QEMU's serial pty, LXC's /dev/console) through libvirt's streams.
+
+``Console.open()`` asks libvirt for the domain's first console (``virDomain.openConsole``) on a
+non-blocking ``virStream`` whose events are served by the process's one libvirt event loop
+(``host.ensure_event_loop``): what the guest writes reaches ``on_output(bytes)`` on that loop's
+thread; ``send(bytes)`` may be called from any thread (what the stream cannot take at once waits
+for its writable event). How a session ends reaches ``on_notice(ConsoleNotice)``, in words.
+
+The console is opened with ``VIR_DOMAIN_CONSOLE_SAFE`` (refused while another client holds it);
+``force=True`` takes it over (``VIR_DOMAIN_CONSOLE_FORCE``, which disconnects the other client),
+and only when it really is held. libvirt never says *which* client holds a console; rfconsole
+can say so only when it is one of its own. libvirt's LXC driver accepts neither flag: there a
+console is never exclusive, and ``exclusive`` is False.
+
+``follow=True`` (the full-screen console) keeps the session across a reboot or redeploy of the
+guest and a restart of libvirtd: when the stream ends because the domain stopped, or the host
+went away, the console waits and reattaches on the domain's next ``started`` event (or when the
+host reconnects with the domain running), and says so. A console taken over by another client
+is not retaken.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import libvirt
+
+from rfconsole.virt.errors import (
+    ConsoleBusy,
+    ConsoleNotRunning,
+    ConsoleUnavailable,
+    DomainNotFound,
+    HostUnavailable,
+    OperationInvalid,
+    VirtError,
+    translate,
+)
+from rfconsole.virt.events import DomainEvent, EventKind, HostEvent
+from rfconsole.virt.host import Host
+
+log = logging.getLogger(__name__)
+
+READ_CHUNK = 65536
+MAX_READS_PER_EVENT = 16  # then let the loop serve the other streams and connections
+READ_EVENTS = libvirt.VIR_STREAM_EVENT_READABLE | libvirt.VIR_STREAM_EVENT_ERROR | libvirt.VIR_STREAM_EVENT_HANGUP
+WRITE_EVENTS = READ_EVENTS | libvirt.VIR_STREAM_EVENT_WRITABLE
+DETACH_KEY = b"\x1d"  # ctrl+], as in virsh console
+DETACH_KEY_NAME = "ctrl+]"
+
+
+class ConsoleState(str, Enum):
+    ATTACHED = "attached"
+    WAITING = "waiting"  # follow mode: the stream ended; reattaches when the domain runs again
+    CLOSED = "closed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ConsoleEnd(str, Enum):
+    """Why a stream ended."""
+
+    DETACHED = "detached"  # the user closed it
+    STOPPED = "stopped"  # the domain stopped or was undefined
+    RESTARTED = "restarted"  # the domain runs again already (a fast reboot or redeploy)
+    TAKEN_OVER = "taken over"  # libvirt closed it while the domain kept running: another client forced it
+    HOST_LOST = "host lost"  # the daemon or the connection to it went away
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class ConsoleNotice:
+    """A change of a console session, in words for the user."""
+
+    state: ConsoleState
+    message: str
+    end: ConsoleEnd | None = None
+    time: float = field(default_factory=time.time)
+
+    @property
+    def problem(self) -> bool:
+        """The session ended in a way the user did not choose and the guest did not cause."""
+        return self.end in (ConsoleEnd.TAKEN_OVER, ConsoleEnd.HOST_LOST)
+
+
+OutputCallback = Callable[[bytes], None]
+NoticeCallback = Callable[[ConsoleNotice], None]
+
+_holders_lock = threading.Lock()
+_holders: dict[tuple[str, str], Console] = {}  # (uri, domain) -> this process's open console
+
+
+class Console:
+    """One domain's console on one host; see the module's docstring."""
+
+    def __init__(
+        self,
+        host: Host,
+        name: str,
+        on_output: OutputCallback,
+        on_notice: NoticeCallback | None = None,
+        *,
+        force: bool = False,
+        follow: bool = False,
+    ) -> None:
+        self.host = host
+        self.name = name
+        self.force = force
+        self.follow = follow
+        self.exclusive = True
+        self.took_over = False
+        self._on_output = on_output
+        self._on_notice = on_notice
+        self._lock = threading.RLock()
+        self._stream: libvirt.virStream | None = None
+        self._writable_wanted = False
+        self._pending = bytearray()
+        self._domain_id: int | None = None
+        self._state = ConsoleState.CLOSED
+        self._closing = False
+        self._ended = threading.Event()
+        self.end: ConsoleEnd | None = None
+        self.end_message: str | None = None
+        self._subscribed = False
+
+    def __repr__(self) -> str:
+        return f"Console({self.name!r} on {self.host.name!r}, {self._state})"
+
+    @property
+    def where(self) -> str:
+        return f"{self.name} on host {self.host.name} ({self.host.uri})"
+
+    @property
+    def state(self) -> ConsoleState:
+        return self._state
+
+    @property
+    def attached(self) -> bool:
+        return self._state is ConsoleState.ATTACHED
+
+    # ------------------------------------------------------------------ opening
+    def open(self) -> str:
+        """Attach to the console; the outcome in words. Raises ConsoleNotRunning, ConsoleBusy,
+        ConsoleUnavailable, DomainNotFound or HostUnavailable, having touched nothing."""
+        self._closing = False
+        self._ended.clear()
+        self.end = self.end_message = None
+        if self.follow and not self._subscribed:
+            self.host.subscribe(self._on_host_event)
+            self._subscribed = True
+        try:
+            self._attach(force=self.force)
+        except BaseException:
+            self._unsubscribe()
+            raise
+        words = f"connected to the console of {self.where}"
+        if self.took_over:
+            words += "; took it over from the client that held it (that client was disconnected)"
+        if not self.exclusive:
+            words += "; libvirt's driver here cannot make a console exclusive: other clients may share it"
+        return words
+
+    def _attach(self, force: bool) -> None:
+        domain = self.host.domain(self.name)
+        state = self.host.state(self.name)
+        if state is None or not state.is_active:
+            raise ConsoleNotRunning(
+                f"{self.where} is {state or 'not defined'}: its console exists only while it runs",
+                f"start it first (rfconsole start {self.name}, or `s` in the console)",
+            )
+        stream = self._open_stream(domain, force=False)
+        if stream is None:  # held by another client
+            if not force:
+                raise self._busy()
+            stream = self._open_stream(domain, force=True)
+            if stream is None:
+                raise self._busy()
+            self.took_over = True
+        with self._lock:
+            self._stream = stream
+            self._pending.clear()
+            self._writable_wanted = False
+            self._domain_id = self._read(domain.ID, "read the id of")
+            self._state = ConsoleState.ATTACHED
+        with _holders_lock:
+            _holders[(self.host.uri, self.name)] = self
+        try:
+            stream.eventAddCallback(READ_EVENTS, self._on_stream, None)
+        except libvirt.libvirtError as error:
+            self._drop(stream)
+            raise self._translate(error, f"watch the console of {self.name}") from None
+
+    def _open_stream(self, domain: libvirt.virDomain, force: bool) -> libvirt.virStream | None:
+        """A new stream on the console, None when another client holds it (and not ``force``)."""
+        connection = self.host.connection()
+        flags = libvirt.VIR_DOMAIN_CONSOLE_FORCE if force else 0
+        if self.exclusive:
+            flags |= libvirt.VIR_DOMAIN_CONSOLE_SAFE
+        while True:
+            stream = self._read(lambda: connection.newStream(libvirt.VIR_STREAM_NONBLOCK), "open a stream for")
+            try:
+                domain.openConsole(None, stream, flags)
+                return stream
+            except libvirt.libvirtError as error:
+                words = (error.get_error_message() or "").lower()
+                self._free(stream)
+                if error.get_error_code() == libvirt.VIR_ERR_INVALID_ARG and "unsupported flags" in words and flags:
+                    self.exclusive = False  # LXC: no SAFE, no FORCE
+                    flags = 0
+                    continue
+                if "active console session" in words or "held by another" in words:
+                    return None
+                raise self._translate(error, f"open the console of {self.name}") from None
+
+    def _busy(self) -> ConsoleBusy:
+        with _holders_lock:
+            holder = _holders.get((self.host.uri, self.name))
+        who = (
+            "this rfconsole's own console session of it (close that one first)"
+            if holder is not None and holder is not self
+            else "another client (libvirt does not say which: virsh console, virt-manager, another rfconsole …)"
+        )
+        return ConsoleBusy(
+            f"the console of {self.where} is held by {who}",
+            "close that session, or take the console over with --force (in the console: F) — the other client is disconnected",
+        )
+
+    def _translate(self, error: libvirt.libvirtError, doing: str) -> VirtError:
+        problem = translate(error, doing, self.host.name, self.host.uri, self.name)
+        words = (problem.libvirt_message or "").lower()
+        if problem.code == libvirt.VIR_ERR_NO_SUPPORT:
+            return ConsoleUnavailable(
+                f"host {self.host.name} ({self.host.uri}) has no text consoles: its libvirt driver does not offer them",
+                "the demo's test driver has none; consoles work on qemu:// and lxc:// hosts",
+                code=problem.code,
+                libvirt_message=problem.libvirt_message,
+            )
+        if isinstance(problem, OperationInvalid) and "not running" in words:
+            return ConsoleNotRunning(
+                f"{self.where} is not running: its console exists only while it runs",
+                f"start it first (rfconsole start {self.name})",
+                code=problem.code,
+                libvirt_message=problem.libvirt_message,
+            )
+        if "character device" in words or "cannot find" in words or "not using a pty" in words:
+            return ConsoleUnavailable(
+                f"{self.where} has no console rfconsole can open: {problem.libvirt_message}",
+                "give the domain a <console type='pty'/> (rfconsole's XML has one; `rfconsole xml show` the file)",
+                code=problem.code,
+                libvirt_message=problem.libvirt_message,
+            )
+        return problem
+
+    def _read(self, function: Callable[[], Any], doing: str) -> Any:
+        try:
+            return function()
+        except libvirt.libvirtError as error:
+            raise self._translate(error, f"{doing} {self.name}") from None
+
+    # ------------------------------------------------------------------ the stream
+    def _on_stream(self, stream: libvirt.virStream, events: int, _opaque: Any) -> None:
+        """libvirt's stream callback, on the event-loop thread."""
+        if stream is not self._stream:
+            return
+        if events & libvirt.VIR_STREAM_EVENT_WRITABLE:
+            with self._lock:
+                self._flush()
+        for _ in range(MAX_READS_PER_EVENT):
+            try:
+                data = stream.recv(READ_CHUNK)
+            except libvirt.libvirtError as error:
+                self._lost(stream, error.get_error_message())
+                return
+            if data == -2:  # nothing more for now
+                if events & (libvirt.VIR_STREAM_EVENT_ERROR | libvirt.VIR_STREAM_EVENT_HANGUP):
+                    self._lost(stream, "the stream hung up")
+                return
+            if not data:
+                self._lost(stream, None)
+                return
+            try:
+                self._on_output(data)
+            except Exception:  # noqa: BLE001 - a face's bug must not kill the event loop
+                log.exception("console output callback failed")
+
+    def send(self, data: bytes) -> bool:
+        """Queue ``data`` for the guest; False when no stream is attached (nothing is sent)."""
+        with self._lock:
+            if self._stream is None or not data:
+                return self._stream is not None
+            self._pending += data
+            self._flush()
+            return True
+
+    def _flush(self) -> None:
+        stream = self._stream
+        if stream is None:
+            return
+        while self._pending:
+            try:
+                sent = stream.send(bytes(self._pending[:READ_CHUNK]))
+            except libvirt.libvirtError as error:
+                threading.Thread(target=self._lost, args=(stream, error.get_error_message()), daemon=True).start()
+                return
+            if sent == -2:  # the stream is full: wait for its writable event
+                if not self._writable_wanted:
+                    self._update_events(stream, WRITE_EVENTS)
+                    self._writable_wanted = True
+                return
+            del self._pending[:sent]
+        if self._writable_wanted:
+            self._update_events(stream, READ_EVENTS)
+            self._writable_wanted = False
+
+    @staticmethod
+    def _update_events(stream: libvirt.virStream, events: int) -> None:
+        try:
+            stream.eventUpdateCallback(events)
+        except libvirt.libvirtError as error:  # the stream is going away; its end is reported elsewhere
+            log.debug("console stream: %s", error.get_error_message())
+
+    def _lost(self, stream: libvirt.virStream, problem: str | None) -> None:
+        """The stream ended by itself: find out why (off the event-loop thread) and report it."""
+        with self._lock:
+            if stream is not self._stream:
+                return
+            self._stream = None
+            self._state = ConsoleState.WAITING if self.follow else ConsoleState.CLOSED
+        self._drop(stream)
+        if self._closing:
+            return
+        threading.Thread(target=self._explain_end, args=(problem,), name=f"console-{self.name}", daemon=True).start()
+
+    def _explain_end(self, problem: str | None) -> None:
+        end, message = self._why_ended(problem)
+        if self._closing:
+            return
+        if self.follow and end is not ConsoleEnd.TAKEN_OVER:
+            with self._lock:
+                self._state = ConsoleState.WAITING
+            self._notify(ConsoleNotice(ConsoleState.WAITING, f"{message}; the console reattaches when it runs again", end))
+            if end is ConsoleEnd.RESTARTED:
+                self._reattach()
+            return
+        self._finish(end, message)
+
+    def _why_ended(self, problem: str | None) -> tuple[ConsoleEnd, str]:
+        try:
+            domain = self.host.find(self.name)
+            if domain is None:
+                return ConsoleEnd.STOPPED, f"{self.where} was undefined"
+            state = self.host.state(self.name)
+            if state is None or not state.is_active:
+                return ConsoleEnd.STOPPED, f"{self.where} is {state or 'not defined'}"
+            if self._read(domain.ID, "read the id of") != self._domain_id:
+                return ConsoleEnd.RESTARTED, f"{self.where} was restarted"
+        except HostUnavailable as lost:
+            return ConsoleEnd.HOST_LOST, f"host {self.host.name} ({self.host.uri}) went away: {lost.libvirt_message or lost}"
+        except VirtError as other:
+            return ConsoleEnd.HOST_LOST, f"cannot reach {self.where}: {other}"
+        said = f" ({problem})" if problem else ""
+        return (
+            ConsoleEnd.TAKEN_OVER,
+            f"libvirt closed the console of {self.where}{said} while it kept running: another client took it over",
+        )
+
+    def _finish(self, end: ConsoleEnd, message: str) -> None:
+        with self._lock:
+            self._state = ConsoleState.CLOSED
+        self.end, self.end_message = end, message
+        self._unsubscribe()
+        self._ended.set()
+        if end is not ConsoleEnd.DETACHED:
+            self._notify(ConsoleNotice(ConsoleState.CLOSED, message, end))
+
+    def _drop(self, stream: libvirt.virStream) -> None:
+        with _holders_lock:
+            if _holders.get((self.host.uri, self.name)) is self:
+                del _holders[(self.host.uri, self.name)]
+        try:
+            stream.eventRemoveCallback()
+        except libvirt.libvirtError:
+            pass
+        try:
+            stream.abort()
+        except libvirt.libvirtError:
+            pass
+
+    @staticmethod
+    def _free(stream: libvirt.virStream) -> None:
+        try:
+            stream.abort()
+        except libvirt.libvirtError:
+            pass
+
+    # ------------------------------------------------------------------ following the domain
+    def _on_host_event(self, event: Any) -> None:
+        """The host's events, on the event-loop thread: reattach on the domain's next start."""
+        if self._state is not ConsoleState.WAITING or self._closing:
+            return
+        starts = isinstance(event, DomainEvent) and event.domain == self.name and event.kind is EventKind.STARTED
+        reconnected = isinstance(event, HostEvent) and event.connected
+        if starts or reconnected:
+            threading.Thread(target=self._reattach, name=f"console-{self.name}", daemon=True).start()
+
+    def _reattach(self) -> None:
+        with self._lock:
+            if self._state is not ConsoleState.WAITING or self._closing:
+                return
+            try:
+                self._attach(force=False)
+            except (ConsoleNotRunning, DomainNotFound, HostUnavailable):
+                return  # not yet: the next started or reconnected event tries again
+            except VirtError as problem:
+                self._finish(ConsoleEnd.TAKEN_OVER if isinstance(problem, ConsoleBusy) else ConsoleEnd.HOST_LOST, str(problem))
+                return
+        self._notify(ConsoleNotice(ConsoleState.ATTACHED, f"reattached to the console of {self.where}: it runs again"))
+
+    # ------------------------------------------------------------------ closing
+    def close(self) -> None:
+        """Detach (the domain keeps running); idempotent."""
+        self._closing = True
+        with self._lock:
+            stream, self._stream = self._stream, None
+        if stream is not None:
+            self._drop(stream)
+        if self._state is not ConsoleState.CLOSED or not self._ended.is_set():
+            self._finish(ConsoleEnd.DETACHED, f"detached from the console of {self.where}")
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the session has ended (closed, or ended by itself without follow)."""
+        return self._ended.wait(timeout)
+
+    def _unsubscribe(self) -> None:
+        if self._subscribed:
+            self.host.unsubscribe(self._on_host_event)
+            self._subscribed = False
+
+    def _notify(self, notice: ConsoleNotice) -> None:
+        if self._on_notice is None:
+            return
+        try:
+            self._on_notice(notice)
+        except Exception:  # noqa: BLE001
+            log.exception("console notice callback failed")
