@@ -103,14 +103,30 @@ def compile_bytecode() -> None:
 DAEMONS_LOCK = "/tmp/rfconsole-daemons.lock"
 
 
+_lock_depth = 0  # holds of the lock in this process: a nested hold must not wait for the outer one
+
+
 @contextlib.contextmanager
 def hold_daemons_lock(waiting_message: str) -> Iterator[None]:
     """Hold the machine's one set of real daemons: integration sessions and ``bench.redeploy`` use
-    the same domain names (rfvmA–rfvmD, rfit-…), so each waits here for the others."""
+    the same domain names (rfvmA–rfvmD, rfit-…), so each waits here for the others. Reentrant in
+    one process (tests/integration and tests/e2e both hold it in one pytest session)."""
+    global _lock_depth
+    if _lock_depth:
+        _lock_depth += 1
+        try:
+            yield
+        finally:
+            _lock_depth -= 1
+        return
     with open(DAEMONS_LOCK, "a+") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             print(waiting_message, file=sys.stderr)
             fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
+        _lock_depth = 1
+        try:
+            yield
+        finally:
+            _lock_depth = 0

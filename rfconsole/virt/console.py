@@ -12,7 +12,8 @@ and only when it really is held. libvirt never says *which* client holds a conso
 can say so only when it is one of its own. libvirt's LXC driver accepts neither flag: there a
 console is never exclusive, and ``exclusive`` is False.
 
-``follow=True`` (the full-screen console) keeps the session across a reboot or redeploy of the
+A connection that dies (libvirtd gone) gives its streams no event: the console watches its
+host's events for that. ``follow=True`` (the full-screen console) keeps the session across a reboot or redeploy of the
 guest and a restart of libvirtd: when the stream ends because the domain stopped, or the host
 went away, the console waits and reattaches on the domain's next ``started`` event (or when the
 host reconnects with the domain running), and says so. A console taken over by another client
@@ -75,6 +76,11 @@ class ConsoleEnd(str, Enum):
     def __str__(self) -> str:
         return self.value
 
+    @property
+    def problem(self) -> bool:
+        """An end the user did not choose and the guest did not cause."""
+        return self in (ConsoleEnd.TAKEN_OVER, ConsoleEnd.HOST_LOST)
+
 
 @dataclass(frozen=True)
 class ConsoleNotice:
@@ -87,8 +93,7 @@ class ConsoleNotice:
 
     @property
     def problem(self) -> bool:
-        """The session ended in a way the user did not choose and the guest did not cause."""
-        return self.end in (ConsoleEnd.TAKEN_OVER, ConsoleEnd.HOST_LOST)
+        return self.end is not None and self.end.problem
 
 
 OutputCallback = Callable[[bytes], None]
@@ -153,7 +158,7 @@ class Console:
         self._closing = False
         self._ended.clear()
         self.end = self.end_message = None
-        if self.follow and not self._subscribed:
+        if not self._subscribed:  # a dead connection's streams get no event of their own: watch the host
             self.host.subscribe(self._on_host_event)
             self._subscribed = True
         try:
@@ -161,6 +166,10 @@ class Console:
         except BaseException:
             self._unsubscribe()
             raise
+        return self.describe()
+
+    def describe(self) -> str:
+        """The attached session in words."""
         words = f"connected to the console of {self.where}"
         if self.took_over:
             words += "; took it over from the client that held it (that client was disconnected)"
@@ -334,12 +343,14 @@ class Console:
                 return
             self._stream = None
             self._state = ConsoleState.WAITING if self.follow else ConsoleState.CLOSED
+        # Not on the event-loop thread: freeing a stream of a dead connection from libvirt's close
+        # callback deadlocks on the connection's lock.
+        threading.Thread(target=self._explain_end, args=(stream, problem), name=f"console-{self.name}", daemon=True).start()
+
+    def _explain_end(self, stream: libvirt.virStream, problem: str | None) -> None:
         self._drop(stream)
         if self._closing:
             return
-        threading.Thread(target=self._explain_end, args=(problem,), name=f"console-{self.name}", daemon=True).start()
-
-    def _explain_end(self, problem: str | None) -> None:
         end, message = self._why_ended(problem)
         if self._closing:
             return
@@ -403,8 +414,16 @@ class Console:
 
     # ------------------------------------------------------------------ following the domain
     def _on_host_event(self, event: Any) -> None:
-        """The host's events, on the event-loop thread: reattach on the domain's next start."""
-        if self._state is not ConsoleState.WAITING or self._closing:
+        """The host's events, on the event-loop thread: a lost connection ends the stream (libvirt
+        does not tell the stream); in follow mode, reattach on the domain's next start."""
+        if self._closing:
+            return
+        if isinstance(event, HostEvent) and not event.connected:
+            stream = self._stream
+            if stream is not None:
+                self._lost(stream, event.reason)
+            return
+        if self._state is not ConsoleState.WAITING:
             return
         starts = isinstance(event, DomainEvent) and event.domain == self.name and event.kind is EventKind.STARTED
         reconnected = isinstance(event, HostEvent) and event.connected

@@ -18,3 +18,15 @@ def demo_console(tmp_path: Path) -> Iterator[Terminal]:
         yield terminal
     finally:
         terminal.close()
+
+
+# The real-guest tests (tests/e2e/test_vm_console.py) use the integration layer's fixtures: the
+# daemons (and their lock, reentrant in one process), the tiny guest, rfit-… clean-up, folders.
+from tests.integration.conftest import (  # noqa: E402,F401
+    clean_libvirt,
+    daemons,
+    daemons_lock,
+    guest,
+    open_fleet,
+    workdir,
+)
