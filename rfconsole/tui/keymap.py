@@ -74,6 +74,7 @@ DOMAINS = Section("Domains (home)", (
     Key("b", "reset", "Reset", "Reset the selected domain(s) to their snapshot or a fresh overlay of their base, after confirmation"),
     Key("l", "snapshots", "Snapshots", "The selected domain's snapshots: revert to one, delete one, take one"),
     Key("c", "clone", "Clone", "Clone the selected domain under a new name (new id, MACs, NIC names, its own overlay)"),
+    Key("v", "console", "Console", "Open the selected VM's own console (its serial port, or LXC's console) in rfconsole"),
     Key("slash", "filter", "Filter", "Filter the table by name, host, hypervisor, state or image", display="/"),
     Key("escape", "clear_filter", "Clear filter", "Clear the filter, or else the selection", show=False, palette=False),
 ))
@@ -136,8 +137,23 @@ PICKER = Section("File and XML pickers", (
     Key("escape", "cancel", "Cancel", "Close the picker, choosing nothing (enter chooses)"),
 ))
 
+CONSOLE = Section("VM console", (
+    # priority: the terminal takes every other key for the guest
+    Key("ctrl+right_square_bracket", "back", "Table", "Back to the table; the console stays open (c on its row returns)",
+        display="ctrl+]", priority=True),
+    Key("f3", "next_console", "Next console", "Go to the next open console (several can be open)", display="F3", priority=True),
+    Key("shift+pageup", "scroll(-1)", "Scroll back", "Scroll back in the console's history (typing returns to the bottom)",
+        display="shift+pgup", priority=True),
+    Key("shift+pagedown", "scroll(1)", "Scroll on", "Scroll forward in the console's history", display="shift+pgdn",
+        priority=True, show=False),
+    Key("f2", "copy", "Copy", "Copy the lines shown to the clipboard (OSC 52: the terminal must allow it)", display="F2",
+        priority=True),
+    Key("f10", "close_console", "Close", "Detach for good and close this console (the domain keeps running)",
+        display="F10", priority=True),
+))
+
 HELP = Section("Help", (
     Key("escape,q,question_mark", "close", "Close", "Close the help", display="escape, q, ?"),
 ))
 
-SECTIONS: tuple[Section, ...] = (DOMAINS, TABLE, WIZARD, EDITOR, BRINGUP, SNAPSHOTS, CONFIRM, CLONE, PICKER, HELP, APP)
+SECTIONS: tuple[Section, ...] = (DOMAINS, TABLE, WIZARD, EDITOR, BRINGUP, SNAPSHOTS, CONFIRM, CLONE, PICKER, CONSOLE, HELP, APP)

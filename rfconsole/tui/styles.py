@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rfconsole.errors import RfconsoleError
 
-STYLESHEETS = ("app.tcss", "domains.tcss", "wizard.tcss", "xml.tcss", "dialogs.tcss")
+STYLESHEETS = ("app.tcss", "domains.tcss", "wizard.tcss", "xml.tcss", "dialogs.tcss", "vm.tcss")
 
 
 def styles_dir() -> Path:

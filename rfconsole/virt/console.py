@@ -239,7 +239,7 @@ class Console:
         )
         return ConsoleBusy(
             f"the console of {self.where} is held by {who}",
-            "close that session, or take the console over with --force (in the console: F) — the other client is disconnected",
+            "close that session, or take it over: --force on the command line (the console asks) — the other client is disconnected",
         )
 
     def _translate(self, error: libvirt.libvirtError, doing: str) -> VirtError:
@@ -374,7 +374,8 @@ class Console:
             if self._read(domain.ID, "read the id of") != self._domain_id:
                 return ConsoleEnd.RESTARTED, f"{self.where} was restarted"
         except HostUnavailable as lost:
-            return ConsoleEnd.HOST_LOST, f"host {self.host.name} ({self.host.uri}) went away: {lost.libvirt_message or lost}"
+            why = self.host.problem or lost.libvirt_message or str(lost)
+            return ConsoleEnd.HOST_LOST, f"host {self.host.name} ({self.host.uri}) went away ({why})"
         except VirtError as other:
             return ConsoleEnd.HOST_LOST, f"cannot reach {self.where}: {other}"
         said = f" ({problem})" if problem else ""

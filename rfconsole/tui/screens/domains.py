@@ -401,6 +401,13 @@ class DomainsScreen(Screen):
 
             self.app.push_screen(XmlScreen(target.name, host=target.host, editable=False))
 
+    def action_console(self) -> None:
+        target = self._one_target("open the console of")
+        if target is not None:
+            from rfconsole.tui.screens.vmconsole import show_console
+
+            show_console(self.app, target.name, target.host)
+
     def action_start(self) -> None:
         self._lifecycle("start")
 

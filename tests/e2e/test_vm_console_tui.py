@@ -1,0 +1,79 @@
+"""The VM's console inside the full-screen console, in tmux against real QEMU guests on the real
+libvirtd: open it by key on the table, type into the guest's shell, read the answer on the
+screen; redeploy the VM and find the pane reattached by itself; two consoles open at once."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tests.e2e.test_vm_console import RFCONSOLE, lines_equal, run
+from tests.e2e.tmux import Terminal
+from tests.integration.conftest import QEMU_URI, qemu_spec, save_spec
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.usefixtures("clean_libvirt")]
+
+
+def echo_until(terminal: Terminal, product: str, expected: str, timeout: float = 60.0) -> None:
+    """Type ``echo RF$((product))`` until a line reading ``expected`` shows (the guest may still boot)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run(terminal, f"echo RF$(({product}))")
+        try:
+            terminal.wait_for(lambda s: lines_equal(s, expected), f"{expected} on the screen", timeout=4)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"the guest never answered {expected}; the screen:\n{terminal.screen()}")
+
+
+def open_console_of(terminal: Terminal, name: str) -> None:
+    terminal.send("/")
+    terminal.wait_for_text("filter: name, host")  # the filter box has the focus: letters are no keys now
+    terminal.send("-l", name)
+    terminal.wait_for(
+        lambda s: f"filter '{name}': 1 shown" in s and any(f" {name} " in line and " running " in line for line in s.splitlines()),
+        f"{name} alone and running in the table",
+    )
+    terminal.send("Enter")  # the table takes the focus back
+    terminal.send("c")
+    terminal.wait_for_text(f"connected to the console of {name}")
+
+
+def test_console_pane_types_reattaches_after_redeploy_and_two_are_open(workdir, guest, open_fleet):
+    for name in ("rfit-one", "rfit-two"):
+        save_spec(workdir, qemu_spec(name, guest))
+    fleet = open_fleet(workdir, QEMU_URI)
+    for name in ("rfit-one", "rfit-two"):
+        fleet.up(name)
+    terminal = Terminal([str(RFCONSOLE), "--connect", QEMU_URI], cwd=workdir.root, width=120, height=40)
+    try:
+        terminal.wait_for_text("rfit-two")
+        open_console_of(terminal, "rfit-one")
+        echo_until(terminal, "6*7", "RF42")
+
+        # Redeploy (from another client: this test's fleet): the pane says so and reattaches by itself.
+        redeploy = threading.Thread(target=fleet.redeploy, args=("rfit-one",))
+        redeploy.start()
+        terminal.wait_for_text("reattached to the console of rfit-one", timeout=60)
+        redeploy.join(timeout=60)
+        echo_until(terminal, "6*8", "RF48")
+
+        # ctrl+] back to the table; the second VM's console; F3 between the two, both alive.
+        terminal.send("C-]")
+        terminal.wait_for(lambda s: "Console" in s and "rfit-one" in s and "RF48" not in s, "the table")
+        terminal.send("Escape")  # clear the filter (waited for: an escape right before a key reads as alt+key)
+        terminal.wait_for(lambda s: "filter 'rfit-one'" not in s, "the filter cleared")
+        open_console_of(terminal, "rfit-two")
+        echo_until(terminal, "6*9", "RF54")
+        terminal.send("F3")
+        terminal.wait_for(lambda s: lines_equal(s, "RF48"), "the first console, as it was")
+        echo_until(terminal, "7*7", "RF49")
+        terminal.send("F3")
+        terminal.wait_for(lambda s: lines_equal(s, "RF54"), "the second console again")
+        assert "Traceback" not in terminal.screen()
+    finally:
+        terminal.close()
