@@ -139,7 +139,7 @@ PICKER = Section("File and XML pickers", (
 
 CONSOLE = Section("VM console", (
     # priority: the terminal takes every other key for the guest
-    Key("ctrl+right_square_bracket", "back", "Table", "Back to the table; the console stays open (c on its row returns)",
+    Key("ctrl+right_square_bracket", "back", "Table", "Back to the table; the console stays open (v on its row returns)",
         display="ctrl+]", priority=True),
     Key("f3", "next_console", "Next console", "Go to the next open console (several can be open)", display="F3", priority=True),
     Key("shift+pageup", "scroll(-1)", "Scroll back", "Scroll back in the console's history (typing returns to the bottom)",

@@ -39,7 +39,7 @@ def open_console_of(terminal: Terminal, name: str) -> None:
         f"{name} alone and running in the table",
     )
     terminal.send("Enter")  # the table takes the focus back
-    terminal.send("c")
+    terminal.send("v")
     terminal.wait_for_text(f"connected to the console of {name}")
 
 

@@ -2,7 +2,7 @@
 (rfconsole/virt/console.py, in follow mode: it reattaches by itself after a reboot or redeploy).
 
 Each open console is an installed screen of the app (``console:<host>/<name>``): ctrl+] goes back
-to the table while the stream stays open, `c` on the same row comes back to it, and several
+to the table while the stream stays open, `v` on the same row comes back to it, and several
 consoles can be open at once (F3 goes to the next). What the user types goes to the guest; only
 the keys of keymap.CONSOLE (and F1, ctrl+q) stay with rfconsole.
 """
@@ -142,7 +142,7 @@ class VmConsoleScreen(Screen):
     def action_next_console(self) -> None:
         consoles = open_consoles(self.app)
         if len(consoles) < 2:
-            self.notify("no other console is open (open one with c on the table)", severity="warning")
+            self.notify("no other console is open (open one with v on the table)", severity="warning")
             return
         following = consoles[(consoles.index(self) + 1) % len(consoles)]
         self.app.switch_screen(following.name)
