@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +21,52 @@ def host_names(context: ConsoleContext) -> list[str]:
     return list(context.fleet.host_names())
 
 
+@dataclass(frozen=True)
+class Typed:
+    """What the wizard's steps hold, read on the UI thread; checked against the host on a worker."""
+
+    host: str | None
+    hypervisor: Hypervisor | None
+    new_vm: bool
+    spec: DomainSpec | None  # None when the model refused what was typed: ``invalid`` says why
+    invalid: tuple[Problem, ...]
+
+
 def hypervisors_offered(context: ConsoleContext, host: str | None) -> set[Hypervisor]:
     if host is None:
         return set()
     return set(context.fleet.host(host).capabilities())
 
 
-def unavailable_reason(context: ConsoleContext, host: str | None, hypervisor: Hypervisor) -> str:
-    return context.fleet.host(host).unavailable_reason(hypervisor)
+def hypervisor_choices(context: ConsoleContext, host: str | None) -> tuple[set[Hypervisor], dict[Hypervisor, str]]:
+    """The hypervisors the host offers, and why it does not offer each of the others (libvirt calls)."""
+    offered = hypervisors_offered(context, host)
+    if host is None:
+        return offered, {}
+    return offered, {h: context.fleet.host(host).unavailable_reason(h) for h in Hypervisor if h not in offered}
+
+
+def step_problems(context: ConsoleContext, index: int, typed: Typed) -> list[Problem]:
+    """The problems of the wizard's steps up to ``index`` (the caller drops those of later steps,
+    which still hold their defaults). Asks the host (capabilities, names, vCPU limit): call it off
+    the UI thread."""
+    problems: list[Problem] = []
+    if typed.host is None:
+        problems.append(Problem("host", None, "choose a host (add hosts in rfconsole.toml)"))
+    if index >= 1 and not problems:
+        offered = hypervisors_offered(context, typed.host)
+        if typed.hypervisor is None:
+            problems.append(Problem("hypervisor", None, "choose a hypervisor"))
+        elif typed.hypervisor not in offered:
+            problems.append(Problem("hypervisor", typed.hypervisor.value, f"host {typed.host} does not offer {typed.hypervisor.value}"))
+    if index >= 2 and not problems:
+        if typed.spec is None:
+            problems.extend(typed.invalid)
+        else:
+            problems.extend(identity_problems(context, typed.spec, typed.host, typed.new_vm))
+            if index >= 4:
+                problems.extend(resource_problems(context, typed.spec, typed.host))
+    return problems
 
 
 def vcpu_limit(context: ConsoleContext, host: str | None) -> int | None:

@@ -33,11 +33,16 @@ def error_of(wizard: WizardScreen, field: str) -> str:
     return str(label.render()) if label.display else ""
 
 
+async def answered(pilot, wizard: WizardScreen) -> None:
+    """Wait until the wizard has its answers from the host (it asks on workers) and ran the keys queued meanwhile."""
+    await wait_until(pilot, lambda: not wizard.asking and not wizard._queued, "the wizard's checks")
+
+
 async def next_until(pilot, wizard: WizardScreen, step: str) -> None:
     while step_id(wizard) != step:
         before = wizard.step
         await pilot.press("ctrl+n")
-        await pilot.pause()
+        await answered(pilot, wizard)
         assert wizard.step == before + 1, f"stuck on {step_id(wizard)}: " + " | ".join(
             str(label.render()) for label in wizard.query(".field-error") if label.display
         )
@@ -240,3 +245,26 @@ async def test_rftest2_bring_up_key_does_not_open_over_the_wizard(app) -> None:
         await pilot.press("a")
         await pilot.pause()
         assert app.screen is wizard
+
+
+async def test_the_wizard_asks_the_host_only_off_the_ui_thread(app, monkeypatch) -> None:
+    """Capabilities, the vCPU limit and name checks are libvirt calls: a dead host must not freeze the UI."""
+    import threading
+
+    from rfconsole.virt.host import Host
+
+    on_ui_thread: list[str] = []
+    real_call = Host._call
+
+    def recording_call(self, doing, function, *args, **kwargs):
+        if threading.current_thread() is threading.main_thread():
+            on_ui_thread.append(doing)
+        return real_call(self, doing, function, *args, **kwargs)
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        await app.workers.wait_for_complete()
+        monkeypatch.setattr(Host, "_call", recording_call)  # a spy: every call still reaches libvirt
+        app.context.fleet.host("demo")._capabilities = None  # read afresh, as on a first wizard
+        await next_until(pilot, wizard, "review")
+        assert on_ui_thread == []

@@ -88,9 +88,15 @@ class BringUpScreen(Screen):
             return
         if self.deploying:
             return
+        context = self.app.context
+        self.app.run_in_background("reading which rftest2 VMs the hosts have", lambda: support.defined_slots(context), self._confirm_deploy)
+
+    def _confirm_deploy(self, replaced: list[str]) -> None:
+        """Ask first when the deploy replaces VMs a host has defined (read on a worker: a libvirt call)."""
         from rfconsole.tui.screens.dialogs import ConfirmDialog
 
-        replaced = support.defined_slots(self.app.context)
+        if self.deploying or not self.is_attached:
+            return
         if not replaced:
             self._start_deploy()
             return

@@ -7,10 +7,11 @@ each problem beside the field it names.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, HorizontalGroup, Vertical, VerticalScroll
 from textual.screen import Screen
@@ -130,6 +131,8 @@ class WizardScreen(Screen["WizardResult | None"]):
         self.step = 0
         self.preset_slot = slot
         self.touched = False  # the user went past the first step or chose another target: leaving asks
+        self.asking = 0  # questions to the host (libvirt, on workers) not answered yet
+        self._queued: list[str] = []  # actions of keys pressed meanwhile, run in order once answered
         self.nic_count = 0
         self._prefilled_for: tuple[str, str] | None = None
         self._filled: dict[str, Any] = {}  # what the wizard last put in the prefilled fields
@@ -292,29 +295,62 @@ class WizardScreen(Screen["WizardResult | None"]):
 
     # ---- checking a step -------------------------------------------------------------------
 
-    def problems_up_to(self, index: int) -> list[Problem]:
-        """The problems of the steps up to ``index``; later steps still hold their defaults."""
-        context = self.app.context
-        problems: list[Problem] = []
-        if index >= 0 and self.host() is None:
-            problems.append(Problem("host", None, "choose a host (add hosts in rfconsole.toml)"))
-        if index >= 1 and not problems:
-            hypervisor = self.hypervisor()
-            offered = support.hypervisors_offered(context, self.host())
-            if hypervisor is None:
-                problems.append(Problem("hypervisor", None, "choose a hypervisor"))
-            elif hypervisor not in offered:
-                problems.append(Problem("hypervisor", hypervisor.value, f"host {self.host()} does not offer {hypervisor.value}"))
-        if index >= 2 and not problems:
-            try:
-                spec = self.build_spec()
-            except InvalidSpec as invalid:
-                problems.extend(p for p in invalid.problems if step_of(p.field) <= index)
-            else:
-                problems.extend(p for p in support.identity_problems(context, spec, self.host(), self.target() == NEW_VM) if step_of(p.field) <= index)
-                if index >= 4:
-                    problems.extend(support.resource_problems(context, spec, self.host()))
-        return problems
+    def typed(self) -> support.Typed:
+        """What the steps hold now, read here on the UI thread for a check on a worker."""
+        try:
+            spec, invalid = self.build_spec(), ()
+        except InvalidSpec as error:
+            spec, invalid = None, tuple(error.problems)
+        return support.Typed(self.host(), self.hypervisor(), self.target() == NEW_VM, spec, invalid)
+
+    # ---- the host is asked off the UI thread; keys pressed meanwhile wait their turn ---------
+
+    @work(thread=True, group="wizard", exit_on_error=False)
+    def _off_ui(self, doing: str, job: Callable[[], Any], then: Callable[[Any], None]) -> None:
+        try:
+            result = job()
+        except Exception as error:  # noqa: BLE001 - the host went away, say: a notification, never a crash
+            self.app.call_from_thread(self._back_on_ui, lambda _result: self.app.report(error, doing), None)
+            return
+        self.app.call_from_thread(self._back_on_ui, then, result)
+
+    def _ask_host(self, doing: str, job: Callable[[], Any], then: Callable[[Any], None]) -> None:
+        """Run ``job`` (libvirt calls) on a worker, then ``then(result)`` here."""
+        self.asking += 1
+        self._off_ui(doing, job, then)
+
+    def _back_on_ui(self, then: Callable[[Any], None], result: Any) -> None:
+        self.asking -= 1
+        if self.is_attached:
+            then(result)
+        if not self.asking and self._queued:
+            self.run_action(self._queued.pop(0))
+
+    def _wait_turn(self, action: str) -> bool:
+        """While the host is being asked, a key's action waits for the answer (True: queued)."""
+        if self.asking:
+            self._queued.append(action)
+            return True
+        return False
+
+    def _check(self, index: int, doing: str, then: Callable[[], None]) -> None:
+        """Check the steps up to ``index`` off the UI thread; with no problem, ``then()``; else show
+        each problem beside its field, on the first step that has one."""
+        context, typed = self.app.context, self.typed()
+
+        def judged(problems: list[Problem]) -> None:
+            self.show_problems(problems)
+            if problems:
+                first = min(step_of(p.field) for p in problems)
+                if first != self.step:
+                    self._show_step(first)
+                return
+            then()
+
+        def problems() -> list[Problem]:
+            return [p for p in support.step_problems(context, index, typed) if step_of(p.field) <= index]
+
+        self._ask_host(doing, problems, judged)
 
     def _set_note(self, selector: str, text: str) -> None:
         label = self.query_one(selector, Label)
@@ -337,23 +373,15 @@ class WizardScreen(Screen["WizardResult | None"]):
             label.display = bool(lines)
 
     def action_next(self) -> None:
-        if self.step >= len(STEPS) - 1:
+        if self._wait_turn("next") or self.step >= len(STEPS) - 1:
             return
         self.touched = True
-        try:
-            problems = self.problems_up_to(self.step)
-        except RfconsoleError as error:  # the host went away while we asked it (capabilities, names)
-            self.app.report(error, "checking this step")
-            return
-        self.show_problems(problems)
-        if problems:
-            first = min(step_of(p.field) for p in problems)
-            if first < self.step:
-                self._show_step(first)
-            return
-        self._show_step(self.step + 1)
+        index = self.step
+        self._check(index, "checking this step", lambda: self._show_step(index + 1))
 
     def action_back(self) -> None:
+        if self._wait_turn("back"):
+            return
         if self.step > 0:
             self.show_problems([])
             self._show_step(self.step - 1)
@@ -394,7 +422,11 @@ class WizardScreen(Screen["WizardResult | None"]):
     # ---- entering a step: prefill from the model -------------------------------------------
 
     def _enter_hypervisor(self) -> None:
-        offered = support.hypervisors_offered(self.app.context, self.host())
+        context, host = self.app.context, self.host()
+        self._ask_host(f"reading the hypervisors of host {host}", lambda: support.hypervisor_choices(context, host), self._show_hypervisors)
+
+    def _show_hypervisors(self, choices: tuple[set[Hypervisor], dict[Hypervisor, str]]) -> None:
+        offered, why_not = choices
         reasons = []
         radios = self.query_one("#f-hypervisor", RadioSet)
         for button in radios.query(RadioButton):
@@ -403,7 +435,7 @@ class WizardScreen(Screen["WizardResult | None"]):
             if button.disabled:
                 if button.value:
                     button.value = False
-                reasons.append(f"{hypervisor.value}: {support.unavailable_reason(self.app.context, self.host(), hypervisor)}")
+                reasons.append(f"{hypervisor.value}: {why_not.get(hypervisor, '')}")
         if self.hypervisor() is None and offered:
             first = next(b for b in radios.query(RadioButton) if Hypervisor(b.name) in offered)
             first.value = True
@@ -480,8 +512,12 @@ class WizardScreen(Screen["WizardResult | None"]):
             self.query_one(row).display = shown
 
     def _enter_resources(self) -> None:
-        limit = support.vcpu_limit(self.app.context, self.host())
-        self._set_note("#h-vcpu", f"host {self.host()} allows at most {limit}" if limit else "")
+        context, host = self.app.context, self.host()
+
+        def show(limit: int | None) -> None:
+            self._set_note("#h-vcpu", f"host {host} allows at most {limit}" if limit else "")
+
+        self._ask_host(f"reading the vCPU limit of host {host}", lambda: support.vcpu_limit(context, host), show)
 
     def _enter_storage(self) -> None:
         self._flag_missing_image()
@@ -562,15 +598,11 @@ class WizardScreen(Screen["WizardResult | None"]):
         self.action_finish(define=True, start=True)
 
     def action_finish(self, define: bool, start: bool) -> None:
-        try:
-            problems = self.problems_up_to(len(STEPS) - 1)
-        except RfconsoleError as error:
-            self.app.report(error, "checking the VM")
+        if self._wait_turn(f"finish({define}, {start})"):
             return
-        if problems:
-            self.show_problems(problems)
-            self._show_step(min(step_of(p.field) for p in problems))
-            return
+        self._check(len(STEPS) - 1, "checking the VM", lambda: self._save(define, start))
+
+    def _save(self, define: bool, start: bool) -> None:
         spec = self.build_spec()
         base = self.chosen_base()
         if start and (missing := [p for p in support.start_problems(spec) if not (base and p.field == "image")]):  # the overlay comes with the save
