@@ -38,7 +38,7 @@ def warn(message: str) -> None:
 def _absolute(path: str | None) -> Path | None:
     if path is None or path == "":
         return None
-    return Path(path).expanduser().absolute()
+    return Path(os.path.expanduser(path)).absolute()  # an unknown ~user stays as written (Path.expanduser raises)
 
 
 def _load(store: Store, file: str) -> DomainDocument:

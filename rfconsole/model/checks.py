@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+import os
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,7 @@ def changed_spec(document: DomainDocument, changes: Mapping[str, str], base: Pat
 def _absolute(text: str | None, base: Path | None) -> str | None:
     if not text:
         return None
-    path = Path(text).expanduser()
+    path = Path(os.path.expanduser(text))  # an unknown ~user stays as written (Path.expanduser raises)
     return str(path if path.is_absolute() else (base or Path.cwd()).absolute() / path)
 
 

@@ -145,6 +145,8 @@ def test_no_traceback_for_any_command_line(tmp_path_factory, argv):
         ["xml", "set", "XML/fifo.xml", "vcpu=2"],
         ["xml", "new", "--hypervisor", "qemu", "--name", "a", "--kernel", "/k", "-o", "pipe", "--force"],
         ["xml", "set", "good", "vcpu=2", "-o", "pipe", "--force"],
+        ["xml", "new", "--hypervisor", "qemu", "--name", "a", "--image", "/srv/a\x01", "--kernel", "~nosuchuser/k"],
+        ["xml", "set", "good", "kernel=~nosuchuser/k", "image=/a\x01"],
         ["watch", "--routeflow-config", "pipe", "--listen", "127.0.0.1:0"],
         ["watch", "--routeflow-config", "link.csv", "--listen", "127.0.0.1:0"],
     ],
