@@ -7,7 +7,7 @@
 # the set-up stops naming the package. Add a line when code starts running a new program.
 # `scripts/setup.sh --check` only checks the commands (no apt, no venv).
 set -euo pipefail
-cd "${0%/*}/.."
+case $0 in */*) cd "${0%/*}/.." ;; *) cd .. ;; esac  # no dirname: --check runs with a bare PATH
 
 # command : Debian package
 COMMANDS=(
@@ -48,6 +48,7 @@ COMMANDS=(
   /usr/sbin/groupadd:passwd
   getent:libc-bin
   ps:procps
+  pgrep:procps
   # end-to-end console tests
   tmux:tmux
   # the Makefile's targets
