@@ -18,6 +18,10 @@ def row_state(terminal: Terminal, screen: str, name: str) -> str:
 
 def test_wizard_xml_start_destroy_by_keyboard(demo_console: Terminal, tmp_path: Path) -> None:
     term = demo_console
+    # rfvmA's image, where the wizard puts it: a VM whose image is missing is not started, on the
+    # test driver either (Fleet.check_files)
+    (tmp_path / "Images").mkdir(exist_ok=True)
+    (tmp_path / "Images" / "h1.img").write_bytes(b"")
     term.wait_for(lambda s: "rfvmA" in s and "rfvmD" in s, "the domains table with rfvmA–rfvmD")
 
     # The wizard: rfvmA is the first slot, the demo host offers the test driver's hypervisor.
