@@ -74,6 +74,7 @@ DOMAINS = Section("Domains (home)", (
     Key("b", "reset", "Reset", "Reset the selected domain(s) to their snapshot or a fresh overlay of their base, after confirmation"),
     Key("l", "snapshots", "Snapshots", "The selected domain's snapshots: revert to one, delete one, take one"),
     Key("c", "clone", "Clone", "Clone the selected domain under a new name (new id, MACs, NIC names, its own overlay)"),
+    Key("i", "details", "Details", "Details of the selected VM: state, resources over time, NICs and switch ports, IPs, disks, events"),
     Key("v", "console", "Console", "Open the selected VM's own console (its serial port, or LXC's console) in rfconsole"),
     Key("slash", "filter", "Filter", "Filter the table by name, host, hypervisor, state or image", display="/"),
     Key("escape", "clear_filter", "Clear filter", "Clear the filter, or else the selection", show=False, palette=False),
@@ -152,8 +153,13 @@ CONSOLE = Section("VM console", (
         display="F10", priority=True),
 ))
 
+DETAILS = Section("VM details", (
+    Key("escape,q", "close", "Back", "Back to the table", display="escape"),
+    Key("ctrl+r", "refresh", "Refresh", "Read everything again now (it also refreshes at each event and stats interval)"),
+))
+
 HELP = Section("Help", (
     Key("escape,q,question_mark", "close", "Close", "Close the help", display="escape, q, ?"),
 ))
 
-SECTIONS: tuple[Section, ...] = (DOMAINS, TABLE, WIZARD, EDITOR, BRINGUP, SNAPSHOTS, CONFIRM, CLONE, PICKER, CONSOLE, HELP, APP)
+SECTIONS: tuple[Section, ...] = (DOMAINS, TABLE, WIZARD, EDITOR, BRINGUP, SNAPSHOTS, CONFIRM, CLONE, PICKER, CONSOLE, DETAILS, HELP, APP)

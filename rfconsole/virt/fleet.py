@@ -30,6 +30,8 @@ from rfconsole.model.schema import SchemaUnavailable, schema_problems
 from rfconsole.model.kinds import Hypervisor, missing_paths
 from rfconsole.virt.console import Console, NoticeCallback, OutputCallback
 from rfconsole.virt.demo import DEMO_HOST, demo_uri
+from rfconsole.virt.details import VmDetails
+from rfconsole.virt.details import gather as gather_details
 from rfconsole.virt.errors import (
     DomainNotFound,
     HostUnavailable,
@@ -152,6 +154,13 @@ class Fleet:
         if len(problems) == len(self._hosts):
             raise problems[0]
         return self.host(), None
+
+    def details(self, name: str, host: str | None = None) -> VmDetails:
+        """Everything rfconsole can tell about VM ``name`` (rfconsole/virt/details.py)."""
+        chosen, domain = self.locate(name, host)
+        if domain is None:
+            raise DomainNotFound(f"host {chosen.name} ({chosen.uri}) has no domain named {name}")
+        return gather_details(self, chosen, domain)
 
     def console(
         self,

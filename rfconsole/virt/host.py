@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ Subscriber = Callable[[Any], None]
 T = TypeVar("T")
 
 KEEPALIVE_INTERVAL = 5  # seconds between keepalive probes on daemon connections
+EVENT_HISTORY = 2000  # lifecycle events kept per host
 KEEPALIVE_COUNT = 3  # unanswered probes before libvirt closes the connection
 CLOSE_REASONS = {
     libvirt.VIR_CONNECT_CLOSE_REASON_ERROR: "connection error",
@@ -124,6 +126,7 @@ class Host:
         self._facts: dict[str, tuple[bool, Hypervisor | None]] = {}  # name -> (owned, hypervisor)
         self._cpu_samples: dict[str, tuple[int, float]] = {}  # name -> (cpu time ns, monotonic s)
         self._cpu_percent: dict[str, float] = {}
+        self._history: deque[DomainEvent] = deque(maxlen=EVENT_HISTORY)  # for a VM's details
 
     def __repr__(self) -> str:
         return f"Host({self.name!r}, {self.uri!r})"
@@ -322,7 +325,14 @@ class Host:
         with self._changed:
             self._changed.notify_all()
         if kind is not None:
-            self._emit(DomainEvent(self.name, name, kind, words))
+            event = DomainEvent(self.name, name, kind, words)
+            self._history.append(event)
+            self._emit(event)
+
+    def events_of(self, name: str) -> list[DomainEvent]:
+        """The lifecycle events of domain ``name`` this host has seen (since its first connection;
+        the last EVENT_HISTORY of all its domains), oldest first."""
+        return [event for event in list(self._history) if event.domain == name]
 
     # ------------------------------------------------------------------ domains
     def find(self, name: str) -> libvirt.virDomain | None:

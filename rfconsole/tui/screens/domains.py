@@ -401,6 +401,13 @@ class DomainsScreen(Screen):
 
             self.app.push_screen(XmlScreen(target.name, host=target.host, editable=False))
 
+    def action_details(self) -> None:
+        target = self._one_target("show the details of")
+        if target is not None:
+            from rfconsole.tui.screens.vmdetails import VmDetailsScreen
+
+            self.app.push_screen(VmDetailsScreen(target.name, target.host))
+
     def action_console(self) -> None:
         target = self._one_target("open the console of")
         if target is not None:

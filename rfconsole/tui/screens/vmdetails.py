@@ -1,0 +1,178 @@
+"""One VM in detail (``i`` on the table): state and why, host, hypervisor, vCPUs and memory as
+defined and live, CPU and memory over time, each NIC with its Open vSwitch port, the OpenFlow
+switch port RouteFlow's CSV maps it to and the guest's addresses, disks, the file in XML/ against
+libvirt's definition, and a log of the VM's lifecycle events and on-demand boots.
+
+Everything is gathered by ``Fleet.details`` (rfconsole/virt/details.py) on a worker thread; this
+screen only renders it, again at every event of the VM and every stats interval."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Header, Static
+
+from rfconsole.tui import keymap
+from rfconsole.tui.widgets.keybar import KeyBar
+from rfconsole.tui.widgets.sparkline import HISTORY, sparkline
+
+SAMPLES = HISTORY * 3
+
+
+class VmDetailsScreen(Screen):
+    KEYMAP = (keymap.DETAILS,)
+    BINDINGS = keymap.DETAILS.bindings()
+
+    def __init__(self, name: str, host: str) -> None:
+        super().__init__()
+        self.vm = name
+        self.host_name = host
+        self.details: Any = None
+        self.shown: dict[str, Any] = {}  # what each part of the screen shows (Rich renderables)
+        self.cpu: deque[float] = deque(maxlen=SAMPLES)
+        self.memory: deque[float] = deque(maxlen=SAMPLES)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="details"):
+            yield Static("reading…", id="details-summary")
+            yield Static("", id="details-nics")
+            yield Static("", id="details-disks")
+            yield Static("", id="details-xml")
+            yield Static("", id="details-log")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"{self.vm} on {self.host_name}"
+        self.app.fleet_events.subscribe(self, self._fleet_event)
+        self.refresh_details()
+        self.set_interval(max(0.5, float(self.app.context.fleet.stats_interval)), self.refresh_details)
+
+    def on_unmount(self) -> None:
+        self.app.fleet_events.unsubscribe(self)
+
+    def _fleet_event(self, event: Any) -> None:
+        if getattr(event, "domain", None) == self.vm or getattr(event, "host", None) == self.host_name:
+            self.refresh_details()
+
+    @work(thread=True, exclusive=True, group="details", exit_on_error=False)
+    def refresh_details(self) -> None:
+        try:
+            details = self.app.context.fleet.details(self.vm, self.host_name)
+        except Exception as error:  # noqa: BLE001 - a VM undefined or a host gone is shown, not raised
+            self.app.call_from_thread(self._show_problem, error)
+            return
+        self.app.call_from_thread(self._show, details)
+
+    def action_refresh(self) -> None:
+        self.refresh_details()
+
+    def action_close(self) -> None:
+        self.app.pop_screen()
+
+    # ---- rendering --------------------------------------------------------------------------
+
+    def _show_problem(self, error: BaseException) -> None:
+        message = getattr(error, "message", str(error))
+        self.shown["details-summary"] = Text(f"{self.vm} on {self.host_name}: {message}", style="bold red")
+        self.query_one("#details-summary", Static).update(self.shown["details-summary"])
+
+    def _show(self, details: Any) -> None:
+        self.details = details
+        self.cpu.append(details.cpu_percent if details.state.is_active else 0.0)
+        self.memory.append(float(details.memory_live_mib or 0))
+        self.shown = {
+            "details-summary": self._summary(details),
+            "details-nics": self._nics(details),
+            "details-disks": self._disks(details),
+            "details-xml": self._xml(details),
+            "details-log": self._log(details),
+        }
+        for widget_id, renderable in self.shown.items():
+            self.query_one(f"#{widget_id}", Static).update(renderable)
+
+    def _summary(self, details: Any) -> Table:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold")
+        table.add_column()
+        table.add_row("State", f"{details.state} ({details.reason})" + ("" if details.persistent else ", transient"))
+        table.add_row("Host", f"{details.host} ({details.uri})")
+        table.add_row("Hypervisor", str(details.hypervisor or "?"))
+        live_vcpus = "—" if details.vcpus_live is None else str(details.vcpus_live)
+        table.add_row("vCPUs", f"{details.vcpus_defined if details.vcpus_defined is not None else '?'} defined, {live_vcpus} live")
+        live_memory = "—" if details.memory_live_mib is None else f"{details.memory_live_mib} MiB"
+        defined_memory = "?" if details.memory_defined_mib is None else f"{details.memory_defined_mib} MiB"
+        table.add_row("Memory", f"{defined_memory} defined, {live_memory} live")
+        table.add_row("CPU %", f"{details.cpu_percent:5.1f}  {sparkline(self.cpu, width=SAMPLES)}")
+        ceiling = float(details.memory_defined_mib or max(self.memory, default=1) or 1)
+        table.add_row("Memory over time", f"{'':5}  {sparkline(self.memory, width=SAMPLES, ceiling=ceiling)}")
+        return table
+
+    def _nics(self, details: Any) -> Table:
+        table = Table(title="Network interfaces", title_justify="left", expand=True)
+        for heading in ("eth", "MAC", "plugged into", "host device", "OVS port", "OpenFlow switch:port", "guest addresses"):
+            table.add_column(heading)
+        for nic in details.nics:
+            switch = f"{nic.switch:016x}:{nic.switch_port}" if nic.switch is not None else "—"
+            table.add_row(
+                f"eth{nic.index}", nic.mac or "?", f"{nic.kind or '?'} {nic.source or ''}".strip(), nic.target_dev or "—",
+                nic.ovs_port or "—", switch, "\n".join(nic.addresses) or "—",
+            )
+        if not details.nics:
+            table.add_row("—", "no network interface", "", "", "", "", "")
+        table.caption = f"switch ports: {details.switch_note}; addresses: {details.addresses_note}"
+        table.caption_justify = "left"
+        return table
+
+    def _disks(self, details: Any) -> Table:
+        table = Table(title="Disks and filesystems", title_justify="left", expand=True)
+        for heading in ("target", "device", "source", "bus"):
+            table.add_column(heading)
+        for disk in details.disks:
+            table.add_row(disk.target or "—", disk.device or "—", disk.source or "—", disk.bus or "—")
+        if not details.disks:
+            table.add_row("—", "none (direct kernel boot, or none declared)", "", "")
+        return table
+
+    def _xml(self, details: Any) -> Text:
+        text = Text("XML/ file  ", style="bold")
+        text.append(str(details.xml_file) if details.xml_file else "none")
+        mark = {True: ("  agrees: ", "green"), False: ("  differs: ", "yellow"), None: ("  ", "dim")}[details.xml_agrees]
+        text.append(mark[0], style=mark[1])
+        text.append(details.xml_note)
+        return text
+
+    def _log(self, details: Any) -> Table:
+        table = Table(title="Lifecycle events and on-demand boots (since rfconsole started)", title_justify="left", expand=True)
+        table.add_column("time")
+        table.add_column("what")
+        entries = [(event.time, f"{event.kind} ({event.detail})") for event in details.events]
+        entries += self._boots()
+        for when, what in sorted(entries)[-50:]:
+            table.add_row(time.strftime("%H:%M:%S", time.localtime(when)), what)
+        if not entries:
+            table.add_row("—", "nothing yet")
+        return table
+
+    def _boots(self) -> list[tuple[float, str]]:
+        """The on-demand booter's records for this VM (its times are monotonic: turned into wall time)."""
+        switches = self.app.context.switches
+        records = getattr(getattr(switches, "booter", None), "records", None) or []
+        offset = time.time() - time.monotonic()
+        found = []
+        for record in list(records):
+            if record.vm != self.vm:
+                continue
+            words = f"on-demand boot: switch {record.datapath_id:016x} came up → {record.outcome}"
+            if record.error:
+                words += f" ({record.error})"
+            found.append((record.switch_up + offset, words))
+        return found

@@ -1,0 +1,238 @@
+"""Everything rfconsole can tell about one VM, gathered for its details view: state and why,
+resources as defined and live, each NIC (with its Open vSwitch port, the OpenFlow switch port
+RouteFlow's CSV maps it to, and the guest addresses libvirt can tell), disks, the file in XML/
+and whether libvirt's definition says the same, and the lifecycle events seen.
+
+``gather(fleet, host, domain)`` is reached through ``Fleet.details(name, host=None)``; what it
+returns is plain data (no libvirt handle), rendered by the faces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import libvirt
+
+from rfconsole.errors import RfconsoleError
+from rfconsole.model.rftest2 import read_routeflow_csv, vm_id_from_mac
+from rfconsole.virt.events import DomainEvent, DomainState
+
+# virDomain*Reason, per state, in words (libvirt's enums, in order)
+_REASONS: dict[DomainState, tuple[str, ...]] = {
+    DomainState.RUNNING: (
+        "unknown", "booted", "migrated", "restored", "from snapshot", "unpaused", "migration canceled",
+        "save canceled", "woken up", "crashed", "post-copy",
+    ),
+    DomainState.BLOCKED: ("unknown",),
+    DomainState.PAUSED: (
+        "unknown", "paused by the user", "migration", "saving", "core dump", "I/O error", "watchdog",
+        "from snapshot", "shutting down", "snapshot", "crashed", "starting up", "post-copy", "post-copy failed",
+    ),
+    DomainState.SHUTDOWN: ("unknown", "by the user"),
+    DomainState.SHUTOFF: (
+        "unknown", "shut down", "destroyed", "crashed", "migrated", "saved", "failed to start", "from snapshot", "daemon",
+    ),
+    DomainState.CRASHED: ("unknown", "panicked"),
+    DomainState.PMSUSPENDED: ("unknown",),
+}
+_ADDRESS_SOURCES = (
+    ("lease", libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE),
+    ("arp", libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP),
+    ("agent", libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT),
+)
+
+
+def reason_words(state: DomainState, reason: int) -> str:
+    words = _REASONS.get(state, ())
+    return words[reason] if 0 <= reason < len(words) else f"reason {reason}"
+
+
+@dataclass(frozen=True)
+class NicDetails:
+    index: int  # ethN in the guest, counting the NICs in the XML's order
+    mac: str | None
+    kind: str | None  # bridge, network, user, direct …
+    source: str | None  # the bridge, network or host device it is plugged into
+    target_dev: str | None  # the host-side device (libvirt names it when the XML does not)
+    virtualport: str | None
+    model: str | None
+    ovs_port: str | None  # "rfvmA.1 on dp0" for an Open vSwitch port
+    switch: int | None = None  # the OpenFlow datapath id RouteFlow's CSV maps this NIC to
+    switch_port: int | None = None
+    addresses: tuple[str, ...] = ()  # "192.168.10.101/24 (lease)"
+
+
+@dataclass(frozen=True)
+class DiskDetails:
+    target: str | None
+    device: str | None
+    source: str | None
+    bus: str | None
+
+
+@dataclass(frozen=True)
+class VmDetails:
+    name: str
+    host: str
+    uri: str
+    hypervisor: str | None
+    state: DomainState
+    reason: str
+    persistent: bool
+    vcpus_defined: int | None
+    vcpus_live: int | None  # None while shut off
+    memory_defined_mib: int | None
+    memory_live_mib: int | None
+    cpu_percent: float
+    nics: tuple[NicDetails, ...]
+    disks: tuple[DiskDetails, ...]
+    xml_file: Path | None
+    xml_agrees: bool | None  # None: no file, or it cannot be read
+    xml_note: str  # what differs, or why there is nothing to compare
+    addresses_note: str  # which of libvirt's address sources answered
+    switch_note: str  # where the switch ports come from, or why there are none
+    events: tuple[DomainEvent, ...] = field(default_factory=tuple)
+
+
+def gather(fleet: Any, host: Any, domain: libvirt.virDomain) -> VmDetails:
+    name = domain.name()
+    state_number, reason = host._call(f"read the state of {name}", domain.state, domain=name)
+    state = DomainState.from_libvirt(state_number)
+    live = host.document(domain)
+    persistent = host._call(f"read {name}", domain.isPersistent, domain=name) == 1
+    defined = host.document(domain, inactive=True) if persistent else live
+    live_values, defined_values = live.values(), defined.values()
+    status = host.status(name)
+    nics = _nics(live_values["interfaces"])
+    addresses, addresses_note = _addresses(host, domain, state)
+    ports, switch_note = _switch_ports(fleet, nics)
+    nics = tuple(
+        _with(nic, ports.get(nic.index), addresses.get((nic.mac or "").lower(), ())) for nic in nics
+    )
+    xml_file, agrees, xml_note = _file_against_definition(fleet, name, defined)
+    return VmDetails(
+        name=name,
+        host=host.name,
+        uri=host.uri,
+        hypervisor=live_values.get("hypervisor"),
+        state=state,
+        reason=reason_words(state, reason),
+        persistent=persistent,
+        vcpus_defined=_whole(defined_values.get("vcpu")),
+        vcpus_live=status.vcpus if status is not None and state.is_active else None,
+        memory_defined_mib=_whole(defined_values.get("memory")),
+        memory_live_mib=status.memory_mib if status is not None and state.is_active else None,
+        cpu_percent=status.cpu_percent if status is not None else 0.0,
+        nics=nics,
+        disks=_disks(live_values),
+        xml_file=xml_file,
+        xml_agrees=agrees,
+        xml_note=xml_note,
+        addresses_note=addresses_note,
+        switch_note=switch_note,
+        events=tuple(host.events_of(name)),
+    )
+
+
+def _whole(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _nics(interfaces: tuple[dict[str, Any], ...]) -> list[NicDetails]:
+    nics = []
+    for index, values in enumerate(interfaces):
+        source = values.get("bridge") or values.get("network") or values.get("source_dev")
+        target = values.get("target_dev")
+        ovs = f"{target} on {values.get('bridge')}" if values.get("virtualport") == "openvswitch" and target else None
+        nics.append(
+            NicDetails(
+                index=index, mac=values.get("mac"), kind=values.get("type"), source=source, target_dev=target,
+                virtualport=values.get("virtualport"), model=values.get("model"), ovs_port=ovs,
+            )
+        )
+    return nics
+
+
+def _with(nic: NicDetails, port: tuple[int, int] | None, addresses: tuple[str, ...]) -> NicDetails:
+    from dataclasses import replace
+
+    return replace(nic, switch=port[0] if port else None, switch_port=port[1] if port else None, addresses=addresses)
+
+
+def _addresses(host: Any, domain: libvirt.virDomain, state: DomainState) -> tuple[dict[str, tuple[str, ...]], str]:
+    """Guest addresses by MAC from whichever of libvirt's sources answer (DHCP lease of a libvirt
+    network, the host's ARP table, the guest agent), and a note of who answered."""
+    if not state.is_active:
+        return {}, "the VM is not running"
+    found: dict[str, dict[str, list[str]]] = {}  # MAC -> address -> the sources that told it
+    answered, silent = [], []
+    for word, source in _ADDRESS_SOURCES:
+        try:
+            interfaces = domain.interfaceAddresses(source, 0) or {}
+        except libvirt.libvirtError as error:
+            silent.append(f"{word}: {error.get_error_message()}")
+            continue
+        answered.append(word)
+        for values in interfaces.values():
+            mac = (values.get("hwaddr") or "").lower()
+            for address in values.get("addrs") or ():
+                found.setdefault(mac, {}).setdefault(f"{address.get('addr')}/{address.get('prefix')}", []).append(word)
+    note = f"asked libvirt's {', '.join(answered) or 'no'} source{'s' if len(answered) != 1 else ''}"
+    if silent:
+        note += "; no answer from " + "; ".join(silent)
+    return {
+        mac: tuple(f"{address} ({', '.join(sources)})" for address, sources in addresses.items()) for mac, addresses in found.items()
+    }, note
+
+
+def _switch_ports(fleet: Any, nics: list[NicDetails]) -> tuple[dict[int, tuple[int, int]], str]:
+    """NIC index -> (datapath id, switch port) from RouteFlow's CSV: its rows name the VM by its
+    eth0 MAC (vm_id) and the VM's port by number (vm_port N is ethN)."""
+    settings = getattr(getattr(fleet, "config", None), "ondemand", None)
+    path = getattr(settings, "routeflow_config", None)
+    if path is None:
+        return {}, "no RouteFlow CSV configured (routeflow_config in rfconsole.toml's [ondemand])"
+    if not nics or not nics[0].mac:
+        return {}, "the VM has no eth0 MAC to find it by in RouteFlow's CSV"
+    try:
+        routeflow = read_routeflow_csv(path, strict=False)
+    except RfconsoleError as error:
+        return {}, f"RouteFlow's CSV {path} cannot be read: {error}"
+    vm_id = vm_id_from_mac(nics[0].mac)
+    ports = {row.vm_port: (row.dp_id, row.dp_port) for row in routeflow.rows if row.vm_id == vm_id}
+    if not ports:
+        return {}, f"RouteFlow's CSV {path} has no row for this VM (vm_id of eth0 {nics[0].mac})"
+    return ports, f"from RouteFlow's CSV {path} (vm_port N is ethN)"
+
+
+def _disks(values: dict[str, Any]) -> tuple[DiskDetails, ...]:
+    disks = []
+    if values.get("image"):
+        kind = getattr(values.get("image_kind"), "value", values.get("image_kind"))
+        disks.append(DiskDetails(target="/" if kind == "folder" else None, device=f"root ({kind or 'image'})", source=str(values["image"]), bus=None))
+    for disk in values.get("disks") or ():
+        disks.append(DiskDetails(target=disk.get("target_dev"), device=disk.get("device"), source=disk.get("source"), bus=disk.get("bus")))
+    return tuple(disks)
+
+
+def _file_against_definition(fleet: Any, name: str, defined: Any) -> tuple[Path | None, bool | None, str]:
+    """The VM's file in XML/ and whether libvirt's (persistent) definition says the same in every
+    field rfconsole models; the full text diff is the XML view's (x)."""
+    store = getattr(fleet, "store", None)
+    path = store.find(name) if store is not None else None
+    if path is None:
+        return None, None, "no file in XML/ defines this VM"
+    try:
+        document = store.load(path)
+    except RfconsoleError as error:
+        return path, None, f"the file cannot be read: {error}"
+    mine, theirs = document.values(), defined.values()
+    differing = sorted(key for key in set(mine) | set(theirs) if mine.get(key) != theirs.get(key))
+    if not differing:
+        return path, True, "libvirt's definition says the same (every field rfconsole models)"
+    return path, False, "libvirt's definition differs in: " + ", ".join(differing) + " (x shows the diff)"
