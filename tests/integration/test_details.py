@@ -22,8 +22,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_libvirt")]
 
 def test_details_of_a_running_rftest2_vm(workdir, guest, dp0_bridge):
     spec = rftest2_spec("rfvmA", guest, workdir)
-    # eth0 with rftest2's management MAC (RouteFlow finds the VM by it), user networking: no lxcbr0 here
-    eth0 = Interface(type="user", mac="02:a0:a0:a0:a0:a0")
+    # eth0 with rftest2's management MAC (RouteFlow finds the VM by it), on dp0: there is no lxcbr0 here
+    eth0 = Interface(mac="02:a0:a0:a0:a0:a0", bridge="dp0", virtualport="openvswitch", target_dev="rfvmA.0")
     save_spec(workdir, spec.with_changes(interfaces=(eth0, *spec.interfaces)))
     (workdir.root / "rftest2config.csv").write_text("vm_id,vm_port,ct_id,dp_id,dp_port\n2A0A0A0A0A0,1,0,5,1\n2A0A0A0A0A0,3,0,5,7\n")
     (workdir.root / "rfconsole.toml").write_text('[ondemand]\nrouteflow_config = "rftest2config.csv"\n')
@@ -40,8 +40,8 @@ def test_details_of_a_running_rftest2_vm(workdir, guest, dp0_bridge):
 
         ports = set(subprocess.run(["ovs-vsctl", "list-ports", "dp0"], capture_output=True, text=True, check=True).stdout.split())
         eth = {nic.index: nic for nic in details.nics}
-        assert eth[0].mac == "02:a0:a0:a0:a0:a0" and eth[0].kind == "user" and eth[0].ovs_port is None
-        assert {eth[n].target_dev for n in (1, 2, 3, 4)} == {"rfvmA.1", "rfvmA.2", "rfvmA.3", "rfvmA.4"} <= ports
+        assert eth[0].mac == "02:a0:a0:a0:a0:a0" and eth[0].switch is None  # the CSV has no vm_port 0
+        assert {nic.target_dev for nic in details.nics} == {"rfvmA.0", "rfvmA.1", "rfvmA.2", "rfvmA.3", "rfvmA.4"} <= ports
         assert eth[1].ovs_port == "rfvmA.1 on dp0" and eth[1].mac == "02:a1:a1:a1:a1:a1"
         # RouteFlow's CSV: vm_port N is ethN of the VM whose eth0 MAC is vm_id
         assert (eth[1].switch, eth[1].switch_port) == (5, 1) and (eth[3].switch, eth[3].switch_port) == (5, 7)
