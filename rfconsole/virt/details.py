@@ -17,7 +17,9 @@ import libvirt
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.rftest2 import read_routeflow_csv, vm_id_from_mac
+from rfconsole.virt.errors import VirtError
 from rfconsole.virt.events import DomainEvent, DomainState
+from rfconsole.virt.snapshots import SnapshotInfo, list_snapshots
 
 # virDomain*Reason, per state, in words (libvirt's enums, in order)
 _REASONS: dict[DomainState, tuple[str, ...]] = {
@@ -94,6 +96,8 @@ class VmDetails:
     addresses_note: str  # which of libvirt's address sources answered
     switch_note: str  # where the switch ports come from, or why there are none
     events: tuple[DomainEvent, ...] = field(default_factory=tuple)
+    snapshots: tuple[SnapshotInfo, ...] = ()  # oldest first (virt/snapshots.py)
+    snapshots_note: str = ""  # why there are none to show, when libvirt cannot list them (LXC)
 
 
 def gather(fleet: Any, host: Any, domain: libvirt.virDomain) -> VmDetails:
@@ -133,7 +137,15 @@ def gather(fleet: Any, host: Any, domain: libvirt.virDomain) -> VmDetails:
         addresses_note=addresses_note,
         switch_note=switch_note,
         events=tuple(host.events_of(name)),
+        **_snapshots(host, domain),
     )
+
+
+def _snapshots(host: Any, domain: libvirt.virDomain) -> dict[str, Any]:
+    try:
+        return {"snapshots": tuple(list_snapshots(host, domain))}
+    except VirtError as error:  # LXC has no snapshots: said, not raised
+        return {"snapshots_note": error.libvirt_message or error.message}
 
 
 def _whole(value: Any) -> int | None:

@@ -151,3 +151,20 @@ async def test_the_wizard_never_makes_an_overlay_over_a_file(app, context, workd
         await wait_until(pilot, lambda: any("not creating an overlay over it" in n for n in notifications(app)), "the refusal")
     assert (workdir / "Images" / "h1.qcow2").read_bytes() == b"rfvmA's work"
     assert not (workdir / "XML" / "rfvmA.xml").exists()
+
+
+async def test_the_details_of_a_vm_list_its_snapshots(app, context) -> None:
+    from tests.tui.test_vm_details import _all_text
+
+    from rfconsole.tui.screens.vmdetails import VmDetailsScreen
+
+    context.fleet.snapshot_create("rfvmA", "clean", host="demo", description="fresh")
+    async with app.run_test(size=(160, 60)) as pilot:
+        await loaded(pilot)
+        await pilot.press("i")
+        await wait_until(pilot, lambda: isinstance(app.screen, VmDetailsScreen) and app.screen.details is not None, "the details")
+        text = _all_text(app.screen)
+        assert "Snapshots (l on the table" in text and "clean" in text and "shutoff" in text
+        context.fleet.snapshot_create("rfvmA", "second", host="demo")
+        await pilot.press("ctrl+r")  # the details' refresh
+        await wait_until(pilot, lambda: "second" in _all_text(app.screen), "the new snapshot in the details")

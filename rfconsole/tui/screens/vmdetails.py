@@ -46,6 +46,7 @@ class VmDetailsScreen(Screen):
             yield Static("reading…", id="details-summary")
             yield Static("", id="details-nics")
             yield Static("", id="details-disks")
+            yield Static("", id="details-snapshots")
             yield Static("", id="details-xml")
             yield Static("", id="details-log")
         yield KeyBar()
@@ -93,6 +94,7 @@ class VmDetailsScreen(Screen):
             "details-summary": self._summary(details),
             "details-nics": self._nics(details),
             "details-disks": self._disks(details),
+            "details-snapshots": self._snapshots(details),
             "details-xml": self._xml(details),
             "details-log": self._log(details),
         }
@@ -140,6 +142,17 @@ class VmDetailsScreen(Screen):
             table.add_row(disk.target or "—", disk.device or "—", disk.source or "—", disk.bus or "—")
         if not details.disks:
             table.add_row("—", "none (direct kernel boot, or none declared)", "", "")
+        return table
+
+    def _snapshots(self, details: Any) -> Table:
+        table = Table(title="Snapshots (l on the table: revert, delete, take)", title_justify="left", expand=True)
+        for heading in ("", "name", "taken (UTC)", "state then", "memory"):
+            table.add_column(heading)
+        for info in details.snapshots:
+            taken = info.created.strftime("%Y-%m-%d %H:%M:%S") if info.created else "?"
+            table.add_row("*" if info.current else "", info.name, taken, info.state, "yes" if info.memory else "no")
+        if not details.snapshots:
+            table.add_row("—", details.snapshots_note or "none", "", "", "")
         return table
 
     def _xml(self, details: Any) -> Text:
