@@ -13,6 +13,7 @@ def demo_console(tmp_path: Path) -> Iterator[Terminal]:
     """``rfconsole --demo`` in a fresh working folder, in a 120x40 tmux pane."""
     (tmp_path / "XML").mkdir()
     (tmp_path / "Images").mkdir()
+    (tmp_path / "Images" / "h1.img").write_bytes(b"")  # rfvmA's image: a VM is not started without it
     terminal = Terminal([str(REPO / ".venv" / "bin" / "rfconsole"), "--demo"], cwd=tmp_path)
     try:
         yield terminal

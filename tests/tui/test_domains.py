@@ -282,3 +282,16 @@ async def test_libvirts_thread_never_waits_for_the_ui(app, context) -> None:
         await wait_until(pilot, lambda: not delivered.is_alive(), "the event thread to finish")
         assert returned, "libvirt's thread waited for the UI"
         await wait_until(pilot, lambda: any("the test's lost host" in n for n in notifications(app)), "the lost host told")
+
+
+async def test_the_image_of_a_vm_made_in_the_wizard_shows_at_once(app, context, workdir) -> None:
+    from tests.tui.test_wizard import next_until, open_wizard
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        wizard = await open_wizard(pilot)
+        await next_until(pilot, wizard, "review")
+        await pilot.press("ctrl+d")  # save and define rfvmA
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen), "back on the table")
+        t = table(app)
+        await wait_until(pilot, lambda: str(t.get_cell("demo/rfvmA", "image")) == "Images/h1.img", "rfvmA's image shown")

@@ -128,6 +128,15 @@ class DomainsScreen(Screen):
                     self.notify(str(problem), title=f"host {host} cannot be reached", severity="error", timeout=8)
         self.host_problems = set(problems)
 
+    def _apply_images(self, images: dict[str, str]) -> None:
+        """A file in XML/ was written (the wizard, the editor, undefine): its row's Image cell now."""
+        changed = {name for name in set(images) | set(self.images) if images.get(name) != self.images.get(name)}
+        self.images = images
+        table = self.query_one(DomainTable)
+        for key, row in self.rows.items():
+            if row.status.name in changed and key in table.rows:
+                table.update_cell(key, "image", images.get(row.status.name, ""))
+
     def _fleet_event(self, event: DomainEvent | HostEvent) -> None:
         """A host came or went: read every host again. One domain's event: re-read that domain only
         and change its row in place."""
@@ -141,7 +150,13 @@ class DomainsScreen(Screen):
 
     @work(thread=True, group="event", exit_on_error=False)
     def refresh_domains(self, domains: list[tuple[str, str]]) -> None:
-        """Re-read these (name, host) domains only; rows of the ones gone are dropped."""
+        """Re-read these (name, host) domains only, and their files' images; rows of the ones gone are dropped."""
+        try:
+            images = fleetview.images_by_name(self.app.context)
+        except Exception as error:  # noqa: BLE001
+            self.app.call_from_thread(self.app.report, error, "reading XML/")
+        else:
+            self.app.call_from_thread(self._apply_images, images)
         for name, host in domains:
             try:
                 status = fleetview.status_of(self.app.context, name, host)
