@@ -4,6 +4,7 @@ screen; redeploy the VM and find the pane reattached by itself; two consoles ope
 
 from __future__ import annotations
 
+import subprocess
 import threading
 
 import pytest
@@ -30,15 +31,20 @@ def echo_until(terminal: Terminal, product: str, expected: str, timeout: float =
     raise AssertionError(f"the guest never answered {expected}; the screen:\n{terminal.screen()}")
 
 
-def open_console_of(terminal: Terminal, name: str) -> None:
+def filter_to(terminal: Terminal, name: str, state: str) -> None:
+    """Filter the table down to ``name`` (in ``state``) and give the table the focus back."""
     terminal.send("/")
     terminal.wait_for_text("filter: name, host")  # the filter box has the focus: letters are no keys now
     terminal.send("-l", name)
     terminal.wait_for(
-        lambda s: f"filter '{name}': 1 shown" in s and any(f" {name} " in line and " running " in line for line in s.splitlines()),
-        f"{name} alone and running in the table",
+        lambda s: f"filter '{name}': 1 shown" in s and any(f" {name} " in line and f" {state} " in line for line in s.splitlines()),
+        f"{name} alone and {state} in the table",
     )
     terminal.send("Enter")  # the table takes the focus back
+
+
+def open_console_of(terminal: Terminal, name: str) -> None:
+    filter_to(terminal, name, "running")
     terminal.send("v")
     terminal.wait_for_text(f"connected to the console of {name}")
 
@@ -74,6 +80,57 @@ def test_console_pane_types_reattaches_after_redeploy_and_two_are_open(workdir, 
         echo_until(terminal, "7*7", "RF49")
         terminal.send("F3")
         terminal.wait_for(lambda s: lines_equal(s, "RF54"), "the second console again")
+
+        # F10 closes it for good: the console is free for another client (no --force needed).
+        terminal.send("F10")
+        terminal.wait_for_text("closed the console of rfit-two")
+        other = subprocess.run(
+            [str(RFCONSOLE), "--connect", QEMU_URI, "console", "rfit-two"], input=b"", capture_output=True, timeout=60
+        )
+        assert other.returncode == 0 and b"connected to the console of rfit-two" in other.stderr
         assert "Traceback" not in terminal.screen()
     finally:
         terminal.close()
+
+
+def test_console_pane_bad_cases_say_why(workdir, guest, open_fleet):
+    """Not running: a notification. Held by another client: asks, and takes it over on y. The host
+    going away mid-session: the pane says so, waits, and reattaches when libvirtd is back."""
+    from tests.integration.conftest import restart_libvirtd
+
+    for name in ("rfit-off", "rfit-held"):
+        save_spec(workdir, qemu_spec(name, guest))
+    fleet = open_fleet(workdir, QEMU_URI)
+    fleet.define("rfit-off")
+    fleet.up("rfit-held")
+    holder = subprocess.Popen(
+        [str(RFCONSOLE), "--connect", QEMU_URI, "console", "rfit-held"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=workdir.root,
+    )
+    terminal = Terminal([str(RFCONSOLE), "--connect", QEMU_URI], cwd=workdir.root, width=160, height=45)
+    try:
+        assert b"connected to the console of rfit-held" in holder.stderr.readline()
+        terminal.wait_for_text("rfit-off")
+        filter_to(terminal, "rfit-off", "shut off")
+        terminal.send("v")
+        terminal.wait_for_text("its console exists only while it runs")
+
+        terminal.send("Escape")
+        terminal.wait_for(lambda s: "filter 'rfit-off'" not in s, "the filter cleared")
+        filter_to(terminal, "rfit-held", "running")
+        terminal.send("v")
+        terminal.wait_for_text("Take over the console of rfit-held")
+        terminal.send("y")
+        terminal.wait_for_text("took it over from the client that held it")
+        assert holder.wait(timeout=30) == 1 and b"another client took it over" in holder.stderr.read()
+        echo_until(terminal, "6*7", "RF42")
+
+        restart_libvirtd()
+        terminal.wait_for_text("went away", timeout=60)
+        terminal.wait_for_text("reattached to the console of rfit-held", timeout=90)
+        echo_until(terminal, "6*8", "RF48")
+        assert "Traceback" not in terminal.screen()
+    finally:
+        terminal.close()
+        holder.kill()
+        holder.wait()

@@ -10,6 +10,7 @@ the keys of keymap.CONSOLE (and F1, ctrl+q) stay with rfconsole.
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any
 
 from textual.app import ComposeResult
@@ -22,15 +23,19 @@ from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui.widgets.terminal import TerminalView
 
 SCREEN_PREFIX = "console:"
+NOT_SENT = "(keys are not sent while detached)"
 
 
 def screen_name(host: str, name: str) -> str:
     return f"{SCREEN_PREFIX}{host}/{name}"
 
 
+_OPEN: weakref.WeakKeyDictionary[Any, list[VmConsoleScreen]] = weakref.WeakKeyDictionary()  # app -> its consoles
+
+
 def open_consoles(app: Any) -> list[VmConsoleScreen]:
     """The console screens the app holds, in the order they were opened."""
-    return [screen for screen in getattr(app, "_installed_screens", {}).values() if isinstance(screen, VmConsoleScreen)]
+    return list(_OPEN.get(app, ()))
 
 
 def show_console(app: Any, name: str, host: str, force: bool = False) -> None:
@@ -117,8 +122,8 @@ class VmConsoleScreen(Screen):
 
     def _send(self, data: bytes) -> None:
         console = self.console
-        if console is None or not console.send(data):
-            self._state_words = f"not attached: {self._state_words}" if not self._state_words.startswith("not attached") else self._state_words
+        if (console is None or not console.send(data)) and not self._state_words.startswith(NOT_SENT):
+            self._state_words = f"{NOT_SENT} {self._state_words}"
             self._show_status()
 
     def _show_status(self) -> None:
@@ -159,6 +164,8 @@ class VmConsoleScreen(Screen):
         """Detach for good (the domain keeps running) and forget this screen."""
         if self.console is not None:
             self.console.close()
+        if self in _OPEN.get(self.app, []):
+            _OPEN[self.app].remove(self)
         self.app.pop_screen()
         self.app.uninstall_screen(self)
         self.app.notify(f"closed the console of {self.vm} (the domain keeps running)", timeout=4)
@@ -197,6 +204,7 @@ def _attach(app: Any, name: str, host: str, force: bool) -> None:
             return
         screen.attached(console)
         app.install_screen(screen, installed)
+        _OPEN.setdefault(app, []).append(screen)
         app.push_screen(installed)
         if console.took_over:
             app.notify(console.describe(), title=f"console of {name}", severity="warning", timeout=6)
