@@ -244,7 +244,19 @@ def _file_against_definition(fleet: Any, name: str, defined: Any) -> tuple[Path 
     except RfconsoleError as error:
         return path, None, f"the file cannot be read: {error}"
     mine, theirs = document.values(), defined.values()
-    differing = sorted(key for key in set(mine) | set(theirs) if mine.get(key) != theirs.get(key))
+    differing = sorted(key for key in mine if not _agrees(mine[key], theirs.get(key)))
     if not differing:
-        return path, True, "libvirt's definition says the same (every field rfconsole models)"
+        return path, True, "libvirt's definition says the same (every field rfconsole models that the file sets)"
     return path, False, "libvirt's definition differs in: " + ", ".join(differing) + " (x shows the diff)"
+
+
+def _agrees(mine: Any, theirs: Any) -> bool:
+    """The file's value and libvirt's agree; what the file leaves unset is libvirt's to choose
+    (it fills in defaults: a NIC's model, a vCPU placement …)."""
+    if mine is None:
+        return True
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        return all(_agrees(value, theirs.get(key)) for key, value in mine.items())
+    if isinstance(mine, (tuple, list)) and isinstance(theirs, (tuple, list)):
+        return len(mine) == len(theirs) and all(_agrees(a, b) for a, b in zip(mine, theirs))
+    return mine == theirs

@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from rfconsole.config import Config
+from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.spec import Interface
 from rfconsole.store import Store
 from rfconsole.virt.events import DomainState, EventKind
@@ -47,6 +48,11 @@ def test_details_of_a_running_rftest2_vm(workdir, guest, dp0_bridge):
         assert (eth[1].switch, eth[1].switch_port) == (5, 1) and (eth[3].switch, eth[3].switch_port) == (5, 7)
         assert eth[2].switch is None and "rftest2config.csv" in details.switch_note
         assert "asked libvirt's" in details.addresses_note
+
+        # The file changed since the define: the details name what differs from libvirt's definition.
+        Store(workdir).save(DomainDocument.from_spec(Store(workdir).load("rfvmA").spec().with_changes(memory=256)), overwrite=True)
+        changed = fleet.details("rfvmA")
+        assert changed.xml_agrees is False and "differs in: memory" in changed.xml_note
 
         kinds = [event.kind for event in details.events]
         assert EventKind.STARTED in kinds
