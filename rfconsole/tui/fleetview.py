@@ -25,6 +25,8 @@ OPERATION_WORDS = {
     "pause": "pause or resume",
     "snapshot": "snapshot",
     "reset": "reset",
+    "reboot": "reboot",
+    "autostart": "turn autostart on or off for",
 }
 OPERATION_WARNINGS = {
     "destroy": "The guest is powered off at once, without shutting down.",
@@ -102,7 +104,9 @@ def needs_nothing(operation: str, target: DomainStatus) -> str | None:
     """Why ``operation`` has nothing to do on this domain as it is now (asked before any confirmation)."""
     if operation in ("destroy", "shutdown") and not target.state.is_active:
         return f"{target.name} on host {target.host} is {state_label(target)}: nothing to {OPERATION_WORDS[operation]}"
-    if operation in ("undefine", "destroy", "shutdown", "pause") and is_undefined(target):
+    if operation == "reboot" and state_label(target) != "running":
+        return f"{target.name} on host {target.host} is {state_label(target)}: only a running domain reboots"
+    if operation in ("undefine", "destroy", "shutdown", "pause", "autostart") and is_undefined(target):
         return f"{target.name} is only in XML/, not defined on host {target.host}: define it (f) or start it (s) first"
     return None
 
@@ -143,6 +147,8 @@ def run_operation(context: ConsoleContext, operation: str, target: DomainStatus)
     fleet = context.fleet
     if operation == "start" and is_undefined(target):
         return fleet.up(target.name, host=target.host)  # defined from XML/, then started
+    if operation == "autostart":
+        return fleet.toggle_autostart(target.name, host=target.host)
     if operation == "pause":
         paused = state_label(target) == "paused"
         return (fleet.resume if paused else fleet.suspend)(target.name, host=target.host)

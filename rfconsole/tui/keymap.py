@@ -70,6 +70,8 @@ DOMAINS = Section("Domains (home)", (
         show=False),
     Key("r", "redeploy", "Redeploy", "Redeploy: destroy, undefine, define from XML/ and start, after confirmation"),
     Key("p", "pause", "Pause", "Pause a running domain, resume a paused one"),
+    Key("R", "reboot", "Reboot", "Reboot the selected domain(s) (ACPI: the guest reboots itself)", show=False),
+    Key("A", "autostart", "Autostart", "Turn autostart (start with the host) on or off for the selected domain(s)", show=False),
     Key("z", "snapshot", "Snapshot", "Take a snapshot of the selected domain(s): disks, and memory when running"),
     Key("b", "reset", "Reset", "Reset the selected domain(s) to their snapshot or a fresh overlay of their base, after confirmation"),
     Key("l", "snapshots", "Snapshots", "The selected domain's snapshots: revert to one, delete one, take one"),

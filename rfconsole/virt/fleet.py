@@ -523,6 +523,13 @@ class Fleet:
         chosen._call(f"resume {name}", domain.resume, domain=name)
         return f"running on host {chosen.name}"
 
+    def toggle_autostart(self, name: str, host: str | None = None) -> str:
+        """Turn libvirt's autostart (start with the host's libvirtd) on when off, off when on."""
+        chosen, domain = self._existing(name, host)
+        now = bool(chosen._call(f"read the autostart of {name}", domain.autostart, domain=name))
+        chosen._call(f"set the autostart of {name}", domain.setAutostart, 0 if now else 1, domain=name)
+        return f"autostart {'off' if now else 'on'} on host {chosen.name}"
+
     def reboot(self, name: str, host: str | None = None) -> str:
         chosen, domain = self._existing(name, host)
         chosen._call(f"reboot {name}", domain.reboot, 0, domain=name)

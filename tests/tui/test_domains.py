@@ -295,3 +295,39 @@ async def test_the_image_of_a_vm_made_in_the_wizard_shows_at_once(app, context, 
         await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen), "back on the table")
         t = table(app)
         await wait_until(pilot, lambda: str(t.get_cell("demo/rfvmA", "image")) == "Images/h1.img", "rfvmA's image shown")
+
+
+async def test_the_sorted_column_is_marked_and_the_name_stays_when_scrolling_at_80x24(app) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        t = table(app)
+        labels = lambda: [str(column.label) for column in t.columns.values()]  # noqa: E731
+        assert "Name" in labels()  # rftest2 order: no column marked
+        await pilot.press("o")
+        await wait_until(pilot, lambda: "▴Name" in labels(), "Name marked")
+        await pilot.press("o", "o", "o", "o")
+        await wait_until(pilot, lambda: "▾CPU%" in labels() and "▴Name" not in labels(), "CPU % marked")
+        t.scroll_to(x=t.max_scroll_x, animate=False)
+        await pilot.pause()
+        assert t.scroll_x > 0
+        assert "rfvmA" in "".join(segment.text for segment in t.render_line(1))  # the first row, Name in view
+
+
+async def test_reboot_and_autostart_from_the_keyboard(app, context) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("R")  # rfvmA is shut off: nothing to reboot, said at once
+        await wait_until(pilot, lambda: any("only a running domain reboots" in n for n in notifications(app)), "the notice")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: state_of(app, "rfvmA") == "running", "rfvmA running")
+        await pilot.press("R")
+        await wait_until(pilot, lambda: any("reboot requested" in n for n in notifications(app)), "the reboot")
+        assert host_state(context, "rfvmA") == "running"
+
+        domain = context.fleet.host("demo").find("rfvmA")
+        assert not domain.autostart()
+        await pilot.press("A")
+        await wait_until(pilot, lambda: domain.autostart() == 1, "autostart on")
+        await wait_until(pilot, lambda: any("autostart on" in n for n in notifications(app)), "the notice")
+        await pilot.press("A")
+        await wait_until(pilot, lambda: domain.autostart() == 0, "autostart off")

@@ -37,6 +37,7 @@ COLUMNS = (
     ("image", "Image", 24),
 )
 SORTS = ("name", "host", "hypervisor", "state", "cpu", "memory")
+DESCENDING = {"cpu", "memory"}  # the busiest first
 STATE_STYLES = {
     "running": "bold green",
     "paused": "yellow",
@@ -84,7 +85,8 @@ class DomainsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(placeholder="filter: name, host, hypervisor, state, image", id="filter")
-        yield DomainTable(id="domains", cursor_type="row", zebra_stripes=True)
+        # the mark and the Name stay in place while the other columns scroll (at 80 columns they do)
+        yield DomainTable(id="domains", cursor_type="row", zebra_stripes=True, fixed_columns=2)
         with Horizontal(id="progress-bar"):
             yield Label("", id="progress-label")
             yield ProgressBar(id="progress", show_eta=False)
@@ -93,8 +95,7 @@ class DomainsScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one(DomainTable)
-        for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
+        self._add_columns(table)
         self.query_one("#filter").display = False
         self.query_one("#progress-bar").display = False
         table.focus()
@@ -246,11 +247,19 @@ class DomainsScreen(Screen):
         ).lower()
         return all(word in haystack for word in needle.split())
 
+    def _add_columns(self, table: DataTable) -> None:
+        """The headings; the column the table is sorted by is marked (▴ up, ▾ down; none: rftest2 order)."""
+        for key, label, width in COLUMNS:
+            if key == self.sort_by:
+                label = ("▾" if key in DESCENDING else "▴") + label.replace(" ", "")
+            table.add_column(label, key=key, width=width)
+
     def _rebuild(self) -> None:
         """Filter or sort changed: the one time the table is refilled."""
         table = self.query_one(DomainTable)
         selected = self.selected_key()
-        table.clear()
+        table.clear(columns=True)
+        self._add_columns(table)
         for row in sorted(self.rows.values(), key=self._sort_key):
             if self._shown(row):
                 table.add_row(*self._cells(row), key=row.key)
@@ -444,6 +453,12 @@ class DomainsScreen(Screen):
 
     def action_define(self) -> None:
         self._lifecycle("define")
+
+    def action_reboot(self) -> None:
+        self._lifecycle("reboot")
+
+    def action_autostart(self) -> None:
+        self._lifecycle("autostart")
 
     def action_define_file(self) -> None:
         """Pick any XML file under the working folder and define it (what `virsh define FILE` does)."""

@@ -77,3 +77,12 @@ def test_bring_up_refuses_a_file_whose_vm_is_not_the_slots(demo, store, workdir)
     assert not demo.has_domain("lab-vm1")  # nothing touched
     assert demo.status("rfvmB").state is DomainState.SHUTOFF
     assert all(demo.is_running(slot) for slot in ("rfvmA", "rfvmC", "rfvmD"))
+
+
+def test_autostart_toggles_on_and_off(demo):
+    domain = demo.host("demo").find("rfvmC")
+    assert domain.autostart() == 0
+    assert demo.toggle_autostart("rfvmC") == "autostart on on host demo"
+    assert domain.autostart() == 1
+    assert demo.toggle_autostart("rfvmC") == "autostart off on host demo"
+    assert domain.autostart() == 0
