@@ -268,3 +268,16 @@ async def test_the_wizard_asks_the_host_only_off_the_ui_thread(app, monkeypatch)
         app.context.fleet.host("demo")._capabilities = None  # read afresh, as on a first wizard
         await next_until(pilot, wizard, "review")
         assert on_ui_thread == []
+
+
+async def test_a_nic_error_names_the_nic_as_the_screen_does_and_wraps_at_80_columns(app) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        wizard = await open_wizard(pilot)
+        await next_until(pilot, wizard, "network")
+        wizard.query(".nic-mac").first(Input).value = "not a mac address at all, typed by a user who did not know"
+        await pilot.press("ctrl+n")
+        await answered(pilot, wizard)
+        label = wizard.query_one("#e-interfaces", Label)
+        text = str(label.render())
+        assert "eth0 MAC:" in text and "interfaces.0" not in text
+        assert label.region.right <= 80 and label.region.height > 1  # wrapped, not cut at the edge

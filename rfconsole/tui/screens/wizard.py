@@ -64,6 +64,21 @@ FIELD_WORDS = {"vcpu": "vCPUs", "memory": "memory", "image": "image", "interface
 STEP_OF_FIELD = {field: index for index, step in enumerate(STEPS) for field in step.fields}
 
 
+NIC_FIELD_WORDS = {"mac": "MAC", "bridge": "bridge", "network": "network", "target_dev": "host dev",
+                   "virtualport": "OVS port", "model": "model"}
+KERNEL_FIELD_WORDS = {"kernel": "kernel", "initrd": "initrd", "cmdline": "kernel command line"}
+
+
+def field_words(problem_field: str) -> str:
+    """A nested field as the screen labels it: 'interfaces.0.mac' is eth0's MAC, 'kernel_boot.kernel' the kernel."""
+    parts = problem_field.split(".")
+    if parts[0] == "interfaces" and len(parts) > 1 and parts[1].isdigit():
+        return f"eth{parts[1]}" + (f" {NIC_FIELD_WORDS.get(parts[2], parts[2])}" if len(parts) > 2 else "")
+    if parts[0] == "kernel_boot" and len(parts) > 1:
+        return KERNEL_FIELD_WORDS.get(parts[1], parts[1])
+    return problem_field
+
+
 def step_of(problem_field: str) -> int:
     root = problem_field.split(".")[0]
     return STEP_OF_FIELD.get(root, len(STEPS) - 1)
@@ -365,7 +380,7 @@ class WizardScreen(Screen["WizardResult | None"]):
             if not self.query(f"#e-{field}"):
                 field = "xml"
             given = "" if problem.value in (None, "") else f" (given: {_given(problem.value)})"
-            where = f"{problem.field}: " if "." in problem.field else ""
+            where = f"{field_words(problem.field)}: " if "." in problem.field else ""
             by_field.setdefault(field, []).append(f"✗ {where}{problem.message}{given}")
         for label in self.query(".field-error"):
             lines = by_field.get(label.id.removeprefix("e-"), [])
