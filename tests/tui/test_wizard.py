@@ -123,7 +123,7 @@ async def test_new_vm_without_a_name_is_stopped_at_identity(app) -> None:
         ("resources", "#f-vcpu", "0", "vcpu", "vCPUs must be from 1"),
         ("resources", "#f-vcpu", "100000", "vcpu", "vCPUs"),
         ("resources", "#f-memory", "0", "memory", "MiB"),
-        ("storage", "#f-image", "Images/h1.img", "image", "absolute path"),
+        ("storage", "#f-image", "/" + "a" * 300, "image", "at most 255"),  # (a relative path is the working folder's)
     ],
 )
 async def test_each_field_error_shows_beside_its_field(app, step, selector, value, field, words) -> None:
@@ -281,3 +281,21 @@ async def test_a_nic_error_names_the_nic_as_the_screen_does_and_wraps_at_80_colu
         text = str(label.render())
         assert "eth0 MAC:" in text and "interfaces.0" not in text
         assert label.region.right <= 80 and label.region.height > 1  # wrapped, not cut at the edge
+
+
+async def test_typed_letters_and_relative_images_are_not_dropped_or_refused(app, workdir) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        await next_until(pilot, wizard, "identity")
+        await pilot.click("#f-id")
+        wizard.query_one("#f-id", Input).value = ""
+        await pilot.press(*"7x")
+        assert wizard.query_one("#f-id", Input).value == "7x"  # kept as typed, not silently dropped
+        await pilot.press("ctrl+n")
+        await answered(pilot, wizard)
+        assert step_id(wizard) == "identity" and "whole number" in error_of(wizard, "id")
+        wizard.query_one("#f-id", Input).value = "7"
+        await next_until(pilot, wizard, "storage")
+        wizard.query_one("#f-image", Input).value = "Images/h1.img"  # as the table shows it
+        await next_until(pilot, wizard, "review")
+        assert f"{workdir}/Images/h1.img" in wizard.query_one("#review-xml", TextArea).text

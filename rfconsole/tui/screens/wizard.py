@@ -108,7 +108,8 @@ class NicRow(HorizontalGroup):
         yield Input(nic.mac or "" if nic else "", placeholder="MAC", classes="nic-mac", compact=True)
         yield Input((nic.bridge or nic.network or "") if nic else "", placeholder="bridge", classes="nic-bridge", compact=True)
         yield Input(nic.target_dev or "" if nic else "", placeholder="host dev", classes="nic-dev", compact=True)
-        yield Checkbox("OVS", bool(nic and nic.virtualport), classes="nic-ovs")
+        # compact: the row is one line high, and a bordered checkbox showed only its top border there
+        yield Checkbox("OVS", bool(nic and nic.virtualport), classes="nic-ovs", compact=True)
 
     def interface(self) -> dict[str, Any]:
         """The NIC as typed; before the row has drawn its fields, the NIC it was given."""
@@ -179,7 +180,7 @@ class WizardScreen(Screen["WizardResult | None"]):
                 yield Label("", classes="field-error", id="e-hypervisor")
             with VerticalScroll(id="pane-identity", classes="pane"):
                 yield field_row("Name", Input(id="f-name", placeholder="e.g. rfvmA", compact=True), "name", "letters, digits, '_', '.', '-'; unique in XML/ and on the host")
-                yield field_row("Id", Input(id="f-id", placeholder="a whole number", restrict=r"[0-9]*", compact=True), "id", "unique in XML/; a free one is suggested")
+                yield field_row("Id", Input(id="f-id", placeholder="a whole number", compact=True), "id", "unique in XML/; a free one is suggested")
             with VerticalScroll(id="pane-os", classes="pane"):
                 yield field_row("Architecture", Select([(a.value, a.value) for a in Arch], value=Arch.X86_64.value, allow_blank=False, id="f-arch", compact=True), "arch")
                 yield field_row("OS type", Select([], id="f-os_type", allow_blank=True, compact=True), "os_type", "")
@@ -189,8 +190,8 @@ class WizardScreen(Screen["WizardResult | None"]):
                 yield field_row("Initrd", Input(id="f-initrd", placeholder="(optional)", compact=True), "initrd")
                 yield field_row("Kernel command line", Input(id="f-cmdline", placeholder="console=ttyS0", compact=True), "cmdline")
             with VerticalScroll(id="pane-resources", classes="pane"):
-                yield field_row("vCPUs", Input("1", id="f-vcpu", restrict=r"[0-9]*", compact=True), "vcpu", "")
-                yield field_row("Memory (MiB, 2^20 bytes)", Input("512", id="f-memory", restrict=r"[0-9]*", compact=True), "memory")
+                yield field_row("vCPUs", Input("1", id="f-vcpu", compact=True), "vcpu", "")
+                yield field_row("Memory (MiB, 2^20 bytes)", Input("512", id="f-memory", compact=True), "memory")
             with VerticalScroll(id="pane-storage", classes="pane"):
                 with Horizontal(classes="with-button"):
                     yield field_row("Image", Input(id="f-image", placeholder="/path/to/image", compact=True), "image", "")
@@ -286,7 +287,7 @@ class WizardScreen(Screen["WizardResult | None"]):
             "arch": self.query_one("#f-arch", Select).value,
             "vcpu": self._value("#f-vcpu"),
             "memory": self._value("#f-memory"),
-            "image": self._value("#f-image") or None,
+            "image": self._image_path(),
         }
         os_type = self.query_one("#f-os_type", Select).value
         values["os_type"] = None if os_type is Select.NULL else os_type
@@ -300,6 +301,13 @@ class WizardScreen(Screen["WizardResult | None"]):
             }
         values["interfaces"] = [row.interface() for row in self.query(NicRow)]
         return values
+
+    def _image_path(self) -> str | None:
+        """The image as typed; a relative path is taken from the working folder, as the table shows it."""
+        text = self._value("#f-image")
+        if not text or text.startswith(("/", "~")):
+            return text or None
+        return str(self.app.context.workdir.root / text)
 
     def build_spec(self) -> DomainSpec:
         """The DomainSpec of everything typed (raises InvalidSpec with per-field problems)."""
@@ -580,6 +588,7 @@ class WizardScreen(Screen["WizardResult | None"]):
         if rows:
             rows[-1].remove()
             self.nic_count -= 1
+            self._set_note("#e-interfaces", "")  # its errors went with it; Next checks the others again
 
     def _enter_review(self) -> None:
         try:
