@@ -37,11 +37,11 @@ OPERATION_WARNINGS = {
 }
 
 
-def row_key(status: Any) -> str:
+def row_key(status: DomainStatus) -> str:
     return f"{status.host}/{status.name}"
 
 
-def slot_order(status: Any) -> int:
+def slot_order(status: DomainStatus) -> int:
     return SLOTS.index(status.name) if status.name in SLOTS else len(SLOTS)
 
 
@@ -49,23 +49,23 @@ def _label(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
-def state_label(status: Any) -> str:
+def state_label(status: DomainStatus) -> str:
     return _label(status.state)
 
 
-def hypervisor_label(status: Any) -> str:
+def hypervisor_label(status: DomainStatus) -> str:
     return _label(status.hypervisor)
 
 
-def cpu_percent(status: Any) -> float:
+def cpu_percent(status: DomainStatus) -> float:
     return float(status.cpu_percent or 0.0)
 
 
-def statuses(context: ConsoleContext) -> list[Any]:
+def statuses(context: ConsoleContext) -> list[DomainStatus]:
     return list(context.fleet.statuses())
 
 
-def statuses_and_problems(context: ConsoleContext) -> tuple[list[Any], dict[str, Any]]:
+def statuses_and_problems(context: ConsoleContext) -> tuple[list[DomainStatus], dict[str, Any]]:
     """Every reachable host's domains, and for each host that cannot be reached (by name) its error."""
     found, problems = context.fleet.collect_statuses()
     found = list(found) + context.fleet.stored_only(found)  # VMs only in XML/, to define and start from here
@@ -122,7 +122,7 @@ def images_by_name(context: ConsoleContext) -> dict[str, str]:
     return images
 
 
-def switch_label(context: ConsoleContext, status: Any) -> str:
+def switch_label(context: ConsoleContext, status: DomainStatus) -> str:
     """The switch a VM serves (its datapath id) and, while on-demand boot runs, whether it is connected."""
     ondemand = context.switches  # rfconsole.ondemand's OnDemand, when the console started it
     datapaths = set(ondemand.mapping.datapaths_of(status.name)) if ondemand is not None else set()

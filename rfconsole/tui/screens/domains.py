@@ -55,7 +55,7 @@ STATE_STYLES = {
 class Row:
     """What one line of the table shows, and the CPU history behind its sparkline."""
 
-    status: Any
+    status: DomainStatus
     cpu: deque[float]
 
     @property
@@ -117,7 +117,7 @@ class DomainsScreen(Screen):
             return
         self.app.call_from_thread(self._apply_poll, statuses, images, problems)
 
-    def _apply_poll(self, statuses: list[Any], images: dict[str, str], problems: dict[str, Any]) -> None:
+    def _apply_poll(self, statuses: list[DomainStatus], images: dict[str, str], problems: dict[str, Any]) -> None:
         self.images = images
         self.apply_statuses(statuses, complete=True)
         # each unreachable host is told once, not at every poll, until it answers again
@@ -146,7 +146,7 @@ class DomainsScreen(Screen):
         else:
             self.refresh_one(event)
 
-    def refresh_one(self, event: Any) -> None:
+    def refresh_one(self, event: DomainEvent) -> None:
         self.refresh_domains([(event.domain, event.host)])
 
     @work(thread=True, group="event", exit_on_error=False)
@@ -169,7 +169,7 @@ class DomainsScreen(Screen):
             else:
                 self.app.call_from_thread(self.apply_statuses, [status], False)
 
-    def apply_statuses(self, statuses: Iterable[Any], complete: bool) -> None:
+    def apply_statuses(self, statuses: Iterable[DomainStatus], complete: bool) -> None:
         """Change rows in place; new domains refill the table once, in order; with ``complete``,
         drop rows no host reports any more."""
         table = self.query_one(DomainTable)
@@ -316,7 +316,7 @@ class DomainsScreen(Screen):
         except RowDoesNotExist:
             return None
 
-    def targets(self) -> list[Any]:
+    def targets(self) -> list[DomainStatus]:
         """The marked domains, or else the one under the cursor."""
         keys = sorted(self.marked) if self.marked else [k for k in [self.selected_key()] if k]
         return [self.rows[key].status for key in keys if key in self.rows]
@@ -395,7 +395,7 @@ class DomainsScreen(Screen):
 
     # ---- actions ---------------------------------------------------------------------------
 
-    def _one_target(self, doing: str) -> Any | None:
+    def _one_target(self, doing: str) -> DomainStatus | None:
         targets = self.targets()
         if not targets:
             self.notify(f"no domain selected to {doing}", severity="warning")
@@ -531,7 +531,7 @@ class DomainsScreen(Screen):
 
         self.app.push_screen(ConfirmDialog(question, fleetview.OPERATION_WARNINGS.get(operation, "")), answered)
 
-    def _run_operation(self, operation: str, targets: list[Any]) -> None:
+    def _run_operation(self, operation: str, targets: list[DomainStatus]) -> None:
         if len(targets) == 1:
             self._run_single(operation, targets[0])
             return
@@ -552,7 +552,7 @@ class DomainsScreen(Screen):
             self.app.call_from_thread(self._hide_progress)
 
     @work(thread=True, group="operations", exit_on_error=False)
-    def _run_bulk(self, operation: str, targets: list[Any]) -> None:
+    def _run_bulk(self, operation: str, targets: list[DomainStatus]) -> None:
         self.app.call_from_thread(self._show_progress, f"{operation} ×{len(targets)}", len(targets))
 
         def progress(done: int, _total: int, _name: str) -> None:
