@@ -331,3 +331,19 @@ async def test_reboot_and_autostart_from_the_keyboard(app, context) -> None:
         await wait_until(pilot, lambda: any("autostart on" in n for n in notifications(app)), "the notice")
         await pilot.press("A")
         await wait_until(pilot, lambda: domain.autostart() == 0, "autostart off")
+
+
+async def test_notifications_cover_neither_the_key_bar_nor_a_dialogs_buttons_at_80x24(app) -> None:
+    from textual.widgets._toast import Toast
+
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("u")  # a confirmation, then a notification over it
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
+        app.notify("a notification of three lines\nsecond line\nthird line", timeout=30)
+        await wait_until(pilot, lambda: bool(app.screen.query(Toast)), "the notification shown")
+        await pilot.pause()
+        toast = app.screen.query(Toast).first().region
+        buttons = [button.region for button in app.screen.query("Button")]
+        keybar = app.screen_stack[-2].query_one("KeyBar").region
+        assert not any(toast.overlaps(region) for region in [*buttons, keybar]), (toast, buttons, keybar)
