@@ -299,3 +299,13 @@ async def test_typed_letters_and_relative_images_are_not_dropped_or_refused(app,
         wizard.query_one("#f-image", Input).value = "Images/h1.img"  # as the table shows it
         await next_until(pilot, wizard, "review")
         assert f"{workdir}/Images/h1.img" in wizard.query_one("#review-xml", TextArea).text
+
+
+async def test_a_nic_can_be_put_on_a_libvirt_network(app) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        await next_until(pilot, wizard, "network")
+        wizard.query(".nic-bridge").first(Input).value = "network:default"
+        await next_until(pilot, wizard, "review")
+        xml = wizard.query_one("#review-xml", TextArea).text
+        assert "<source network=\"default\"/>" in xml or "<source network='default'/>" in xml, xml

@@ -40,6 +40,7 @@ from rfconsole.tui import wizardsupport as support
 from rfconsole.tui.fleetview import SLOTS
 
 NEW_VM = "new"
+NETWORK_PREFIX = "network:"  # in a NIC's source field: a libvirt network, not a bridge
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,8 @@ class NicRow(HorizontalGroup):
         nic = self.nic
         yield Label(f"eth{self.index}", classes="nic-name")
         yield Input(nic.mac or "" if nic else "", placeholder="MAC", classes="nic-mac", compact=True)
-        yield Input((nic.bridge or nic.network or "") if nic else "", placeholder="bridge", classes="nic-bridge", compact=True)
+        source = (nic.bridge or (f"{NETWORK_PREFIX}{nic.network}" if nic.network else "")) if nic else ""
+        yield Input(source, placeholder="bridge, or network:NAME", classes="nic-bridge", compact=True)
         yield Input(nic.target_dev or "" if nic else "", placeholder="host dev", classes="nic-dev", compact=True)
         # compact: the row is one line high, and a bordered checkbox showed only its top border there
         yield Checkbox("OVS", bool(nic and nic.virtualport), classes="nic-ovs", compact=True)
@@ -118,11 +120,11 @@ class NicRow(HorizontalGroup):
             given = nic.model_dump() if nic is not None else {}
             return {key: given.get(key) for key in ("mac", "bridge", "network", "target_dev", "virtualport", "model")}
         mac, source, dev = (self.query_one(f".nic-{part}", Input).value.strip() for part in ("mac", "bridge", "dev"))
-        on_network = nic is not None and nic.network is not None and source == nic.network
+        on_network = source.startswith(NETWORK_PREFIX)  # a libvirt network: "network:default"
         return {
             "mac": mac or None,
             "bridge": None if on_network else source or None,
-            "network": source if on_network else None,
+            "network": source.removeprefix(NETWORK_PREFIX) if on_network else None,
             "target_dev": dev or None,
             "virtualport": "openvswitch" if self.query_one(".nic-ovs", Checkbox).value else None,
             "model": nic.model if nic is not None else None,  # not shown; kept as given
