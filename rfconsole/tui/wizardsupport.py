@@ -46,6 +46,16 @@ def hypervisor_choices(context: ConsoleContext, host: str | None) -> tuple[set[H
     return offered, {h: context.fleet.host(host).unavailable_reason(h) for h in Hypervisor if h not in offered}
 
 
+def _with_host_vcpu_limit(context: ConsoleContext, typed: Typed, problem: Problem) -> Problem:
+    """A vCPU count out of range is told with this host's limit (the model knows only libvirt's 4096)."""
+    if problem.field != "vcpu" or not str(problem.value).strip().isdigit():
+        return problem
+    limit = vcpu_limit(context, typed.host)
+    if not limit:
+        return problem
+    return Problem("vcpu", problem.value, f"host {typed.host} allows 1 to {limit} vCPUs per VM")
+
+
 def step_problems(context: ConsoleContext, index: int, typed: Typed) -> list[Problem]:
     """The problems of the wizard's steps up to ``index`` (the caller drops those of later steps,
     which still hold their defaults). Asks the host (capabilities, names, vCPU limit): call it off
@@ -61,7 +71,7 @@ def step_problems(context: ConsoleContext, index: int, typed: Typed) -> list[Pro
             problems.append(Problem("hypervisor", typed.hypervisor.value, f"host {typed.host} does not offer {typed.hypervisor.value}"))
     if index >= 2 and not problems:
         if typed.spec is None:
-            problems.extend(typed.invalid)
+            problems.extend(_with_host_vcpu_limit(context, typed, problem) for problem in typed.invalid)
         else:
             problems.extend(identity_problems(context, typed.spec, typed.host, typed.new_vm))
             if index >= 4:

@@ -120,7 +120,7 @@ async def test_new_vm_without_a_name_is_stopped_at_identity(app) -> None:
     [
         ("identity", "#f-name", "bad name!", "name", "not allowed"),
         ("identity", "#f-id", "0", "id", "from 1"),
-        ("resources", "#f-vcpu", "0", "vcpu", "vCPUs must be from 1"),
+        ("resources", "#f-vcpu", "0", "vcpu", "allows 1 to 32 vCPUs"),  # the demo host's limit
         ("resources", "#f-vcpu", "100000", "vcpu", "vCPUs"),
         ("resources", "#f-memory", "0", "memory", "MiB"),
         ("storage", "#f-image", "/" + "a" * 300, "image", "at most 255"),  # (a relative path is the working folder's)
@@ -309,3 +309,16 @@ async def test_a_nic_can_be_put_on_a_libvirt_network(app) -> None:
         await next_until(pilot, wizard, "review")
         xml = wizard.query_one("#review-xml", TextArea).text
         assert "<source network=\"default\"/>" in xml or "<source network='default'/>" in xml, xml
+
+
+async def test_a_vcpu_count_out_of_range_is_told_with_the_hosts_limit(app, context) -> None:
+    limit = context.fleet.host("demo").max_vcpus()
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        await next_until(pilot, wizard, "resources")
+        for typed in ("100000", "0"):
+            wizard.query_one("#f-vcpu", Input).value = typed
+            await pilot.press("ctrl+n")
+            await answered(pilot, wizard)
+            assert step_id(wizard) == "resources"
+            assert f"allows 1 to {limit} vCPUs" in error_of(wizard, "vcpu") and "4096" not in error_of(wizard, "vcpu")
