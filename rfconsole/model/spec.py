@@ -396,18 +396,20 @@ class DomainSpec(_Model):
     def _id(cls, value: Any) -> Any:
         if value is None:
             return None
-        number = _whole_number(value, "the id")
+        out_of_range = f"the id must be a whole number from 1 to {ID_MAX}"
+        number = _whole_number(value, "the id", out_of_range)
         if not 1 <= number <= ID_MAX:
-            raise ValueError(f"the id must be a whole number from 1 to {ID_MAX}")
+            raise ValueError(out_of_range)
         return number
 
     @field_validator("vcpu", mode="before")
     @classmethod
     def _vcpu(cls, value: Any, info: ValidationInfo) -> int:
-        number = _whole_number(value, "the number of vCPUs")
         limit = 2**32 - 1 if _is_lenient(info) else VCPU_MAX
+        out_of_range = f"the number of vCPUs must be from 1 to {limit}"
+        number = _whole_number(value, "the number of vCPUs", out_of_range)
         if not 1 <= number <= limit:
-            raise ValueError(f"the number of vCPUs must be from 1 to {limit}")
+            raise ValueError(out_of_range)
         return number
 
     @field_validator("memory", mode="before")
@@ -416,15 +418,16 @@ class DomainSpec(_Model):
         if _is_lenient(info):
             if value is None:
                 return None
-            number = _whole_number(value, "the memory")
+            number = _whole_number(value, "the memory", "the memory is too large to be a libvirt size")
             if number < 0:
                 raise ValueError("the memory cannot be negative")
             return number
         if value is None:
             raise ValueError("a VM rfconsole writes says its memory")
-        number = _whole_number(value, "the memory")
+        out_of_range = f"the memory is in MiB and must be from 1 to {MEMORY_MAX_MIB} (16 TiB)"
+        number = _whole_number(value, "the memory", out_of_range)
         if not 1 <= number <= MEMORY_MAX_MIB:
-            raise ValueError(f"the memory is in MiB and must be from 1 to {MEMORY_MAX_MIB} (16 TiB)")
+            raise ValueError(out_of_range)
         return number
 
     @field_validator("image", mode="before")
@@ -520,7 +523,9 @@ def house_rule_problems(spec: DomainSpec) -> list[Problem]:
     return spec.house_rule_problems()
 
 
-def _whole_number(value: Any, what: str) -> int:
+def _whole_number(value: Any, what: str, out_of_range: str) -> int:
+    """``value`` as an int; ``out_of_range`` is the message for digits too many to be in range
+    (more than int() takes), so a too-large number is told its range, not "not a whole number"."""
     if isinstance(value, bool):
         raise ValueError(f"{what} must be a whole number")
     if isinstance(value, int):
@@ -528,9 +533,15 @@ def _whole_number(value: Any, what: str) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     text = str(value).strip()
-    if re.fullmatch(r"[+]?[0-9]{1,20}", text):
-        return int(text)
-    raise ValueError(f"{what} must be a whole number")
+    digits = re.fullmatch(r"[+]?0*([0-9]+)", text)
+    if digits is None:
+        raise ValueError(f"{what} must be a whole number")
+    if len(digits.group(1)) > _DIGITS_MAX:
+        raise ValueError(out_of_range)
+    return int(digits.group(1))
+
+
+_DIGITS_MAX = 40  # far above every limit here, far below int()'s 4300-digit refusal
 
 
 _PYDANTIC_WORDS = {

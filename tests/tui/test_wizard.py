@@ -123,6 +123,9 @@ async def test_new_vm_without_a_name_is_stopped_at_identity(app) -> None:
         ("resources", "#f-vcpu", "0", "vcpu", "allows 1 to 32 vCPUs"),  # the demo host's limit
         ("resources", "#f-vcpu", "100000", "vcpu", "vCPUs"),
         ("resources", "#f-memory", "0", "memory", "MiB"),
+        ("identity", "#f-id", "9" * 25, "id", "from 1 to 2147483647"),  # too large: the range is said
+        ("resources", "#f-vcpu", "9" * 25, "vcpu", "allows 1 to 32 vCPUs"),
+        ("resources", "#f-memory", "9" * 25, "memory", "from 1 to 16777216"),
         ("storage", "#f-image", "/" + "a" * 300, "image", "at most 255"),  # (a relative path is the working folder's)
     ],
 )

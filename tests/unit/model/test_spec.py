@@ -42,6 +42,10 @@ def test_lxc_folder_image_is_a_root_filesystem(tmp_path):
         ({"id": "seven"}, "id", "whole number"),
         ({"vcpu": 0}, "vcpu", "from 1"),
         ({"memory": "lots"}, "memory", "whole number"),
+        ({"id": "9" * 25}, "id", "from 1 to 2147483647"),  # too large: the range, not "whole number"
+        ({"vcpu": "9" * 25}, "vcpu", "from 1 to 4096"),
+        ({"memory": "9" * 25}, "memory", "from 1 to 16777216"),
+        ({"memory": "9" * 60}, "memory", "from 1 to 16777216"),  # more digits than any limit has
         ({"arch": "arm"}, "arch", "one libvirt knows"),
         ({"image": "Images/h1.img"}, "image", "absolute path"),
         ({"os_type": "exe"}, "os_type", "needs OS type hvm"),
