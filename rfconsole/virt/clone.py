@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from rfconsole.images import ImageError, Images, image_info
 from rfconsole.model.clone import CloneError, check_clone_name, clone_document, clone_image_name, clone_spec, macs_in, rftest2_extension
 from rfconsole.store import StoreError
-from rfconsole.virt.errors import VirtError
+from rfconsole.virt.errors import DomainNotFound, VirtError
 
 if TYPE_CHECKING:
     from rfconsole.model.domainxml import DomainDocument
@@ -31,9 +31,10 @@ def macs_in_use(fleet: Fleet) -> set[str]:
     for host in fleet.hosts():
         try:
             for status in host.statuses():
-                domain = host.find(status.name)
-                if domain is not None:
-                    taken |= macs_in(host.document(domain))
+                try:
+                    taken |= macs_in(host.document(status.name))
+                except DomainNotFound:
+                    continue  # undefined while we were reading
         except VirtError:
             continue  # an unreachable host: its MACs cannot be read (the faces report the host)
     return taken
@@ -90,10 +91,10 @@ def _source_document(fleet: Fleet, source: str) -> DomainDocument:
     try:
         return fleet.store.load(source)
     except StoreError:
-        host, domain = fleet.locate(source)
-        if domain is None:
+        host, known = fleet.locate(source)
+        if known is None:
             raise
-        return host.document(domain, inactive=True)
+        return host.document(source, inactive=True)
 
 
 def _base_of(source: str, image: Path) -> Path:

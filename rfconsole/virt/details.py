@@ -104,9 +104,9 @@ def gather(fleet: Any, host: Any, domain: libvirt.virDomain) -> VmDetails:
     name = domain.name()
     state_number, reason = host._call(f"read the state of {name}", domain.state, domain=name)
     state = DomainState.from_libvirt(state_number)
-    live = host.document(domain)
+    live = host.document(name)
     persistent = host._call(f"read {name}", domain.isPersistent, domain=name) == 1
-    defined = host.document(domain, inactive=True) if persistent else live
+    defined = host.document(name, inactive=True) if persistent else live
     live_values, defined_values = live.values(), defined.values()
     status = host.status(name)
     nics = _nics(live_values["interfaces"])
@@ -143,7 +143,7 @@ def gather(fleet: Any, host: Any, domain: libvirt.virDomain) -> VmDetails:
 
 def _snapshots(host: Any, domain: libvirt.virDomain) -> dict[str, Any]:
     try:
-        return {"snapshots": tuple(list_snapshots(host, domain))}
+        return {"snapshots": tuple(list_snapshots(host, domain.name()))}
     except VirtError as error:  # LXC has no snapshots: said, not raised
         return {"snapshots_note": error.libvirt_message or error.message}
 

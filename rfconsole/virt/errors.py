@@ -72,6 +72,10 @@ class OperationTimeout(VirtError):
     """The domain did not reach the wanted state in time."""
 
 
+class SnapshotNotFound(VirtError):
+    """The domain has no snapshot of that name (or none at all)."""
+
+
 class ConsoleNotRunning(OperationInvalid):
     """A console was asked of a domain that is not running (its console exists only while it runs)."""
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import libvirt
 
 from rfconsole.config import DEFAULT_STATS_INTERVAL
 from rfconsole.defaults import SHUTDOWN_TIMEOUT, START_TIMEOUT
@@ -133,24 +132,25 @@ class Fleet:
         placed = self.config.placement.get(name) or self.config.host_for_hypervisor(hypervisor)
         return self.host(placed)
 
-    def locate(self, name: str, host: str | None = None) -> tuple[Host, libvirt.virDomain | None]:
-        """The host of VM ``name`` and its domain there (None when not defined): the given host,
-        else its placement, else the first reachable host that knows it, else the default host."""
+    def locate(self, name: str, host: str | None = None) -> tuple[Host, str | None]:
+        """The host of VM ``name`` and ``name`` when that host has it defined (None when not): the
+        given host, else its placement, else the first reachable host that knows it, else the
+        default host."""
         if host is not None or len(self._hosts) == 1:
             chosen = self.host(host)
-            return chosen, chosen.find(name)
+            return chosen, _known(chosen, name)
         if name in self.config.placement:
             chosen = self.host(self.config.placement[name])
-            return chosen, chosen.find(name)
+            return chosen, _known(chosen, name)
         problems = []
         for candidate in self._hosts.values():
             try:
-                domain = candidate.find(name)
+                known = _known(candidate, name)
             except HostUnavailable as problem:
                 problems.append(problem)
                 continue
-            if domain is not None:
-                return candidate, domain
+            if known is not None:
+                return candidate, known
         if len(problems) == len(self._hosts):
             raise problems[0]
         return self.host(), None
@@ -160,7 +160,7 @@ class Fleet:
         chosen, domain = self.locate(name, host)
         if domain is None:
             raise DomainNotFound(f"host {chosen.name} ({chosen.uri}) has no domain named {name}")
-        return gather_details(self, chosen, domain)
+        return gather_details(self, chosen, chosen.domain(name))  # details.py still reads the handle (issue 9)
 
     def console(
         self,
@@ -302,12 +302,11 @@ class Fleet:
             )
         return True
 
-    def _require_owned(self, host: Host, domain: libvirt.virDomain, doing: str, force: bool, why: str = "") -> None:
+    def _require_owned(self, host: Host, name: str, doing: str, force: bool, why: str = "") -> None:
         """Refuse ``doing`` (a verb) on a domain without rfconsole's mark unless ``force``;
         ``why`` (" after …") says what led to it."""
-        if force or host.is_owned(domain):
+        if force or host.is_owned(name):
             return
-        name = domain.name()
         raise NotOwned(
             f"refusing to {doing} {name} on host {host.name} ({host.uri}){why}: it does not carry rfconsole's ownership mark, "
             "so rfconsole did not make it",
@@ -324,33 +323,28 @@ class Fleet:
         chosen = self.host(host) if host is not None else self._host_for_document(name, document)
         self.check_hypervisor(document, chosen)
         self.check_files(document, starting=False)
-        existing = chosen.find(name)
-        if existing is None:
+        if _known(chosen, name) is None:
             self._define(chosen, document)
             return f"defined on host {chosen.name}"
-        self._require_owned(chosen, existing, "redefine", force)
+        self._require_owned(chosen, name, "redefine", force)
         if chosen.state(name) not in (None, DomainState.SHUTOFF):
             raise OperationInvalid(
                 f"{name} is running on host {chosen.name}: rfconsole redefines a domain only while it is shut off",
                 f"use `rfconsole redeploy {name}` (destroy, undefine, define, start), or shut it down first",
             )
-        self._replace_definition(chosen, existing, document)
+        self._replace_definition(chosen, name, document)
         return f"redefined on host {chosen.name}"
 
-    def _replace_definition(
-        self, host: Host, existing: libvirt.virDomain, document: DomainDocument, schema_checked: bool = False
-    ) -> libvirt.virDomain:
+    def _replace_definition(self, host: Host, name: str, document: DomainDocument, schema_checked: bool = False) -> None:
         """Undefine ``existing`` and define ``document`` in its place; if libvirt refuses the new
         definition, the old one is defined again, so bad input leaves the host as it was.
         (A definition without the old <uuid> cannot be defined over the old one directly.)"""
-        name = existing.name()
-        previous = host._call(f"read the definition of {name}", existing.XMLDesc, libvirt.VIR_DOMAIN_XML_INACTIVE, domain=name)
-        host.undefine(existing)
+        previous = host.persistent_xml(name)
+        host.undefine(name)
         try:
-            return self._define(host, document, schema_checked)
+            self._define(host, document, schema_checked)
         except VirtError as refused:
-            connection = host.connection()
-            host._call(f"restore the previous definition of {name}", connection.defineXML, previous, domain=name)
+            host.define_xml(name, previous, validate=False, doing="restore the previous definition of")
             refused.message += "; the previous definition was put back"
             refused.args = (refused.message,)
             raise
@@ -363,17 +357,13 @@ class Fleet:
         found, domain = self.locate(name)
         return found if domain is not None else self.placed_host(name, document.hypervisor)
 
-    def _define(self, host: Host, document: DomainDocument, schema_checked: bool = False) -> libvirt.virDomain:
+    def _define(self, host: Host, document: DomainDocument, schema_checked: bool = False) -> None:
         """Define ``document`` with rfconsole's mark. libvirt validates it against its domain schema
         (VIR_DOMAIN_DEFINE_VALIDATE, about 20 ms of the daemon's time) unless ``schema_checked``
         says we just did so ourselves on a local host, whose daemon reads the same schema files."""
         marked = document.copy()
         marked.mark_owned()
-        connection = host.connection()
-        flags = 0 if schema_checked and host.is_local else libvirt.VIR_DOMAIN_DEFINE_VALIDATE
-        domain = host._call(f"define {document.name}", connection.defineXMLFlags, marked.to_xml(), flags, domain=document.name)
-        host.forget_facts(document.name)  # owned now: a status read before libvirt's 'defined' event arrives says so
-        return domain
+        host.define_xml(document.name, marked.to_xml(), validate=not (schema_checked and host.is_local))
 
     @staticmethod
     def _name_of(document: DomainDocument) -> str:
@@ -383,33 +373,34 @@ class Fleet:
 
     def start(self, name: str, host: str | None = None, wait: bool = True, timeout: float = START_TIMEOUT) -> str:
         """Start a defined, shut-off domain; with ``wait``, until libvirt reports it running."""
-        chosen, domain = self._existing(name, host)
+        chosen = self._existing(name, host)
         state = chosen.state(name)
         if state is not None and state.is_active:
             raise OperationInvalid(
                 f"{name} on host {chosen.name} is already {state}",
                 "resume a paused domain with `rfconsole resume`" if state is DomainState.PAUSED else None,
             )
-        self._check_definition(chosen, domain)
-        chosen._call(f"start {name}", domain.create, domain=name)
+        self._check_definition(chosen, name)
+        chosen.start(name)
         if wait:
             chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
         return f"running on host {chosen.name}"
 
-    def _check_definition(self, host: Host, domain: libvirt.virDomain) -> None:
-        document = host.document(domain, inactive=True)
+    def _check_definition(self, host: Host, name: str) -> None:
+        document = host.document(name, inactive=True)
         self.check_hypervisor(document, host)
         self.check_files(document)
 
-    def _existing(self, name: str, host: str | None) -> tuple[Host, libvirt.virDomain]:
-        chosen, domain = self.locate(name, host)
-        if domain is None:
+    def _existing(self, name: str, host: str | None) -> Host:
+        """The host that has VM ``name`` defined; DomainNotFound when none has."""
+        chosen, known = self.locate(name, host)
+        if known is None:
             where = f"host {chosen.name} ({chosen.uri})" if host is not None or len(self._hosts) == 1 else "any host"
             raise DomainNotFound(
                 f"{name} is not defined on {where}",
                 f"define it from XML/ with `rfconsole define {name}`, or use `rfconsole up {name}`",
             )
-        return chosen, domain
+        return chosen
 
     def shutdown(
         self,
@@ -422,14 +413,14 @@ class Fleet:
     ) -> str:
         """Ask the guest to shut down (ACPI). With ``timeout``, wait that long for it to be shut
         off; then, only with ``destroy_after``, power it off (an unowned domain needs ``force``)."""
-        chosen, domain = self._existing(name, host)
+        chosen = self._existing(name, host)
         state = chosen.state(name)
         if state is None or not state.is_active:
             raise OperationInvalid(f"{name} on host {chosen.name} is not running (it is {state or 'undefined'})")
         tell = stage or (lambda _stage: None)
-        may_destroy = destroy_after and (force or chosen.is_owned(domain))
+        may_destroy = destroy_after and (force or chosen.is_owned(name))
         tell("shutdown")
-        chosen._call(f"shut down {name}", domain.shutdown, domain=name)
+        chosen.shutdown(name)
         if timeout is None:
             return f"shutdown requested on host {chosen.name}"
         tell("wait")
@@ -440,31 +431,31 @@ class Fleet:
             if not destroy_after:
                 raise late from None
         if not may_destroy:
-            self._require_owned(chosen, domain, "destroy", force, why=f" after it did not shut down within {timeout:g} s")
+            self._require_owned(chosen, name, "destroy", force, why=f" after it did not shut down within {timeout:g} s")
         tell("destroy")
-        chosen._call(f"destroy {name}", domain.destroy, domain=name)
+        chosen.destroy(name)
         chosen.wait_for_state(name, {DomainState.SHUTOFF}, START_TIMEOUT)
         return f"destroyed after {timeout:g} s without shutting down, on host {chosen.name}"
 
     def destroy(self, name: str, host: str | None = None, force: bool = False) -> str:
         """Power the domain off at once; an unowned domain only with ``force``."""
-        chosen, domain = self._existing(name, host)
-        self._require_owned(chosen, domain, "destroy", force)
+        chosen = self._existing(name, host)
+        self._require_owned(chosen, name, "destroy", force)
         state = chosen.state(name)
         if state is None or not state.is_active:
             raise OperationInvalid(f"{name} on host {chosen.name} is not running (it is {state or 'undefined'})")
-        chosen._call(f"destroy {name}", domain.destroy, domain=name)
+        chosen.destroy(name)
         return f"shut off on host {chosen.name}"
 
     def undefine(self, name: str, host: str | None = None, force: bool = False) -> str:
         """libvirt forgets the domain; an unowned domain only with ``force``. Undefine is always
         undoable: its file in XML/ stays, and when there is none libvirt's definition is saved
         there first (a save the store refuses stops the undefine)."""
-        chosen, domain = self._existing(name, host)
-        self._require_owned(chosen, domain, "undefine", force)
-        saved = self._keep_definition(chosen, domain)
+        chosen = self._existing(name, host)
+        self._require_owned(chosen, name, "undefine", force)
+        saved = self._keep_definition(chosen, name)
         active = chosen.state(name) not in (None, DomainState.SHUTOFF)
-        chosen.undefine(domain)
+        chosen.undefine(name)
         said = f"undefined on host {chosen.name}"
         if saved is not None:
             said += f"; its definition was saved to {saved} first (define it again with `rfconsole define {name}`)"
@@ -472,13 +463,12 @@ class Fleet:
             said += "; it keeps running as a transient domain until it stops"
         return said
 
-    def _keep_definition(self, host: Host, domain: libvirt.virDomain) -> Path | None:
+    def _keep_definition(self, host: Host, name: str) -> Path | None:
         """Save the domain's persistent definition to XML/ when XML/ has no file of that name;
         the path written, or None when a file was there already."""
-        name = domain.name()
         if self.store is None or self.store.find(name) is not None:
             return None
-        document = host.document(domain, inactive=True)
+        document = host.document(name, inactive=True)
         try:
             return self.store.save(document)
         except RfconsoleError as refused:
@@ -514,25 +504,24 @@ class Fleet:
         return found
 
     def suspend(self, name: str, host: str | None = None) -> str:
-        chosen, domain = self._existing(name, host)
-        chosen._call(f"pause {name}", domain.suspend, domain=name)
+        chosen = self._existing(name, host)
+        chosen.suspend(name)
         return f"paused on host {chosen.name}"
 
     def resume(self, name: str, host: str | None = None) -> str:
-        chosen, domain = self._existing(name, host)
-        chosen._call(f"resume {name}", domain.resume, domain=name)
+        chosen = self._existing(name, host)
+        chosen.resume(name)
         return f"running on host {chosen.name}"
 
     def toggle_autostart(self, name: str, host: str | None = None) -> str:
         """Turn libvirt's autostart (start with the host's libvirtd) on when off, off when on."""
-        chosen, domain = self._existing(name, host)
-        now = bool(chosen._call(f"read the autostart of {name}", domain.autostart, domain=name))
-        chosen._call(f"set the autostart of {name}", domain.setAutostart, 0 if now else 1, domain=name)
-        return f"autostart {'off' if now else 'on'} on host {chosen.name}"
+        chosen = self._existing(name, host)
+        now_on = chosen.toggle_autostart(name)
+        return f"autostart {'on' if now_on else 'off'} on host {chosen.name}"
 
     def reboot(self, name: str, host: str | None = None) -> str:
-        chosen, domain = self._existing(name, host)
-        chosen._call(f"reboot {name}", domain.reboot, 0, domain=name)
+        chosen = self._existing(name, host)
+        chosen.reboot(name)
         return f"reboot requested on host {chosen.name}"
 
     def redeploy(
@@ -551,26 +540,26 @@ class Fleet:
         chosen = self.host(host) if host is not None else self._host_for_document(name, document)
         self.check_hypervisor(document, chosen)
         self.check_files(document)
-        existing = chosen.find(name)
+        state = chosen.state(name)
         schema_checked = False
-        if existing is not None:
-            self._require_owned(chosen, existing, "redeploy (destroy and undefine)", force)
+        if state is not None:
+            self._require_owned(chosen, name, "redeploy (destroy and undefine)", force)
             schema_checked = self._check_schema_before_destroying(document)
         tell = stage or (lambda _stage: None)
-        if existing is not None and chosen.domain_state(existing) is not DomainState.SHUTOFF:
+        if state is not None and state is not DomainState.SHUTOFF:
             tell("destroy")
-            chosen._call(f"destroy {name}", existing.destroy, domain=name)
-            existing = chosen.find(name)  # a transient domain is gone once destroyed
-        if existing is not None:
+            chosen.destroy(name)
+            state = chosen.state(name)  # a transient domain is gone once destroyed
+        if state is not None:
             tell("undefine")
             tell("define")
-            domain = self._replace_definition(chosen, existing, document, schema_checked)
+            self._replace_definition(chosen, name, document, schema_checked)
         else:
             tell("define")
-            domain = self._define(chosen, document)
+            self._define(chosen, document)
         tell("start")
-        chosen._call(f"start {name}", domain.create, domain=name)
-        if chosen.domain_state(domain) is not DomainState.RUNNING:  # libvirt's create returns once it runs, as a rule
+        chosen.start(name)
+        if chosen.state(name) is not DomainState.RUNNING:  # libvirt's create returns once it runs, as a rule
             chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
         return f"running on host {chosen.name}"
 
@@ -579,23 +568,23 @@ class Fleet:
         resume it when paused, start it when shut off, then wait until it is running.
         ``stage(word)`` is told each step as it begins (define, resume, start, wait)."""
         tell = stage or (lambda _stage: None)
-        chosen, domain = self.locate(name, host)
+        chosen, known = self.locate(name, host)
         defined = ""
-        if domain is None:
+        if known is None:
             document = self._document(name)
             if host is None and len(self._hosts) > 1:
                 chosen = self.placed_host(name, document.hypervisor)
             self.check_hypervisor(document, chosen)
             self.check_files(document)
             tell("define")
-            domain = self._define(chosen, document)
+            self._define(chosen, document)
             defined = "defined, "
         state = chosen.state(name)
         if state is DomainState.RUNNING:
             return f"already running on host {chosen.name}"
         if state in (DomainState.PAUSED, DomainState.PMSUSPENDED):
             tell("resume")
-            chosen._call(f"resume {name}", domain.resume, domain=name)
+            chosen.resume(name)
             chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
             return f"resumed, running on host {chosen.name}"
         if state is not None and state.is_active:  # in shutdown, blocked: let it settle first
@@ -604,9 +593,9 @@ class Fleet:
             if chosen.state(name) is DomainState.RUNNING:
                 return f"already running on host {chosen.name}"
         if not defined:
-            self._check_definition(chosen, domain)
+            self._check_definition(chosen, name)
         tell("start")
-        chosen._call(f"start {name}", domain.create, domain=name)
+        chosen.start(name)
         tell("wait")
         chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
         return f"{defined}started, running on host {chosen.name}"
@@ -623,15 +612,15 @@ class Fleet:
         """Make sure ``name`` is shut off, idempotently: graceful shutdown, then destroy after
         ``timeout`` seconds (an unowned domain is destroyed only with ``force``). ``stage(word)``
         is told each step as it begins (shutdown, wait, destroy)."""
-        chosen, domain = self._existing(name, host)
+        chosen = self._existing(name, host)
         state = chosen.state(name)
         if state is None or not state.is_active:
             return f"already shut off on host {chosen.name}"
         if state is DomainState.PAUSED:  # a paused guest cannot react to ACPI
-            self._require_owned(chosen, domain, "destroy (it is paused)", force)
+            self._require_owned(chosen, name, "destroy (it is paused)", force)
             if stage:
                 stage("destroy")
-            chosen._call(f"destroy {name}", domain.destroy, domain=name)
+            chosen.destroy(name)
             return f"destroyed (it was paused), shut off on host {chosen.name}"
         return self.shutdown(name, chosen.name, timeout=timeout, destroy_after=destroy_after, force=force, stage=stage)
 
@@ -762,3 +751,8 @@ def _offers(host: Host, hypervisor: Hypervisor) -> bool:
         return hypervisor in host.capabilities()
     except VirtError:
         return False
+
+
+def _known(host: Host, name: str) -> str | None:
+    """``name`` when ``host`` has a domain of that name, else None."""
+    return name if host.find(name) is not None else None

@@ -26,7 +26,15 @@ from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import XMLInputError
 from rfconsole.model.kinds import Hypervisor
 from rfconsole.virt.capabilities import HostCapabilities, parse_capabilities
-from rfconsole.virt.errors import DAEMON_HINT, DomainNotFound, HostUnavailable, OperationTimeout, VirtError, translate
+from rfconsole.virt.errors import (
+    DAEMON_HINT,
+    DomainNotFound,
+    HostUnavailable,
+    OperationTimeout,
+    SnapshotNotFound,
+    VirtError,
+    translate,
+)
 from rfconsole.virt.events import DomainEvent, DomainState, DomainStatus, HostEvent, event_words
 
 log = logging.getLogger(__name__)
@@ -369,8 +377,11 @@ class Host:
         name = domain.name()
         return DomainState.from_libvirt(self._call(f"read the state of {name}", domain.state, domain=name)[0])
 
-    def document(self, domain: libvirt.virDomain, inactive: bool = False) -> DomainDocument:
-        """The domain's definition as the model's DomainDocument (live, or the persistent one)."""
+    def document(self, name: str, inactive: bool = False) -> DomainDocument:
+        """Domain ``name``'s definition as the model's DomainDocument (live, or the persistent one)."""
+        return self._read_document(self.domain(name), inactive)
+
+    def _read_document(self, domain: libvirt.virDomain, inactive: bool = False) -> DomainDocument:
         name = domain.name()
         flags = libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0
         text = self._call(f"read the definition of {name}", domain.XMLDesc, flags, domain=name)
@@ -380,10 +391,10 @@ class Host:
         domain = self.find(name)
         return None if domain is None else self._call(f"read the definition of {name}", domain.XMLDesc, 0, domain=name)
 
-    def is_owned(self, domain: libvirt.virDomain) -> bool:
-        """The domain carries rfconsole's ownership mark (in its live or persistent definition),
+    def is_owned(self, name: str) -> bool:
+        """Domain ``name`` carries rfconsole's ownership mark (in its live or persistent definition),
         read afresh: destructive operations decide on it."""
-        return self._facts_of(domain, fresh=True)[0]
+        return self._facts_of(self.domain(name), fresh=True)[0]
 
     def _facts_of(self, domain: libvirt.virDomain, fresh: bool = False) -> tuple[bool, Hypervisor | None]:
         """(owned, hypervisor) of the domain; cached for statuses until its next lifecycle event."""
@@ -391,11 +402,11 @@ class Host:
         facts = None if fresh else self._facts.get(name)
         if facts is None:
             try:
-                live = self.document(domain)
+                live = self._read_document(domain)
                 owned = live.owned
                 if not owned and self._call(f"read {name}", domain.isActive, domain=name) == 1:
                     persistent = self._call(f"read {name}", domain.isPersistent, domain=name) == 1
-                    owned = persistent and self.document(domain, inactive=True).owned
+                    owned = persistent and self._read_document(domain, inactive=True).owned
                 facts = (owned, live.hypervisor)
             except XMLInputError:
                 facts = (False, None)
@@ -428,10 +439,10 @@ class Host:
             with self._changed:
                 self._changed.wait(min(0.1, remaining))
 
-    def undefine(self, domain: libvirt.virDomain) -> None:
+    def undefine(self, name: str) -> None:
         """Undefine with the flags that clean up after it (managed save, snapshot and checkpoint
         metadata; NVRAM kept), falling back to fewer for drivers that refuse them (test, LXC)."""
-        name = domain.name()
+        domain = self.domain(name)
         for flags in UNDEFINE_FLAG_CHOICES[:-1]:
             try:
                 domain.undefineFlags(flags)
@@ -440,6 +451,104 @@ class Host:
                 if error.get_error_code() != libvirt.VIR_ERR_INVALID_ARG:  # "unsupported flags"
                     raise translate(error, f"undefine {name}", self.name, self.uri, name) from None
         self._call(f"undefine {name}", domain.undefineFlags, UNDEFINE_FLAG_CHOICES[-1], domain=name)
+
+    # ------------------------------------------------------------------ operations, by name
+    # The fleet and its helpers (reset, snapshots, clone) name domains; the libvirt handles stay here.
+    def _act(self, doing: str, name: str, method: str, *args: Any) -> Any:
+        domain = self.domain(name)
+        return self._call(f"{doing} {name}", getattr(domain, method), *args, domain=name)
+
+    def start(self, name: str) -> None:
+        self._act("start", name, "create")
+
+    def shutdown(self, name: str) -> None:
+        """Ask the guest to shut down (ACPI); returns at once."""
+        self._act("shut down", name, "shutdown")
+
+    def destroy(self, name: str) -> None:
+        self._act("destroy", name, "destroy")
+
+    def suspend(self, name: str) -> None:
+        self._act("pause", name, "suspend")
+
+    def resume(self, name: str) -> None:
+        self._act("resume", name, "resume")
+
+    def reboot(self, name: str) -> None:
+        self._act("reboot", name, "reboot", 0)
+
+    def toggle_autostart(self, name: str) -> bool:
+        """Turn autostart on when off, off when on; the new setting."""
+        now = bool(self._act("read the autostart of", name, "autostart"))
+        self._act("set the autostart of", name, "setAutostart", 0 if now else 1)
+        return not now
+
+    def persistent_xml(self, name: str) -> str:
+        return self._act("read the definition of", name, "XMLDesc", libvirt.VIR_DOMAIN_XML_INACTIVE)
+
+    def define_xml(self, name: str, xml: str, validate: bool = True, doing: str = "define") -> None:
+        """Define (or redefine) domain ``name`` from ``xml``; with ``validate``, libvirt checks it
+        against its domain schema first (VIR_DOMAIN_DEFINE_VALIDATE)."""
+        connection = self.connection()
+        flags = libvirt.VIR_DOMAIN_DEFINE_VALIDATE if validate else 0
+        self._call(f"{doing} {name}", connection.defineXMLFlags, xml, flags, domain=name)
+        self.forget_facts(name)  # a status read before libvirt's 'defined' event arrives sees the new definition
+
+    # ------------------------------------------------------------------ snapshots, by name
+    def snapshot_descriptions(self, name: str) -> list[tuple[str, bool]]:
+        """(libvirt's XML description, is libvirt's current one) of each snapshot of ``name``."""
+        domain = self.domain(name)
+        found = []
+        for snapshot in self._call(f"list the snapshots of {name}", domain.listAllSnapshots, 0, domain=name):
+            text = self._call(f"read a snapshot of {name}", snapshot.getXMLDesc, 0, domain=name)
+            found.append((text, self._call(f"read a snapshot of {name}", snapshot.isCurrent, 0, domain=name) == 1))
+        return found
+
+    def current_snapshot(self, name: str) -> str | None:
+        """The name of libvirt's current snapshot of ``name``, None when it has none."""
+        domain = self.domain(name)
+        try:
+            return domain.snapshotCurrent(0).getName()
+        except libvirt.libvirtError as error:
+            if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_SNAPSHOT:
+                return None
+            raise translate(error, f"read the current snapshot of {name}", self.name, self.uri, name) from None
+
+    def snapshot_create(self, name: str, xml: str) -> None:
+        self._act("snapshot", name, "snapshotCreateXML", xml, 0)
+
+    def snapshot_revert(self, name: str, snapshot: str, running: bool = False) -> None:
+        """Revert ``name`` to ``snapshot`` (with ``running``, asking libvirt to leave it running);
+        a revert libvirt calls risky (e.g. a running domain back to a shut-off snapshot) is forced."""
+        domain = self.domain(name)
+        target = self._snapshot(domain, name, snapshot)
+        flags = libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING if running else 0
+        try:
+            domain.revertToSnapshot(target, flags)
+        except libvirt.libvirtError as error:
+            if error.get_error_code() != libvirt.VIR_ERR_SNAPSHOT_REVERT_RISKY:
+                raise translate(error, f"revert {name} to snapshot {snapshot}", self.name, self.uri, name) from None
+            self._call(f"revert {name} to snapshot {snapshot}", domain.revertToSnapshot, target,
+                       flags | libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_FORCE, domain=name)
+
+    def snapshot_delete(self, name: str, snapshot: str) -> None:
+        target = self._snapshot(self.domain(name), name, snapshot)
+        self._call(f"delete snapshot {snapshot} of {name}", target.delete, 0, domain=name)
+
+    def _snapshot(self, domain: libvirt.virDomain, name: str, snapshot: str) -> libvirt.virDomainSnapshot:
+        try:
+            return domain.snapshotLookupByName(snapshot, 0)
+        except libvirt.libvirtError as error:
+            if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN_SNAPSHOT:
+                raise translate(error, f"look up snapshot {snapshot} of {name}", self.name, self.uri, name) from None
+        names = sorted(self._call(f"list the snapshots of {name}", domain.snapshotListNames, 0, domain=name))
+        raise SnapshotNotFound(
+            f"{name} on host {self.name} has no snapshot called {snapshot!r}"
+            + (f" (it has: {', '.join(names)})" if names else " (it has none)"),
+            f"list them with `rfconsole snapshot list {name}`",
+            host=self.name,
+            domain=name,
+        )
 
     # ------------------------------------------------------------------ statuses
     def statuses(self) -> list[DomainStatus]:

@@ -25,8 +25,6 @@ from rfconsole.virt.errors import OperationInvalid, VirtError
 from rfconsole.virt.events import DomainState
 
 if TYPE_CHECKING:
-    import libvirt
-
     from rfconsole.virt.fleet import Fleet
     from rfconsole.virt.host import Host
 
@@ -42,10 +40,10 @@ def is_local(uri: str) -> bool:
     return (urlparse(uri).hostname or "") in LOCAL_HOSTNAMES
 
 
-def overlay_disks(host: Host, domain: libvirt.virDomain) -> list[tuple[str, Path, Path]]:
+def overlay_disks(host: Host, name: str) -> list[tuple[str, Path, Path]]:
     """(target, overlay, base) of each writable qcow2 disk of the domain that has a backing file."""
     found = []
-    for disk in disks(host.document(domain, inactive=True)):
+    for disk in disks(host.document(name, inactive=True)):
         if not disk.writable or disk.kind != "file" or disk.format != "qcow2" or not disk.path:
             continue
         try:
@@ -67,32 +65,31 @@ def reset(
     stage: Callable[[str], None] | None = None,
 ) -> str:
     tell = stage or (lambda _stage: None)
-    chosen, domain = fleet.locate(name, host)
-    if domain is None:  # as `up` does: rfconsole defines it from XML/ first
+    chosen, known = fleet.locate(name, host)
+    if known is None:  # as `up` does: rfconsole defines it from XML/ first
         document = fleet._document(name)
         if host is None and len(fleet.host_names()) > 1:
             chosen = fleet.placed_host(name, document.hypervisor)
         fleet.check_hypervisor(document, chosen)
         fleet.check_files(document)
         tell("define")
-        domain = fleet._define(chosen, document)
-    fleet._require_owned(chosen, domain, "reset (and lose what it wrote)", force)
-    if chosen.document(domain, inactive=True).hypervisor is Hypervisor.LXC:
+        fleet._define(chosen, document)
+    fleet._require_owned(chosen, name, "reset (and lose what it wrote)", force)
+    if chosen.document(name, inactive=True).hypervisor is Hypervisor.LXC:
         raise NothingToReset(
             f"cannot reset {name} on host {chosen.name}: it is an LXC container, which has neither snapshots nor overlays",
             f"redeploy it instead: rfconsole redeploy {name}",
         )
-    target = snapshot or snapshots.current_snapshot(chosen, domain)
+    target = snapshot or chosen.current_snapshot(name)
     if target is not None:
         tell("revert")
         snapshots.revert(fleet, name, target, chosen.name, force=True, running=True, timeout=timeout)
         return f"reverted to snapshot {target}, running on host {chosen.name}"
-    return _onto_fresh_overlays(fleet, chosen, domain, timeout, tell)
+    return _onto_fresh_overlays(chosen, name, timeout, tell)
 
 
-def _onto_fresh_overlays(fleet: Fleet, chosen: Host, domain: libvirt.virDomain, timeout: float, tell: Callable[[str], None]) -> str:
-    name = domain.name()
-    overlays = overlay_disks(chosen, domain)
+def _onto_fresh_overlays(chosen: Host, name: str, timeout: float, tell: Callable[[str], None]) -> str:
+    overlays = overlay_disks(chosen, name)
     if not overlays:
         raise NothingToReset(
             f"cannot reset {name} on host {chosen.name}: it has no snapshot, and no disk that is an overlay of a base",
@@ -108,7 +105,7 @@ def _onto_fresh_overlays(fleet: Fleet, chosen: Host, domain: libvirt.virDomain, 
     for _ in range(2):  # a second round only when something started the guest on the old overlay
         if _active(chosen, name):
             tell("destroy")
-            chosen._call(f"destroy {name}", domain.destroy, domain=name)
+            chosen.destroy(name)
             chosen.wait_for_state(name, {DomainState.SHUTOFF}, timeout)
         tell("overlay")
         for _target, overlay, _base in overlays:
@@ -117,7 +114,7 @@ def _onto_fresh_overlays(fleet: Fleet, chosen: Host, domain: libvirt.virDomain, 
             break
     tell("start")
     try:
-        chosen._call(f"start {name}", domain.create, domain=name)
+        chosen.start(name)
     except OperationInvalid:
         if not _active(chosen, name):
             raise  # not "already running": a real refusal
