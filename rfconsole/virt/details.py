@@ -3,7 +3,7 @@ resources as defined and live, each NIC (with its Open vSwitch port, the OpenFlo
 RouteFlow's CSV maps it to, and the guest addresses libvirt can tell), disks, the file in XML/
 and whether libvirt's definition says the same, and the lifecycle events seen.
 
-``gather(fleet, host, domain)`` is reached through ``Fleet.details(name, host=None)``; what it
+``gather(fleet, host, name)`` is reached through ``Fleet.details(name, host=None)``; what it
 returns is plain data (no libvirt handle), rendered by the faces.
 """
 
@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import libvirt
-
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.rftest2 import read_routeflow_csv, vm_id_from_mac
 from rfconsole.virt.errors import VirtError
 from rfconsole.virt.events import DomainEvent, DomainState
+from rfconsole.virt.host import ADDRESS_SOURCES
 from rfconsole.virt.snapshots import SnapshotInfo, list_snapshots
 
 # virDomain*Reason, per state, in words (libvirt's enums, in order)
@@ -39,11 +38,6 @@ _REASONS: dict[DomainState, tuple[str, ...]] = {
     DomainState.CRASHED: ("unknown", "panicked"),
     DomainState.PMSUSPENDED: ("unknown",),
 }
-_ADDRESS_SOURCES = (
-    ("lease", libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE),
-    ("arp", libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP),
-    ("agent", libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT),
-)
 
 
 def reason_words(state: DomainState, reason: int) -> str:
@@ -100,17 +94,15 @@ class VmDetails:
     snapshots_note: str = ""  # why there are none to show, when libvirt cannot list them (LXC)
 
 
-def gather(fleet: Any, host: Any, domain: libvirt.virDomain) -> VmDetails:
-    name = domain.name()
-    state_number, reason = host._call(f"read the state of {name}", domain.state, domain=name)
-    state = DomainState.from_libvirt(state_number)
+def gather(fleet: Any, host: Any, name: str) -> VmDetails:
+    state, reason = host.state_and_reason(name)
     live = host.document(name)
-    persistent = host._call(f"read {name}", domain.isPersistent, domain=name) == 1
+    persistent = host.is_persistent(name)
     defined = host.document(name, inactive=True) if persistent else live
     live_values, defined_values = live.values(), defined.values()
     status = host.status(name)
     nics = _nics(live_values["interfaces"])
-    addresses, addresses_note = _addresses(host, domain, state)
+    addresses, addresses_note = _addresses(host, name, state)
     ports, switch_note = _switch_ports(fleet, nics)
     nics = tuple(
         _with(nic, ports.get(nic.index), addresses.get((nic.mac or "").lower(), ())) for nic in nics
@@ -137,13 +129,13 @@ def gather(fleet: Any, host: Any, domain: libvirt.virDomain) -> VmDetails:
         addresses_note=addresses_note,
         switch_note=switch_note,
         events=tuple(host.events_of(name)),
-        **_snapshots(host, domain),
+        **_snapshots(host, name),
     )
 
 
-def _snapshots(host: Any, domain: libvirt.virDomain) -> dict[str, Any]:
+def _snapshots(host: Any, name: str) -> dict[str, Any]:
     try:
-        return {"snapshots": tuple(list_snapshots(host, domain.name()))}
+        return {"snapshots": tuple(list_snapshots(host, name))}
     except VirtError as error:  # LXC has no snapshots: said, not raised
         return {"snapshots_note": error.libvirt_message or error.message}
 
@@ -176,18 +168,18 @@ def _with(nic: NicDetails, port: tuple[int, int] | None, addresses: tuple[str, .
     return replace(nic, switch=port[0] if port else None, switch_port=port[1] if port else None, addresses=addresses)
 
 
-def _addresses(host: Any, domain: libvirt.virDomain, state: DomainState) -> tuple[dict[str, tuple[str, ...]], str]:
+def _addresses(host: Any, name: str, state: DomainState) -> tuple[dict[str, tuple[str, ...]], str]:
     """Guest addresses by MAC from whichever of libvirt's sources answer (DHCP lease of a libvirt
     network, the host's ARP table, the guest agent), and a note of who answered."""
     if not state.is_active:
         return {}, "the VM is not running"
     found: dict[str, dict[str, list[str]]] = {}  # MAC -> address -> the sources that told it
     answered, silent = [], []
-    for word, source in _ADDRESS_SOURCES:
+    for word in ADDRESS_SOURCES:
         try:
-            interfaces = domain.interfaceAddresses(source, 0) or {}
-        except libvirt.libvirtError as error:
-            silent.append(f"{word}: {error.get_error_message()}")
+            interfaces = host.interface_addresses(name, word)
+        except VirtError as error:
+            silent.append(f"{word}: {error.libvirt_message or error.message}")
             continue
         answered.append(word)
         for values in interfaces.values():

@@ -160,7 +160,7 @@ class Fleet:
         chosen, domain = self.locate(name, host)
         if domain is None:
             raise DomainNotFound(f"host {chosen.name} ({chosen.uri}) has no domain named {name}")
-        return gather_details(self, chosen, chosen.domain(name))  # details.py still reads the handle (issue 9)
+        return gather_details(self, chosen, name)
 
     def console(
         self,

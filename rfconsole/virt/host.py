@@ -99,6 +99,12 @@ class Backoff:
             delay = min(self.cap, delay * self.factor)
 
 
+ADDRESS_SOURCES = {  # where libvirt reads a guest's addresses, in rfconsole's words
+    "lease": libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
+    "arp": libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP,
+    "agent": libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT,
+}
+
 UNDEFINE_FLAGS = (
     libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
     | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
@@ -493,6 +499,20 @@ class Host:
         flags = libvirt.VIR_DOMAIN_DEFINE_VALIDATE if validate else 0
         self._call(f"{doing} {name}", connection.defineXMLFlags, xml, flags, domain=name)
         self.forget_facts(name)  # a status read before libvirt's 'defined' event arrives sees the new definition
+
+    def state_and_reason(self, name: str) -> tuple[DomainState, int]:
+        """Domain ``name``'s state and libvirt's reason number for it (virDomain*Reason)."""
+        state_number, reason = self._act("read the state of", name, "state")
+        return DomainState.from_libvirt(state_number), reason
+
+    def is_persistent(self, name: str) -> bool:
+        return self._act("read", name, "isPersistent") == 1
+
+    def interface_addresses(self, name: str, source: str) -> dict[str, Any]:
+        """libvirt's guest addresses of ``name`` from ``source`` (one of ADDRESS_SOURCES), by
+        interface: {"hwaddr": MAC, "addrs": [{"addr", "prefix", …}]}; a source that cannot
+        answer raises VirtError with libvirt's words."""
+        return self._act("read the addresses of", name, "interfaceAddresses", ADDRESS_SOURCES[source], 0) or {}
 
     # ------------------------------------------------------------------ snapshots, by name
     def snapshot_descriptions(self, name: str) -> list[tuple[str, bool]]:
