@@ -157,3 +157,24 @@ class HostState:
     connected: bool
     demo: bool
     problem: str | None = None
+
+
+class Outcome(str):
+    """What a lifecycle operation did: the words the faces print (the string itself, unchanged)
+    and where and what as fields, so nothing upstream reads them out of the words."""
+
+    host: str
+    domain: str
+    action: str
+
+    def __new__(cls, words: str, *, host: str, domain: str, action: str) -> Outcome:
+        outcome = super().__new__(cls, words)
+        outcome.host, outcome.domain, outcome.action = host, domain, action
+        return outcome
+
+    @property
+    def words(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return f"Outcome({str.__repr__(self)}, host={self.host!r}, domain={self.domain!r}, action={self.action!r})"

@@ -41,7 +41,7 @@ from rfconsole.virt.errors import (
     OperationInvalid,
     VirtError,
 )
-from rfconsole.virt.events import DomainState, DomainStatus, HostState
+from rfconsole.virt.events import DomainState, DomainStatus, HostState, Outcome
 from rfconsole.virt import snapshots
 from rfconsole.virt.host import Host, Subscriber
 from rfconsole.virt.snapshots import SnapshotInfo
@@ -314,7 +314,7 @@ class Fleet:
         )
 
     # ------------------------------------------------------------------ lifecycle
-    def define(self, target: DocumentLike, host: str | None = None, force: bool = False) -> str:
+    def define(self, target: DocumentLike, host: str | None = None, force: bool = False) -> Outcome:
         """Define the domain of ``target`` (a DomainDocument, or a VM name / path in XML/) with
         libvirt's validation; marks it as rfconsole's. An existing definition not owned by
         rfconsole is replaced only with ``force``."""
@@ -325,7 +325,7 @@ class Fleet:
         self.check_files(document, starting=False)
         if _known(chosen, name) is None:
             self._define(chosen, document)
-            return f"defined on host {chosen.name}"
+            return Outcome(f"defined on host {chosen.name}", host=chosen.name, domain=name, action="define")
         self._require_owned(chosen, name, "redefine", force)
         if chosen.state(name) not in (None, DomainState.SHUTOFF):
             raise OperationInvalid(
@@ -333,7 +333,7 @@ class Fleet:
                 f"use `rfconsole redeploy {name}` (destroy, undefine, define, start), or shut it down first",
             )
         self._replace_definition(chosen, name, document)
-        return f"redefined on host {chosen.name}"
+        return Outcome(f"redefined on host {chosen.name}", host=chosen.name, domain=name, action="define")
 
     def _replace_definition(self, host: Host, name: str, document: DomainDocument, schema_checked: bool = False) -> None:
         """Undefine ``existing`` and define ``document`` in its place; if libvirt refuses the new
@@ -371,7 +371,7 @@ class Fleet:
             raise RfconsoleError(f"{document.source}: the domain has no <name>", hint="every domain XML needs a <name>")
         return document.name
 
-    def start(self, name: str, host: str | None = None, wait: bool = True, timeout: float = START_TIMEOUT) -> str:
+    def start(self, name: str, host: str | None = None, wait: bool = True, timeout: float = START_TIMEOUT) -> Outcome:
         """Start a defined, shut-off domain; with ``wait``, until libvirt reports it running."""
         chosen = self._existing(name, host)
         state = chosen.state(name)
@@ -384,7 +384,7 @@ class Fleet:
         chosen.start(name)
         if wait:
             chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
-        return f"running on host {chosen.name}"
+        return Outcome(f"running on host {chosen.name}", host=chosen.name, domain=name, action="start")
 
     def _check_definition(self, host: Host, name: str) -> None:
         document = host.document(name, inactive=True)
@@ -410,7 +410,7 @@ class Fleet:
         destroy_after: bool = False,
         force: bool = False,
         stage: Callable[[str], None] | None = None,
-    ) -> str:
+    ) -> Outcome:
         """Ask the guest to shut down (ACPI). With ``timeout``, wait that long for it to be shut
         off; then, only with ``destroy_after``, power it off (an unowned domain needs ``force``)."""
         chosen = self._existing(name, host)
@@ -422,11 +422,11 @@ class Fleet:
         tell("shutdown")
         chosen.shutdown(name)
         if timeout is None:
-            return f"shutdown requested on host {chosen.name}"
+            return Outcome(f"shutdown requested on host {chosen.name}", host=chosen.name, domain=name, action="shutdown")
         tell("wait")
         try:
             chosen.wait_for_state(name, {DomainState.SHUTOFF}, timeout)
-            return f"shut off on host {chosen.name}"
+            return Outcome(f"shut off on host {chosen.name}", host=chosen.name, domain=name, action="shutdown")
         except VirtError as late:
             if not destroy_after:
                 raise late from None
@@ -435,9 +435,9 @@ class Fleet:
         tell("destroy")
         chosen.destroy(name)
         chosen.wait_for_state(name, {DomainState.SHUTOFF}, START_TIMEOUT)
-        return f"destroyed after {timeout:g} s without shutting down, on host {chosen.name}"
+        return Outcome(f"destroyed after {timeout:g} s without shutting down, on host {chosen.name}", host=chosen.name, domain=name, action="shutdown")
 
-    def destroy(self, name: str, host: str | None = None, force: bool = False) -> str:
+    def destroy(self, name: str, host: str | None = None, force: bool = False) -> Outcome:
         """Power the domain off at once; an unowned domain only with ``force``."""
         chosen = self._existing(name, host)
         self._require_owned(chosen, name, "destroy", force)
@@ -445,9 +445,9 @@ class Fleet:
         if state is None or not state.is_active:
             raise OperationInvalid(f"{name} on host {chosen.name} is not running (it is {state or 'undefined'})")
         chosen.destroy(name)
-        return f"shut off on host {chosen.name}"
+        return Outcome(f"shut off on host {chosen.name}", host=chosen.name, domain=name, action="destroy")
 
-    def undefine(self, name: str, host: str | None = None, force: bool = False) -> str:
+    def undefine(self, name: str, host: str | None = None, force: bool = False) -> Outcome:
         """libvirt forgets the domain; an unowned domain only with ``force``. Undefine is always
         undoable: its file in XML/ stays, and when there is none libvirt's definition is saved
         there first (a save the store refuses stops the undefine)."""
@@ -461,7 +461,7 @@ class Fleet:
             said += f"; its definition was saved to {saved} first (define it again with `rfconsole define {name}`)"
         if active:
             said += "; it keeps running as a transient domain until it stops"
-        return said
+        return Outcome(said, host=chosen.name, domain=name, action="undefine")
 
     def _keep_definition(self, host: Host, name: str) -> Path | None:
         """Save the domain's persistent definition to XML/ when XML/ has no file of that name;
@@ -503,26 +503,26 @@ class Fleet:
             defined.add(spec.name)
         return found
 
-    def suspend(self, name: str, host: str | None = None) -> str:
+    def suspend(self, name: str, host: str | None = None) -> Outcome:
         chosen = self._existing(name, host)
         chosen.suspend(name)
-        return f"paused on host {chosen.name}"
+        return Outcome(f"paused on host {chosen.name}", host=chosen.name, domain=name, action="suspend")
 
-    def resume(self, name: str, host: str | None = None) -> str:
+    def resume(self, name: str, host: str | None = None) -> Outcome:
         chosen = self._existing(name, host)
         chosen.resume(name)
-        return f"running on host {chosen.name}"
+        return Outcome(f"running on host {chosen.name}", host=chosen.name, domain=name, action="resume")
 
-    def toggle_autostart(self, name: str, host: str | None = None) -> str:
+    def toggle_autostart(self, name: str, host: str | None = None) -> Outcome:
         """Turn libvirt's autostart (start with the host's libvirtd) on when off, off when on."""
         chosen = self._existing(name, host)
         now_on = chosen.toggle_autostart(name)
-        return f"autostart {'on' if now_on else 'off'} on host {chosen.name}"
+        return Outcome(f"autostart {'on' if now_on else 'off'} on host {chosen.name}", host=chosen.name, domain=name, action="autostart")
 
-    def reboot(self, name: str, host: str | None = None) -> str:
+    def reboot(self, name: str, host: str | None = None) -> Outcome:
         chosen = self._existing(name, host)
         chosen.reboot(name)
-        return f"reboot requested on host {chosen.name}"
+        return Outcome(f"reboot requested on host {chosen.name}", host=chosen.name, domain=name, action="reboot")
 
     def redeploy(
         self,
@@ -531,7 +531,7 @@ class Fleet:
         force: bool = False,
         timeout: float = START_TIMEOUT,
         stage: Callable[[str], None] | None = None,
-    ) -> str:
+    ) -> Outcome:
         """The seed's redeploy as one action: destroy, undefine, define (from ``target``, a
         DomainDocument or a VM name / path in XML/), start and wait until running. Every check
         (hypervisor, files, ownership of the live definition) runs before anything is touched."""
@@ -561,9 +561,9 @@ class Fleet:
         chosen.start(name)
         if chosen.state(name) is not DomainState.RUNNING:  # libvirt's create returns once it runs, as a rule
             chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
-        return f"running on host {chosen.name}"
+        return Outcome(f"running on host {chosen.name}", host=chosen.name, domain=name, action="redeploy")
 
-    def up(self, name: str, host: str | None = None, timeout: float = START_TIMEOUT, stage: Callable[[str], None] | None = None) -> str:
+    def up(self, name: str, host: str | None = None, timeout: float = START_TIMEOUT, stage: Callable[[str], None] | None = None) -> Outcome:
         """Make sure ``name`` runs, idempotently: define it from XML/ when no host knows it,
         resume it when paused, start it when shut off, then wait until it is running.
         ``stage(word)`` is told each step as it begins (define, resume, start, wait)."""
@@ -581,24 +581,24 @@ class Fleet:
             defined = "defined, "
         state = chosen.state(name)
         if state is DomainState.RUNNING:
-            return f"already running on host {chosen.name}"
+            return Outcome(f"already running on host {chosen.name}", host=chosen.name, domain=name, action="up")
         if state in (DomainState.PAUSED, DomainState.PMSUSPENDED):
             tell("resume")
             chosen.resume(name)
             chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
-            return f"resumed, running on host {chosen.name}"
+            return Outcome(f"resumed, running on host {chosen.name}", host=chosen.name, domain=name, action="up")
         if state is not None and state.is_active:  # in shutdown, blocked: let it settle first
             tell("wait")
             chosen.wait_for_state(name, {DomainState.SHUTOFF, DomainState.RUNNING}, timeout)
             if chosen.state(name) is DomainState.RUNNING:
-                return f"already running on host {chosen.name}"
+                return Outcome(f"already running on host {chosen.name}", host=chosen.name, domain=name, action="up")
         if not defined:
             self._check_definition(chosen, name)
         tell("start")
         chosen.start(name)
         tell("wait")
         chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
-        return f"{defined}started, running on host {chosen.name}"
+        return Outcome(f"{defined}started, running on host {chosen.name}", host=chosen.name, domain=name, action="up")
 
     def down(
         self,
@@ -608,21 +608,22 @@ class Fleet:
         destroy_after: bool = True,
         force: bool = False,
         stage: Callable[[str], None] | None = None,
-    ) -> str:
+    ) -> Outcome:
         """Make sure ``name`` is shut off, idempotently: graceful shutdown, then destroy after
         ``timeout`` seconds (an unowned domain is destroyed only with ``force``). ``stage(word)``
         is told each step as it begins (shutdown, wait, destroy)."""
         chosen = self._existing(name, host)
         state = chosen.state(name)
         if state is None or not state.is_active:
-            return f"already shut off on host {chosen.name}"
+            return Outcome(f"already shut off on host {chosen.name}", host=chosen.name, domain=name, action="down")
         if state is DomainState.PAUSED:  # a paused guest cannot react to ACPI
             self._require_owned(chosen, name, "destroy (it is paused)", force)
             if stage:
                 stage("destroy")
             chosen.destroy(name)
-            return f"destroyed (it was paused), shut off on host {chosen.name}"
-        return self.shutdown(name, chosen.name, timeout=timeout, destroy_after=destroy_after, force=force, stage=stage)
+            return Outcome(f"destroyed (it was paused), shut off on host {chosen.name}", host=chosen.name, domain=name, action="down")
+        said = self.shutdown(name, chosen.name, timeout=timeout, destroy_after=destroy_after, force=force, stage=stage)
+        return Outcome(said, host=chosen.name, domain=name, action="down")
 
     def bring_up_rftest2(
         self, chosen: dict[str, Path | None], progress: Callable[[str, str, int], None] | None = None
@@ -658,21 +659,21 @@ class Fleet:
         return snapshots.snapshots_of(self, name, host)
 
     def snapshot_create(self, name: str, snapshot: str | None = None, host: str | None = None,
-                        force: bool = False, description: str | None = None) -> str:
+                        force: bool = False, description: str | None = None) -> Outcome:
         """An internal snapshot (memory too when running; default name from the UTC time).
         Refused, naming why, for LXC, no disk, or a disk that is not a qcow2 file."""
         return snapshots.create(self, name, snapshot, host, force, description)
 
     def snapshot_revert(self, name: str, snapshot: str | None = None, host: str | None = None,
-                        force: bool = False, running: bool = False, timeout: float | None = None) -> str:
+                        force: bool = False, running: bool = False, timeout: float | None = None) -> Outcome:
         """Back to ``snapshot`` (default: libvirt's current one); what changed since is lost."""
         return snapshots.revert(self, name, snapshot, host, force, running, timeout)
 
-    def snapshot_delete(self, name: str, snapshot: str, host: str | None = None, force: bool = False) -> str:
+    def snapshot_delete(self, name: str, snapshot: str, host: str | None = None, force: bool = False) -> Outcome:
         return snapshots.delete(self, name, snapshot, host, force)
 
     def reset(self, name: str, snapshot: str | None = None, host: str | None = None, force: bool = False,
-              timeout: float = START_TIMEOUT, stage: Callable[[str], None] | None = None) -> str:
+              timeout: float = START_TIMEOUT, stage: Callable[[str], None] | None = None) -> Outcome:
         """Back to a clean state, then running (virt/reset.py): ``snapshot``, else the current
         snapshot, else a fresh overlay of each overlay disk's base. What the VM wrote is lost."""
         from rfconsole.virt.reset import reset as reset_vm  # here, not above: every command would pay for images and the spec model

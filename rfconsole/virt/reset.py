@@ -22,7 +22,7 @@ from rfconsole.model.snapshot import disks
 from rfconsole.model.kinds import Hypervisor
 from rfconsole.virt import snapshots
 from rfconsole.virt.errors import OperationInvalid, VirtError
-from rfconsole.virt.events import DomainState
+from rfconsole.virt.events import DomainState, Outcome
 
 if TYPE_CHECKING:
     from rfconsole.virt.fleet import Fleet
@@ -63,7 +63,7 @@ def reset(
     force: bool = False,
     timeout: float = 30.0,
     stage: Callable[[str], None] | None = None,
-) -> str:
+) -> Outcome:
     tell = stage or (lambda _stage: None)
     chosen, known = fleet.locate(name, host)
     if known is None:  # as `up` does: rfconsole defines it from XML/ first
@@ -84,11 +84,11 @@ def reset(
     if target is not None:
         tell("revert")
         snapshots.revert(fleet, name, target, chosen.name, force=True, running=True, timeout=timeout)
-        return f"reverted to snapshot {target}, running on host {chosen.name}"
+        return Outcome(f"reverted to snapshot {target}, running on host {chosen.name}", host=chosen.name, domain=name, action="reset")
     return _onto_fresh_overlays(chosen, name, timeout, tell)
 
 
-def _onto_fresh_overlays(chosen: Host, name: str, timeout: float, tell: Callable[[str], None]) -> str:
+def _onto_fresh_overlays(chosen: Host, name: str, timeout: float, tell: Callable[[str], None]) -> Outcome:
     overlays = overlay_disks(chosen, name)
     if not overlays:
         raise NothingToReset(
@@ -120,7 +120,7 @@ def _onto_fresh_overlays(chosen: Host, name: str, timeout: float, tell: Callable
             raise  # not "already running": a real refusal
     chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
     bases = sorted({base.name for _target, _overlay, base in overlays})
-    return f"fresh overlay of {', '.join(bases)}, running on host {chosen.name}"
+    return Outcome(f"fresh overlay of {', '.join(bases)}, running on host {chosen.name}", host=chosen.name, domain=name, action="reset")
 
 
 def _active(host: Host, name: str) -> bool:

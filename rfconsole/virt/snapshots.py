@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from rfconsole.model.snapshot import check_snapshot_name, default_snapshot_name, parse_snapshot, snapshot_refusal, snapshot_xml
 from rfconsole.virt.errors import DomainNotFound, SnapshotNotFound, VirtError
-from rfconsole.virt.events import DomainState
+from rfconsole.virt.events import DomainState, Outcome
 
 if TYPE_CHECKING:
     from rfconsole.virt.fleet import Fleet
@@ -72,7 +72,7 @@ def check_storage(host: Host, name: str) -> None:
 
 
 def create(fleet: Fleet, name: str, snapshot: str | None = None, host: str | None = None,
-           force: bool = False, description: str | None = None) -> str:
+           force: bool = False, description: str | None = None) -> Outcome:
     chosen = fleet._existing(name, host)
     snapshot = check_snapshot_name(snapshot) if snapshot else default_snapshot_name()
     fleet._require_owned(chosen, name, "snapshot", force)
@@ -85,11 +85,12 @@ def create(fleet: Fleet, name: str, snapshot: str | None = None, host: str | Non
     state = chosen.state(name)
     chosen.snapshot_create(name, snapshot_xml(snapshot, description))
     what = "disks and memory" if state is not None and state.is_active else "disks"
-    return f"snapshot {snapshot} of {name} taken ({what}, while {state or 'undefined'}) on host {chosen.name}"
+    return Outcome(f"snapshot {snapshot} of {name} taken ({what}, while {state or 'undefined'}) on host {chosen.name}",
+                   host=chosen.name, domain=name, action="snapshot create")
 
 
 def revert(fleet: Fleet, name: str, snapshot: str | None = None, host: str | None = None,
-           force: bool = False, running: bool = False, timeout: float | None = None) -> str:
+           force: bool = False, running: bool = False, timeout: float | None = None) -> Outcome:
     """Back to ``snapshot`` (default: the current one). With ``running``, the domain runs
     afterwards whatever state the snapshot was taken in."""
     chosen = fleet._existing(name, host)
@@ -111,14 +112,15 @@ def revert(fleet: Fleet, name: str, snapshot: str | None = None, host: str | Non
         if timeout is not None:
             chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
     state = chosen.state(name)
-    return f"reverted to snapshot {snapshot}, {state or 'undefined'} on host {chosen.name}"
+    return Outcome(f"reverted to snapshot {snapshot}, {state or 'undefined'} on host {chosen.name}",
+                   host=chosen.name, domain=name, action="snapshot revert")
 
 
-def delete(fleet: Fleet, name: str, snapshot: str, host: str | None = None, force: bool = False) -> str:
+def delete(fleet: Fleet, name: str, snapshot: str, host: str | None = None, force: bool = False) -> Outcome:
     chosen = fleet._existing(name, host)
     fleet._require_owned(chosen, name, "delete a snapshot of", force)
     chosen.snapshot_delete(name, check_snapshot_name(snapshot))
-    return f"snapshot {snapshot} of {name} deleted on host {chosen.name}"
+    return Outcome(f"snapshot {snapshot} of {name} deleted on host {chosen.name}", host=chosen.name, domain=name, action="snapshot delete")
 
 
 def snapshots_of(fleet: Fleet, name: str, host: str | None = None) -> list[SnapshotInfo]:

@@ -202,3 +202,14 @@ def test_up_and_down_tell_each_step(demo, store):
     steps.clear()
     demo.down("rfvmA", timeout=5, stage=steps.append)
     assert steps == ["shutdown", "wait"]
+
+
+def test_outcomes_carry_host_domain_and_action_besides_their_words(demo):
+    started = demo.start("rfvmA")
+    assert started == "running on host demo"  # the words the faces print, unchanged
+    assert (started.host, started.domain, started.action, started.words) == ("demo", "rfvmA", "start", "running on host demo")
+    paused = demo.suspend("rfvmA")
+    assert (paused.host, paused.domain, paused.action) == ("demo", "rfvmA", "suspend")
+    down = demo.down("rfvmA")
+    assert (down.domain, down.action) == ("rfvmA", "down") and down.words.startswith("destroyed (it was paused)")
+    assert demo.up("rfvmA").action == "up"
