@@ -21,6 +21,7 @@ class Key:
     priority: bool = False  # before the focused widget (a text field would take the key as text)
     palette: bool = True  # offered in the command palette while its screen is on top
     bound: bool = True  # False: only explained in the help (keys a widget handles itself)
+    spare: bool = False  # the key bar leaves it out first when the width is short (the help lists it)
 
     @property
     def written(self) -> str:
@@ -60,22 +61,22 @@ APP = Section("Everywhere", (
 DOMAINS = Section("Domains (home)", (
     Key("n", "new", "New", "New VM through the wizard"),
     Key("e", "edit", "Edit", "Edit the selected domain's XML (XML/<name>.xml), checked as you type"),
-    Key("x", "xml", "XML", "Show the selected domain's XML, highlighted, with a diff against libvirt's live definition"),
+    Key("x", "xml", "XML", "Show the selected domain's XML, highlighted, with a diff against libvirt's live definition", spare=True),
     Key("s", "start", "Start", "Start the selected domain(s); one only in XML/ is defined first"),
     Key("h", "shutdown", "Shutdown", "Shut down the selected domain(s) (ACPI, the guest decides)"),
     Key("d", "destroy", "Destroy", "Destroy (power off) the selected domain(s), after confirmation"),
     Key("u", "undefine", "Undefine", "Undefine the selected domain(s), after confirmation"),
-    Key("f", "define", "Define", "Define the selected domain from XML/<name>.xml"),
+    Key("f", "define", "Define", "Define the selected domain from XML/<name>.xml", spare=True),
     Key("F", "define_file", "Define file", "Define any XML file, picked under the working folder (what `virsh define FILE` does)",
         show=False),
     Key("r", "redeploy", "Redeploy", "Redeploy: destroy, undefine, define from XML/ and start, after confirmation"),
-    Key("p", "pause", "Pause", "Pause a running domain, resume a paused one"),
+    Key("p", "pause", "Pause", "Pause a running domain, resume a paused one", spare=True),
     Key("R", "reboot", "Reboot", "Reboot the selected domain(s) (ACPI: the guest reboots itself)", show=False),
     Key("A", "autostart", "Autostart", "Turn autostart (start with the host) on or off for the selected domain(s)", show=False),
-    Key("z", "snapshot", "Snapshot", "Take a snapshot of the selected domain(s): disks, and memory when running"),
-    Key("b", "reset", "Reset", "Reset the selected domain(s) to their snapshot or a fresh overlay of their base, after confirmation"),
-    Key("l", "snapshots", "Snapshots", "The selected domain's snapshots: revert to one, delete one, take one"),
-    Key("c", "clone", "Clone", "Clone the selected domain under a new name (new id, MACs, NIC names, its own overlay)"),
+    Key("z", "snapshot", "Snapshot", "Take a snapshot of the selected domain(s): disks, and memory when running", spare=True),
+    Key("b", "reset", "Reset", "Reset the selected domain(s) to their snapshot or a fresh overlay of their base, after confirmation", spare=True),
+    Key("l", "snapshots", "Snapshots", "The selected domain's snapshots: revert to one, delete one, take one", spare=True),
+    Key("c", "clone", "Clone", "Clone the selected domain under a new name (new id, MACs, NIC names, its own overlay)", spare=True),
     Key("i", "details", "Details", "Details of the selected VM: state, resources over time, NICs and switch ports, IPs, disks, events"),
     Key("v", "console", "Console", "Open the selected VM's own console (its serial port, or LXC's console) in rfconsole"),
     Key("slash", "filter", "Filter", "Filter the table by name, host, hypervisor, state or image", display="/"),
@@ -165,3 +166,8 @@ HELP = Section("Help", (
 ))
 
 SECTIONS: tuple[Section, ...] = (DOMAINS, TABLE, WIZARD, EDITOR, BRINGUP, SNAPSHOTS, CONFIRM, CLONE, PICKER, CONSOLE, DETAILS, HELP, APP)
+
+# The key bar's own order of leaving keys out when short of width: the spare ones first.
+SPARE_ACTIONS = frozenset(key.action for section in SECTIONS for key in section.keys if key.spare)
+# Always in the key bar, last: the way to every other key.
+PINNED_ACTIONS = frozenset({"help", "quit", "command_palette"})

@@ -10,7 +10,7 @@ from pathlib import Path
 
 DEMO_HOST = "demo"
 DEMO_NODE_XML = Path(__file__).resolve().with_name("demo_node.xml")
-DEMO_BANNER = "demo driver (libvirt test driver, nothing real runs)"
+DEMO_BANNER = "demo driver (libvirt test:///): nothing real runs"
 
 
 def demo_uri(node_xml: Path = DEMO_NODE_XML) -> str:

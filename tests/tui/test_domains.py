@@ -348,3 +348,23 @@ async def test_notifications_cover_neither_the_key_bar_nor_a_dialogs_buttons_at_
         buttons = [button.region for button in app.screen.query("Button")]
         keybar = app.screen_stack[-2].query_one("KeyBar").region
         assert not any(toast.overlaps(region) for region in [*buttons, keybar]), (toast, buttons, keybar)
+
+
+async def test_at_80_columns_the_key_bar_takes_two_lines_and_the_title_is_whole(app) -> None:
+    from textual.widgets._header import HeaderTitle
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        bar = app.screen.query_one("KeyBar")
+        text = str(bar.render())
+        assert bar.region.height <= 2, text
+        assert "New" in text and "Start" in text and "Help" in text  # the keys used most, and the way to all of them
+        assert "Help +" in text and "rftest2" in text  # says that the help holds the keys the bar left out
+        title = app.screen.query_one(HeaderTitle)
+        title_text = str(title.render())
+        assert "nothing real runs" in title_text and len(title_text) <= title.region.width, (title_text, title.region.width)
+        await pilot.resize_terminal(200, 24)
+        await wait_until(pilot, lambda: "Help +" not in str(bar.render()), "the key bar redrawn for the width")
+        text = str(bar.render())
+        assert "Filter" in text and "Clone" in text and bar.region.height <= 2  # wide: every key, as before
+

@@ -1,14 +1,21 @@
-"""The keys of the current screen, wrapped onto as many lines as the width needs.
+"""The keys of the current screen, wrapped onto at most two lines.
 
 Textual's Footer keeps to one line, so at 80 columns most of the console's keys would fall off it;
-this bar shows every one, wrapping, and follows the screen's bindings as they change.
+this bar wraps, and when even two lines are short it leaves out keys (the spare ones of
+keymap.py first) and says how many more the help lists ("? Help +8 keys"). It follows the screen's bindings as they
+change and redraws when resized.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Static
+
+from rfconsole.tui.keymap import PINNED_ACTIONS, SPARE_ACTIONS
+
+MAX_LINES = 2
 
 
 class KeyBar(Static):
@@ -25,19 +32,51 @@ class KeyBar(Static):
         if self.is_attached and screen is self.screen:
             self._redraw()
 
+    def on_resize(self, event: Resize) -> None:
+        if event.size.width != self._drawn_for_width:  # its height follows the text: no redraw for that
+            self._redraw()
+
+    _drawn_for_width = -1
+
     def _redraw(self) -> None:
-        text = Text(no_wrap=False, overflow="fold")
+        self._drawn_for_width = self.content_size.width
+        keys: list[tuple[str, str, bool]] = []  # (action, written key, enabled), in the screen's order
         seen: set[str] = set()
         for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
             if not binding.show or binding.action in seen:
                 continue
             seen.add(binding.action)
-            text.append(self.app.get_key_display(binding), style=self._key_style(enabled))
-            text.append(f" {binding.description}", style="" if enabled else "dim")
+            keys.append((binding.action, self.app.get_key_display(binding), enabled))
+        labels = {binding.action: binding.description for _n, binding, _e, _t in self.screen.active_bindings.values()}
+        shown = [key for key in keys if key[0] not in PINNED_ACTIONS]
+        pinned = [key for key in keys if key[0] in PINNED_ACTIONS]
+        leave_out = [key for key in reversed(shown) if key[0] in SPARE_ACTIONS] + [
+            key for key in reversed(shown) if key[0] not in SPARE_ACTIONS
+        ]
+        text = self._text(shown, pinned, labels, 0)
+        for left_out in range(1, len(leave_out) + 1):
+            if self._lines(text) <= MAX_LINES:
+                break
+            dropped = {id(key) for key in leave_out[:left_out]}
+            text = self._text([key for key in shown if id(key) not in dropped], pinned, labels, left_out)
+        self.update(text)
+
+    def _text(self, shown: list[tuple[str, str, bool]], pinned: list[tuple[str, str, bool]], labels: dict[str, str], left_out: int) -> Text:
+        text = Text(no_wrap=False, overflow="fold")
+        for action, key, enabled in [*shown, *pinned]:
+            label = labels[action]
+            if action == "help" and left_out:
+                label += f" +{left_out} keys"
+            text.append(key, style=self._key_style(enabled))
+            text.append(f" {label}", style="" if enabled else "dim")
             text.append("  ")
         text.append("^p", style=self._key_style(True))
         text.append(" palette")
-        self.update(text)
+        return text
+
+    def _lines(self, text: Text) -> int:
+        width = self.content_size.width
+        return len(text.wrap(self.app.console, width)) if width > 0 else 1
 
     def _key_style(self, enabled: bool) -> str:
         color = self.app.theme_variables.get("footer-key-foreground", "")
