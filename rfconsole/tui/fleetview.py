@@ -26,11 +26,13 @@ OPERATION_WORDS = {
     "snapshot": "snapshot",
     "reset": "reset",
     "reboot": "reboot",
+    "power_cycle": "power-cycle (hard reset)",
     "autostart": "turn autostart on or off for",
 }
 OPERATION_WARNINGS = {
     "destroy": "The guest is powered off at once, without shutting down.",
     "undefine": "libvirt forgets the domain; its file in XML/ stays (with no file there, libvirt's definition is saved to XML/ first).",
+    "power_cycle": "The guest restarts at once, as with a reset button: it is not asked, and what it did not write to disk is lost.",
     "redeploy": "The running guest is powered off and redefined from its file in XML/.",
     "reset": "Everything the guest wrote since its snapshot (or, without one, since its overlay of the base was made) "
     "is lost, and its running state; it runs again afterwards.",
@@ -106,6 +108,8 @@ def needs_nothing(operation: str, target: DomainStatus) -> str | None:
         return f"{target.name} on host {target.host} is {state_label(target)}: nothing to {OPERATION_WORDS[operation]}"
     if operation == "reboot" and state_label(target) != "running":
         return f"{target.name} on host {target.host} is {state_label(target)}: only a running domain reboots"
+    if operation == "power_cycle" and not target.state.is_active:
+        return f"{target.name} on host {target.host} is {state_label(target)}: only a running domain can be power-cycled"
     if operation in ("undefine", "destroy", "shutdown", "pause", "autostart") and is_undefined(target):
         return f"{target.name} is only in XML/, not defined on host {target.host}: define it (f) or start it (s) first"
     return None
@@ -138,7 +142,7 @@ def switch_label(context: ConsoleContext, status: DomainStatus) -> str:
     return f"dp {ids} {'up' if connected else 'down'}"
 
 
-CONFIRMED = {"destroy", "undefine", "redeploy", "reset"}  # the console asked first, naming the domain and host
+CONFIRMED = {"destroy", "undefine", "redeploy", "reset", "power_cycle"}  # the console asked first, naming the domain and host
 
 
 def run_operation(context: ConsoleContext, operation: str, target: DomainStatus) -> str:

@@ -72,6 +72,8 @@ DOMAINS = Section("Domains (home)", (
     Key("r", "redeploy", "Redeploy", "Redeploy: destroy, undefine, define from XML/ and start, after confirmation"),
     Key("p", "pause", "Pause", "Pause a running domain, resume a paused one", spare=True),
     Key("R", "reboot", "Reboot", "Reboot the selected domain(s) (ACPI: the guest reboots itself)", show=False),
+    Key("P", "power_cycle", "Power-cycle", "Power-cycle (hard reset, libvirt's virDomainReset) the selected running domain(s), after confirmation",
+        show=False),
     Key("A", "autostart", "Autostart", "Turn autostart (start with the host) on or off for the selected domain(s)", show=False),
     Key("z", "snapshot", "Snapshot", "Take a snapshot of the selected domain(s): disks, and memory when running", spare=True),
     Key("b", "reset", "Reset", "Reset the selected domain(s) to their snapshot or a fresh overlay of their base, after confirmation", spare=True),

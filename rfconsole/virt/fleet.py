@@ -524,6 +524,17 @@ class Fleet:
         chosen.reboot(name)
         return Outcome(f"reboot requested on host {chosen.name}", host=chosen.name, domain=name, action="reboot")
 
+    def power_cycle(self, name: str, host: str | None = None, force: bool = False) -> Outcome:
+        """Hard reset (the reset button, libvirt's virDomainReset) of a running domain; an unowned
+        domain only with ``force``. Not ``reset``: that is the lab's reset to a snapshot or base."""
+        chosen = self._existing(name, host)
+        self._require_owned(chosen, name, "power-cycle", force)
+        state = chosen.state(name)
+        if state is None or not state.is_active:
+            raise OperationInvalid(f"{name} on host {chosen.name} is not running (it is {state or 'undefined'})")
+        chosen.power_cycle(name)
+        return Outcome(f"power-cycled (hard reset) on host {chosen.name}", host=chosen.name, domain=name, action="power_cycle")
+
     def redeploy(
         self,
         target: DocumentLike,

@@ -483,6 +483,10 @@ class Host:
     def reboot(self, name: str) -> None:
         self._act("reboot", name, "reboot", 0)
 
+    def power_cycle(self, name: str) -> None:
+        """libvirt's virDomainReset: the reset button, the guest is not asked."""
+        self._act("power-cycle", name, "reset", 0)
+
     def toggle_autostart(self, name: str) -> bool:
         """Turn autostart on when off, off when on; the new setting."""
         now = bool(self._act("read the autostart of", name, "autostart"))

@@ -368,3 +368,24 @@ async def test_at_80_columns_the_key_bar_takes_two_lines_and_the_title_is_whole(
         text = str(bar.render())
         assert "Filter" in text and "Clone" in text and bar.region.height <= 2  # wide: every key, as before
 
+
+
+async def test_power_cycle_asks_naming_domain_and_host_then_resets(app, context) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("P")  # rfvmA is shut off: nothing to power-cycle, said at once, nothing asked
+        await wait_until(pilot, lambda: any("only a running domain" in n for n in notifications(app)), "the notice")
+        assert not isinstance(app.screen, ConfirmDialog)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: state_of(app, "rfvmA") == "running", "rfvmA running")
+        await pilot.press("P")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
+        assert "rfvmA on host demo" in app.screen.question and "hard reset" in app.screen.question
+        await pilot.press("n")  # no: nothing done
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmDialog), "the dialog closed")
+        assert not any("power-cycled (hard reset) on host" in n for n in notifications(app))
+        await pilot.press("P")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: any("power-cycled (hard reset) on host demo" in n for n in notifications(app)), "the reset")
+        assert host_state(context, "rfvmA") == "running"

@@ -457,6 +457,9 @@ class DomainsScreen(Screen):
     def action_reboot(self) -> None:
         self._lifecycle("reboot")
 
+    def action_power_cycle(self) -> None:
+        self._lifecycle("power_cycle", confirm=True)
+
     def action_autostart(self) -> None:
         self._lifecycle("autostart")
 

@@ -213,3 +213,11 @@ def test_outcomes_carry_host_domain_and_action_besides_their_words(demo):
     down = demo.down("rfvmA")
     assert (down.domain, down.action) == ("rfvmA", "down") and down.words.startswith("destroyed (it was paused)")
     assert demo.up("rfvmA").action == "up"
+
+
+def test_power_cycle_is_libvirts_hard_reset_of_a_running_domain_only(demo):
+    with pytest.raises(OperationInvalid, match="rfvmC on host demo is not running"):
+        demo.power_cycle("rfvmC")
+    demo.start("rfvmC")
+    assert demo.power_cycle("rfvmC") == "power-cycled (hard reset) on host demo"
+    assert state(demo, "rfvmC") is DomainState.RUNNING
