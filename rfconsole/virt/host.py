@@ -354,6 +354,8 @@ class Host:
         connection = self.connection()
         try:
             return connection.lookupByName(name)
+        except UnicodeEncodeError:  # e.g. an undecodable command-line byte: no domain can be called that
+            return None
         except libvirt.libvirtError as error:
             if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 return None
