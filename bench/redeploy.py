@@ -129,22 +129,26 @@ def _fleet_way(workdir: Workdir) -> float:
     return elapsed
 
 
-def _cli_way(workdir: Workdir) -> float:
+def timed_command(what: str, *command: str) -> float:
+    """Seconds one run of ``command`` took; a failed run raises, naming ``what`` with its output."""
     started = time.perf_counter()
-    result = _run(str(RFCONSOLE), "--workdir", str(workdir.root), "--connect", URI, "redeploy", *NAMES)
+    result = _run(*command)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
-        raise RuntimeError(f"rfconsole redeploy failed: {result.stderr.strip()}")
+        raise RuntimeError(f"{what} failed: {result.stdout.strip()} {result.stderr.strip()}")
     return elapsed
+
+
+def _cli_way(workdir: Workdir) -> float:
+    return timed_command(
+        "rfconsole redeploy", str(RFCONSOLE), "--workdir", str(workdir.root), "--connect", URI, "redeploy", *NAMES
+    )
 
 
 def _floor_way(workdir: Workdir) -> float:
-    started = time.perf_counter()
-    result = _run(sys.executable, str(FLOOR), URI, str(workdir.xml_dir), *NAMES)
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        raise RuntimeError(f"the bare libvirt-python redeploy failed: {result.stderr.strip()}")
-    return elapsed
+    return timed_command(
+        "the bare libvirt-python redeploy", sys.executable, str(FLOOR), URI, str(workdir.xml_dir), *NAMES
+    )
 
 
 def _all_running() -> bool:

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from bench.common import DAEMONS_LOCK, hold_daemons_lock, median, row
-from bench.redeploy import GUEST, NAMES, RFCONSOLE, URI, _require_setup, _run, _virsh, under_subreaper
+from bench.redeploy import GUEST, NAMES, RFCONSOLE, URI, _require_setup, _run, _virsh, timed_command, under_subreaper
 from rfconsole.config import Config
 from rfconsole.images import Images
 from rfconsole.model.domainxml import DomainDocument
@@ -126,12 +126,7 @@ def _virsh_overlay_in_a_row(workdir: Workdir, base: Path) -> float:
 
 
 def _cli_reset(workdir: Workdir) -> float:
-    started = time.perf_counter()
-    result = _run(str(RFCONSOLE), "--workdir", str(workdir.root), "--connect", URI, "reset", *NAMES)
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        raise RuntimeError(f"rfconsole reset failed: {result.stdout.strip()} {result.stderr.strip()}")
-    return elapsed
+    return timed_command("rfconsole reset", str(RFCONSOLE), "--workdir", str(workdir.root), "--connect", URI, "reset", *NAMES)
 
 
 def _virsh_snapshots_in_a_row(label: str) -> float:
