@@ -19,6 +19,7 @@ Two sets of rules (docs/user-guide.md, "Which rules are whose"):
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -94,6 +95,16 @@ def _text_or_none(value: Any, what: str) -> str | None:
     text = check_text(value, what)
     if not text:
         raise ValueError(f"{what} must not be empty")
+    return text
+
+
+def _one_of(value: Any, choices: Sequence[str], what: str, default: str | None = None) -> str | None:
+    """``value`` as one of libvirt's ``choices`` (``default`` when absent), or a refusal listing them."""
+    if value is None:
+        return default
+    text = str(value).strip()
+    if text not in choices:
+        raise ValueError(f"libvirt's {what} are {', '.join(choices)}")
     return text
 
 
@@ -190,12 +201,7 @@ class Interface(_Model):
     @field_validator("type", mode="before")
     @classmethod
     def _type(cls, value: Any) -> Any:
-        if value is None:
-            return None
-        text = str(value).strip()
-        if text not in INTERFACE_TYPES:
-            raise ValueError(f"libvirt's interface types are {', '.join(INTERFACE_TYPES)}")
-        return text
+        return _one_of(value, INTERFACE_TYPES, "interface types")
 
     @field_validator("mac", mode="before")
     @classmethod
@@ -275,18 +281,12 @@ class Disk(_Model):
     @field_validator("type", mode="before")
     @classmethod
     def _type(cls, value: Any) -> Any:
-        text = "file" if value is None else str(value).strip()
-        if text not in DISK_TYPES:
-            raise ValueError(f"libvirt's disk types are {', '.join(DISK_TYPES)}")
-        return text
+        return _one_of(value, DISK_TYPES, "disk types", default="file")
 
     @field_validator("device", mode="before")
     @classmethod
     def _device(cls, value: Any) -> Any:
-        text = "disk" if value is None else str(value).strip()
-        if text not in DISK_DEVICES:
-            raise ValueError(f"libvirt's disk devices are {', '.join(DISK_DEVICES)}")
-        return text
+        return _one_of(value, DISK_DEVICES, "disk devices", default="disk")
 
     @field_validator("source", mode="before")
     @classmethod
