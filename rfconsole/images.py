@@ -217,17 +217,15 @@ class Images:
                 hint="choose another name with --name (a base that overlays use must never change)",
             )
         target = self.base_dir / f"{base_name}{BASE_SUFFIX[info.format]}"
-        self.base_dir.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=self.base_dir)
-        os.close(handle)
+        temporary = _temporary_beside(target)
         try:
-            qemu_img("convert", "-U", "-O", info.format, str(source), temporary, doing=f"copy {source} into {self.base_dir}")
-            _read_only(Path(temporary))
+            qemu_img("convert", "-U", "-O", info.format, str(source), str(temporary), doing=f"copy {source} into {self.base_dir}")
+            _read_only(temporary)
             os.link(temporary, target)  # never over a file that appeared meanwhile
         except FileExistsError:
             raise ImageError(f"{target} appeared while copying; not replacing it") from None
         finally:
-            _unlink_quietly(Path(temporary))
+            _unlink_quietly(temporary)
         return target, True
 
     def delete_base(self, name: str, store: Any = None) -> Path:
@@ -295,10 +293,7 @@ class Images:
     @staticmethod
     def _new_overlay_file(target: Path, backing: str, backing_format: str, size: int | None = None) -> Path:
         """An overlay in a temporary file beside ``target`` (so the relative backing path holds)."""
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.close(handle)
-        temporary = Path(name)
+        temporary = _temporary_beside(target)
         arguments = ["create", "-q", "-f", "qcow2", "-F", backing_format, "-b", backing, str(temporary)]
         if size is not None:
             arguments.append(str(size))
@@ -312,7 +307,10 @@ class Images:
         return temporary
 
     def _backup(self, path: Path) -> Path:
-        self.backup_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.backup_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ImageError(f"cannot keep a backup in {self.backup_dir}: {error.strerror or error}; nothing was changed") from None
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
         backup = self.backup_dir / f"{path.stem}.{stamp}{path.suffix}"
         _move_keeping_backing(path, backup)
@@ -386,6 +384,17 @@ def fresh_overlay(overlay: str | os.PathLike[str]) -> Path:
     finally:
         _unlink_quietly(temporary)
     return overlay
+
+
+def _temporary_beside(target: Path) -> Path:
+    """An empty temporary file in ``target``'s folder (made when missing), to be linked into place."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as error:
+        raise ImageError(f"cannot write into {target.parent}: {error.strerror or error}") from None
+    os.close(handle)
+    return Path(name)
 
 
 def _check_base_name(name: str) -> None:
