@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from rfconsole.cli import every_command, main
@@ -55,7 +55,7 @@ values = st.one_of(
     long_name.map(lambda name: f"/tmp/{name}/h1.img"),
     st.sampled_from([
         "rfvmA", "rfvmB", "good", "broken", "fifo", "big", "link", "XML/good.xml", "XML/fifo.xml", "XML/broken.xml",
-        "XML/big.xml", "fifo.xml", "qemu", "lxc", "kvm", "test", "xen", "-", "0", "1", "-1", "99999999999999999999",
+        "XML/big.xml", "fifo.xml", "base.img", "qemu", "lxc", "kvm", "test", "xen", "-", "0", "1", "-1", "99999999999999999999",
         "1e400", "nan", "inf", "/", ".", "..", "out.xml", "XML/new.xml", "rftest2.csv", "pipe", "/k", "/srv/h1.img",
         "bridge=dp0,ovs,target=vm1.1,mac=02:01:01:01:01:01", "network=\x1b", "bridge=" + "b" * 300, "memory=64",
         "vcpu=2", "image=\x01", "image=/a\udcffb", "name=x", "id=7", "kernel=" + "/k" * 200, "cmdline=\x07",
@@ -81,7 +81,8 @@ def command_lines(draw) -> list[str]:
 
 
 def working_folder(root: Path) -> Path:
-    """A folder with a valid VM, a broken file, a FIFO, a link, an oversize file and a CSV."""
+    """A folder with a valid VM, a broken file, a FIFO, a link, an oversize file, a CSV and a
+    raw image (base.img) outside Images/."""
     xml = root / "XML"
     xml.mkdir(parents=True)
     (root / "Images").mkdir()
@@ -93,6 +94,7 @@ def working_folder(root: Path) -> Path:
     (xml / "big.xml").write_bytes(b"<!--" + b"x" * (1024 * 1024) + b"-->")
     (root / "rftest2.csv").write_text("vm_id,vm_port,ct_id,dp_id,dp_port\n2A0A0A0A0A0,1,0,5,1\n")
     (root / "link.csv").symlink_to(xml / "broken.xml")  # a CSV that is a link to another file
+    (root / "base.img").write_bytes(bytes(64 * 1024))
     return root
 
 
@@ -201,10 +203,14 @@ def global_options(draw) -> tuple[list[str], list[str]]:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(given_options=global_options())
+# found by CI: Images/ could not be made (the working folder is a file, or its name too long)
+@example(given_options=(["--workdir", "{folder}/pipe", "--demo"], ["image", "base", "{folder}/base.img"]))
+@example(given_options=(["--workdir", "{folder}/" + "x" * 300, "--demo"], ["image", "base", "{folder}/base.img"]))
 def test_no_traceback_for_any_working_folder_or_host(tmp_path_factory, given_options):
     options, argv = given_options
     folder = working_folder(tmp_path_factory.mktemp("run") / "work")
     options = [option.replace("{folder}", str(folder)) for option in options]
+    argv = [word.replace("{folder}", str(folder)) for word in argv]
     err, out = io.StringIO(), io.StringIO()
     previous = os.getcwd()
     os.chdir(folder)
