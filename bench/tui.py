@@ -1,9 +1,12 @@
 """The console's speed, as ratios against baselines measured in the same run.
 
-- first paint: the console on the demo driver (table filled) against a bare Textual app (one label),
-  both headless through App.run_test, in this process (Textual already imported);
-- first frame of a fresh process: the same two, each a new process (bench/_first_frame.py), so
-  Python's start-up and every import count as they do when a user types ``rfconsole``;
+- first frame (bench/_first_frame.py): the console (``rfconsole --demo`` through its entry point,
+  headless) against a bare Textual app with the same widgets (the home screen's header, filter box,
+  DataTable with the same columns and four rows, progress bar, status line and key bar), both
+  stopped at the same frames, seen the same way: the first frame painted, and the first showing
+  the four VMs (the bare app's first frame already does). Twice: in this process (Textual and,
+  after a warm-up, rfconsole already imported) and in a fresh process each (Python's start-up and
+  every import count, as when a user types ``rfconsole``);
 - key press -> updated screen with 1,000 domains (a generated node XML on libvirt's test driver)
   against the same with 40 (one screenful, so both draw as many rows): moving the cursor, and starting a domain until its row says
   running (libvirt's event, then one cell changed in place); and the UI thread's share of one
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import subprocess
 import sys
 import tempfile
@@ -23,20 +27,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from textual.app import App, ComposeResult
-from textual.widgets import Label
-
+from bench import _first_frame as first_frame
 from bench.common import compile_bytecode, median, row
 from rfconsole.tui import fleetview
 
 REPEATS = 5
 SIZE = (120, 40)
 SCREENFUL = 40  # as many rows as the 120x40 screen shows: the baseline renders as much as the 1,000 case
-
-
-class BareApp(App[None]):
-    def compose(self) -> ComposeResult:
-        yield Label("bare")
 
 
 def _node_xml(count: int) -> str:
@@ -79,25 +76,6 @@ def _filled(app, count: int) -> bool:
         return False
 
 
-async def _first_paint_bare() -> float:
-    start = time.perf_counter()
-    app = BareApp()
-    async with app.run_test(size=SIZE) as pilot:
-        await _until(pilot, lambda: bool(app.screen.query(Label)))
-        return time.perf_counter() - start
-
-
-async def _first_paint_console(workdir: Path) -> float:
-    start = time.perf_counter()
-    app, context = _console(workdir, None)
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await _until(pilot, lambda: _filled(app, 4))
-            return time.perf_counter() - start
-    finally:
-        context.fleet.close()
-
-
 def _row_state(app, index: int) -> str:
     return str(_table(app).get_row_at(index)[4])
 
@@ -136,43 +114,60 @@ async def _key_presses(workdir: Path, connect: str | None, count: int) -> tuple[
 FIRST_FRAME = Path(__file__).with_name("_first_frame.py")
 
 
-def _process_first_frame(*args: str) -> float:
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, str(FIRST_FRAME), *args], capture_output=True, text=True, timeout=120, check=False)
-    elapsed = time.perf_counter() - started
+def _process_first_frame(side: str, workdir: Path) -> dict[str, float]:
+    """Seconds from just before the process starts to its first frame and to its filled frame."""
+    started = time.perf_counter()  # CLOCK_MONOTONIC, as the child's stamps
+    command = [sys.executable, str(FIRST_FRAME), side, str(workdir)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"first frame ({' '.join(args)}) failed: {done.stderr.strip()[-500:]}")
-    return elapsed
+        raise RuntimeError(f"first frame ({side}) failed: {done.stderr.strip()[-500:]}")
+    stamps = json.loads(done.stdout.strip().splitlines()[-1])
+    return {frame: stamp - started for frame, stamp in stamps.items()}
 
 
-def _process_first_frames(root: Path) -> tuple[float, float]:
-    """Medians of (bare, console), each run REPEATS times in turn, after one warm-up each."""
-    workdir = root / "process"
+def _in_process_first_frame(side: str, workdir: Path) -> dict[str, float]:
+    started = time.perf_counter()
+    stamps = first_frame.run_bare() if side == "bare" else first_frame.run_console(str(workdir))
+    return {frame: stamp - started for frame, stamp in stamps.items()}
+
+
+def _first_frames(root: Path, measure: Callable[..., dict[str, float]], name: str) -> dict[str, dict[str, float]]:
+    """Medians of each frame's seconds for (bare, console), each run REPEATS times in turn, after
+    one warm-up each."""
+    workdir = root / name
     (workdir / "XML").mkdir(parents=True)
     (workdir / "Images").mkdir()
-    bare, console = [], []
-    _process_first_frame("bare"), _process_first_frame("console", str(workdir))
+    runs: dict[str, list[dict[str, float]]] = {"bare": [], "console": []}
+    for side in runs:  # warm-up
+        measure(side, workdir)
     for _ in range(REPEATS):
-        bare.append(_process_first_frame("bare"))
-        console.append(_process_first_frame("console", str(workdir)))
-    return median(bare), median(console)
+        for side, results in runs.items():
+            results.append(measure(side, workdir))
+    return {side: {frame: median([run[frame] for run in results]) for frame in ("first", "filled")} for side, results in runs.items()}
 
 
-async def _run() -> list[dict]:
-    compile_bytecode()
-    with tempfile.TemporaryDirectory(prefix="rfconsole-bench-") as folder:
-        root = Path(folder)
-        bare_process, console_process = _process_first_frames(root)
-        bare = median([await _first_paint_bare() for _ in range(REPEATS)])
-        console = median([await _first_paint_console(root / f"paint{n}") for n in range(REPEATS)])
-        screenful, big = root / "node-40.xml", root / "node-1000.xml"
-        screenful.write_text(_node_xml(SCREENFUL))
-        big.write_text(_node_xml(1000))
-        move_40, start_40, poll_40 = await _key_presses(root / "screenful", f"test://{screenful}", SCREENFUL)
-        move_1000, start_1000, poll_1000 = await _key_presses(root / "big", f"test://{big}", 1000)
+def _first_frame_rows(root: Path) -> list[dict]:
+    bare = "bare Textual app, same widgets and rows"
+    rows = []
+    for bench, measure, where in (("tui.first_paint", _in_process_first_frame, "in this process"),
+                                  ("tui.process_first_frame", _process_first_frame, "a fresh process each")):
+        frames = _first_frames(root, measure, bench)
+        rows += [
+            row(bench, f"{bare}, its first frame ({where})", frames["bare"]["first"], frames["console"]["first"],
+                frame="first painted", domains=4, repeats=REPEATS),
+            row(f"{bench}_filled", f"{bare}, its first frame ({where})", frames["bare"]["filled"], frames["console"]["filled"],
+                frame="first showing the four VMs", domains=4, repeats=REPEATS),
+        ]
+    return rows
+
+
+async def _key_rows(root: Path) -> list[dict]:
+    screenful, big = root / "node-40.xml", root / "node-1000.xml"
+    screenful.write_text(_node_xml(SCREENFUL))
+    big.write_text(_node_xml(1000))
+    move_40, start_40, poll_40 = await _key_presses(root / "screenful", f"test://{screenful}", SCREENFUL)
+    move_1000, start_1000, poll_1000 = await _key_presses(root / "big", f"test://{big}", 1000)
     return [
-        row("tui.first_paint", "bare Textual app (one label)", bare, console, domains=4, repeats=REPEATS),
-        row("tui.process_first_frame", "bare Textual app (one label), a fresh process too", bare_process, console_process, domains=4, repeats=REPEATS),
         row("tui.key_cursor_down_1000", f"same key with {SCREENFUL} domains (one screenful)", move_40, move_1000, domains=1000, repeats=REPEATS),
         row("tui.key_start_to_running_row_1000", f"same key with {SCREENFUL} domains (one screenful)", start_40, start_1000, domains=1000, repeats=min(REPEATS, SCREENFUL)),
         row("tui.poll_apply_ui_thread_1000", f"same with {SCREENFUL} domains", poll_40, poll_1000, domains=1000, repeats=REPEATS),
@@ -180,7 +175,10 @@ async def _run() -> list[dict]:
 
 
 def run() -> list[dict]:
-    return asyncio.run(_run())
+    compile_bytecode()
+    with tempfile.TemporaryDirectory(prefix="rfconsole-bench-") as folder:
+        root = Path(folder)
+        return _first_frame_rows(root) + asyncio.run(_key_rows(root))
 
 
 if __name__ == "__main__":
