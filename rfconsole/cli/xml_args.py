@@ -45,7 +45,7 @@ def _xml_arguments(xml: argparse.ArgumentParser) -> None:
 def _new_arguments(new: argparse.ArgumentParser) -> None:
     import textwrap
 
-    from rfconsole.model.rftest2 import DATA_BRIDGE, MANAGEMENT_BRIDGE, RFTEST2_VMS
+    from rfconsole.model.rftest2 import DATA_BRIDGE, MANAGEMENT_BRIDGE, RFTEST2_PRESETS
 
     new.description = textwrap.fill(
         "Write the domain XML of a new VM. With --preset, rftest2's values are the defaults "
@@ -89,7 +89,7 @@ def _new_arguments(new: argparse.ArgumentParser) -> None:
         "optionally mac=M, ovs (an Open vSwitch bridge), target=DEV (host-side name), model=M; "
         "e.g. --nic bridge=dp0,ovs,target=vm1.1,mac=02:01:01:01:01:01",
     )
-    new.add_argument("--preset", metavar="P", help=f"rftest2 VM whose values are the defaults: {', '.join(RFTEST2_VMS)}")
+    new.add_argument("--preset", metavar="P", help=f"rftest2 VM whose values are the defaults: {', '.join(RFTEST2_PRESETS)} (rfvmE, rfvmF: rftest2's naming carried on, 4 data NICs)")
     new.add_argument("--management-bridge", metavar="BR", default=MANAGEMENT_BRIDGE, help=f"with --preset: host bridge of eth0 (default {MANAGEMENT_BRIDGE}); 'none' leaves eth0 out")
     new.add_argument("--data-bridge", metavar="BR", default=DATA_BRIDGE, help=f"with --preset: Open vSwitch bridge of the data NICs (default {DATA_BRIDGE})")
     new.add_argument("-o", "--output", metavar="FILE", help="where to write (default XML/<name>.xml); '-' prints the XML")

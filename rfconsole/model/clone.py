@@ -1,28 +1,26 @@
 """A new VM from an existing one: new name, id, MACs, host-side NIC names, image; the rest of
 the source's XML kept as it is (what rfconsole does not model included, ``<uuid>`` dropped).
 
-rftest2's naming is extended for the VMs a clone adds to the test network: ``rfvmE`` is the
-fifth router (id 5, image ``h5``, eth0 ``02:e0:e0:e0:e0:e0``, data NICs ``02:e1:…``,
-``02:e2:…``, host-side names ``rfvmE.1`` …, switch 9), ``rfvmF`` the sixth; the letter is the
-MAC's hex digit, so the convention stops at F. Any other name gets random locally administered
-unicast MACs (``02:…``) that no VM of XML/ or of any host uses.
+A clone named by rftest2's naming (model/rftest2.py, ``rftest2_naming``) gets that naming's
+id, image and MACs: ``rfvmE`` is the fifth router (id 5, image ``h5``, eth0
+``02:e0:e0:e0:e0:e0``, data NICs ``02:e1:…``, ``02:e2:…``, host-side names ``rfvmE.1`` …,
+switch 9), ``rfvmF`` the sixth, exactly as ``xml new --preset rfvmE`` gives them. Any other
+name gets random locally administered unicast MACs (``02:…``) that no VM of XML/ or of any host
+uses.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.domainxml import DomainDocument
-from rfconsole.model.rftest2 import RFTEST2_VMS
+from rfconsole.model.rftest2 import RFTEST2_PRESETS, RFTEST2_VMS, rftest2_naming
 from rfconsole.model.errors import InvalidSpec, Problem
 from rfconsole.model.spec import DEVICE_NAME_MAX, NAME_MAX, NAME_RE, NAME_RULE, DomainSpec, Interface
 
-EXTENSION_RE = re.compile(r"rfvm([A-Fa-f])")
 LOCALLY_ADMINISTERED = 0x02  # first byte: unicast, locally administered (IEEE 802)
 
 
@@ -30,46 +28,11 @@ class CloneError(RfconsoleError):
     """The clone cannot be made as asked; nothing was written."""
 
 
-@dataclass(frozen=True)
-class Rftest2Extension:
-    """rftest2's convention carried on past rfvmD: rfvmE -> 5, rfvmF -> 6."""
-
-    name: str
-    number: int
-    letter: str
-
-    @property
-    def image_stem(self) -> str:
-        return f"h{self.number}"
-
-    @property
-    def eth0_mac(self) -> str:
-        return ":".join(["02"] + [f"{self.letter}0"] * 5)
-
-    def data_mac(self, port: int) -> str:
-        if not 1 <= port <= 9:
-            raise CloneError(f"rftest2's MAC convention has data ports 1 to 9; {self.name} would need port {port}")
-        return ":".join(["02"] + [f"{self.letter}{port}"] * 5)
-
-    @property
-    def datapath_id(self) -> int:
-        return 4 + self.number
-
-
 def check_clone_name(name: str) -> str:
     """The new VM's name, by rfconsole's rule for names it makes (checked before anything is read)."""
     if not name or len(name) > NAME_MAX or not NAME_RE.fullmatch(name):
         raise InvalidSpec([Problem("name", name, f"this name is not allowed: {NAME_RULE}")])
     return name
-
-
-def rftest2_extension(name: str) -> Rftest2Extension | None:
-    """rftest2's naming for ``name`` when it is rfvmA…rfvmF (the four presets included)."""
-    match = EXTENSION_RE.fullmatch(name)
-    if match is None:
-        return None
-    letter = match.group(1).lower()
-    return Rftest2Extension(f"rfvm{letter.upper()}", ord(letter) - ord("a") + 1, letter)
 
 
 def random_mac(taken: set[str], draw: Callable[[int], bytes] = secrets.token_bytes) -> str:
@@ -105,18 +68,18 @@ def clone_interfaces(source: DomainSpec, new_name: str, taken_macs: Iterable[str
     """The source's NICs with new MACs and host-side names: rftest2's for rfvmE/rfvmF (the eth0
     of an rftest2 VM and its data NICs <source>.k), random free ones otherwise."""
     taken = {mac.lower() for mac in taken_macs}
-    extension = rftest2_extension(new_name)
-    source_preset = RFTEST2_VMS.get(source.name)
-    source_eth0 = source_preset.eth0_mac if source_preset else (rftest2_extension(source.name).eth0_mac if rftest2_extension(source.name) else None)
+    naming = rftest2_naming(new_name)
+    source_naming = rftest2_naming(source.name)
+    source_eth0 = source_naming.eth0_mac if source_naming is not None else None
     result = []
     for index, interface in enumerate(source.interfaces, start=1):
         port = _source_data_port(source.name, interface)
         mac = None
-        if extension is not None:
+        if naming is not None:
             if port is not None:
-                mac = extension.data_mac(port)
+                mac = naming.data_mac(port)
             elif interface.mac is not None and interface.mac == source_eth0:
-                mac = extension.eth0_mac
+                mac = naming.eth0_mac
         if mac is not None and mac in taken:
             raise CloneError(
                 f"{new_name}'s MAC {mac} (rftest2's convention) is already used by another VM",
@@ -154,8 +117,9 @@ def clone_document(source: DomainDocument, new_spec: DomainSpec) -> DomainDocume
 
 
 def clone_image_name(new_name: str, suffix: str = ".qcow2") -> str:
-    extension = rftest2_extension(new_name)
-    return f"{extension.image_stem if extension else new_name}{suffix}"
+    """h5.qcow2 for rfvmE (rftest2's image h5.img as an overlay), else <name>.qcow2."""
+    naming = rftest2_naming(new_name)
+    return f"{Path(naming.image_name).stem if naming else new_name}{suffix}"
 
 
 def clone_spec(source: DomainSpec, new_name: str, new_id: int, taken_macs: Iterable[str], image: Path | None) -> DomainSpec:
@@ -172,10 +136,10 @@ def suggest_clone_name(source: str, taken: Iterable[str]) -> str:
     """A free name for a clone of ``source``: rftest2's next router (rfvmE, rfvmF) for one of
     rftest2's VMs, else <source>-2, -3 …"""
     used = set(taken)
-    if rftest2_extension(source) is not None:
-        for letter in "EF":
-            if f"rfvm{letter}" not in used:
-                return f"rfvm{letter}"
+    if rftest2_naming(source) is not None:
+        for name in RFTEST2_PRESETS:
+            if name not in RFTEST2_VMS and name not in used:
+                return name
     stem = source[: NAME_MAX - 4]
     number = 2
     while f"{stem}-{number}" in used:

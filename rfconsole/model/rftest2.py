@@ -1,8 +1,11 @@
-"""RouteFlow's rftest2: its four VMs (rfvmA–rfvmD) and RouteFlow's switch-to-VM CSV.
+"""RouteFlow's rftest2: its four VMs (rfvmA–rfvmD), its naming carried on to a fifth and sixth
+router (rfvmE, rfvmF), and RouteFlow's switch-to-VM CSV.
 
 Each VM has a management NIC eth0 (the VM's "vm_id" MAC) on a host bridge, lxcbr0 by default
 as in rftest2, and data NICs eth1… on the Open vSwitch bridge dp0, host-side names rfvmA.1…
-The image convention of the seed: rfvmA -> Images/h1.img … rfvmD -> Images/h4.img.
+The image convention of the seed: rfvmA -> Images/h1.img … rfvmD -> Images/h4.img (rfvmE -> h5).
+This module is the one place of that naming: the presets of `xml new` and of the wizard, and
+the names, MACs, id and image `clone` gives a new rfvmE, all come from ``Rftest2VM``.
 """
 
 from __future__ import annotations
@@ -31,21 +34,53 @@ CSV_HEADER = ("vm_id", "vm_port", "ct_id", "dp_id", "dp_port")
 MAX_CSV_BYTES = 16 * 1024 * 1024
 
 
+MAX_DATA_PORT = 9  # a data MAC repeats "<letter><port>": one hex digit for the port
+EXTENSION_DATA_NICS = 4  # rfvmE, rfvmF: rfvmA's shape, what `clone rfvmA rfvmE` gives
+
+
 @dataclass(frozen=True)
 class Rftest2VM:
-    """One VM of rftest2."""
+    """One VM of rftest2's naming: its letter (a–f) says everything else. rfvmA is number 1,
+    image h1.img, eth0 02:a0:a0:a0:a0:a0, data NIC k 02:ak:ak:ak:ak:ak as host-side rfvmA.k,
+    switch (datapath id) 4 + number."""
 
-    name: str
-    default_id: int
-    eth0_mac: str
-    data_macs: tuple[str, ...]
-    image_name: str
-    datapath_id: int  # the OpenFlow switch this VM routes for (5..8)
+    letter: str  # one hex digit a–f: the MACs repeat it, so the naming stops at rfvmF
+    data_nics: int
+
+    @property
+    def name(self) -> str:
+        return f"rfvm{self.letter.upper()}"
+
+    @property
+    def default_id(self) -> int:
+        return ord(self.letter) - ord("a") + 1
+
+    @property
+    def eth0_mac(self) -> str:
+        return ":".join(["02"] + [f"{self.letter}0"] * 5)
+
+    def data_mac(self, port: int) -> str:
+        if not 1 <= port <= MAX_DATA_PORT:
+            raise RfconsoleError(f"rftest2's MAC convention has data ports 1 to {MAX_DATA_PORT}; {self.name} would need port {port}")
+        return ":".join(["02"] + [f"{self.letter}{port}"] * 5)
+
+    @property
+    def data_macs(self) -> tuple[str, ...]:
+        return tuple(self.data_mac(port) for port in range(1, self.data_nics + 1))
+
+    @property
+    def image_name(self) -> str:
+        return f"h{self.default_id}.img"
+
+    @property
+    def datapath_id(self) -> int:
+        """The OpenFlow switch this VM routes for: 5 for rfvmA … 8 for rfvmD, 9 for rfvmE."""
+        return 4 + self.default_id
 
     @property
     def data_devices(self) -> tuple[str, ...]:
         """Host-side names of the data NICs: rfvmA.1, rfvmA.2, …"""
-        return tuple(f"{self.name}.{index}" for index in range(1, len(self.data_macs) + 1))
+        return tuple(f"{self.name}.{index}" for index in range(1, self.data_nics + 1))
 
     def interfaces(self, management_bridge: str | None = MANAGEMENT_BRIDGE, data_bridge: str = DATA_BRIDGE) -> tuple[Interface, ...]:
         """eth0 on the management bridge (left out when it is None), then the data NICs on dp0."""
@@ -59,26 +94,27 @@ class Rftest2VM:
         return tuple(nics)
 
 
-def _vm(letter: str, number: int, data_nics: int) -> Rftest2VM:
-    return Rftest2VM(
-        name=f"rfvm{letter.upper()}",
-        default_id=number,
-        eth0_mac=":".join(["02"] + [f"{letter}0"] * 5),
-        data_macs=tuple(":".join(["02"] + [f"{letter}{port}"] * 5) for port in range(1, data_nics + 1)),
-        image_name=f"h{number}.img",
-        datapath_id=4 + number,
-    )
+# rftest2's own four (the default VMs of every command, the console's slots) …
+RFTEST2_VMS: dict[str, Rftest2VM] = {vm.name: vm for vm in (Rftest2VM("a", 4), Rftest2VM("b", 3), Rftest2VM("c", 3), Rftest2VM("d", 4))}
+# … and the naming carried on for a fifth and a sixth router: the presets of `xml new` and the
+# wizard, and the names `clone` gives rftest2's MACs, id and image.
+RFTEST2_PRESETS: dict[str, Rftest2VM] = {**RFTEST2_VMS, **{vm.name: vm for vm in (Rftest2VM("e", EXTENSION_DATA_NICS), Rftest2VM("f", EXTENSION_DATA_NICS))}}
 
 
-RFTEST2_VMS: dict[str, Rftest2VM] = {vm.name: vm for vm in (_vm("a", 1, 4), _vm("b", 2, 3), _vm("c", 3, 3), _vm("d", 4, 4))}
+def rftest2_naming(name: str) -> Rftest2VM | None:
+    """The VM of rftest2's naming called ``name`` (rfvmA … rfvmF, any case), else None."""
+    return RFTEST2_PRESETS.get(f"rfvm{name[4:].upper()}") if len(name) == 5 and name[:4].lower() == "rfvm" else None
 
 
 def rftest2_vm(name: str) -> Rftest2VM:
-    """The preset called ``name`` (case-insensitive), or an error listing the four."""
-    for vm in RFTEST2_VMS.values():
-        if vm.name.lower() == str(name).lower():
-            return vm
-    raise RfconsoleError(f"no rftest2 preset called {name!r}: the presets are {', '.join(RFTEST2_VMS)}")
+    """The preset called ``name`` (case-insensitive), or an error listing them."""
+    vm = rftest2_naming(str(name))
+    if vm is None:
+        raise RfconsoleError(
+            f"no rftest2 preset called {name!r}: the presets are {', '.join(RFTEST2_PRESETS)}",
+            hint="the naming stops at rfvmF (its MACs use the letter as a hex digit, 02:f0:…); for other VMs give --name and --nic",
+        )
+    return vm
 
 
 def preset_spec(

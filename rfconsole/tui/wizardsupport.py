@@ -10,7 +10,7 @@ from rfconsole.errors import RfconsoleError
 from rfconsole.model import DomainSpec, Hypervisor, Problem, missing_files
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec
-from rfconsole.model.rftest2 import RFTEST2_VMS, preset_spec
+from rfconsole.model.rftest2 import RFTEST2_PRESETS, preset_spec
 from rfconsole.model.schema import schema_problems
 from rfconsole.tui.context import ConsoleContext
 
@@ -84,9 +84,9 @@ def vcpu_limit(context: ConsoleContext, host: str | None) -> int | None:
 
 
 def defaults_for(context: ConsoleContext, target: str, hypervisor: Hypervisor | None, host: str | None) -> DomainSpec:
-    """A slot's rftest2 preset, or a plain new VM: what the later steps start from."""
+    """An rftest2 preset (a slot, or rfvmE/rfvmF), or a plain new VM: what the later steps start from."""
     hypervisor = hypervisor or Hypervisor.TEST
-    if target in RFTEST2_VMS:
+    if target in RFTEST2_PRESETS:
         return preset_spec(target, hypervisor, context.workdir)
     return DomainSpec(hypervisor=hypervisor, name=NEW_VM_DEFAULT_NAME, image=context.workdir.images_dir / f"{NEW_VM_DEFAULT_NAME}.img")
 
@@ -113,8 +113,8 @@ def merge_edits(defaults: DomainSpec, edited: dict[str, Any]) -> tuple[dict[str,
 
 
 def suggest_id(context: ConsoleContext, target: str | None = None) -> int:
-    """The CLI's rule too (Store.suggest_id): an rftest2 slot's own id when free, else the next free one."""
-    return context.store.suggest_id(RFTEST2_VMS[target].default_id if target in RFTEST2_VMS else None)
+    """The CLI's rule too (Store.suggest_id): an rftest2 preset's own id when free, else the next free one."""
+    return context.store.suggest_id(RFTEST2_PRESETS[target].default_id if target in RFTEST2_PRESETS else None)
 
 
 def identity_problems(context: ConsoleContext, spec: DomainSpec, host: str | None, new_vm: bool) -> list[Problem]:

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rfconsole.images import ImageError, Images, image_info
-from rfconsole.model.clone import CloneError, check_clone_name, clone_document, clone_image_name, clone_spec, macs_in, rftest2_extension
+from rfconsole.model.clone import CloneError, check_clone_name, clone_document, clone_image_name, clone_spec, macs_in
+from rfconsole.model.rftest2 import rftest2_naming
 from rfconsole.store import StoreError
 from rfconsole.virt.errors import DomainNotFound, VirtError
 
@@ -58,9 +59,8 @@ def clone(fleet: Fleet, source: str, new: str, force: bool = False) -> str:
                 raise CloneError(f"host {host.name} already has a domain called {new}", "choose another name, or undefine that domain first")
         except VirtError:
             continue
-    extension = rftest2_extension(new)
-    ids = {entry.rfconsole_id for entry in store.entries()}
-    new_id = extension.number if extension is not None and extension.number not in ids else store.suggest_id()
+    naming = rftest2_naming(new)
+    new_id = store.suggest_id(naming.default_id if naming is not None else None)  # xml new --preset's rule
 
     images = Images(store.workdir)
     base = overlay = None

@@ -208,6 +208,21 @@ async def test_another_target_keeps_the_resources_the_user_edited(app, workdir: 
         assert any("kept your memory" in message for message in notifications(app))
 
 
+async def test_rfvmE_is_offered_with_rftest2s_naming_as_xml_new_gives_it(app, workdir: Path) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        targets = [button.name for button in wizard.query(RadioButton) if button.parent.id == "f-target"]
+        assert targets == ["rfvmA", "rfvmB", "rfvmC", "rfvmD", "rfvmE", "rfvmF", "new"]
+        await choose_target(pilot, wizard, "rfvmE")
+        await next_until(pilot, wizard, "identity")
+        assert (wizard.query_one("#f-name", Input).value, wizard.query_one("#f-id", Input).value) == ("rfvmE", "5")
+        await next_until(pilot, wizard, "review")
+        xml = wizard.query_one("#review-xml", TextArea).text
+    expected = DomainDocument.from_spec(preset_spec("rfvmE", Hypervisor.TEST, Workdir(workdir)))
+    assert DomainDocument.parse(xml).spec().interfaces == expected.spec().interfaces  # the preset's NICs
+    assert str(Workdir(workdir).image("h5.img")) in xml and "rfvmE.4" in xml
+
+
 async def test_an_edit_invalid_for_the_new_choice_is_reset_and_said(app, workdir: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         wizard = await open_wizard(pilot)

@@ -37,9 +37,10 @@ from rfconsole.model.spec import MANAGED_HYPERVISORS, OS_TYPE_FOR, Arch, DomainS
 from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import wizardsupport as support
-from rfconsole.tui.fleetview import SLOTS
+from rfconsole.model.rftest2 import RFTEST2_PRESETS, RFTEST2_VMS
 
 NEW_VM = "new"
+FIRST_PRESET = next(iter(RFTEST2_PRESETS))
 NETWORK_PREFIX = "network:"  # in a NIC's source field: a libvirt network, not a bridge
 
 
@@ -166,10 +167,11 @@ class WizardScreen(Screen["WizardResult | None"]):
                 yield Label(f"{index + 1} {step.title}", id=f"step-{step.id}", classes="step")
         with ContentSwitcher(initial="pane-target", id="panes"):
             with VerticalScroll(id="pane-target", classes="pane"):
-                yield Static("Which VM: one of rftest2's slots, or a new VM of your own; and on which host.", classes="intro")
+                yield Static("Which VM: one of rftest2's slots, rfvmE or rfvmF (one more router by rftest2's naming), or a new VM of your own; and on which host.", classes="intro")
                 with RadioSet(id="f-target"):
-                    for slot in SLOTS:
-                        yield RadioButton(f"{slot}  (rftest2 slot)", value=slot == (self.preset_slot or SLOTS[0]), name=slot)
+                    for preset in RFTEST2_PRESETS:
+                        kind = "rftest2 slot" if preset in RFTEST2_VMS else "rftest2's naming, one more router"
+                        yield RadioButton(f"{preset}  ({kind})", value=preset == (self.preset_slot or FIRST_PRESET), name=preset)
                     yield RadioButton("a new VM", name=NEW_VM)
                 yield Label("", classes="field-error", id="e-target")
                 yield field_row("Host", Select([(h, h) for h in hosts], value=hosts[0] if hosts else Select.NULL, allow_blank=not hosts, id="f-host", compact=True), "host")
@@ -270,7 +272,7 @@ class WizardScreen(Screen["WizardResult | None"]):
         return chosen[-1] if chosen else None
 
     def target(self) -> str:
-        return self._chosen_radio("#f-target") or SLOTS[0]
+        return self._chosen_radio("#f-target") or FIRST_PRESET
 
     def host(self) -> str | None:
         value = self.query_one("#f-host", Select).value

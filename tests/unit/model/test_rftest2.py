@@ -9,6 +9,7 @@ from rfconsole.model import Hypervisor, ImageKind
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.rftest2 import (
     RFTEST2_SWITCH_DPID,
+    RFTEST2_PRESETS,
     RFTEST2_VMS,
     MAX_CSV_BYTES,
     CsvError,
@@ -54,12 +55,25 @@ def test_preset_overrides(tmp_path):
     assert spec.name == "routerA" and spec.memory == 128 and spec.vcpu == 1
     assert spec.image_kind is ImageKind.FOLDER and spec.interfaces[0].bridge == "virbr0"
     assert len(preset_spec("rfvmA", "kvm", tmp_path, management_bridge=None).interfaces) == 4
-    with pytest.raises(RfconsoleError, match="rfvmA, rfvmB, rfvmC, rfvmD"):
-        preset_spec("rfvmE", "kvm", tmp_path)
+    with pytest.raises(RfconsoleError, match="rfvmA, rfvmB, rfvmC, rfvmD, rfvmE, rfvmF") as refused:
+        preset_spec("rfvmG", "kvm", tmp_path)
+    assert "stops at rfvmF" in refused.value.hint
+
+
+def test_the_naming_goes_on_to_a_fifth_and_sixth_router(tmp_path):
+    spec = preset_spec("rfvmE", "qemu", Workdir(tmp_path))
+    assert (spec.name, spec.id, spec.image) == ("rfvmE", 5, tmp_path / "Images" / "h5.img")
+    assert [(nic.mac, nic.bridge, nic.target_dev) for nic in spec.interfaces] == [("02:e0:e0:e0:e0:e0", "lxcbr0", None)] + [
+        (f"02:e{port}:e{port}:e{port}:e{port}:e{port}", "dp0", f"rfvmE.{port}") for port in range(1, 5)
+    ]
+    assert RFTEST2_PRESETS["rfvmE"].datapath_id == 9 and RFTEST2_PRESETS["rfvmF"].eth0_mac == "02:f0:f0:f0:f0:f0"
+    assert list(RFTEST2_VMS) == ["rfvmA", "rfvmB", "rfvmC", "rfvmD"]  # rftest2's own four stay the default VMs
+    with pytest.raises(RfconsoleError, match="data ports 1 to 9; rfvmE would need port 10"):
+        RFTEST2_PRESETS["rfvmE"].data_mac(10)
 
 
 @pytest.mark.parametrize("hypervisor", ["kvm", "qemu", "lxc", "test"])
-@pytest.mark.parametrize("vm", list(DESIGN_TABLE))
+@pytest.mark.parametrize("vm", list(RFTEST2_PRESETS))
 def test_every_preset_validates_against_libvirt_schema(vm, hypervisor, tmp_path):
     document = DomainDocument.from_spec(preset_spec(vm, hypervisor, tmp_path))
     assert schema_problems(document) == []

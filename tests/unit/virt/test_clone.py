@@ -9,20 +9,29 @@ from pathlib import Path
 import pytest
 
 from rfconsole.images import Images, image_info
-from rfconsole.model.clone import CloneError, clone_document, clone_interfaces, random_mac, rftest2_extension
+from rfconsole.model.clone import CloneError, clone_document, clone_interfaces, clone_image_name, random_mac, suggest_clone_name
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec
-from rfconsole.model.rftest2 import RFTEST2_VMS, preset_spec
+from rfconsole.model.rftest2 import RFTEST2_VMS, preset_spec, rftest2_naming
 from rfconsole.model.spec import Hypervisor
 
 from .conftest import save_preset
 
 
 def test_rftest2_naming_goes_on_to_rfvmE_and_rfvmF():
-    fifth = rftest2_extension("rfvmE")
-    assert (fifth.number, fifth.image_stem, fifth.eth0_mac, fifth.data_mac(3), fifth.datapath_id) == (5, "h5", "02:e0:e0:e0:e0:e0", "02:e3:e3:e3:e3:e3", 9)
-    assert rftest2_extension("rfvmF").number == 6
-    assert rftest2_extension("rfvmG") is None and rftest2_extension("router7") is None
+    fifth = rftest2_naming("rfvmE")
+    assert (fifth.default_id, fifth.image_name, fifth.eth0_mac, fifth.data_mac(3), fifth.datapath_id) == (5, "h5.img", "02:e0:e0:e0:e0:e0", "02:e3:e3:e3:e3:e3", 9)
+    assert rftest2_naming("rfvmF").default_id == 6 and rftest2_naming("rfvme") is fifth
+    assert rftest2_naming("rfvmG") is None and rftest2_naming("router7") is None and rftest2_naming("rfvm") is None
+    assert clone_image_name("rfvmE") == "h5.qcow2" and clone_image_name("lab7") == "lab7.qcow2"
+    assert suggest_clone_name("rfvmA", {"rfvmA", "rfvmE"}) == "rfvmF" and suggest_clone_name("lab7", {"lab7"}) == "lab7-2"
+
+
+def test_clone_of_rfvmA_as_rfvmE_is_the_rfvmE_preset(tmp_path):
+    """One rule: `clone rfvmA rfvmE` and `xml new --preset rfvmE` give the same NICs."""
+    source = preset_spec("rfvmA", Hypervisor.QEMU, tmp_path)
+    assert clone_interfaces(source, "rfvmE", taken_macs=[]) == preset_spec("rfvmE", Hypervisor.QEMU, tmp_path).interfaces
+    assert preset_spec("rfvmF", Hypervisor.QEMU, tmp_path).interfaces[1].target_dev == "rfvmF.1"
 
 
 def test_clone_interfaces_rfvmE_from_rfvmA(tmp_path):
