@@ -70,6 +70,14 @@ class Workdir:
         """The absolute path of an image in Images/ (it need not exist yet)."""
         return self.images_dir / file_name
 
+    def shown(self, path: str | os.PathLike[str]) -> str:
+        """A path as the faces show it: relative to the working folder when inside it."""
+        path = Path(path)
+        for root in (self.root, self.root.resolve()):
+            if path.is_relative_to(root):
+                return str(path.relative_to(root))
+        return str(path)
+
     def __repr__(self) -> str:
         return f"Workdir({str(self.root)!r})"
 

@@ -15,6 +15,7 @@ from rfconsole.errors import RfconsoleError
 from rfconsole.tui.context import ConsoleContext
 from rfconsole.tui import keymap
 from rfconsole.tui.styles import stylesheet_paths
+from rfconsole.tui.unsaved import UnsavedWork
 from rfconsole.virt.demo import DEMO_BANNER
 from rfconsole.virt.events import DomainEvent, HostEvent
 
@@ -48,6 +49,7 @@ class RfconsoleApp(App[int]):
         self.watch_events = watch_events
         self.poll_seconds = poll_seconds
         self._lost_hosts: set[str] = set()
+        self._unsaved_work: dict[Screen, str] = {}  # what each screen said quitting would lose (UnsavedWork)
         # screens subscribe to what they show (the domains screen to both), wherever they are in the stack
         self.fleet_events: Signal[DomainEvent | HostEvent] = Signal(self, "fleet-events")
         self.switch_events: Signal[Any] = Signal(self, "switch-events")
@@ -126,13 +128,20 @@ class RfconsoleApp(App[int]):
             return isinstance(self.screen, DomainsScreen)
         return True
 
+    def on_unsaved_work(self, message: UnsavedWork) -> None:
+        if message.words is None:
+            self._unsaved_work.pop(message.screen, None)
+        else:
+            self._unsaved_work[message.screen] = message.words
+
     async def action_quit(self) -> None:
-        """Quit; when a screen holds unsaved work (the wizard's fields, an edited XML), only after asking."""
+        """Quit; when screens hold unsaved work (the wizard's fields, an edited XML), only after one
+        question naming all of it (each screen reports its own work with an UnsavedWork message)."""
         from rfconsole.tui.screens.dialogs import ConfirmDialog
 
         if isinstance(self.screen, ConfirmDialog) and self.screen.id == "confirm-quit":
             return  # already asking
-        held = [work for screen in self.screen_stack if (work := getattr(screen, "unsaved_work", lambda: None)())]
+        held = list(self._unsaved_work.values())
         if not held:
             self.exit()
             return
@@ -141,7 +150,7 @@ class RfconsoleApp(App[int]):
             if yes:
                 self.exit()
 
-        dialog = ConfirmDialog("Quit rfconsole?", "Lost if you do: " + "; ".join(held) + ".")
+        dialog = ConfirmDialog("Quit rfconsole?", "Lost if you do:\n" + "\n".join(f"• {words}" for words in held))
         dialog.id = "confirm-quit"
         self.push_screen(dialog, answered)
 

@@ -117,13 +117,7 @@ def needs_nothing(operation: str, target: DomainStatus) -> str | None:
 
 def images_by_name(context: ConsoleContext) -> dict[str, str]:
     """The image of each valid file in XML/, shown relative to the working folder when inside it."""
-    root = context.workdir.root.resolve()
-    images = {}
-    for name, spec in context.store.specs().items():
-        if spec.image is not None:
-            image = spec.image
-            images[name] = str(image.relative_to(root)) if image.is_relative_to(root) else str(image)
-    return images
+    return {name: context.workdir.shown(spec.image) for name, spec in context.store.specs().items() if spec.image is not None}
 
 
 def switch_label(context: ConsoleContext, status: DomainStatus) -> str:

@@ -35,6 +35,7 @@ from rfconsole.model.errors import InvalidSpec, Problem
 from rfconsole.model.fields import fields_of_step
 from rfconsole.model.spec import MANAGED_HYPERVISORS, OS_TYPE_FOR, Arch, DomainSpec, Hypervisor, Interface
 from rfconsole.tui import keymap
+from rfconsole.tui.unsaved import HoldsWork
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import wizardsupport as support
 from rfconsole.model.rftest2 import RFTEST2_PRESETS, RFTEST2_VMS
@@ -141,7 +142,7 @@ class WizardResult:
     path: Path
 
 
-class WizardScreen(Screen["WizardResult | None"]):
+class WizardScreen(HoldsWork, Screen["WizardResult | None"]):
     KEYMAP = (keymap.WIZARD,)
     BINDINGS = keymap.WIZARD.bindings()
 
@@ -403,6 +404,7 @@ class WizardScreen(Screen["WizardResult | None"]):
         if self._wait_turn("next") or self.step >= len(STEPS) - 1:
             return
         self.touched = True
+        self.report_unsaved_work()
         index = self.step
         self._check(index, "checking this step", lambda: self._show_step(index + 1))
 
@@ -418,11 +420,16 @@ class WizardScreen(Screen["WizardResult | None"]):
         if not self.touched:
             return None
         name = self._value("#f-name") or self.target()
-        return f"the new VM's fields in the wizard ({name}, not saved yet)"
+        return f"the wizard: the fields of the new VM {name} (nothing saved to XML/ yet)"
 
     @on(RadioSet.Changed, "#f-target")
     def _target_changed(self) -> None:
         self.touched = True
+        self.report_unsaved_work()
+
+    @on(Input.Changed)
+    def _typed(self) -> None:
+        self.report_unsaved_work()
 
     def action_leave(self) -> None:
         """Leave; with fields filled in, only after the user says yes."""

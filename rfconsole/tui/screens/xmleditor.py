@@ -17,11 +17,12 @@ from rfconsole.errors import RfconsoleError
 from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import xmlsupport
+from rfconsole.tui.unsaved import HoldsWork
 
 CHECK_DELAY = 0.25  # seconds of quiet typing before the XML is checked again
 
 
-class XmlScreen(Screen):
+class XmlScreen(HoldsWork, Screen):
     KEYMAP = (keymap.EDITOR,)
     BINDINGS = keymap.EDITOR.bindings()
 
@@ -93,6 +94,7 @@ class XmlScreen(Screen):
 
     @on(TextArea.Changed, "#xml-text")
     def _changed(self) -> None:
+        self.report_unsaved_work()
         if self._check_timer is not None:
             self._check_timer.stop()
         self._check_timer = self.set_timer(CHECK_DELAY, self.check_now)
@@ -129,6 +131,7 @@ class XmlScreen(Screen):
         self.path = path
         self.query_one("#xml-source", Label).update(f"file {path}")
         self.notify(f"saved {path} (the previous version kept as a backup)", timeout=4)
+        self.report_unsaved_work()
         self.check_now()
 
     def action_diff(self) -> None:
@@ -151,7 +154,7 @@ class XmlScreen(Screen):
         """What quitting would drop, in words; None when the text is as saved (or read-only)."""
         if not self.editable or not self.is_mounted or self.query_one("#xml-text", TextArea).text == self.saved_text:
             return None
-        return f"unsaved changes to the XML of {self.domain_name or self.path}"
+        return f"the XML editor: unsaved changes to {self.domain_name or 'the XML'} ({self.app.context.workdir.shown(self.path)})"
 
     def action_close(self) -> None:
         """Close; with unsaved changes, the first escape only says so and the second drops them."""
