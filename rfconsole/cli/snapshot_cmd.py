@@ -8,7 +8,7 @@ import json
 import sys
 
 from rfconsole.cli import EXIT_OK
-from rfconsole.cli.vm_cmd import open_fleet
+from rfconsole.cli.vm_cmd import open_fleet, print_table
 
 LIST_COLUMNS = ("NAME", "TAKEN (UTC)", "STATE", "MEMORY", "DESCRIPTION")
 
@@ -41,9 +41,7 @@ def run_list(args: argparse.Namespace) -> int:
         for info in found
     ]
     rows[0] = ("  " + rows[0][0],) + rows[0][1:]
-    widths = [max(len(row[column]) for row in rows) for column in range(len(LIST_COLUMNS))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    print_table(rows, sys.stdout)
     return EXIT_OK
 
 

@@ -86,13 +86,13 @@ def print_summary(results: list[OperationResult], out: TextIO) -> None:
         (r.name, "ok" if r.ok else "FAILED", f"{r.elapsed:.2f} s", r.message.splitlines()[0] if r.message else "") for r in results
     ]
     print("", file=out)
-    _table(rows, out)
+    print_table(rows, out)
     failed = sum(1 for r in results if not r.ok)
     operation = results[0].operation if results else "nothing"
     print(f"{operation}: {len(results) - failed} of {len(results)} ok" + (f", {failed} failed" if failed else ""), file=out)
 
 
-def _table(rows: list[tuple[str, ...]], out: TextIO) -> None:
+def print_table(rows: list[tuple[str, ...]], out: TextIO) -> None:
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip(), file=out)
@@ -137,7 +137,7 @@ def _write_status(statuses: list[Any], as_json: bool, out: TextIO) -> None:
         json.dump([status.to_json() for status in statuses], out, indent=2)
         out.write("\n")
     elif statuses:
-        _table(status_rows(statuses), out)
+        print_table(status_rows(statuses), out)
     else:
         print("no domains", file=out)
     out.flush()

@@ -9,7 +9,8 @@ returns is plain data (no libvirt handle), rendered by the faces.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,22 @@ def reason_words(state: DomainState, reason: int) -> str:
 
 
 @dataclass(frozen=True)
+class GuestAddress:
+    """One address the guest holds on a NIC, and which of libvirt's sources told it."""
+
+    address: str
+    prefix: int | None
+    sources: tuple[str, ...]  # of ADDRESS_SOURCES: lease, arp, agent
+
+    def __str__(self) -> str:  # "192.168.10.101/24 (lease)"
+        prefix = "" if self.prefix is None else f"/{self.prefix}"
+        return f"{self.address}{prefix} ({', '.join(self.sources)})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"address": self.address, "prefix": self.prefix, "sources": list(self.sources)}
+
+
+@dataclass(frozen=True)
 class NicDetails:
     index: int  # ethN in the guest, counting the NICs in the XML's order
     mac: str | None
@@ -57,7 +74,27 @@ class NicDetails:
     ovs_port: str | None  # "rfvmA.1 on dp0" for an Open vSwitch port
     switch: int | None = None  # the OpenFlow datapath id RouteFlow's CSV maps this NIC to
     switch_port: int | None = None
-    addresses: tuple[str, ...] = ()  # "192.168.10.101/24 (lease)"
+    addresses: tuple[GuestAddress, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"eth{self.index}"
+
+    @property
+    def plugged_into(self) -> str:  # "bridge dp0", "network default"
+        return f"{self.kind or '?'} {self.source or ''}".strip()
+
+    @property
+    def switch_words(self) -> str | None:  # "0000000000000005:1": datapath id (hex, as RouteFlow's CSV) and port
+        return None if self.switch is None else f"{self.switch:016x}:{self.switch_port}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "index": self.index, "mac": self.mac, "type": self.kind, "source": self.source,
+            "host_device": self.target_dev, "virtualport": self.virtualport, "model": self.model, "ovs_port": self.ovs_port,
+            "switch": None if self.switch is None else f"{self.switch:016x}", "switch_port": self.switch_port,
+            "addresses": [address.to_json() for address in self.addresses],
+        }
 
 
 @dataclass(frozen=True)
@@ -66,6 +103,9 @@ class DiskDetails:
     device: str | None
     source: str | None
     bus: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"target": self.target, "device": self.device, "source": self.source, "bus": self.bus}
 
 
 @dataclass(frozen=True)
@@ -92,6 +132,50 @@ class VmDetails:
     events: tuple[DomainEvent, ...] = field(default_factory=tuple)
     snapshots: tuple[SnapshotInfo, ...] = ()  # oldest first (virt/snapshots.py)
     snapshots_note: str = ""  # why there are none to show, when libvirt cannot list them (LXC)
+
+    # The words both faces show, said once here.
+    @property
+    def state_words(self) -> str:  # "running (booted)", "shut off (destroyed), transient"
+        return f"{self.state} ({self.reason})" + ("" if self.persistent else ", transient")
+
+    @property
+    def vcpus_words(self) -> str:  # "2 defined, 1 live"
+        defined = "?" if self.vcpus_defined is None else str(self.vcpus_defined)
+        live = "—" if self.vcpus_live is None else str(self.vcpus_live)
+        return f"{defined} defined, {live} live"
+
+    @property
+    def memory_words(self) -> str:  # "512 MiB defined, — live"
+        defined = "?" if self.memory_defined_mib is None else f"{self.memory_defined_mib} MiB"
+        live = "—" if self.memory_live_mib is None else f"{self.memory_live_mib} MiB"
+        return f"{defined} defined, {live} live"
+
+    @property
+    def xml_words(self) -> str:  # "agrees", "differs", or nothing to compare
+        return {True: "agrees", False: "differs", None: "not compared"}[self.xml_agrees]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "host": self.host, "uri": self.uri, "hypervisor": self.hypervisor,
+            "state": self.state.value, "reason": self.reason, "persistent": self.persistent,
+            "vcpus": {"defined": self.vcpus_defined, "live": self.vcpus_live},
+            "memory_mib": {"defined": self.memory_defined_mib, "live": self.memory_live_mib},
+            "nics": [nic.to_json() for nic in self.nics],
+            "switch_note": self.switch_note, "addresses_note": self.addresses_note,
+            "disks": [disk.to_json() for disk in self.disks],
+            "xml": {"file": None if self.xml_file is None else str(self.xml_file), "agrees": self.xml_agrees, "note": self.xml_note},
+            "snapshots": [info.to_json() for info in self.snapshots], "snapshots_note": self.snapshots_note,
+            "events": [event_json(event) for event in self.events],
+        }
+
+
+def event_words(event: DomainEvent) -> str:  # "started (booted)"
+    return f"{event.kind} ({event.detail})"
+
+
+def event_json(event: DomainEvent) -> dict[str, Any]:
+    when = datetime.fromtimestamp(event.time, timezone.utc).isoformat(timespec="seconds")
+    return {"time": when, "kind": str(event.kind.value), "detail": event.detail}
 
 
 def gather(fleet: Any, host: Any, name: str) -> VmDetails:
@@ -162,18 +246,16 @@ def _nics(interfaces: tuple[dict[str, Any], ...]) -> list[NicDetails]:
     return nics
 
 
-def _with(nic: NicDetails, port: tuple[int, int] | None, addresses: tuple[str, ...]) -> NicDetails:
-    from dataclasses import replace
-
+def _with(nic: NicDetails, port: tuple[int, int] | None, addresses: tuple[GuestAddress, ...]) -> NicDetails:
     return replace(nic, switch=port[0] if port else None, switch_port=port[1] if port else None, addresses=addresses)
 
 
-def _addresses(host: Any, name: str, state: DomainState) -> tuple[dict[str, tuple[str, ...]], str]:
+def _addresses(host: Any, name: str, state: DomainState) -> tuple[dict[str, tuple[GuestAddress, ...]], str]:
     """Guest addresses by MAC from whichever of libvirt's sources answer (DHCP lease of a libvirt
     network, the host's ARP table, the guest agent), and a note of who answered."""
     if not state.is_active:
         return {}, "the VM is not running"
-    found: dict[str, dict[str, list[str]]] = {}  # MAC -> address -> the sources that told it
+    found: dict[str, dict[tuple[str, int | None], list[str]]] = {}  # MAC -> (address, prefix) -> the sources that told it
     answered, silent = [], []
     for word in ADDRESS_SOURCES:
         try:
@@ -185,12 +267,14 @@ def _addresses(host: Any, name: str, state: DomainState) -> tuple[dict[str, tupl
         for values in interfaces.values():
             mac = (values.get("hwaddr") or "").lower()
             for address in values.get("addrs") or ():
-                found.setdefault(mac, {}).setdefault(f"{address.get('addr')}/{address.get('prefix')}", []).append(word)
+                key = (str(address.get("addr")), _whole(address.get("prefix")))
+                found.setdefault(mac, {}).setdefault(key, []).append(word)
     note = f"asked libvirt's {', '.join(answered) or 'no'} source{'s' if len(answered) != 1 else ''}"
     if silent:
         note += "; no answer from " + "; ".join(silent)
     return {
-        mac: tuple(f"{address} ({', '.join(sources)})" for address, sources in addresses.items()) for mac, addresses in found.items()
+        mac: tuple(GuestAddress(address, prefix, tuple(sources)) for (address, prefix), sources in addresses.items())
+        for mac, addresses in found.items()
     }, note
 
 

@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 
 from rfconsole.tui import keymap
+from rfconsole.virt.details import event_words
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui.widgets.sparkline import HISTORY, sparkline
 
@@ -105,14 +106,11 @@ class VmDetailsScreen(Screen):
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold")
         table.add_column()
-        table.add_row("State", f"{details.state} ({details.reason})" + ("" if details.persistent else ", transient"))
+        table.add_row("State", details.state_words)
         table.add_row("Host", f"{details.host} ({details.uri})")
         table.add_row("Hypervisor", str(details.hypervisor or "?"))
-        live_vcpus = "—" if details.vcpus_live is None else str(details.vcpus_live)
-        table.add_row("vCPUs", f"{details.vcpus_defined if details.vcpus_defined is not None else '?'} defined, {live_vcpus} live")
-        live_memory = "—" if details.memory_live_mib is None else f"{details.memory_live_mib} MiB"
-        defined_memory = "?" if details.memory_defined_mib is None else f"{details.memory_defined_mib} MiB"
-        table.add_row("Memory", f"{defined_memory} defined, {live_memory} live")
+        table.add_row("vCPUs", details.vcpus_words)
+        table.add_row("Memory", details.memory_words)
         table.add_row("CPU %", f"{details.cpu_percent:5.1f}  {sparkline(self.cpu, width=SAMPLES)}")
         ceiling = float(details.memory_defined_mib or max(self.memory, default=1) or 1)
         table.add_row("Memory over time", f"{'':5}  {sparkline(self.memory, width=SAMPLES, ceiling=ceiling)}")
@@ -123,10 +121,9 @@ class VmDetailsScreen(Screen):
         for heading in ("eth", "MAC", "plugged into", "host device", "OVS port", "OpenFlow switch:port", "guest addresses"):
             table.add_column(heading)
         for nic in details.nics:
-            switch = f"{nic.switch:016x}:{nic.switch_port}" if nic.switch is not None else "—"
             table.add_row(
-                f"eth{nic.index}", nic.mac or "?", f"{nic.kind or '?'} {nic.source or ''}".strip(), nic.target_dev or "—",
-                nic.ovs_port or "—", switch, "\n".join(nic.addresses) or "—",
+                nic.name, nic.mac or "?", nic.plugged_into, nic.target_dev or "—", nic.ovs_port or "—",
+                nic.switch_words or "—", "\n".join(map(str, nic.addresses)) or "—",
             )
         if not details.nics:
             table.add_row("—", "no network interface", "", "", "", "", "")
@@ -158,8 +155,8 @@ class VmDetailsScreen(Screen):
     def _xml(self, details: Any) -> Text:
         text = Text("XML/ file  ", style="bold")
         text.append(str(details.xml_file) if details.xml_file else "none")
-        mark = {True: ("  agrees: ", "green"), False: ("  differs: ", "yellow"), None: ("  ", "dim")}[details.xml_agrees]
-        text.append(mark[0], style=mark[1])
+        style = {True: "green", False: "yellow", None: "dim"}[details.xml_agrees]
+        text.append(f"  {details.xml_words}: " if details.xml_agrees is not None else "  ", style=style)
         text.append(details.xml_note)
         return text
 
@@ -167,7 +164,7 @@ class VmDetailsScreen(Screen):
         table = Table(title="Lifecycle events and on-demand boots (since rfconsole started)", title_justify="left", expand=True)
         table.add_column("time")
         table.add_column("what")
-        entries = [(event.time, f"{event.kind} ({event.detail})") for event in details.events]
+        entries = [(event.time, event_words(event)) for event in details.events]
         entries += self._boots()
         for when, what in sorted(entries)[-50:]:
             table.add_row(time.strftime("%H:%M:%S", time.localtime(when)), what)

@@ -151,6 +151,9 @@ def test_no_traceback_for_any_command_line(tmp_path_factory, argv):
         ["xml", "set", "good", "kernel=~nosuchuser/k", "image=/a\x01"],
         ["watch", "--routeflow-config", "pipe", "--listen", "127.0.0.1:0"],
         ["watch", "--routeflow-config", "link.csv", "--listen", "127.0.0.1:0"],
+        ["details", "x" * 300, "--json"],
+        ["details", "a\udcffb"],
+        ["details", "rfvmA", "--host", "\x1b"],
     ],
     ids=lambda argv: " ".join(argv)[:60],
 )
