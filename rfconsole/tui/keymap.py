@@ -39,6 +39,9 @@ class Key:
 class Section:
     title: str
     keys: tuple[Key, ...]
+    # its screen's main widget takes every key not bound with priority (the VM console sends them to
+    # the guest): the key bar shows only priority keys there (F1 for help, ctrl+q to quit)
+    takes_keys: bool = False
 
     def bindings(self) -> list[Binding]:
         return [key.binding() for key in self.keys if key.bound]
@@ -156,7 +159,7 @@ CONSOLE = Section("VM console", (
         priority=True),
     Key("f10", "close_console", "Close", "Detach for good and close this console (the domain keeps running)",
         display="F10", priority=True),
-))
+), takes_keys=True)
 
 DETAILS = Section("VM details", (
     Key("escape,q", "close", "Back", "Back to the table", display="escape"),

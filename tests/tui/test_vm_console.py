@@ -63,3 +63,24 @@ async def test_scrollback_and_copy_text() -> None:
         await pilot.press("x")  # typing returns to the bottom
         await wait_until(pilot, lambda: not view.scrolled_back and "line 99" in view.text(), "the bottom again")
         assert app.sent == [b"x"]
+
+
+async def test_the_console_panes_key_bar_shows_only_keys_that_reach_rfconsole(app) -> None:
+    """In the pane every key but the console's priority ones goes to the guest: the bar offers
+    those (back to the table, next console, close, F1 for help, ctrl+q to quit), not '?' or 'q'."""
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.screen.query("DomainTable"), "the table")
+        pane = VmConsoleScreen("rfvmA", "demo")  # the demo driver has no consoles: the pane, not attached
+        app.push_screen(pane)
+        await wait_until(pilot, lambda: app.screen is pane and pane.query("KeyBar") and "Table" in str(pane.query_one("KeyBar").render()), "the pane")
+        bar = str(pane.query_one("KeyBar").render())
+        for shown in ("ctrl+] Table", "F3 Next console", "F10 Close", "F1 Help", "ctrl+q Quit"):
+            assert shown in bar, (shown, bar)
+        words = bar.split()
+        assert "?" not in words and "q" not in words, bar
+
+        await pilot.press("q", "question_mark")  # the guest's: nothing of rfconsole happens
+        await pilot.pause()
+        assert app.screen is pane and app.return_code is None
+        await pilot.press("ctrl+q")  # as the bar says
+        await wait_until(pilot, lambda: app.return_code is not None, "the app quitting")

@@ -3,7 +3,8 @@
 Textual's Footer keeps to one line, so at 80 columns most of the console's keys would fall off it;
 this bar wraps, and when even two lines are short it leaves out keys (the spare ones of
 keymap.py first) and says how many more the help lists ("? Help +8 keys"). It follows the screen's bindings as they
-change and redraws when resized.
+change and redraws when resized. On a screen whose widget takes every key (keymap's ``takes_keys``: the
+VM console) it shows only the keys that still reach rfconsole there, for each action its priority key.
 """
 
 from __future__ import annotations
@@ -40,14 +41,21 @@ class KeyBar(Static):
 
     def _redraw(self) -> None:
         self._drawn_for_width = self.content_size.width
+        bindings = [(binding, enabled) for _node, binding, enabled, _tooltip in self.screen.active_bindings.values()]
+        takes_keys = any(section.takes_keys for section in getattr(self.screen, "KEYMAP", ()))
+        shown_actions = {binding.action for binding, _enabled in bindings if binding.show}
         keys: list[tuple[str, str, bool]] = []  # (action, written key, enabled), in the screen's order
         seen: set[str] = set()
-        for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
-            if not binding.show or binding.action in seen:
+        for binding, enabled in bindings:
+            if binding.action not in shown_actions or binding.action in seen:
+                continue
+            if takes_keys and not binding.priority:
+                continue  # the focused widget takes this key: another key of the action, or none, is shown
+            if not binding.show and not takes_keys:
                 continue
             seen.add(binding.action)
             keys.append((binding.action, self.app.get_key_display(binding), enabled))
-        labels = {binding.action: binding.description for _n, binding, _e, _t in self.screen.active_bindings.values()}
+        labels = {binding.action: binding.description for binding, _enabled in bindings}
         shown = [key for key in keys if key[0] not in PINNED_ACTIONS]
         pinned = [key for key in keys if key[0] in PINNED_ACTIONS]
         leave_out = [key for key in reversed(shown) if key[0] in SPARE_ACTIONS] + [
