@@ -13,17 +13,14 @@ files are read or written; a symbolic link in XML/ is written through to its tar
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import stat
-import tempfile
 import threading
 import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -133,8 +130,8 @@ class Store:
         self.workdir = workdir if isinstance(workdir, Workdir) else Workdir(workdir)
         self._thread_lock = threading.RLock()
         self._lock_depth = 0
-        # document -> (the real path it was read from, file_version of what it held)
-        self._versions_read: weakref.WeakKeyDictionary[DomainDocument, tuple[Path, str]] = weakref.WeakKeyDictionary()
+        # document -> (the real path it was read from, what it held: hashed only when saving)
+        self._versions_read: weakref.WeakKeyDictionary[DomainDocument, tuple[Path, bytes]] = weakref.WeakKeyDictionary()
 
     @property
     def xml_dir(self) -> Path:
@@ -200,7 +197,7 @@ class Store:
         to overwrite it when someone else changed it since."""
         data = read_untrusted_file(path)
         document = DomainDocument.parse(data, str(path))
-        self._versions_read[document] = (_real_path(Path(os.path.abspath(path))), file_version(data))
+        self._versions_read[document] = (_real_path(Path(os.path.abspath(path))), data)
         return document
 
     def read_file(self, path: str | os.PathLike[str]) -> tuple[bytes, str]:
@@ -287,7 +284,7 @@ class Store:
             else:
                 self._backup(target, *current)
                 _replace(real, data, like=current[1])
-            self._versions_read[document] = (_real_path(real), file_version(data))
+            self._versions_read[document] = (_real_path(real), data)
         return target
 
     def check_save(
@@ -336,7 +333,7 @@ class Store:
             if expected is None:
                 read = self._versions_read.get(document)
                 if read is not None and read[0] == _real_path(real):
-                    expected = read[1]
+                    expected = file_version(read[1])
             if expected is not None and file_version(current[0]) != expected:
                 raise StoreError(
                     f"{target} changed since it was read (another rfconsole or an editor wrote it); not overwriting it",
@@ -353,6 +350,8 @@ class Store:
 
     def _backup(self, path: Path, data: bytes, status: os.stat_result) -> Path:
         backups = self.workdir.backup_dir if self._in_xml_dir(path) else path.parent / BACKUP_FOLDER
+        from datetime import datetime, timezone  # only here: a command that saves nothing does not import it
+
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
         backup = backups / f"{path.stem}.{stamp}.xml"
         try:
@@ -374,6 +373,8 @@ LOCK_WAIT_SECONDS = 30.0
 
 def file_version(data: bytes) -> str:
     """What a file held, as a short fingerprint (SHA-256): equal versions, equal bytes."""
+    import hashlib  # here, not at the top: reading a document (`xml show`) never hashes it
+
     return hashlib.sha256(data).hexdigest()
 
 
@@ -456,6 +457,8 @@ def _existing_file(target: Path) -> tuple[Path, tuple[bytes, os.stat_result] | N
 
 def _temporary_beside(path: Path) -> tuple[int, str]:
     try:
+        import tempfile  # here, not at the top: only a save writes a temporary file
+
         path.parent.mkdir(parents=True, exist_ok=True)
         return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as error:

@@ -6,7 +6,6 @@ The same core the console uses: the model builds and edits the XML, the store wr
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from contextlib import nullcontext
@@ -15,16 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from rfconsole.cli import EXIT_FAILED, EXIT_OK
 from rfconsole.errors import RfconsoleError, UsageError
-from rfconsole.model import DomainSpec, Interface, InvalidSpec, Problem, missing_files
-from rfconsole.model.checks import changed_spec, check_document, parse_changes
 from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.errors import InvalidSpec, Problem
 from rfconsole.model.fields import DOMAIN_FIELDS
-from rfconsole.model.rftest2 import preset_spec, rftest2_vm
-from rfconsole.model.schema import schema_problems
+from rfconsole.model.rules import house_rule_problems_of, settings_json
 from rfconsole.store import Store, Workdir
 
+# The spec models (pydantic) and the schema are imported by the commands that build a spec or
+# write a file (new, set) and the check (validate): `xml show` reads without them (docs/performance.md).
 if TYPE_CHECKING:
     from rfconsole.images import Images
+    from rfconsole.model.spec import DomainSpec, Interface
 
 # ----------------------------------------------------------------------------- helpers
 def _store(args: argparse.Namespace) -> Store:
@@ -47,11 +47,15 @@ def _load(store: Store, file: str) -> DomainDocument:
 
 
 def _warn_missing(spec: DomainSpec) -> None:
+    from rfconsole.model.spec import missing_files
+
     for problem in missing_files(spec):
         warn(f"{problem.field} {problem.value}: {problem.message} (the VM cannot start until it does)")
 
 
 def _check_schema(document: DomainDocument, what: str) -> None:
+    from rfconsole.model.schema import schema_problems
+
     problems = schema_problems(document)
     if problems:
         raise RfconsoleError(
@@ -70,6 +74,8 @@ def _write(store: Store, document: DomainDocument, output: str | None, force: bo
 
 # ----------------------------------------------------------------------------- xml new
 def run_new(args: argparse.Namespace) -> int:
+    from rfconsole.model.rftest2 import rftest2_vm
+
     store = _store(args)
     if sum(1 for given in (args.no_image, args.image, args.base) if given) > 1:
         raise UsageError("--image, --base and --no-image contradict each other: give one")
@@ -120,6 +126,9 @@ def run_new(args: argparse.Namespace) -> int:
 
 
 def _new_spec(args: argparse.Namespace, store: Store, settings: dict[str, Any], extra_nics: list[Interface]) -> DomainSpec:
+    from rfconsole.model.rftest2 import preset_spec, rftest2_vm
+    from rfconsole.model.spec import DomainSpec
+
     if args.preset:
         preset = rftest2_vm(args.preset)
         bridge = None if args.management_bridge.lower() == "none" else args.management_bridge
@@ -158,6 +167,8 @@ _NIC_KEYS = {"bridge": "bridge", "network": "network", "mac": "mac", "target": "
 
 def parse_nic(text: str) -> Interface:
     """``--nic bridge=dp0,ovs,target=vm1.1,mac=…`` as an Interface."""
+    from rfconsole.model.spec import Interface
+
     settings: dict[str, str] = {}
     for part in (piece.strip() for piece in text.split(",")):
         if not part:
@@ -179,6 +190,8 @@ def parse_nic(text: str) -> Interface:
 
 # ----------------------------------------------------------------------------- xml validate
 def run_validate(args: argparse.Namespace) -> int:
+    from rfconsole.model.checks import check_document
+
     store = _store(args)
     failed = 0
     for file in args.files:
@@ -203,6 +216,9 @@ def run_validate(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- xml set
 def run_set(args: argparse.Namespace) -> int:
+    from rfconsole.model.checks import changed_spec, parse_changes
+    from rfconsole.model.schema import schema_problems
+
     store = _store(args)
     changes = parse_changes(args.changes)
     document = _load(store, args.file)
@@ -236,22 +252,21 @@ def run_set(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------------- xml show
-def spec_as_dict(spec: DomainSpec) -> dict[str, Any]:
-    return spec.model_dump(mode="json")
-
-
 def run_show(args: argparse.Namespace) -> int:
-    """Any document libvirt accepts is shown; rfconsole's own rules it breaks are warnings."""
+    """Any document libvirt accepts is shown; rfconsole's own rules it breaks are warnings. Read
+    without pydantic (DomainDocument.settings): what the spec model would read, word for word."""
     store = _store(args)
     document = _load(store, args.file)
     for note in document.notes():
         warn(f"{args.file}: {note}")
-    spec = document.spec()
-    for problem in spec.house_rule_problems():
+    settings = document.settings()
+    for problem in house_rule_problems_of(settings):
         warn(f"{args.file}: rfconsole would not create this: {problem}")
-    data = spec_as_dict(spec)
+    data = settings_json(settings)
     data["owned"] = document.owned
     if args.json:
+        import json
+
         print(json.dumps(data, indent=2))
         return EXIT_OK
     width = max(len(key) for key in data)

@@ -8,16 +8,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rfconsole.errors import UsageError
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec, Problem
 from rfconsole.model.fields import CLEARABLE_KEYS, SET_KEYS, binding_for
+from rfconsole.model.rules import house_rule_problems_of, settings_missing_files
+from rfconsole.model.schema import schema_problems
+
+if TYPE_CHECKING:  # pydantic: imported where a spec is built (changed_spec), not to check a document
+    from rfconsole.model.spec import DomainSpec
 
 PATH_KEYS = ("image", "kernel", "initrd")  # host paths: relative ones are taken from ``base``
-from rfconsole.model.schema import schema_problems
-from rfconsole.model.spec import DomainSpec, missing_files
 
 
 @dataclass
@@ -26,7 +29,7 @@ class DocumentCheck:
     the model's reading), ``warnings`` where only rfconsole's own rules or the host's files object
     (lenient readings, rules for what rfconsole creates, missing image or kernel files)."""
 
-    spec: DomainSpec | None
+    settings: dict[str, Any] | None  # as DomainDocument.settings() reads them; None when refused
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -39,16 +42,16 @@ def check_document(document: DomainDocument) -> DocumentCheck:
     """The one check of a document: libvirt's schema, then reading it as a spec, then rfconsole's
     own rules and the host's files as warnings."""
     errors = [str(problem) for problem in schema_problems(document)]
-    spec = None
+    settings = None
     try:
-        spec = document.spec()
+        settings = document.settings()
     except InvalidSpec as invalid:
         errors.extend(str(problem) for problem in invalid.problems)
     warnings = list(document.notes())
-    if spec is not None:
-        warnings.extend(f"rfconsole would not create this: {problem}" for problem in spec.house_rule_problems())
-        warnings.extend(f"{problem.field} {problem.value}: {problem.message}" for problem in missing_files(spec))
-    return DocumentCheck(spec, errors, warnings)
+    if settings is not None:
+        warnings.extend(f"rfconsole would not create this: {problem}" for problem in house_rule_problems_of(settings))
+        warnings.extend(f"{problem.field} {problem.value}: {problem.message}" for problem in settings_missing_files(settings))
+    return DocumentCheck(settings, errors, warnings)
 
 
 # ----------------------------------------------------------------------------- KEY=VALUE edits
@@ -78,6 +81,8 @@ def changed_spec(document: DomainDocument, changes: Mapping[str, str], base: Pat
     """The document's settings with ``changes`` (texts, by `xml set` key or form field) applied.
     Relative paths are taken from ``base`` (default: the current directory). Raises InvalidSpec
     only for what libvirt would refuse; rfconsole's own rules the change breaks are warnings."""
+    from rfconsole.model.spec import DomainSpec
+
     values = document.values()
     for key, value in changes.items():
         if value == "" and key not in CLEARABLE_KEYS:
@@ -146,7 +151,3 @@ def choose_id(preferred: int | None, taken: Iterable[int | None]) -> int:
         return preferred
     return max(used, default=0) + 1
 
-
-def values_of(spec: DomainSpec) -> dict[str, Any]:
-    """The spec as `xml show --json` prints it."""
-    return spec.model_dump(mode="json")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from rfconsole.model.errors import InvalidSpec, Problem, XMLInputError
 from rfconsole.model.safexml import parse_untrusted
 from rfconsole.model.fields import DISK_FIELDS, DOMAIN_FIELDS, INTERFACE_FIELDS, SOURCE_ATTRIBUTE, Binding
 from rfconsole.model.kinds import Hypervisor, ImageKind, OSType
+from rfconsole.model.rules import lenient_settings
 
 if TYPE_CHECKING:  # the pydantic models are imported where a spec is built or applied, not to read a document
     from rfconsole.model.spec import Disk, DomainSpec, Interface
@@ -243,6 +245,14 @@ class DomainDocument:
         names each field libvirt itself would refuse."""
         from rfconsole.model.spec import DomainSpec
 
+        return self._read(DomainSpec.read)
+
+    def settings(self) -> dict[str, Any]:
+        """What ``spec()`` reads, as ``spec().model_dump()`` gives it, read without pydantic
+        (model/rules.py): for what only shows or checks a document (`xml show`, `xml validate`)."""
+        return self._read(lenient_settings)
+
+    def _read(self, reader: Callable[[dict[str, Any]], Any]) -> Any:
         values = self.values()
         problems = []
         if values["hypervisor"] is None:
@@ -252,13 +262,13 @@ class DomainDocument:
         if isinstance(values["id"], str):
             values["id"] = None  # rfconsole's own mark, unreadable: a note (notes()), not a refusal
         try:
-            spec = DomainSpec.read({key: value for key, value in values.items() if value is not None or key not in ("hypervisor", "name")})
+            read = reader({key: value for key, value in values.items() if value is not None or key not in ("hypervisor", "name")})
         except InvalidSpec as error:
             known = {problem.field for problem in problems}
             problems.extend(problem for problem in error.problems if problem.field not in known)
         if problems:
             raise InvalidSpec(problems, source=self.source)
-        return spec
+        return read
 
     def notes(self) -> list[str]:
         """What reading this document normalised: lenient spellings of the seed and friends."""

@@ -85,3 +85,13 @@ def test_status_and_redeploy_read_documents_without_the_spec_model(tmp_path):
         code, out, modules = _run(["--workdir", str(tmp_path), "--demo", *argv])
         assert code == 0, out
         assert "libvirt" in modules and "pydantic" not in modules, f"rfconsole {' '.join(argv)} imported pydantic"
+
+
+def test_xml_show_and_validate_read_a_document_without_the_spec_model(tmp_path):
+    """`xml show` and `xml validate` read, check and show a document through lxml and
+    model/rules.py: pydantic's import and the models' build were most of `xml show`'s start-up."""
+    assert main(["--workdir", str(tmp_path), "xml", "new", "--hypervisor", "qemu", "--preset", "rfvmA"]) == 0
+    for argv in (["xml", "show", "rfvmA"], ["xml", "show", "--json", "rfvmA"], ["xml", "validate", str(tmp_path / "XML" / "rfvmA.xml")]):
+        code, out, modules = _run(["--workdir", str(tmp_path), *argv])
+        assert code == 0 and "rfvmA" in out, out
+        assert "lxml" in modules and "pydantic" not in modules, f"rfconsole {' '.join(argv)} imported pydantic"

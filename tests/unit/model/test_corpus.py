@@ -21,6 +21,7 @@ from rfconsole.cli import build_parser
 from rfconsole.cli.xml_cmd import run_show
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.checks import changed_spec, check_document
+from rfconsole.model import rules
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.schema import domain_schema
 
@@ -148,3 +149,42 @@ def test_xml_set_changes_only_its_field(corpus, key):
 def test_at_least_99_percent_are_read_and_each_refusal_is_libvirts_own(corpus):
     readable = _readable(corpus)  # asserts that every file not read is one libvirt refuses too
     assert len(readable) >= 0.99 * len(corpus), f"{len(readable)} of {len(corpus)} read"
+
+
+def _reading(document: DomainDocument, read) -> tuple:
+    try:
+        settings = read(document)
+    except RfconsoleError as error:
+        return ("refused", error.message)
+    return settings
+
+
+def test_xml_show_reads_them_without_pydantic_as_the_model_does(corpus, monkeypatch):
+    """`xml show` and `xml validate` read a document without pydantic (model/rules.py): on every
+    file, the same settings, refusals and house-rule warnings as the pydantic model, word for word,
+    and none left to the model (which would import pydantic)."""
+    left_to_the_model = []
+    light = rules._settings
+
+    def recording(values, lenient):
+        try:
+            return light(values, lenient)
+        except rules._NeedsModel:
+            left_to_the_model.append(values.get("name"))
+            raise
+
+    monkeypatch.setattr(rules, "_settings", recording)
+    differ = []
+    for path in corpus:
+        document = DomainDocument.read(path)
+        settings = _reading(document, DomainDocument.settings)
+        spec = _reading(document, DomainDocument.spec)
+        if isinstance(spec, tuple):
+            same = settings == spec
+        else:
+            same = (settings, rules.house_rule_problems_of(settings), rules.settings_json(settings)) == (
+                spec.model_dump(), spec.house_rule_problems(), spec.model_dump(mode="json"))
+        if not same:
+            differ.append(path.name)
+    assert not differ, _failures(differ)
+    assert not left_to_the_model, _failures(left_to_the_model)

@@ -1,0 +1,591 @@
+"""The model's rules as plain functions, without pydantic: each field's rule, each model's rules
+across fields, and the table of which field has which rule (its default, what its value becomes).
+
+Both readers of settings use these, so each rule exists once:
+
+- the pydantic models (spec.py), whose validators call the rules by the tables below: what builds
+  and edits specs (xml new/set, the wizard, the presets);
+- ``lenient_settings`` and ``house_rule_problems_of``: a document's settings under libvirt's rules
+  and the rfconsole rules they break, read without pydantic (``xml show``, ``xml validate``), so
+  these commands do not pay pydantic's import and schema build (docs/performance.md, "Start-up").
+  They give what ``DomainSpec.read(values).model_dump()`` and ``house_rule_problems()`` give: the
+  same values, problems, fields and words. A value they do not decide for certain (a shape or a
+  type no document gives) is left to the pydantic model (``_NeedsModel``), so the two never differ.
+
+``tests/unit/model/test_rules.py`` holds the tables against the models and both readers against
+each other over libvirt's corpus and generated settings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from rfconsole.model.errors import InvalidSpec, Problem
+from rfconsole.model.kinds import (
+    CREATED_INTERFACE_TYPES,
+    DEFAULT_LXC_INIT,
+    DEVICE_NAME_MAX,
+    DISK_DEVICES,
+    DISK_TYPES,
+    ID_MAX,
+    INTERFACE_TYPES,
+    MAC_RE,
+    MEMORY_MAX_MIB,
+    NAME_MAX,
+    NAME_RE,
+    NAME_RULE,
+    NETWORK_NAME_RE,
+    OS_TYPE_FOR,
+    VCPU_MAX,
+    VIRTUALPORT_TYPES,
+    Arch,
+    Hypervisor,
+    ImageKind,
+    OSType,
+)
+from rfconsole.model.text import check_path, check_text, file_kind
+
+
+# ----------------------------------------------------------------------------- shared rules
+def enum_words(enum: type[Enum]) -> str:
+    values = [member.value for member in enum]
+    return ", ".join(values[:-1]) + " or " + values[-1]
+
+
+def lenient_enum(enum: type[Enum], value: Any, what: str) -> Any:
+    if isinstance(value, str) and not isinstance(value, Enum):
+        lowered = value.strip().lower()
+        for member in enum:
+            if member.value == lowered:
+                return member
+        raise ValueError(f"{what} must be {enum_words(enum)}")
+    return value
+
+
+def absolute_path(value: Any, what: str, file: bool = True) -> str:
+    """The path's text if it is one libvirt can use; the model then makes it a Path."""
+    text = check_path(value, what)
+    if not text.strip():
+        raise ValueError(f"{what} must not be empty")
+    if text != text.strip():
+        raise ValueError(f"{what} must not begin or end with a space")
+    if not text.startswith("/"):
+        raise ValueError(f"{what} must be an absolute path (starting with '/'): libvirt resolves nothing relative")
+    if file and text.strip("/") == "":
+        raise ValueError(f"{what} must name a file, not the root folder '/'")
+    return text
+
+
+def text_or_none(value: Any, what: str) -> str | None:
+    """libvirt's rule for a free text field: characters XML holds, not empty."""
+    if value is None:
+        return None
+    text = check_text(value, what)
+    if not text:
+        raise ValueError(f"{what} must not be empty")
+    return text
+
+
+def one_of(value: Any, choices: Sequence[str], what: str, default: str | None = None) -> str | None:
+    """``value`` as one of libvirt's ``choices`` (``default`` when absent), or a refusal listing them."""
+    if value is None:
+        return default
+    text = str(value).strip()
+    if text not in choices:
+        raise ValueError(f"libvirt's {what} are {', '.join(choices)}")
+    return text
+
+
+def any_path(value: Any, what: str) -> str:
+    """libvirt's rule for a path it reads from a domain: any path the kernel accepts, not empty."""
+    text = check_path(value, what)
+    if not text.strip():
+        raise ValueError(f"{what} must not be empty")
+    return text
+
+
+def whole_number(value: Any, what: str, out_of_range: str) -> int:
+    """``value`` as an int; ``out_of_range`` is the message for digits too many to be in range
+    (more than int() takes), so a too-large number is told its range, not "not a whole number"."""
+    if isinstance(value, bool):
+        raise ValueError(f"{what} must be a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    text = str(value).strip()
+    digits = re.fullmatch(r"[+]?0*([0-9]+)", text)
+    if digits is None:
+        raise ValueError(f"{what} must be a whole number")
+    if len(digits.group(1)) > _DIGITS_MAX:
+        raise ValueError(out_of_range)
+    return int(digits.group(1))
+
+
+_DIGITS_MAX = 40  # far above every limit here, far below int()'s 4300-digit refusal
+
+
+# ----------------------------------------------------------------------------- an interface
+def interface_defaults(data: Any) -> Any:
+    """An interface without a type is a bridge when it names a bridge, else a network when it names one."""
+    if isinstance(data, dict) and data.get("type") is None:
+        data = dict(data)
+        data["type"] = "bridge" if data.get("bridge") is not None else "network" if data.get("network") is not None else None
+    return data
+
+
+def interface_type(value: Any, lenient: bool) -> Any:
+    return one_of(value, INTERFACE_TYPES, "interface types")
+
+
+def mac_address(value: Any, lenient: bool) -> Any:
+    if value is None:
+        return None
+    text = check_text(value, "a MAC address").strip()
+    if not MAC_RE.fullmatch(text):
+        raise ValueError("a MAC address is six two-digit hex numbers separated by ':', e.g. 02:a0:a0:a0:a0:a0")
+    if int(text[:2], 16) & 1:
+        raise ValueError("a multicast MAC address (odd first byte) cannot name one interface: use a unicast one, e.g. 02:…")
+    return text.lower()
+
+
+def device_name(value: Any, lenient: bool) -> Any:
+    if value is None:
+        return None
+    text = check_text(value, "a device name")
+    if lenient:
+        return text_or_none(text, "a device name")
+    if not text or len(text) > DEVICE_NAME_MAX or not NETWORK_NAME_RE.fullmatch(text):
+        raise ValueError(f"a host device name has 1 to {DEVICE_NAME_MAX} characters, with no '/' and no spaces")
+    return text
+
+
+def network_name(value: Any, lenient: bool) -> Any:
+    if value is None:
+        return None
+    text = check_text(value, "a network name")
+    if not text or "/" in text:
+        raise ValueError("a libvirt network name is not empty and has no '/'")
+    return text
+
+
+def virtualport_type(value: Any, lenient: bool) -> Any:
+    if value is None or value in VIRTUALPORT_TYPES:
+        return value
+    raise ValueError(f"libvirt's virtual port types are {', '.join(VIRTUALPORT_TYPES)}")
+
+
+def nic_model(value: Any, lenient: bool) -> Any:
+    if value is None:
+        return None
+    text = check_text(value, "a NIC model")
+    if lenient:
+        return text_or_none(text, "a NIC model")
+    if not re.fullmatch(r"[A-Za-z0-9_.,+-]{1,64}", text):
+        raise ValueError("a NIC model is a word such as virtio, e1000 or rtl8139")
+    return text
+
+
+def interface_sources(interface: Mapping[str, Any], lenient: bool) -> None:
+    """rfconsole's rule for an interface it writes: on exactly one bridge or libvirt network."""
+    if lenient:
+        return
+    kind, bridge, network = interface["type"], interface["bridge"], interface["network"]
+    if kind not in CREATED_INTERFACE_TYPES or (bridge is None) == (network is None):
+        raise ValueError("an interface rfconsole writes needs exactly one of a bridge (e.g. dp0) or a libvirt network (e.g. default)")
+    if kind == "bridge" and bridge is None or kind == "network" and network is None:
+        raise ValueError(f"an interface of type {kind} needs a {kind}")
+
+
+# ----------------------------------------------------------------------------- a disk
+def disk_type(value: Any, lenient: bool) -> Any:
+    return one_of(value, DISK_TYPES, "disk types", default="file")
+
+
+def disk_device(value: Any, lenient: bool) -> Any:
+    return one_of(value, DISK_DEVICES, "disk devices", default="disk")
+
+
+def disk_source(value: Any, lenient: bool) -> Any:
+    return None if value is None else any_path(value, "a disk's source")
+
+
+def disk_setting(value: Any, lenient: bool) -> Any:
+    return text_or_none(value, "a disk setting")
+
+
+# ----------------------------------------------------------------------------- direct kernel boot
+def kernel_path(value: Any, lenient: bool) -> str:
+    return any_path(value, "the kernel") if lenient else absolute_path(value, "the kernel")
+
+
+def initrd_path(value: Any, lenient: bool) -> str | None:
+    if value is None:
+        return None
+    return any_path(value, "the initrd") if lenient else absolute_path(value, "the initrd")
+
+
+def kernel_cmdline(value: Any, lenient: bool) -> Any:
+    if value is None:
+        return None
+    text = check_text(value, "the kernel command line")
+    return text if text.strip() else None
+
+
+# ----------------------------------------------------------------------------- the domain
+def hypervisor_of(value: Any, lenient: bool) -> Any:
+    if lenient:
+        return lenient_enum(Hypervisor, value, "the domain type")
+    try:
+        hypervisor = lenient_enum(Hypervisor, value, "the hypervisor")
+    except ValueError:
+        hypervisor = None
+    if isinstance(hypervisor, Hypervisor) and not hypervisor.managed or hypervisor is None:
+        raise ValueError("the hypervisor must be kvm, qemu, lxc or test (the ones rfconsole runs)")
+    return hypervisor
+
+
+def arch_of(value: Any, lenient: bool) -> Any:
+    try:
+        return lenient_enum(Arch, value, "the architecture")
+    except ValueError:
+        raise ValueError("the architecture must be one libvirt knows: i686, x86_64, aarch64, armv7l, ppc64le, s390x, riscv64 …") from None
+
+
+def os_type_of(value: Any, lenient: bool) -> Any:
+    return lenient_enum(OSType, value, "the OS type")
+
+
+def image_kind_of(value: Any, lenient: bool) -> Any:
+    return lenient_enum(ImageKind, value, "the image kind")
+
+
+def domain_name(value: Any, lenient: bool) -> str:
+    text = check_text(value, "the name") if value is not None else ""
+    if not text:
+        raise ValueError("a VM needs a name")
+    if "/" in text:  # libvirt's rule too; and the name is a file name in XML/
+        raise ValueError("a domain name cannot contain '/'")
+    if lenient:
+        return text  # libvirt's rule: any one line of text without '/'
+    if len(text) > NAME_MAX or not NAME_RE.fullmatch(text):
+        raise ValueError(f"this name is not allowed: {NAME_RULE}")
+    return text
+
+
+def rfconsole_id(value: Any, lenient: bool) -> Any:
+    if value is None:
+        return None
+    out_of_range = f"the id must be a whole number from 1 to {ID_MAX}"
+    number = whole_number(value, "the id", out_of_range)
+    if not 1 <= number <= ID_MAX:
+        raise ValueError(out_of_range)
+    return number
+
+
+def vcpu_count(value: Any, lenient: bool) -> int:
+    limit = 2**32 - 1 if lenient else VCPU_MAX
+    out_of_range = f"the number of vCPUs must be from 1 to {limit}"
+    number = whole_number(value, "the number of vCPUs", out_of_range)
+    if not 1 <= number <= limit:
+        raise ValueError(out_of_range)
+    return number
+
+
+def memory_mib(value: Any, lenient: bool) -> int | None:
+    if lenient:
+        if value is None:
+            return None
+        number = whole_number(value, "the memory", "the memory is too large to be a libvirt size")
+        if number < 0:
+            raise ValueError("the memory cannot be negative")
+        return number
+    if value is None:
+        raise ValueError("a VM rfconsole writes says its memory")
+    out_of_range = f"the memory is in MiB and must be from 1 to {MEMORY_MAX_MIB} (16 TiB)"
+    number = whole_number(value, "the memory", out_of_range)
+    if not 1 <= number <= MEMORY_MAX_MIB:
+        raise ValueError(out_of_range)
+    return number
+
+
+def image_path(value: Any, lenient: bool) -> str | None:
+    if value is None or value == "":
+        return None
+    if lenient:
+        return any_path(value, "the image")
+    return absolute_path(value, "the image", file=False)
+
+
+def init_program(value: Any, lenient: bool) -> Any:
+    if value is None:
+        return None
+    text = check_path(value, "the init program")
+    if lenient:
+        return any_path(text, "the init program")
+    if not PurePosixPath(text).is_absolute() or text.strip("/") == "" or text != text.strip():
+        raise ValueError("the init program must be an absolute path inside the container, e.g. /sbin/init")
+    return text
+
+
+def as_tuple(value: Any, lenient: bool) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def domain_defaults(data: Any, lenient: bool) -> Any:
+    """What a domain's settings leave out and the others decide: the OS type the hypervisor needs,
+    LXC's init (not when reading: a document without <init> is read as it is), the image's kind."""
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    try:
+        hypervisor = lenient_enum(Hypervisor, data.get("hypervisor"), "the hypervisor")
+    except ValueError:
+        return data
+    if not isinstance(hypervisor, Hypervisor):
+        return data
+    if data.get("os_type") is None:
+        data["os_type"] = OS_TYPE_FOR[hypervisor]
+    if hypervisor is Hypervisor.LXC and data.get("init") is None and not lenient:
+        data["init"] = DEFAULT_LXC_INIT
+    image = data.get("image")
+    if image not in (None, "") and data.get("image_kind") is None:
+        data["image_kind"] = ImageKind.FOLDER if file_kind(str(image)) == "folder" else ImageKind.FILE
+    if image in (None, ""):
+        data["image_kind"] = None
+    return data
+
+
+def domain_problems(domain: Mapping[str, Any], kernel: Any, lenient: bool) -> list[Problem]:
+    """The rules across a domain's fields (``kernel``: its direct boot's kernel, None without)."""
+    problems: list[Problem] = []
+    hypervisor, os_type, image, image_kind = domain["hypervisor"], domain["os_type"], domain["image"], domain["image_kind"]
+    has_kernel_boot = domain["kernel_boot"] is not None
+    # libvirt's own (its schema has no <kernel> in a container's <os type='exe'>, no <init> in a VM's):
+    container = os_type is OSType.EXE or (hypervisor.is_container and not lenient)
+    if container and has_kernel_boot:
+        problems.append(Problem("kernel_boot", kernel, "an LXC container runs on the host's kernel: it cannot boot a kernel of its own"))
+    if not container and domain["init"] is not None:
+        problems.append(Problem("init", domain["init"], f"an init program is for LXC containers; a {hypervisor} VM boots from its disk or a kernel"))
+    if lenient:
+        return problems  # rfconsole's own rules are house rules
+    needed = OS_TYPE_FOR[hypervisor]
+    if os_type is not needed:
+        problems.append(
+            Problem(
+                "os_type",
+                os_type,
+                f"hypervisor {hypervisor} needs OS type {needed}" + (" (linux is for Xen paravirtual guests)" if os_type is OSType.LINUX else ""),
+            )
+        )
+    if not hypervisor.is_container:
+        if image_kind is ImageKind.FOLDER:
+            problems.append(Problem("image", image, f"a {hypervisor} VM needs a disk image file, not a folder (folders are LXC root filesystems)"))
+        if image is None and not has_kernel_boot and hypervisor is not Hypervisor.TEST and not domain["disks"]:
+            problems.append(Problem("image", None, f"a {hypervisor} VM needs an image to boot from, or a kernel for direct kernel boot"))
+    if image is not None and image_kind is ImageKind.FILE and str(image).strip("/") == "":
+        problems.append(Problem("image", image, "an image file cannot be the root folder '/'"))
+    return problems
+
+
+# ----------------------------------------------------------------------------- the tables
+REQUIRED = object()  # a field without a default
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """One field of a model: its rule (raw value and whether reading leniently -> its value, or
+    ValueError in words), what the value becomes (``kind``), whether None is allowed, its default."""
+
+    name: str
+    rule: Callable[[Any, bool], Any] | None
+    kind: Any  # str, int, Path, an Enum class, or a model's FieldRule table (one, or ``many`` in a tuple)
+    nullable: bool = True
+    default: Any = None
+    many: bool = False
+
+
+INTERFACE_RULES: tuple[FieldRule, ...] = (
+    FieldRule("type", interface_type, str),
+    FieldRule("mac", mac_address, str),
+    FieldRule("bridge", device_name, str),
+    FieldRule("network", network_name, str),
+    FieldRule("source_dev", device_name, str),
+    FieldRule("virtualport", virtualport_type, str),
+    FieldRule("target_dev", device_name, str),
+    FieldRule("model", nic_model, str),
+)
+
+DISK_RULES: tuple[FieldRule, ...] = (
+    FieldRule("type", disk_type, str, nullable=False, default="file"),
+    FieldRule("device", disk_device, str, nullable=False, default="disk"),
+    FieldRule("source", disk_source, str),
+    FieldRule("pool", disk_setting, str),
+    FieldRule("protocol", disk_setting, str),
+    FieldRule("target_dev", disk_setting, str),
+    FieldRule("bus", disk_setting, str),
+)
+
+KERNEL_BOOT_RULES: tuple[FieldRule, ...] = (
+    FieldRule("kernel", kernel_path, Path, nullable=False, default=REQUIRED),
+    FieldRule("initrd", initrd_path, Path),
+    FieldRule("cmdline", kernel_cmdline, str),
+)
+
+DOMAIN_RULES: tuple[FieldRule, ...] = (
+    FieldRule("hypervisor", hypervisor_of, Hypervisor, nullable=False, default=REQUIRED),
+    FieldRule("name", domain_name, str, nullable=False, default=REQUIRED),
+    FieldRule("id", rfconsole_id, int),
+    FieldRule("arch", arch_of, Arch, default=Arch.X86_64),
+    FieldRule("os_type", os_type_of, OSType),
+    FieldRule("vcpu", vcpu_count, int, nullable=False, default=1),
+    FieldRule("memory", memory_mib, int, default=512),
+    FieldRule("image", image_path, Path),
+    FieldRule("image_kind", image_kind_of, ImageKind),
+    FieldRule("interfaces", as_tuple, INTERFACE_RULES, nullable=False, default=(), many=True),
+    FieldRule("disks", as_tuple, DISK_RULES, nullable=False, default=(), many=True),
+    FieldRule("kernel_boot", None, KERNEL_BOOT_RULES),
+    FieldRule("init", init_program, str),
+)
+
+_RULE_OF = {table: {field.name: field.rule for field in table} for table in (INTERFACE_RULES, DISK_RULES, KERNEL_BOOT_RULES, DOMAIN_RULES)}
+
+
+def field_rule(table: tuple[FieldRule, ...], name: str, value: Any, lenient: bool) -> Any:
+    """Apply the rule of field ``name`` of ``table`` (how the models' validators call them)."""
+    rule = _RULE_OF[table][name]
+    return value if rule is None else rule(value, lenient)
+
+
+# ----------------------------------------------------------------------------- reading without pydantic
+class _NeedsModel(Exception):
+    """A value the light reading does not decide for certain: the pydantic model decides it."""
+
+
+def lenient_settings(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A document's settings (``DomainDocument.values()``) under libvirt's rules only: what
+    ``DomainSpec.read(values).model_dump()`` gives, without pydantic when it can (raises InvalidSpec)."""
+    try:
+        return _settings(values, lenient=True)
+    except _NeedsModel:
+        from rfconsole.model.spec import DomainSpec
+
+        return DomainSpec.read(dict(values)).model_dump()
+
+
+def house_rule_problems_of(settings: Mapping[str, Any]) -> list[Problem]:
+    """rfconsole's own rules that ``settings`` (as ``lenient_settings`` gives them) break: what
+    ``DomainSpec.house_rule_problems()`` says of the same spec."""
+    try:
+        _settings(settings, lenient=False)
+    except InvalidSpec as invalid:
+        return invalid.problems
+    except _NeedsModel:
+        from rfconsole.model.spec import DomainSpec
+
+        return DomainSpec.read(dict(settings)).house_rule_problems()
+    return []
+
+
+def settings_json(settings: Any) -> Any:
+    """``settings`` as JSON takes them (``model_dump(mode="json")``): paths and enums as text, tuples as lists."""
+    if isinstance(settings, Mapping):
+        return {key: settings_json(value) for key, value in settings.items()}
+    if isinstance(settings, (tuple, list)):
+        return [settings_json(value) for value in settings]
+    if isinstance(settings, Enum):
+        return settings.value
+    if isinstance(settings, PurePosixPath):
+        return str(settings)
+    return settings
+
+
+def settings_missing_files(settings: Mapping[str, Any]) -> list[Problem]:
+    """The host files ``settings`` need that are not there (``spec.missing_files`` of a spec)."""
+    from rfconsole.model.kinds import missing_paths
+
+    boot = settings["kernel_boot"]
+    return missing_paths(settings["image"], settings["image_kind"], boot["kernel"] if boot else None, boot["initrd"] if boot else None)
+
+
+def _settings(values: Mapping[str, Any], lenient: bool) -> dict[str, Any]:
+    problems: list[Problem] = []
+    domain = _model(DOMAIN_RULES, domain_defaults(dict(values), lenient), lenient, (), problems)
+    if problems:
+        raise InvalidSpec(problems)
+    boot = domain["kernel_boot"]
+    problems = domain_problems(domain, boot["kernel"] if boot else None, lenient)
+    if problems:
+        raise InvalidSpec(problems)
+    return domain
+
+
+def _model(table: tuple[FieldRule, ...], data: Any, lenient: bool, where: tuple, problems: list[Problem]) -> dict[str, Any]:
+    """One model's fields as pydantic validates them: each field's rule, then its kind; every
+    field's problems collected in field order; the rules across fields only when all passed."""
+    if not isinstance(data, dict) or not set(data) <= {field.name for field in table}:
+        raise _NeedsModel
+    if table is INTERFACE_RULES:
+        data = interface_defaults(data)
+    before = len(problems)
+    result: dict[str, Any] = {}
+    for field in table:
+        if field.name not in data:
+            if field.default is REQUIRED:
+                problems.append(Problem(_where(*where, field.name), None, "is required"))
+            result[field.name] = field.default
+            continue
+        raw = data[field.name]
+        try:
+            value = field.rule(raw, lenient) if field.rule is not None else raw
+        except ValueError as error:
+            problems.append(Problem(_where(*where, field.name), None if isinstance(raw, (dict, list, tuple)) else raw, str(error)))
+            continue
+        result[field.name] = _kind(field, value, lenient, (*where, field.name), problems)
+    if len(problems) == before and table is INTERFACE_RULES:
+        try:
+            interface_sources(result, lenient)
+        except ValueError as error:
+            problems.append(Problem(_where(*where), None, str(error)))
+    return result
+
+
+def _kind(field: FieldRule, value: Any, lenient: bool, where: tuple, problems: list[Problem]) -> Any:
+    """``value`` as what ``field`` holds, where that is certain; else _NeedsModel."""
+    kind = field.kind
+    if value is None:
+        if field.nullable:
+            return None
+        raise _NeedsModel
+    if isinstance(kind, tuple):
+        if field.many:
+            if not isinstance(value, tuple):
+                raise _NeedsModel
+            return tuple(_model(kind, item, lenient, (*where, index), problems) for index, item in enumerate(value))
+        return _model(kind, value, lenient, where, problems)
+    if kind is Path:
+        if isinstance(value, str) and value:
+            return Path(value)
+        if isinstance(value, Path):
+            return value
+        raise _NeedsModel
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        if isinstance(value, kind):
+            return value
+        raise _NeedsModel
+    if kind is int:
+        if type(value) is int:
+            return value
+        raise _NeedsModel
+    if type(value) is str:
+        return value
+    raise _NeedsModel
+
+
+def _where(*parts: Any) -> str:
+    return ".".join(str(part) for part in parts) or "settings"
