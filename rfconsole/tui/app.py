@@ -14,7 +14,7 @@ from textual.signal import Signal
 from rfconsole.errors import RfconsoleError
 from rfconsole.tui.context import ConsoleContext
 from rfconsole.tui import keymap
-from rfconsole.tui.styles import stylesheet_paths
+from rfconsole.tui.styles import APP_STYLESHEETS, stylesheet_paths
 from rfconsole.tui.unsaved import UnsavedWork
 from rfconsole.virt.demo import DEMO_BANNER
 from rfconsole.virt.events import DomainEvent, HostEvent
@@ -40,7 +40,7 @@ class RfconsoleApp(App[int]):
     """Domains on every host, the wizard, the XML editor and rftest2's bring-up, all by keyboard."""
 
     TITLE = "rfconsole"
-    CSS_PATH = stylesheet_paths()
+    CSS_PATH = stylesheet_paths(*APP_STYLESHEETS)  # the other screens bring their own
     BINDINGS = keymap.APP.bindings()
 
     def __init__(self, context: ConsoleContext, *, watch_events: bool = True, poll_seconds: float = 2.0) -> None:

@@ -1,4 +1,9 @@
-"""Where the console's stylesheets are: inside the wheel or in a source checkout."""
+"""Where the console's stylesheets are: inside the wheel or in a source checkout.
+
+The app loads only what its first frame needs (``APP_STYLESHEETS``: the shell and the home screen);
+each other screen names its own sheet as ``CSS_PATH = stylesheet_paths("wizard.tcss")``, which
+Textual reads the first time that screen is shown (docs/architecture.md, "The first frame").
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ from pathlib import Path
 
 from rfconsole.errors import RfconsoleError
 
-STYLESHEETS = ("app.tcss", "domains.tcss", "wizard.tcss", "xml.tcss", "dialogs.tcss", "vm.tcss")
+APP_STYLESHEETS = ("app.tcss", "domains.tcss")
+STYLESHEETS = (*APP_STYLESHEETS, "wizard.tcss", "xml.tcss", "dialogs.tcss", "vm.tcss")
 
 
 def styles_dir() -> Path:
@@ -22,6 +28,7 @@ def styles_dir() -> Path:
     )
 
 
-def stylesheet_paths() -> list[Path]:
+def stylesheet_paths(*names: str) -> list[Path]:
+    """The paths of these stylesheets (every one when none is named)."""
     folder = styles_dir()
-    return [folder / name for name in STYLESHEETS]
+    return [folder / name for name in names or STYLESHEETS]

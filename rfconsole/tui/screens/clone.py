@@ -13,11 +13,13 @@ from textual.widgets import Button, Input, Label
 
 from rfconsole.model.clone import suggest_clone_name
 from rfconsole.tui import keymap
+from rfconsole.tui.styles import stylesheet_paths
 
 
 class CloneDialog(ModalScreen["str | None"]):
     """The new name for a clone of one domain; enter clones, escape cancels."""
 
+    CSS_PATH = stylesheet_paths("dialogs.tcss")
     KEYMAP = (keymap.CLONE,)
     BINDINGS = keymap.CLONE.bindings()
 

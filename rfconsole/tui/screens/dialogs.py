@@ -12,11 +12,13 @@ from textual.widgets import Button, DirectoryTree, Label, OptionList
 from textual.widgets.option_list import Option
 
 from rfconsole.tui import keymap
+from rfconsole.tui.styles import stylesheet_paths
 
 
 class ConfirmDialog(ModalScreen[bool]):
     """Yes or no; the question names what will be done to which domain on which host."""
 
+    CSS_PATH = stylesheet_paths("dialogs.tcss")
     KEYMAP = (keymap.CONFIRM,)
     BINDINGS = keymap.CONFIRM.bindings()
 
@@ -48,6 +50,7 @@ class ConfirmDialog(ModalScreen[bool]):
 class FilePickerDialog(ModalScreen["Path | None"]):
     """Pick a file under a folder (the images of the working folder)."""
 
+    CSS_PATH = stylesheet_paths("dialogs.tcss")
     KEYMAP = (keymap.PICKER,)
     BINDINGS = keymap.PICKER.bindings()
 
@@ -79,6 +82,7 @@ NEW_WITH_WIZARD = "wizard"
 class XmlPickerDialog(ModalScreen["Path | str | None"]):
     """The files of XML/ (broken ones shown with their error, not selectable), or a new one by the wizard."""
 
+    CSS_PATH = stylesheet_paths("dialogs.tcss")
     KEYMAP = (keymap.PICKER,)
     BINDINGS = keymap.PICKER.bindings()
 

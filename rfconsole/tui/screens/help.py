@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from rfconsole.tui.keymap import HELP, SECTIONS, Section
+from rfconsole.tui.styles import stylesheet_paths
 
 
 def _section(title: str, section: Section) -> str:
@@ -18,6 +19,7 @@ def _section(title: str, section: Section) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
+    CSS_PATH = stylesheet_paths("dialogs.tcss")
     KEYMAP = (HELP,)
     BINDINGS = HELP.bindings()
 

@@ -13,11 +13,13 @@ from textual.widgets import DataTable, Header, Label, Static
 
 from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
+from rfconsole.tui.styles import stylesheet_paths
 
 COLUMNS = ("", "Snapshot", "Taken (UTC)", "State when taken", "Memory", "Description")
 
 
 class SnapshotsScreen(Screen):
+    CSS_PATH = stylesheet_paths("dialogs.tcss")
     KEYMAP = (keymap.SNAPSHOTS,)
     BINDINGS = keymap.SNAPSHOTS.bindings()
 

@@ -21,6 +21,7 @@ from textual.widgets import Header, Label
 from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui.widgets.terminal import TerminalView
+from rfconsole.tui.styles import stylesheet_paths
 
 SCREEN_PREFIX = "console:"
 NOT_SENT = "(keys are not sent while detached)"
@@ -49,6 +50,7 @@ def show_console(app: Any, name: str, host: str, force: bool = False) -> None:
 
 
 class VmConsoleScreen(Screen):
+    CSS_PATH = stylesheet_paths("vm.tcss")
     KEYMAP = (keymap.CONSOLE,)
     BINDINGS = keymap.CONSOLE.bindings()
 

@@ -39,6 +39,7 @@ from rfconsole.tui.unsaved import HoldsWork
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import wizardsupport as support
 from rfconsole.model.rftest2 import RFTEST2_PRESETS, RFTEST2_VMS
+from rfconsole.tui.styles import stylesheet_paths
 
 NEW_VM = "new"
 FIRST_PRESET = next(iter(RFTEST2_PRESETS))
@@ -143,6 +144,7 @@ class WizardResult:
 
 
 class WizardScreen(HoldsWork, Screen["WizardResult | None"]):
+    CSS_PATH = stylesheet_paths("wizard.tcss")
     KEYMAP = (keymap.WIZARD,)
     BINDINGS = keymap.WIZARD.bindings()
 

@@ -18,11 +18,13 @@ from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import xmlsupport
 from rfconsole.tui.unsaved import HoldsWork
+from rfconsole.tui.styles import stylesheet_paths
 
 CHECK_DELAY = 0.25  # seconds of quiet typing before the XML is checked again
 
 
 class XmlScreen(HoldsWork, Screen):
+    CSS_PATH = stylesheet_paths("xml.tcss")
     KEYMAP = (keymap.EDITOR,)
     BINDINGS = keymap.EDITOR.bindings()
 
