@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,6 +116,8 @@ class Config:
 
     @classmethod
     def parse(cls, text: str, path: Path) -> Config:
+        import tomllib  # here, not at the top: without an rfconsole.toml no command pays for it
+
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:

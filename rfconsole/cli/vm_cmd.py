@@ -8,7 +8,6 @@ succeeded. See docs/lifecycle.md.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
 from typing import Any, TextIO
@@ -134,6 +133,8 @@ def _print_status(statuses: list[Any], as_json: bool, out: TextIO) -> None:
 
 def _write_status(statuses: list[Any], as_json: bool, out: TextIO) -> None:
     if as_json:
+        import json  # only status --json: up, down, redeploy … do not import it
+
         json.dump([status.to_json() for status in statuses], out, indent=2)
         out.write("\n")
     elif statuses:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 
 from rfconsole.config import DEFAULT_STATS_INTERVAL
@@ -27,10 +27,7 @@ from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.rftest2 import RFTEST2_VMS
 from rfconsole.model.schema import SchemaUnavailable, schema_problems
 from rfconsole.model.kinds import Hypervisor, missing_paths
-from rfconsole.virt.console import Console, NoticeCallback, OutputCallback
 from rfconsole.virt.demo import DEMO_HOST, demo_uri
-from rfconsole.virt.details import VmDetails
-from rfconsole.virt.details import gather as gather_details
 from rfconsole.virt.errors import (
     DomainNotFound,
     HostUnavailable,
@@ -42,9 +39,14 @@ from rfconsole.virt.errors import (
     VirtError,
 )
 from rfconsole.virt.events import DomainState, DomainStatus, HostState, Outcome
-from rfconsole.virt import snapshots
 from rfconsole.virt.host import Host, Subscriber
-from rfconsole.virt.snapshots import SnapshotInfo
+
+# The console, the details view and snapshots are imported by the methods that use them: status,
+# up and redeploy do not pay for them (docs/performance.md, "Start-up").
+if TYPE_CHECKING:
+    from rfconsole.virt.console import Console, NoticeCallback, OutputCallback
+    from rfconsole.virt.details import VmDetails
+    from rfconsole.virt.snapshots import SnapshotInfo
 
 DEFAULT_VMS = tuple(RFTEST2_VMS)  # rftest2's rfvmA–rfvmD
 REDEPLOY_STAGES = ("destroy", "undefine", "define", "start")
@@ -157,6 +159,8 @@ class Fleet:
 
     def details(self, name: str, host: str | None = None) -> VmDetails:
         """Everything rfconsole can tell about VM ``name`` (rfconsole/virt/details.py)."""
+        from rfconsole.virt.details import gather as gather_details
+
         chosen, domain = self.locate(name, host)
         if domain is None:
             raise DomainNotFound(f"host {chosen.name} ({chosen.uri}) has no domain named {name}")
@@ -180,6 +184,8 @@ class Fleet:
                 f"host {chosen.name} ({chosen.uri}) has no domain named {name}",
                 f"define and start it first: rfconsole up {name}",
             )
+        from rfconsole.virt.console import Console
+
         console = Console(chosen, name, on_output, on_notice, force=force, follow=follow)
         console.open()
         return console
@@ -667,20 +673,28 @@ class Fleet:
     # ------------------------------------------------------------------ snapshots (virt/snapshots.py)
     def snapshot_list(self, name: str, host: str | None = None) -> list[SnapshotInfo]:
         """The domain's snapshots, oldest first."""
+        from rfconsole.virt import snapshots
+
         return snapshots.snapshots_of(self, name, host)
 
     def snapshot_create(self, name: str, snapshot: str | None = None, host: str | None = None,
                         force: bool = False, description: str | None = None) -> Outcome:
         """An internal snapshot (memory too when running; default name from the UTC time).
         Refused, naming why, for LXC, no disk, or a disk that is not a qcow2 file."""
+        from rfconsole.virt import snapshots
+
         return snapshots.create(self, name, snapshot, host, force, description)
 
     def snapshot_revert(self, name: str, snapshot: str | None = None, host: str | None = None,
                         force: bool = False, running: bool = False, timeout: float | None = None) -> Outcome:
         """Back to ``snapshot`` (default: libvirt's current one); what changed since is lost."""
+        from rfconsole.virt import snapshots
+
         return snapshots.revert(self, name, snapshot, host, force, running, timeout)
 
     def snapshot_delete(self, name: str, snapshot: str, host: str | None = None, force: bool = False) -> Outcome:
+        from rfconsole.virt import snapshots
+
         return snapshots.delete(self, name, snapshot, host, force)
 
     def reset(self, name: str, snapshot: str | None = None, host: str | None = None, force: bool = False,

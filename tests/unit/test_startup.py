@@ -33,9 +33,15 @@ COMMANDS = list(every_command().items())
 
 def _run(argv: list[str]) -> tuple[int, str, set[str]]:
     """(exit code, stdout, top-level packages imported) of ``rfconsole ARGV`` in a fresh interpreter."""
+    code, out, modules = _run_modules(argv)
+    return code, out, {module.partition(".")[0] for module in modules}
+
+
+def _run_modules(argv: list[str]) -> tuple[int, str, set[str]]:
+    """(exit code, stdout, every module imported) of ``rfconsole ARGV`` in a fresh interpreter."""
     done = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(argv)], capture_output=True, text=True, timeout=60)
     outcome = json.loads(done.stderr.strip().splitlines()[-1])
-    return outcome["code"], done.stdout, {module.partition(".")[0] for module in outcome["modules"]}
+    return outcome["code"], done.stdout, set(outcome["modules"])
 
 
 def test_parsing_a_command_builds_its_parser_alone():
@@ -95,3 +101,18 @@ def test_xml_show_and_validate_read_a_document_without_the_spec_model(tmp_path):
         code, out, modules = _run(["--workdir", str(tmp_path), *argv])
         assert code == 0 and "rfvmA" in out, out
         assert "lxml" in modules and "pydantic" not in modules, f"rfconsole {' '.join(argv)} imported pydantic"
+
+
+def test_status_up_and_redeploy_import_only_what_they_use(tmp_path):
+    """The console, the details view and snapshots load when used, rfconsole.toml's reader when
+    there is one (docs/performance.md, "Start-up"). (json, imported by `status --json` only, cannot
+    be seen here: the probe itself imports it.)"""
+    assert main(["--workdir", str(tmp_path), "xml", "new", "--hypervisor", "test", "--preset", "rfvmA"]) == 0
+    (tmp_path / "Images").mkdir(exist_ok=True)
+    (tmp_path / "Images" / "h1.img").write_bytes(b"")
+    unused = {"rfconsole.virt.console", "rfconsole.virt.details", "rfconsole.virt.snapshots", "tomllib"}
+    for argv in (["status", "--json"], ["up", "rfvmA"], ["redeploy", "rfvmA"]):
+        code, out, modules = _run_modules(["--workdir", str(tmp_path), "--demo", *argv])
+        assert code == 0, out
+        assert "rfconsole.virt.fleet" in modules
+        assert not modules & unused, f"rfconsole {' '.join(argv)} imported {sorted(modules & unused)}"
