@@ -1,4 +1,4 @@
-"""The parsers of ``rfconsole up|down|redeploy|define|undefine|start|shutdown|destroy|suspend|resume|reboot|reset|status``;
+"""The parsers of ``rfconsole up|down|redeploy|define|undefine|start|shutdown|destroy|suspend|resume|reboot|power-cycle|reset|status``;
 the commands are in vm_cmd.py.
 
 argparse and light constants only: see "Adding a command" in docs/architecture.md.
@@ -25,6 +25,7 @@ LIFECYCLE: dict[str, tuple[str, tuple[str, ...]]] = {
     "suspend": ("pause running domains", ("host",)),
     "resume": ("resume paused domains", ("host",)),
     "reboot": ("ask the guests to reboot", ("host",)),
+    "power-cycle": ("hard reset of running domains, the reset button (the guests are not asked)", ("force", "host")),
     "reset": ("back to a clean state, then running: a snapshot, else a fresh overlay of the base (what the VMs wrote is lost)",
               ("timeout", "force", "host", "snapshot")),
 }
@@ -32,7 +33,8 @@ LIFECYCLE: dict[str, tuple[str, tuple[str, ...]]] = {
 
 def register(commands: Commands) -> None:
     for command, (summary, options) in LIFECYCLE.items():
-        commands.add(command, summary, partial(_lifecycle_arguments, command, options), run="rfconsole.cli.vm_cmd:run_lifecycle", operation=command)
+        commands.add(command, summary, partial(_lifecycle_arguments, command, options), run="rfconsole.cli.vm_cmd:run_lifecycle",
+                     operation=command.replace("-", "_"))  # the Fleet method: power-cycle -> power_cycle
     commands.add(
         "status",
         "every domain of every host: state, vCPUs, memory, CPU %%",

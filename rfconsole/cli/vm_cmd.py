@@ -1,4 +1,4 @@
-"""``rfconsole up|down|redeploy|define|undefine|start|shutdown|destroy|suspend|resume|reboot|status`` (parsers: vm_args.py).
+"""``rfconsole up|down|redeploy|define|undefine|start|shutdown|destroy|suspend|resume|reboot|power-cycle|reset|status`` (parsers: vm_args.py).
 
 Lifecycle commands take VM names (default: rftest2's rfvmA–rfvmD), run on all of them at once,
 print one line per VM as it finishes and a summary at the end; exit 0 only when every VM
@@ -62,7 +62,7 @@ def run_lifecycle(args: argparse.Namespace) -> int:
     names = args.vms or list(DEFAULT_VMS)
     fleet = open_fleet(args)
     try:
-        print(f"{args.operation}: {' '.join(names)} …", file=sys.stderr, flush=True)
+        print(f"{args.command}: {' '.join(names)} …", file=sys.stderr, flush=True)
 
         def progress(result: OperationResult, done: int, total: int) -> None:
             mark = "ok    " if result.ok else "FAILED"
@@ -76,19 +76,18 @@ def run_lifecycle(args: argparse.Namespace) -> int:
         results = fleet.run_many(args.operation, names, progress=progress, stage=stage, **_options(args))
     finally:
         fleet.close()
-    print_summary(results, sys.stdout)
+    print_summary(results, sys.stdout, args.command)
     return EXIT_OK if all(result.ok for result in results) else EXIT_FAILED
 
 
-def print_summary(results: list[OperationResult], out: TextIO) -> None:
+def print_summary(results: list[OperationResult], out: TextIO, command: str) -> None:
     rows = [("VM", "RESULT", "TIME", "DETAIL")] + [
         (r.name, "ok" if r.ok else "FAILED", f"{r.elapsed:.2f} s", r.message.splitlines()[0] if r.message else "") for r in results
     ]
     print("", file=out)
     print_table(rows, out)
     failed = sum(1 for r in results if not r.ok)
-    operation = results[0].operation if results else "nothing"
-    print(f"{operation}: {len(results) - failed} of {len(results)} ok" + (f", {failed} failed" if failed else ""), file=out)
+    print(f"{command}: {len(results) - failed} of {len(results)} ok" + (f", {failed} failed" if failed else ""), file=out)
 
 
 def print_table(rows: list[tuple[str, ...]], out: TextIO) -> None:

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 DEFAULT_VMS = tuple(RFTEST2_VMS)  # rftest2's rfvmA–rfvmD
 REDEPLOY_STAGES = ("destroy", "undefine", "define", "start")
-OPERATIONS = ("up", "down", "define", "start", "shutdown", "destroy", "undefine", "suspend", "resume", "reboot", "redeploy", "reset")
+OPERATIONS = ("up", "down", "define", "start", "shutdown", "destroy", "undefine", "suspend", "resume", "reboot", "power_cycle", "redeploy", "reset")
 STAGED_OPERATIONS = ("up", "down", "redeploy", "shutdown", "reset")  # the long ones: they tell each step as it begins
 
 DocumentLike = DomainDocument | str | os.PathLike

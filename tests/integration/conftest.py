@@ -80,29 +80,47 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, what: str =
         time.sleep(0.02)
 
 
-def console_output_until(uri: str, name: str, marker: str, timeout: float = 60.0) -> str:
-    """Read the running guest's serial console (its pty) until ``marker`` shows; fail after
-    ``timeout``. QEMU drops console output while nobody has the pty open, so call this right
-    after the start: the tiny guest prints its marker seconds later, at the end of its boot."""
-    path = virsh(uri, "ttyconsole", name).strip()
-    descriptor = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
-    try:
-        tty.setraw(descriptor)
-        output = b""
+class SerialConsole:
+    """A running QEMU guest's serial console (its pty, as ``virsh ttyconsole`` names it), held open
+    so nothing the guest prints is lost between reads (QEMU drops output while nobody has the pty)."""
+
+    def __init__(self, uri: str, name: str) -> None:
+        self.name = name
+        self.output = b""
+        self._descriptor = os.open(virsh(uri, "ttyconsole", name).strip(), os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        tty.setraw(self._descriptor)
+
+    def read_until(self, marker: str, timeout: float = 60.0, start: int = 0) -> str:
+        """Read until ``marker`` shows in what the guest printed from byte ``start`` on; that text.
+        Fail after ``timeout``."""
         deadline = time.monotonic() + timeout
-        while marker.encode() not in output:
+        while marker.encode() not in self.output[start:]:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                pytest.fail(f"{name} did not print {marker} on its console within {timeout:.0f}s; it printed: {output[-500:]!r}")
-            readable, _, _ = select.select([descriptor], [], [], min(remaining, 0.5))
+                pytest.fail(f"{self.name} did not print {marker} on its console within {timeout:.0f}s; it printed: {self.output[start:][-500:]!r}")
+            readable, _, _ = select.select([self._descriptor], [], [], min(remaining, 0.5))
             if readable:
                 try:
-                    output += os.read(descriptor, 65536)
+                    self.output += os.read(self._descriptor, 65536)
                 except (BlockingIOError, InterruptedError):
                     pass
-        return output.decode(errors="replace")
-    finally:
-        os.close(descriptor)
+        return self.output[start:].decode(errors="replace")
+
+    def close(self) -> None:
+        os.close(self._descriptor)
+
+    def __enter__(self) -> SerialConsole:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def console_output_until(uri: str, name: str, marker: str, timeout: float = 60.0) -> str:
+    """Read the running guest's serial console until ``marker`` shows; fail after ``timeout``.
+    Call this right after the start: the tiny guest prints its marker seconds later, at the end of its boot."""
+    with SerialConsole(uri, name) as console:
+        return console.read_until(marker, timeout)
 
 
 def remove_test_domains(uri: str) -> None:

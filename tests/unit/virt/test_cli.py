@@ -84,6 +84,24 @@ def test_ownership_refusal_and_force(capsys, workdir, tmp_path):
     assert code == 0 and "destroy: 1 of 1 ok" in out
 
 
+def test_power_cycle_refuses_an_unowned_domain_without_force_then_resets_it(capsys, workdir, tmp_path):
+    node = tmp_path / "foreign.xml"
+    node.write_text(FOREIGN_NODE)
+    uri = f"test://{node}"
+    code, out, err = run(capsys, workdir, "--connect", uri, "power-cycle", "test")
+    assert code == 1 and f"refusing to power-cycle test on host {uri}" in out and "--force" in out
+    assert "power-cycle: test …" in err and "power-cycle: 0 of 1 ok, 1 failed" in out
+    code, out, _ = run(capsys, workdir, "--connect", uri, "power-cycle", "--force", "test")
+    assert code == 0 and f"ok     test: power-cycled (hard reset) on host {uri}" in out and "power-cycle: 1 of 1 ok" in out
+
+
+def test_power_cycle_of_a_shut_off_vm_fails_saying_so(capsys, workdir):
+    code, out, _ = run(capsys, workdir, "--demo", "power-cycle", "rfvmA", "rfvmB")
+    assert code == 1
+    assert "FAILED rfvmA: rfvmA on host demo is not running (it is shut off)" in out
+    assert "power-cycle: 0 of 2 ok, 2 failed" in out
+
+
 def test_unreachable_host_exits_1_with_hint(capsys, workdir):
     code, out, err = run(capsys, workdir, "--connect", "qemu+tcp://127.0.0.1:1/system", "status", "--json")
     assert code == 1 and json.loads(out) == []
@@ -128,7 +146,7 @@ def test_console_script_and_watch_until_ctrl_c(workdir):
 
 
 @pytest.mark.parametrize("command", [None, "up", "down", "redeploy", "define", "undefine", "start", "shutdown",
-                                     "destroy", "suspend", "resume", "reboot", "status"])
+                                     "destroy", "suspend", "resume", "reboot", "power-cycle", "status"])
 def test_help_of_every_command(capsys, command):
     with pytest.raises(SystemExit) as exit_:
         main(([command] if command else []) + ["--help"])
