@@ -3,13 +3,14 @@
 rftest2 calls the CLI in loops, so what a command costs before it does anything matters:
 
 - ``startup.help``: ``rfconsole --help``;
-- ``startup.xml_show``: ``rfconsole xml show rfvmA`` (reads, checks and prints one domain XML);
+- ``startup.xml_show``: ``rfconsole xml show rfvmA`` (reads, checks and prints one domain XML:
+  lxml and model/rules.py, no pydantic);
 - ``startup.status_json_demo``: ``rfconsole --demo status --json`` (libvirt's test driver: the
   whole path of a status, no daemon, nothing running so no CPU sample to wait for);
 
 - ``startup.import_spec_model``: ``python -c "import rfconsole.model.spec"``, pydantic and the
-  DomainSpec models built: what any command that builds a spec (xml new/set/show/validate, the
-  console's wizard) cannot do without;
+  DomainSpec models built: what any command that builds a spec (xml new/set, the console's
+  wizard) cannot do without;
 
 each against ``python -c pass`` with the same interpreter (the virtual environment's, which the
 ``rfconsole`` script runs on). Rounds run every command once, in turn, so a load that comes and

@@ -14,6 +14,10 @@ Two sets of rules (docs/user-guide.md, "Which rules are whose"):
   host device names of at most 15 characters. ``DomainSpec(...)`` checks both sets;
   ``house_rule_problems(spec)`` says which of its own rules a spec that was read breaks
   (warnings, not refusals).
+
+The rules themselves are plain functions in model/rules.py, which the validators here call by
+field: what only reads and shows a document (``xml show``, ``xml validate``) uses the same rules
+without pydantic (``DomainDocument.settings()``).
 """
 
 from __future__ import annotations
