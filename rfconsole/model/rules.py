@@ -47,6 +47,7 @@ from rfconsole.model.kinds import (
     Hypervisor,
     ImageKind,
     OSType,
+    missing_paths,
 )
 from rfconsole.model.text import check_path, check_text, file_kind
 
@@ -506,9 +507,8 @@ def settings_json(settings: Any) -> Any:
 
 
 def settings_missing_files(settings: Mapping[str, Any]) -> list[Problem]:
-    """The host files ``settings`` need that are not there (``spec.missing_files`` of a spec)."""
-    from rfconsole.model.kinds import missing_paths
-
+    """Host files the VM of ``settings`` needs that are not there (or not the right kind):
+    ``kinds.missing_paths`` of its image, kernel and initrd (spec.missing_files of a spec)."""
     boot = settings["kernel_boot"]
     return missing_paths(settings["image"], settings["image_kind"], boot["kernel"] if boot else None, boot["initrd"] if boot else None)
 

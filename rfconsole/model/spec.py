@@ -260,5 +260,4 @@ def invalid_spec_from(error: ValidationError) -> InvalidSpec:
 def missing_files(spec: DomainSpec) -> list[Problem]:
     """Host files the VM needs that are not there (or not the right kind). Not an error when
     writing XML (images often come later); the virt layer refuses to start a VM with any."""
-    boot = spec.kernel_boot
-    return missing_paths(spec.image, spec.image_kind, boot.kernel if boot else None, boot.initrd if boot else None)
+    return rules.settings_missing_files(spec.model_dump())
