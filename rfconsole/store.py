@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec, Problem, XMLInputError
+from rfconsole.model.rftest2 import MAX_CSV_BYTES, RouteflowRow, add_routeflow_rows
 from rfconsole.model.safexml import MAX_XML_BYTES, file_type_words, read_regular_file, read_untrusted_file
 from rfconsole.model.text import file_kind
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from rfconsole.model.spec import DomainSpec
 
 BACKUP_FOLDER = ".backup"
+CSV_ELSEWHERE = "give --routeflow-config the path of RouteFlow's CSV file itself (a regular file)"
 
 
 class StoreError(RfconsoleError):
@@ -361,6 +363,41 @@ class Store:
         _write_new(backup, data, like=status)
         return backup
 
+    # ------------------------------------------------------------- RouteFlow's CSV
+    def check_routeflow_rows(self, csv_path: str | os.PathLike[str], rows: list[RouteflowRow]) -> list[RouteflowRow]:
+        """Every refusal ``add_routeflow_rows`` would make, nothing written; the rows it would add."""
+        with self.locked():
+            _, _, added = self._routeflow_update(Path(os.path.abspath(csv_path)), rows)
+        return added
+
+    def add_routeflow_rows(self, csv_path: str | os.PathLike[str], rows: list[RouteflowRow]) -> list[RouteflowRow]:
+        """Append ``rows`` (``rftest2.routeflow_rows``) to RouteFlow's CSV ``csv_path``, keeping
+        every byte already there, and return those that were not there yet. Under XML/'s lock,
+        as a save: written whole or not at all (temporary file, fsync, rename, keeping the file's
+        mode and owner), a symbolic link written through to its target, a new file created
+        exclusively with the header; refused when the file changed while the rows were made, or
+        is not RouteFlow's CSV, or maps those ports otherwise."""
+        target = Path(os.path.abspath(csv_path))
+        with self.locked():
+            real, current, added = self._routeflow_update(target, rows)
+            if not added:
+                return []
+            data, _ = add_routeflow_rows(current[0] if current else None, rows, str(target))
+            if current is None:
+                _write_new(real, data)
+            else:
+                _, now = _existing_file(target, MAX_CSV_BYTES, "RouteFlow's CSV", CSV_ELSEWHERE)
+                if now is None or now[0] != current[0]:
+                    raise StoreError(f"{target} changed while rfconsole was adding rows to it; not overwriting it", hint="nothing was written: try again")
+                _replace(real, data, like=current[1])
+        return added
+
+    @staticmethod
+    def _routeflow_update(target: Path, rows: list[RouteflowRow]) -> tuple[Path, tuple[bytes, os.stat_result] | None, list[RouteflowRow]]:
+        real, current = _existing_file(target, MAX_CSV_BYTES, "RouteFlow's CSV", CSV_ELSEWHERE)
+        _, added = add_routeflow_rows(current[0] if current else None, rows, str(target))
+        return real, current, added
+
     def backups(self, name: str) -> list[Path]:
         """The backups kept of XML/<name>.xml, oldest first."""
         folder = self.workdir.backup_dir
@@ -422,10 +459,13 @@ def _real_path(path: Path) -> Path:
         return path
 
 
-def _existing_file(target: Path) -> tuple[Path, tuple[bytes, os.stat_result] | None]:
+def _existing_file(
+    target: Path, limit: int = MAX_XML_BYTES, what: str = "a domain XML", elsewhere: str = "write to a file of your own with -o FILE, or '-' to print the XML"
+) -> tuple[Path, tuple[bytes, os.stat_result] | None]:
     """Where a save to ``target`` writes (a symbolic link's final target) and, when a file is
-    there, its bytes and status. Anything but a regular file (folder, device, FIFO, socket,
-    a link to nothing) is refused: rfconsole replaces regular files only."""
+    there, its bytes and status (``what``, at most ``limit`` bytes). Anything but a regular file
+    (folder, device, FIFO, socket, a link to nothing) is refused, ``elsewhere`` saying what to do
+    instead: rfconsole replaces regular files only."""
     try:
         link = stat.S_ISLNK(os.lstat(target).st_mode)
     except FileNotFoundError:
@@ -446,12 +486,12 @@ def _existing_file(target: Path) -> tuple[Path, tuple[bytes, os.stat_result] | N
         through = f" (a link to {real})" if link else ""
         raise StoreError(
             f"{target}{through} is {file_type_words(status.st_mode)}, not a regular file; rfconsole replaces only regular files",
-            hint="write to a file of your own with -o FILE, or '-' to print the XML",
+            hint=elsewhere,
         )
     try:
-        current = read_regular_file(real, limit=MAX_XML_BYTES, what="a domain XML")
+        current = read_regular_file(real, limit=limit, what=what)
     except XMLInputError as error:
-        raise StoreError(f"not replacing {target}: {error.message}", hint="only a domain XML file is ever replaced") from None
+        raise StoreError(f"not replacing {target}: {error.message}", hint=f"only {what} file is ever replaced") from None
     return real, current
 
 

@@ -24,6 +24,7 @@ from rfconsole.store import Store, Workdir
 # write a file (new, set) and the check (validate): `xml show` reads without them (docs/performance.md).
 if TYPE_CHECKING:
     from rfconsole.images import Images
+    from rfconsole.model.rftest2 import RouteflowRow
     from rfconsole.model.spec import DomainSpec, Interface
 
 # ----------------------------------------------------------------------------- helpers
@@ -115,6 +116,7 @@ def run_new(args: argparse.Namespace) -> int:
         spec = _new_spec(args, store, settings, extra_nics)
         document = DomainDocument.from_spec(spec)
         _check_schema(document, f"the XML of {spec.name}")
+        rows = _routeflow_rows(args, store, spec)
         if base is None:
             _warn_missing(spec)
             path = _write(store, document, args.output, args.force)
@@ -122,7 +124,46 @@ def run_new(args: argparse.Namespace) -> int:
             path = _write_with_overlay(store, images, document, base, spec.image, args)
     if path is not None:
         print(f"wrote {path} ({spec.hypervisor} VM {spec.name}, id {spec.id})")
+    if rows:
+        report_routeflow_rows(store, spec.name, rows, args.routeflow_config, printing=args.output != "-")
     return EXIT_OK
+
+
+def _routeflow_rows(args: argparse.Namespace, store: Store, spec: DomainSpec) -> list[RouteflowRow]:
+    """The new VM's rows of RouteFlow's CSV (model.rftest2.new_vm_rows), checked against
+    --routeflow-config's file before anything is written."""
+    from rfconsole.model.rftest2 import new_vm_rows, parse_datapath_id
+
+    datapath_id = parse_datapath_id(args.datapath_id, "--datapath-id") if args.datapath_id is not None else None
+    rows = new_vm_rows(spec, datapath_id, asked=bool(args.routeflow_config))
+    if args.routeflow_config:
+        store.check_routeflow_rows(_absolute(args.routeflow_config), rows)
+    return rows
+
+
+def report_routeflow_rows(store: Store, name: str, rows: list[RouteflowRow], csv_path: str | None, printing: bool = True) -> None:
+    """Append the rows to RouteFlow's CSV (--routeflow-config) and say so; without it, print them."""
+    from rfconsole.model.rftest2 import rows_added_words
+
+    if csv_path:
+        path = _absolute(csv_path)
+        try:
+            added = store.add_routeflow_rows(path, rows)
+        except RfconsoleError as error:
+            raise RfconsoleError(f"{name} was written, but its rows were not added to RouteFlow's CSV: {error.message}", hint=error.hint) from None
+        print(rows_added_words(path, name, rows, added))
+    elif printing:
+        print_rows(name, rows)
+
+
+def print_rows(name: str, rows: list[RouteflowRow]) -> None:
+    """A new router's rows, for the user to add to RouteFlow's CSV by hand."""
+    from rfconsole.model.rftest2 import format_routeflow_row
+
+    if rows:
+        print(f"RouteFlow's CSV rows for {name} (add them to the CSV RFServer reads, or give --routeflow-config FILE):")
+        for row in rows:
+            print(f"  {format_routeflow_row(row)}")
 
 
 def _new_spec(args: argparse.Namespace, store: Store, settings: dict[str, Any], extra_nics: list[Interface]) -> DomainSpec:

@@ -307,3 +307,158 @@ def read_routeflow_csv(path: str | os.PathLike[str], strict: bool = True) -> Rou
     if strict and mapping.problems:
         raise CsvError(str(path), mapping.problems)
     return mapping
+
+
+# --------------------------------------------------------------------- a new VM's rows
+ROUTEFLOW_CT_ID = 0  # rftest2's one controller
+
+
+class RouteflowRowsError(RfconsoleError):
+    """The VM's rows cannot be made, or would contradict rows RouteFlow's CSV already has."""
+
+
+def format_datapath_id(datapath_id: int) -> str:
+    """16 hex digits, the way Open vSwitch (and `rfconsole watch`'s log) writes it: 5 -> 0000000000000005."""
+    return f"{datapath_id:016x}"
+
+
+def parse_datapath_id(text: str, what: str = "datapath id") -> int:
+    """A datapath id as people write it: decimal, or hex with 0x (5, 0x7266767372667673)."""
+    value = str(text).strip().lower()
+    try:
+        number = int(value[2:], 16) if value.startswith("0x") else int(value, 10)
+    except ValueError:
+        raise RfconsoleError(f"{what} {text!r} is not a datapath id: decimal, or hex with 0x (e.g. 9 or 0x7266767372667673)") from None
+    if not 0 <= number < 2**64:
+        raise RfconsoleError(f"{what} {text!r} is not a datapath id: a datapath id is a 64-bit number")
+    return number
+
+
+def routeflow_rows(spec: DomainSpec, datapath_id: int | None = None) -> list[RouteflowRow]:
+    """The rows of RouteFlow's CSV for the VM ``spec``: its data NIC k (host-side name NAME.k) is
+    VM port k on port k of its switch, vm_id its eth0 MAC, ct_id 0, as rftest2's CSV has them. The
+    switch is ``datapath_id``, else rftest2's naming's (rfvmE -> 9)."""
+    naming = rftest2_naming(spec.name)
+    if datapath_id is None:
+        if naming is None:
+            raise RouteflowRowsError(
+                f"{spec.name} is not named by rftest2's naming (rfvmA–rfvmF), so which switch it serves is not known",
+                hint="give the switch's datapath id with --datapath-id ID",
+            )
+        datapath_id = naming.datapath_id
+    ports = [(port, interface) for interface in spec.interfaces for port in [_data_port(interface.target_dev)] if port is not None]
+    if not ports:
+        raise RouteflowRowsError(
+            f"{spec.name} has no data NICs (host-side names {spec.name}.1, {spec.name}.2 …), so RouteFlow has no port of it to map",
+            hint="give it data NICs (a preset has them, or --nic bridge=dp0,ovs,target=NAME.1)",
+        )
+    numbers = [port for port, _ in ports]
+    doubled = sorted({port for port in numbers if numbers.count(port) > 1})
+    if doubled:
+        raise RouteflowRowsError(
+            f"{spec.name} has two data NICs for port {doubled[0]} (host-side names ending in .{doubled[0]}), so its rows would contradict each other",
+            hint="give each data NIC its own number: NAME.1, NAME.2 …",
+        )
+    data = {interface.mac for _, interface in ports}
+    management = [interface.mac for interface in spec.interfaces if interface.mac and interface.mac not in data]
+    preferred = naming.eth0_mac if naming is not None and naming.eth0_mac in management else None
+    eth0 = preferred or (management[0] if management else None)
+    if eth0 is None:
+        raise RouteflowRowsError(
+            f"{spec.name} has no management NIC (eth0) with a MAC, and RouteFlow names a VM by that MAC (vm_id)",
+            hint="keep the preset's eth0 (leave out --management-bridge none), or add one with --nic bridge=BR,mac=M",
+        )
+    vm_id = vm_id_from_mac(eth0)
+    return [RouteflowRow(0, vm_id, port, ROUTEFLOW_CT_ID, datapath_id, port) for port, _ in sorted(ports, key=lambda pair: pair[0])]
+
+
+def new_vm_rows(spec: DomainSpec, datapath_id: int | None = None, asked: bool = False) -> list[RouteflowRow]:
+    """The rows a new VM (``xml new``, ``clone``) brings to RouteFlow's CSV. ``asked`` (a CSV file
+    or a switch was given): its rows, or RouteflowRowsError saying why there are none. Else the
+    rows of a router rftest2's naming adds (rfvmE, rfvmF), for the faces to show; none for the
+    four rftest2's CSV already has, or for any other VM."""
+    if asked or datapath_id is not None:
+        return routeflow_rows(spec, datapath_id)
+    naming = rftest2_naming(spec.name)
+    if naming is None or naming.name in RFTEST2_VMS:
+        return []
+    try:
+        return routeflow_rows(spec)
+    except RouteflowRowsError:
+        return []  # e.g. its data NICs were left out: nothing for RouteFlow to map
+
+
+def _data_port(target_dev: str | None) -> int | None:
+    """k for a data NIC, whose host-side name is <VM>.k (rfvmE.1; a preset renamed keeps rfvmA.1)."""
+    match = re.fullmatch(r".+\.([1-9][0-9]*)", target_dev or "")
+    return int(match.group(1)) if match else None
+
+
+def add_routeflow_rows(current: bytes | None, rows: Iterable[RouteflowRow], source: str = "<csv>") -> tuple[bytes | None, list[RouteflowRow]]:
+    """RouteFlow's CSV ``current`` (None: no file yet, written with its header) with ``rows``
+    appended, and the rows that were not there yet. Everything already in the file is kept byte
+    for byte. A row already there is not added twice (None when nothing is to be written); a row
+    that maps a VM port or a switch port the file maps otherwise is refused (RouteflowRowsError
+    naming the line), as is a file that is not RouteFlow's CSV (CsvError)."""
+    rows = list(rows)
+    text = ""
+    if current:
+        try:
+            text = current.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            line = current[: error.start].count(b"\n") + 1
+            raise CsvError(source, [f"line {line}: not UTF-8 text"]) from None
+    existing = parse_routeflow_csv(text, source) if text.strip() else RouteflowMap()
+    if existing.problems:
+        raise CsvError(source, existing.problems)
+    by_vm_port = {(row.vm_id, row.vm_port): row for row in existing.rows}
+    by_dp_port = {(row.dp_id, row.dp_port): row for row in existing.rows}
+    added = []
+    for row in rows:
+        same = by_vm_port.get((row.vm_id, row.vm_port))
+        if same is not None and (same.dp_id, same.dp_port, same.ct_id) == (row.dp_id, row.dp_port, row.ct_id):
+            continue
+        for clash in (same, by_dp_port.get((row.dp_id, row.dp_port))):
+            if clash is not None:
+                raise RouteflowRowsError(
+                    f"{source} line {clash.line} already maps VM {_hex_cell(clash.vm_id, False)} ({clash.vm_mac}) port {clash.vm_port} "
+                    f"to switch {_hex_cell(clash.dp_id, False)} port {clash.dp_port}; the new row would map VM "
+                    f"{_hex_cell(row.vm_id, False)} ({row.vm_mac}) port {row.vm_port} to switch {_hex_cell(row.dp_id, False)} port {row.dp_port}",
+                    hint="nothing was written: remove the old rows from the file first, or give the VM another switch (--datapath-id)",
+                )
+        added.append(row)
+    if not added:
+        return None, []
+    prefixed = _uses_0x(text)
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = [] if text.strip() else [",".join(CSV_HEADER)]
+    lines += [format_routeflow_row(row, prefixed) for row in added]
+    head = current or b""
+    if head and not head.endswith(b"\n"):
+        head += newline.encode()
+    return head + (newline.join(lines) + newline).encode(), added
+
+
+def rows_added_words(csv_path: object, name: str, rows: list[RouteflowRow], added: list[RouteflowRow]) -> str:
+    """What adding a VM's rows did, in words: 'added 4 rows to … : rfvmE serves switch 9 …'."""
+    switch = ", ".join(sorted({format_datapath_id(row.dp_id) for row in rows}))
+    if not added:
+        return f"{csv_path} already maps {name} to switch {switch}"
+    return f"added {len(added)} rows to {csv_path}: {name} serves switch {switch} (rfconsole watch boots it when that switch connects)"
+
+
+def format_routeflow_row(row: RouteflowRow, prefixed: bool = False) -> str:
+    """One CSV line: ids in upper-case hex (with 0x when the file writes them so)."""
+    return f"{_hex_cell(row.vm_id, prefixed)},{row.vm_port},{row.ct_id},{_hex_cell(row.dp_id, prefixed)},{row.dp_port}"
+
+
+def _hex_cell(number: int, prefixed: bool) -> str:
+    return f"{'0x' if prefixed else ''}{number:X}"
+
+
+def _uses_0x(text: str) -> bool:
+    """Whether the file's rows write their ids with 0x (later RouteFlow versions do)."""
+    for row in csv.reader(io.StringIO(text)):
+        if row and row[0].strip().lower() not in ("", "vm_id") and not row[0].strip().startswith("#"):
+            return row[0].strip().lower().startswith("0x")
+    return False

@@ -16,12 +16,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from enum import Enum
 
+from rfconsole.model.rftest2 import format_datapath_id
+
+__all__ = ["Switch", "SwitchEvent", "SwitchEventKind", "SwitchRegistry", "format_datapath_id"]
+
 log = logging.getLogger("rfconsole.ondemand")
-
-
-def format_datapath_id(datapath_id: int) -> str:
-    """16 hex digits, the way Open vSwitch writes it: 5 -> 0000000000000005."""
-    return f"{datapath_id:016x}"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ makes its settings), with its own overlay of the source's base, and MACs that no
 no domain of any reachable host has. Nothing is defined in libvirt: ``up NEW`` does that.
 
 Every refusal comes before anything is written; if writing the XML fails after the overlay was
-made, the overlay is removed again.
+made, the overlay is removed again. With ``routeflow_config`` the clone's rows are appended to
+RouteFlow's CSV once the XML is written (checked against the file before anything is).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from rfconsole.images import ImageError, Images, image_info
 from rfconsole.model.clone import CloneError, check_clone_name, clone_document, clone_image_name, clone_spec, macs_in
-from rfconsole.model.rftest2 import rftest2_naming
+from rfconsole.errors import RfconsoleError
+from rfconsole.model.rftest2 import new_vm_rows, rftest2_naming, rows_added_words
 from rfconsole.store import StoreError
 from rfconsole.virt.errors import DomainNotFound, VirtError
 
@@ -41,7 +43,7 @@ def macs_in_use(fleet: Fleet) -> set[str]:
     return taken
 
 
-def clone(fleet: Fleet, source: str, new: str, force: bool = False) -> str:
+def clone(fleet: Fleet, source: str, new: str, force: bool = False, routeflow_config: Path | None = None, datapath_id: int | None = None) -> str:
     store = fleet.store
     check_clone_name(new)
     source_document = _source_document(fleet, source)
@@ -70,6 +72,10 @@ def clone(fleet: Fleet, source: str, new: str, force: bool = False) -> str:
     spec = clone_spec(source_spec, new, new_id, macs_in_use(fleet), overlay)
     document = clone_document(source_document, spec)
     store.check_save(document)
+    rows = []
+    if routeflow_config is not None:
+        rows = new_vm_rows(spec, datapath_id, asked=True)
+        store.check_routeflow_rows(routeflow_config, rows)
     if overlay is not None:
         images.check_overlay_target(overlay, force)
         _, backup = images.create_overlay(base, overlay, force=force)
@@ -83,7 +89,14 @@ def clone(fleet: Fleet, source: str, new: str, force: bool = False) -> str:
         raise
     macs = ", ".join(interface.mac for interface in spec.interfaces if interface.mac) or "no NICs"
     disk = f", overlay {overlay} of {base.name}" if overlay is not None else ""
-    return f"{new} (id {new_id}) cloned from {source_spec.name}: {path}{disk}, MACs {macs}"
+    message = f"{new} (id {new_id}) cloned from {source_spec.name}: {path}{disk}, MACs {macs}"
+    if routeflow_config is not None:
+        try:
+            added = store.add_routeflow_rows(routeflow_config, rows)
+        except RfconsoleError as error:
+            raise RfconsoleError(f"{message}; but its rows were not added to RouteFlow's CSV: {error.message}", hint=error.hint) from None
+        message += f"; {rows_added_words(routeflow_config, new, rows, added)}"
+    return message
 
 
 def _source_document(fleet: Fleet, source: str) -> DomainDocument:

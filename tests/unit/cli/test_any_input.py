@@ -57,7 +57,7 @@ values = st.one_of(
         "rfvmA", "rfvmB", "good", "broken", "fifo", "big", "link", "XML/good.xml", "XML/fifo.xml", "XML/broken.xml",
         "XML/big.xml", "fifo.xml", "base.img", "qemu", "lxc", "kvm", "test", "xen", "-", "0", "1", "-1", "99999999999999999999",
         "1e400", "nan", "inf", "/", ".", "..", "out.xml", "XML/new.xml", "rftest2.csv", "pipe", "/k", "/srv/h1.img",
-        "bridge=dp0,ovs,target=vm1.1,mac=02:01:01:01:01:01", "network=\x1b", "bridge=" + "b" * 300, "memory=64",
+        "rfvmE", "rfvmF", "link.csv", "0x9", "bridge=dp0,ovs,target=vm1.1,mac=02:01:01:01:01:01", "network=\x1b", "bridge=" + "b" * 300, "memory=64",
         "vcpu=2", "image=\x01", "image=/a\udcffb", "name=x", "id=7", "kernel=" + "/k" * 200, "cmdline=\x07",
     ]),
 )
@@ -124,6 +124,12 @@ def run_in(folder: Path, argv: list[str]) -> tuple[int, str]:
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(argv=command_lines())
+# RouteFlow's CSV of a new VM: a FIFO, a link to a broken XML, a name too long, a folder that is a file
+@example(argv=["xml", "new", "--hypervisor", "test", "--preset", "rfvmE", "--routeflow-config", "pipe"])
+@example(argv=["xml", "new", "--hypervisor", "test", "--preset", "rfvmE", "--routeflow-config", "link.csv"])
+@example(argv=["xml", "new", "--hypervisor", "test", "--preset", "rfvmE", "--routeflow-config", "x" * 300])
+@example(argv=["xml", "new", "--hypervisor", "test", "--preset", "rfvmF", "--routeflow-config", "base.img/rf.csv", "--datapath-id", "0x9"])
+@example(argv=["clone", "good", "rfvmE", "--routeflow-config", "rftest2.csv", "--datapath-id", "\udcff"])
 def test_no_traceback_for_any_command_line(tmp_path_factory, argv):
     folder = working_folder(tmp_path_factory.mktemp("run") / "work")
     code, err = run_in(folder, argv)

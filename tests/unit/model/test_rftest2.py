@@ -13,7 +13,14 @@ from rfconsole.model.rftest2 import (
     RFTEST2_VMS,
     MAX_CSV_BYTES,
     CsvError,
+    RouteflowRowsError,
+    add_routeflow_rows,
+    format_datapath_id,
+    format_routeflow_row,
     mac_from_vm_id,
+    new_vm_rows,
+    parse_datapath_id,
+    routeflow_rows,
     parse_routeflow_csv,
     preset_spec,
     read_routeflow_csv,
@@ -174,3 +181,73 @@ def test_a_fifo_as_the_csv_is_refused_at_once(tmp_path):
     os.mkfifo(tmp_path / "rftest2config.csv")
     with pytest.raises(CsvError, match="FIFO"):
         read_routeflow_csv(tmp_path / "rftest2config.csv")
+
+
+# ------------------------------------------------------------------ a new VM's rows in RouteFlow's CSV
+RFTEST2_CSV = b"vm_id,vm_port,ct_id,dp_id,dp_port\n2A0A0A0A0A0,1,0,5,1\n2A0A0A0A0A0,2,0,5,2\n"
+
+
+def test_rfvmE_rows_are_rftest2s_eth0_mac_its_data_ports_and_switch_9(tmp_path):
+    rows = routeflow_rows(preset_spec("rfvmE", "qemu", tmp_path))
+    assert [format_routeflow_row(row) for row in rows] == [f"2E0E0E0E0E0,{port},0,9,{port}" for port in range(1, 5)]
+    assert [format_routeflow_row(row, prefixed=True) for row in rows][0] == "0x2E0E0E0E0E0,1,0,0x9,1"
+    assert new_vm_rows(preset_spec("rfvmB", "qemu", tmp_path)) == []  # rftest2's CSV has its four already
+    assert new_vm_rows(preset_spec("rfvmA", "qemu", tmp_path, name="lab7")) == []  # nothing says its switch
+    assert [row.dp_id for row in new_vm_rows(preset_spec("rfvmA", "qemu", tmp_path, name="lab7"), 0x20)] == [0x20] * 4
+
+
+def test_rows_cannot_be_made_without_a_switch_data_nics_or_an_eth0(tmp_path):
+    with pytest.raises(RouteflowRowsError, match="lab7 is not named by rftest2's naming") as refused:
+        routeflow_rows(preset_spec("rfvmA", "qemu", tmp_path, name="lab7"))
+    assert "--datapath-id" in refused.value.hint
+    with pytest.raises(RouteflowRowsError, match="rfvmE has no data NICs"):
+        routeflow_rows(preset_spec("rfvmE", "qemu", tmp_path, interfaces=()))
+    with pytest.raises(RouteflowRowsError, match="rfvmE has no management NIC"):
+        routeflow_rows(preset_spec("rfvmE", "qemu", tmp_path, management_bridge=None))
+    doubled = preset_spec("rfvmE", "qemu", tmp_path)
+    doubled = doubled.with_changes(interfaces=(*doubled.interfaces, doubled.interfaces[1].with_changes(mac="02:00:00:00:00:09")))
+    with pytest.raises(RouteflowRowsError, match="two data NICs for port 1"):
+        routeflow_rows(doubled)
+
+
+def test_rows_are_appended_keeping_every_byte_of_the_file(tmp_path):
+    rows = routeflow_rows(preset_spec("rfvmE", "qemu", tmp_path))
+    data, added = add_routeflow_rows(RFTEST2_CSV, rows, "rf.csv")
+    assert added == rows and data.startswith(RFTEST2_CSV)
+    assert data[len(RFTEST2_CSV):].decode().splitlines() == [f"2E0E0E0E0E0,{port},0,9,{port}" for port in range(1, 5)]
+    assert read_mapping(data).datapaths[9] == ("02:e0:e0:e0:e0:e0",)
+    assert add_routeflow_rows(data, rows, "rf.csv") == (None, [])  # already there: nothing to write
+    # a file of later RouteFlow (0x ids), with Windows line ends, a BOM and no newline at its end
+    styled = "\ufeffvm_id,vm_port,ct_id,dp_id,dp_port\r\n# rfvmA\r\n0x2A0A0A0A0A0,1,0,0x5,1".encode()
+    data, _ = add_routeflow_rows(styled, rows[:1], "rf.csv")
+    assert data == styled + b"\r\n0x2E0E0E0E0E0,1,0,0x9,1\r\n"
+    data, _ = add_routeflow_rows(None, rows[:2], "rf.csv")  # no file yet: the header first
+    assert data == b"vm_id,vm_port,ct_id,dp_id,dp_port\n2E0E0E0E0E0,1,0,9,1\n2E0E0E0E0E0,2,0,9,2\n"
+
+
+def test_rows_that_contradict_the_file_or_a_file_that_is_not_routeflows_are_refused(tmp_path):
+    rows = routeflow_rows(preset_spec("rfvmE", "qemu", tmp_path))
+    taken_switch_port = RFTEST2_CSV + b"2C0C0C0C0C0,1,0,9,3\n"
+    with pytest.raises(RouteflowRowsError, match=r"rf.csv line 4 already maps VM 2C0C0C0C0C0 \(02:c0:c0:c0:c0:c0\) port 1 to switch 9 port 3"):
+        add_routeflow_rows(taken_switch_port, rows, "rf.csv")
+    other_switch = RFTEST2_CSV + b"2E0E0E0E0E0,2,0,8,2\n"
+    with pytest.raises(RouteflowRowsError, match="line 4 already maps VM 2E0E0E0E0E0 .* port 2 to switch 8 port 2"):
+        add_routeflow_rows(other_switch, rows, "rf.csv")
+    with pytest.raises(CsvError, match="line 3: vm_id 'zz' is not a hex number"):
+        add_routeflow_rows(RFTEST2_CSV.replace(b"2A0A0A0A0A0,2", b"zz,2"), rows, "rf.csv")
+    with pytest.raises(CsvError, match="not RouteFlow's CSV"):
+        add_routeflow_rows(b"root:x:0:0:root:/root:/bin/bash\n", rows, "rf.csv")
+    with pytest.raises(CsvError, match="line 2: not UTF-8"):
+        add_routeflow_rows(RFTEST2_CSV[:40] + b"\xff\n", rows, "rf.csv")
+
+
+def test_datapath_ids_are_read_as_the_config_writes_them():
+    assert (parse_datapath_id("9"), parse_datapath_id(" 0x7266767372667673 "), parse_datapath_id("0XA")) == (9, RFTEST2_SWITCH_DPID, 10)
+    for bad in ("x", "0x", "-1", str(2**64), "9.0", ""):
+        with pytest.raises(RfconsoleError, match="is not a datapath id"):
+            parse_datapath_id(bad, "--datapath-id")
+    assert format_datapath_id(9) == "0000000000000009"
+
+
+def read_mapping(data: bytes):
+    return parse_routeflow_csv(data.decode(), "rf.csv")

@@ -322,3 +322,63 @@ def test_a_change_is_detected_however_the_folder_is_reached(tmp_path):
     loaded.apply(loaded.spec().with_changes(memory=64))
     with pytest.raises(StoreError, match="changed since it was read"):
         mine.save(loaded, overwrite=True)
+
+
+# ------------------------------------------------------------------ RouteFlow's CSV: rows appended as saves are made
+def _rows(vm: str, tmp_path, datapath_id=None):
+    from rfconsole.model.rftest2 import preset_spec, routeflow_rows
+
+    return routeflow_rows(preset_spec(vm, "qemu", tmp_path), datapath_id)
+
+
+def test_routeflow_rows_go_through_a_link_keep_the_mode_and_are_checked_first(store, tmp_path):
+    real = tmp_path / "routeflow" / "rftest2.csv"
+    real.parent.mkdir()
+    real.write_bytes(b"vm_id,vm_port,ct_id,dp_id,dp_port\n2A0A0A0A0A0,1,0,5,1\n")
+    real.chmod(0o600)
+    link = tmp_path / "config.csv"
+    link.symlink_to(real)
+    rows = _rows("rfvmE", tmp_path)
+    assert store.check_routeflow_rows(link, rows) == rows and real.read_bytes().count(b"\n") == 2  # checked, not written
+    assert store.add_routeflow_rows(link, rows) == rows
+    assert link.is_symlink() and real.read_text().splitlines()[-1] == "2E0E0E0E0E0,4,0,9,4"
+    assert os.stat(real).st_mode & 0o777 == 0o600
+    assert store.add_routeflow_rows(link, rows) == []
+    assert [path.name for path in real.parent.iterdir()] == ["rftest2.csv"]  # no temporary file left
+
+
+def test_routeflow_csv_that_is_not_a_regular_file_is_refused(store, tmp_path):
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(StoreError, match="fifo.csv is a FIFO"):
+        store.add_routeflow_rows(fifo, _rows("rfvmE", tmp_path))
+    (tmp_path / "gone.csv").symlink_to(tmp_path / "nothing.csv")
+    with pytest.raises(StoreError, match="link to .*nothing.csv, which does not exist"):
+        store.add_routeflow_rows(tmp_path / "gone.csv", _rows("rfvmE", tmp_path))
+    new = tmp_path / "new.csv"
+    assert store.add_routeflow_rows(new, _rows("rfvmF", tmp_path)) and new.read_text().startswith("vm_id,vm_port,ct_id,dp_id,dp_port\n2F0F0F0F0F0,1,0,A,1\n")
+
+
+def test_rows_added_at_once_by_many_writers_are_all_kept(tmp_path):
+    import threading
+
+    path = tmp_path / "rf.csv"
+    path.write_text("vm_id,vm_port,ct_id,dp_id,dp_port\n")
+    writers = [(vm, 0x100 + number) for number, vm in enumerate(["rfvmA", "rfvmB", "rfvmC", "rfvmD", "rfvmE", "rfvmF"])]
+    errors = []
+
+    def add(vm: str, datapath_id: int) -> None:
+        try:
+            Store(Workdir(tmp_path)).add_routeflow_rows(path, _rows(vm, tmp_path, datapath_id))  # a store each: as separate processes
+        except Exception as error:  # noqa: BLE001 - collected for the assertion
+            errors.append(error)
+
+    threads = [threading.Thread(target=add, args=writer) for writer in writers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    from rfconsole.model.rftest2 import read_routeflow_csv
+
+    assert errors == []
+    assert sorted(read_routeflow_csv(path).datapaths) == [datapath_id for _, datapath_id in writers]

@@ -233,3 +233,43 @@ def test_new_with_extra_nics(tmp_path, capsys):
     assert main(["--workdir", str(tmp_path), "xml", "new", "--hypervisor", "qemu", "--name", "n2", "--kernel", "/k", "--nic", "bridge=dp0,colour"]) == 2
     assert run(tmp_path, "new", "--hypervisor", "qemu", "--name", "n2", "--kernel", "/k", "--nic", "bridge=dp0,mac=01:00:00:00:00:00") == 1
     assert "multicast" in capsys.readouterr().err
+
+
+RFTEST2_CSV = "vm_id,vm_port,ct_id,dp_id,dp_port\n2A0A0A0A0A0,1,0,5,1\n"
+
+
+def test_new_rfvmE_appends_its_rows_to_routeflows_csv(tmp_path, capsys):
+    csv_file = tmp_path / "rftest2.csv"
+    csv_file.write_text(RFTEST2_CSV)
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmE", "--routeflow-config", str(csv_file)) == 0
+    assert f"added 4 rows to {csv_file}: rfvmE serves switch 0000000000000009" in capsys.readouterr().out
+    assert csv_file.read_text() == RFTEST2_CSV + "".join(f"2E0E0E0E0E0,{port},0,9,{port}\n" for port in range(1, 5))
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmE", "--routeflow-config", str(csv_file), "--force") == 0
+    assert "already maps rfvmE to switch 0000000000000009" in capsys.readouterr().out
+
+
+def test_new_rfvmE_without_a_csv_prints_the_rows_to_add(tmp_path, capsys):
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmE") == 0
+    out = capsys.readouterr().out
+    assert "RouteFlow's CSV rows for rfvmE" in out and "  2E0E0E0E0E0,4,0,9,4" in out
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmB") == 0
+    assert "RouteFlow" not in capsys.readouterr().out  # rftest2's own CSV has its four
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmF", "-o", "-") == 0
+    assert "RouteFlow" not in capsys.readouterr().out  # stdout is the XML
+
+
+def test_rows_that_cannot_be_added_leave_xml_and_csv_untouched(tmp_path, capsys):
+    csv_file = tmp_path / "rftest2.csv"
+    csv_file.write_text(RFTEST2_CSV + "2C0C0C0C0C0,1,0,9,2\n")
+    before = csv_file.read_bytes()
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmE", "--routeflow-config", str(csv_file)) == 1
+    assert "line 3 already maps VM 2C0C0C0C0C0" in capsys.readouterr().err
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--name", "lab7", "--image", "/srv/lab7.img", "--routeflow-config", str(csv_file)) == 1
+    assert "lab7 is not named by rftest2's naming" in capsys.readouterr().err
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmE", "--routeflow-config", str(csv_file), "--datapath-id", "nine") == 1
+    assert "--datapath-id 'nine' is not a datapath id" in capsys.readouterr().err
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmE", "--routeflow-config", str(tmp_path)) == 1
+    assert "is a folder" in capsys.readouterr().err
+    assert csv_file.read_bytes() == before and not (tmp_path / "XML" / "rfvmE.xml").exists()
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmE", "--routeflow-config", str(csv_file), "--datapath-id", "0x20") == 0
+    assert csv_file.read_text().endswith("2E0E0E0E0E0,4,0,20,4\n")

@@ -144,3 +144,30 @@ def test_watch_refuses_bad_options_in_words(workdir, options, message):
         [str(RFCONSOLE), "--workdir", str(workdir.root), "--demo", "watch", *options], capture_output=True, text=True, timeout=30
     )
     assert result.returncode in (1, 2) and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_rfvmE_added_with_its_csv_rows_boots_when_switch_9_connects(fleet, workdir):
+    from rfconsole.cli import main
+
+    csv_file = workdir.root / "rftest2.csv"
+    csv_file.write_text("vm_id,vm_port,ct_id,dp_id,dp_port\n2A0A0A0A0A0,1,0,5,1\n")
+    assert main(["--workdir", str(workdir.root), "xml", "new", "--hypervisor", "test", "--preset", "rfvmE", "--routeflow-config", str(csv_file)]) == 0
+    workdir.image("h5.img").parent.mkdir(exist_ok=True)
+    workdir.image("h5.img").write_bytes(b"")  # a VM whose image is missing is not started, even on the test driver
+    service = OnDemand(fleet, fleet.store, fleet.config.ondemand, routeflow_config=csv_file, listen=("127.0.0.1", 0))
+    assert "switch 0000000000000009 -> rfvmE" in service.describe_mapping()
+    boots = []
+    service.subscribe_boots(boots.append)
+    address = service.start_in_thread()
+    try:
+        assert not fleet.has_domain("rfvmE")  # the demo host knows rfvmA–rfvmD only
+        connect_switch(address, 9)
+        deadline = time.monotonic() + 10
+        while not boots:  # the listener hands the switch to the booter a moment after the switch's hello
+            assert time.monotonic() < deadline, "no boot decision for switch 9"
+            time.sleep(0.01)
+        assert service.booter.wait_idle(10)
+        assert fleet.status("rfvmE").state is DomainState.RUNNING
+        assert [(record.vm, record.outcome) for record in boots] == [("rfvmE", "defined and started")]
+    finally:
+        service.stop()

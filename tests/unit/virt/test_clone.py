@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from rfconsole.errors import RfconsoleError
 from rfconsole.images import Images, image_info
 from rfconsole.model.clone import CloneError, clone_document, clone_interfaces, clone_image_name, random_mac, suggest_clone_name
 from rfconsole.model.domainxml import DomainDocument
@@ -133,3 +134,28 @@ def test_refusals_write_nothing(demo, store, workdir, base_and_overlay, tmp_path
         demo.clone("rfvmD", "rfvmE")
     assert Path(workdir.image("h5.qcow2")).read_bytes() == b"someone's disk"
     assert (sorted(path.name for path in workdir.xml_dir.iterdir()), sorted(path.name for path in workdir.images_dir.iterdir() if path.name != "h5.qcow2")) == before
+
+
+def test_clone_adds_its_rows_to_routeflows_csv_after_checking_them_first(demo, store, workdir, base_and_overlay):
+    _, overlay = base_and_overlay
+    save_preset(store, "rfvmA", Hypervisor.QEMU, image=overlay)
+    csv_file = workdir.root / "rftest2.csv"
+    csv_file.write_text("vm_id,vm_port,ct_id,dp_id,dp_port\n2A0A0A0A0A0,1,0,5,1\n2D0D0D0D0D0,1,0,9,1\n")
+    with pytest.raises(RfconsoleError, match="line 3 already maps VM 2D0D0D0D0D0 .* to switch 9 port 1"):
+        demo.clone("rfvmA", "rfvmE", routeflow_config=csv_file)
+    assert store.find("rfvmE") is None and not workdir.image("h5.qcow2").exists()  # refused before anything was written
+    message = demo.clone("rfvmA", "rfvmE", routeflow_config=csv_file, datapath_id=0x11)
+    assert message.endswith(f"; added 4 rows to {csv_file}: rfvmE serves switch 0000000000000011 (rfconsole watch boots it when that switch connects)")
+    assert csv_file.read_text().splitlines()[3:] == [f"2E0E0E0E0E0,{port},0,11,{port}" for port in range(1, 5)]
+
+
+def test_clone_command_prints_rfvmEs_rows_when_no_csv_is_given(store, workdir, base_and_overlay, capsys):
+    from rfconsole.cli import main
+
+    _, overlay = base_and_overlay
+    save_preset(store, "rfvmA", Hypervisor.QEMU, image=overlay)
+    assert main(["--workdir", str(workdir.root), "--demo", "clone", "rfvmA", "rfvmE"]) == 0
+    out = capsys.readouterr().out
+    assert "RouteFlow's CSV rows for rfvmE" in out and "  2E0E0E0E0E0,1,0,9,1" in out
+    assert main(["--workdir", str(workdir.root), "--demo", "clone", "rfvmA", "lab7"]) == 0
+    assert "RouteFlow" not in capsys.readouterr().out  # nothing says which switch lab7 serves
