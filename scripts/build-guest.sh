@@ -4,7 +4,8 @@
 #   vmlinuz        a Debian cloud kernel (apt-get download, extracted with dpkg-deb -x)
 #   initrd.img     a busybox initramfs whose /init mounts proc and sys, prints
 #                  RFCONSOLE-GUEST-READY on the console, then keeps an interactive shell
-#                  on it (a new one whenever the last exits)
+#                  on it (a new one whenever the last exits); udhcpc's hook script puts a
+#                  DHCP lease's address on the interface
 #   lxc-rootfs/    the same busybox tree as a folder, for LXC guests (<init>/init</init>)
 #   version        the sha256 of this script when the two above were built
 #
@@ -61,6 +62,24 @@ populate_busybox_tree() {
     for applet in $("$BUSYBOX" --list); do
         [ "$applet" = busybox ] || ln -sf busybox "$tree/bin/$applet"
     done
+    # udhcpc's default hook (Debian's busybox reads /etc/udhcpc/default.script): puts the leased
+    # address on the interface, so `ip link set eth0 up && udhcpc -i eth0 -q` typed on the console
+    # gives the guest an address from a libvirt network's dnsmasq, which libvirt then reports
+    # (interfaceAddresses, source lease). Not run at boot: the guests' NICs on dp0 have no DHCP
+    # server, and their switch's controller would see the requests.
+    mkdir -p "$tree/etc/udhcpc"
+    cat >"$tree/etc/udhcpc/default.script" <<'EOF'
+#!/bin/sh
+case "$1" in
+    deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
+    bound|renew)
+        ip addr flush dev "$interface"
+        ip addr add "$ip/${mask:-24}" dev "$interface"
+        [ -z "$router" ] || ip route replace default via "${router%% *}" dev "$interface" ;;
+esac
+exit 0
+EOF
+    chmod 0755 "$tree/etc/udhcpc/default.script"
     cat >"$tree/init" <<EOF
 #!/bin/sh
 mount -t proc proc /proc 2>/dev/null

@@ -49,6 +49,10 @@ COMMANDS=(
   getent:libc-bin
   ps:procps
   pgrep:procps
+  # libvirtd runs dnsmasq for a libvirt network's DHCP (a guest's address from its lease:
+  # tests/integration's dhcp_network); ip finds a free subnet for that network
+  dnsmasq:dnsmasq-base
+  ip:iproute2
   # end-to-end console tests
   tmux:tmux
   # the Makefile's targets

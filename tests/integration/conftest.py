@@ -209,6 +209,63 @@ def clean_libvirt(daemons: None) -> Iterator[None]:
         remove_test_domains(uri)
 
 
+# ---------------------------------------------------------------------------- a libvirt network with DHCP
+DHCP_NETWORK = "rfit-net"  # also its bridge's name (at most 15 characters)
+# mode='open': libvirt adds no firewall rules. With any other mode (nat, route, or none: isolated)
+# libvirt 9.0 runs iptables, which this machine does not have (measured: "cannot execute binary
+# /usr/sbin/iptables"), and NAT rules would change the shared host's firewall for every test.
+DHCP_NETWORK_XML = """<network>
+  <name>{name}</name>
+  <forward mode='open'/>
+  <bridge name='{name}' stp='off' delay='0'/>
+  <ip address='{prefix}.1' netmask='255.255.255.0'>
+    <dhcp><range start='{prefix}.10' end='{prefix}.99'/></dhcp>
+  </ip>
+</network>
+"""
+
+
+@dataclass(frozen=True)
+class DhcpNetwork:
+    name: str
+    prefix: str  # the /24's first three numbers: "192.168.213"
+
+    def holds(self, address: str) -> bool:
+        return address.startswith(self.prefix + ".")
+
+
+def _free_subnet_prefix() -> str:
+    """The first 192.168.N.0/24 (N from 213) no address or route of this machine is in."""
+    taken = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True, check=True).stdout
+    taken += subprocess.run(["ip", "-4", "route"], capture_output=True, text=True, check=True).stdout
+    for third in range(213, 254):
+        if f"192.168.{third}." not in taken:
+            return f"192.168.{third}"
+    pytest.fail("no free 192.168.N.0/24 for the test network")
+
+
+def _remove_network(name: str) -> None:
+    if name in virsh(QEMU_URI, "net-list", "--all", "--name").split():
+        virsh(QEMU_URI, "net-destroy", name, check=False)
+        virsh(QEMU_URI, "net-undefine", name, check=False)  # a leftover persistent one
+
+
+@pytest.fixture
+def dhcp_network(daemons: None, tmp_path: Path) -> Iterator[DhcpNetwork]:
+    """A transient libvirt network ``rfit-net`` on a free /24, with libvirt's dnsmasq serving DHCP
+    (the QEMU and LXC drivers of the one libvirtd share it); destroyed after the test. A guest
+    NIC on it (Interface(network="rfit-net")) that runs udhcpc gets a lease libvirt reports."""
+    _remove_network(DHCP_NETWORK)
+    network = DhcpNetwork(DHCP_NETWORK, _free_subnet_prefix())
+    definition = tmp_path / "rfit-net.xml"
+    definition.write_text(DHCP_NETWORK_XML.format(name=network.name, prefix=network.prefix))
+    virsh(QEMU_URI, "net-create", str(definition))
+    try:
+        yield network
+    finally:
+        _remove_network(DHCP_NETWORK)
+
+
 # ---------------------------------------------------------------------------- working folders
 @pytest.fixture
 def workdir(tmp_path: Path) -> Workdir:

@@ -57,6 +57,7 @@ def test_every_program_the_python_code_runs_is_listed():
     assert programs - listed == set()
     assert "xmllint" in listed  # virt-xml-validate is a shell script that runs it
     assert "xz" in listed  # tar runs it to unpack libvirt's .orig.tar.xz (scripts/fetch-libvirt-corpus.sh)
+    assert "dnsmasq" in listed  # libvirtd runs it for the DHCP of a libvirt network (tests' dhcp_network)
 
 
 def test_every_program_the_shell_scripts_run_is_listed():
