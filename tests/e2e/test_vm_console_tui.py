@@ -34,14 +34,16 @@ def echo_until(terminal: Terminal, product: str, expected: str, timeout: float =
 def filter_to(terminal: Terminal, name: str, state: str) -> None:
     """Filter the table down to ``name`` (in ``state``) and give the table the focus back."""
     terminal.send("/")
-    terminal.wait_for_text("filter: name, host")  # the filter box has the focus: letters are no keys now
+    # Textual moves the focus on a message after the key: the box showing is not yet the box having
+    # the focus. The status line says "filtering" once it has it: letters are the filter's then, not keys.
+    terminal.wait_for_text("filtering (enter: to the table)")
     terminal.send("-l", name)
-    # Enter (the table takes the focus back) goes before the wait, not after it: Textual moves the
-    # focus on a message after the key, so a key sent right behind Enter could still reach the box
     terminal.send("Enter")
+    # "filter 'NAME': 1 shown" (no longer "filtering 'NAME' …") only once the table has the focus back:
+    # the next key is the table's, not a letter of the filter
     terminal.wait_for(
         lambda s: f"filter '{name}': 1 shown" in s and any(f" {name} " in line and f" {state} " in line for line in s.splitlines()),
-        f"{name} alone and {state} in the table",
+        f"{name} alone and {state} in the table, which has the focus",
     )
 
 

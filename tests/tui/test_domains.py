@@ -83,6 +83,35 @@ async def test_libvirt_error_is_a_notification_and_the_console_goes_on(app, cont
         await wait_until(pilot, lambda: state_of(app, "rfvmA") == "running", "the row refreshed after the error")
 
 
+async def test_a_confirmation_has_no_focused_from_its_first_frame(app) -> None:
+    """Enter right after a dialog shows answers No: the focus is on No when the dialog is mounted,
+    not moved there one message later (until then Yes, its first button, had it)."""
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        dialog = ConfirmDialog("Destroy rfvmA on host demo?")
+        await app.push_screen(dialog)
+        assert dialog.focused is not None and dialog.focused.id == "no"
+
+
+def status_line(app) -> str:
+    return str(app.screen.query_one("#status-line").render())
+
+
+async def test_the_status_line_says_where_typed_keys_go_while_filtering(app) -> None:
+    """While the filter box has the focus, letters are the filter's, not keys (r, d, v …): the
+    status line says so until enter gives the table the focus back; a terminal user (or a tmux
+    test) can wait for that before pressing a key."""
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash")
+        await wait_until(pilot, lambda: "filtering (enter: to the table)" in status_line(app), "the typing mark")
+        await pilot.press(*"rfvmc")
+        await wait_until(pilot, lambda: "filtering 'rfvmc' (enter: to the table): 1 shown" in status_line(app), "typing")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "filter 'rfvmc': 1 shown" in status_line(app), "the filter applied")
+        assert isinstance(app.focused, DomainTable) and "filtering" not in status_line(app)
+
+
 async def test_filter_sort_and_bulk_start_with_progress(app, context) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)

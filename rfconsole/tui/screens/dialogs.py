@@ -21,6 +21,7 @@ class ConfirmDialog(ModalScreen[bool]):
     CSS_PATH = stylesheet_paths("dialogs.tcss")
     KEYMAP = (keymap.CONFIRM,)
     BINDINGS = keymap.CONFIRM.bindings()
+    AUTO_FOCUS = "#no"  # from the first frame: Enter right after the dialog shows must not answer yes
 
     def __init__(self, question: str, warning: str = "") -> None:
         super().__init__(classes="dialog")
@@ -35,9 +36,6 @@ class ConfirmDialog(ModalScreen[bool]):
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", id="yes", variant="error")
                 yield Button("No (n)", id="no", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

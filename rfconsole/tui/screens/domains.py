@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
@@ -298,7 +298,10 @@ class DomainsScreen(Screen):
         table = self.query_one(DomainTable)
         running = sum(1 for row in self.rows.values() if fleetview.state_label(row.status) == "running")
         parts = [f"{len(self.rows)} domains, {running} running"]
-        if self.filter_text:
+        if self.query_one("#filter", Input).has_focus:  # letters are the filter's now, not keys
+            typed = f" '{self.filter_text}'" if self.filter_text else ""
+            parts.append(f"filtering{typed} (enter: to the table)" + (f": {table.row_count} shown" if self.filter_text else ""))
+        elif self.filter_text:
             parts.append(f"filter '{self.filter_text}': {table.row_count} shown")
         if self.marked:
             parts.append(f"{len(self.marked)} selected")
@@ -376,6 +379,14 @@ class DomainsScreen(Screen):
     def _filter_changed(self, event: Input.Changed) -> None:
         self.filter_text = event.value.strip()
         self._rebuild()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if event.widget.id == "filter":
+            self._update_status_line()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if event.widget.id == "filter":
+            self._update_status_line()
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
