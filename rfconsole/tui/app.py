@@ -1,7 +1,13 @@
-"""The console app: screens, global keys, the command palette, and the hop from libvirt's thread to the UI."""
+"""The console app: screens, global keys, the command palette, and the hop from libvirt's thread to the UI.
+
+The first frame comes first (docs/architecture.md, "The first frame"): given an opener instead of a
+ConsoleContext, the app paints the home screen, then opens the working folder, the config and the
+fleet on a thread of its own (importing libvirt and lxml there), and only then reads the hosts.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -36,6 +42,13 @@ class SwitchesChanged(Message):
         self.event = event
 
 
+class ContextOpened(Message):
+    """The opening thread is done: its context, or the error that stopped it, is on the app."""
+
+
+ContextOpener = Callable[[], ConsoleContext]
+
+
 class RfconsoleApp(App[int]):
     """Domains on every host, the wizard, the XML editor and rftest2's bring-up, all by keyboard."""
 
@@ -43,9 +56,18 @@ class RfconsoleApp(App[int]):
     CSS_PATH = stylesheet_paths(*APP_STYLESHEETS)  # the other screens bring their own
     BINDINGS = keymap.APP.bindings()
 
-    def __init__(self, context: ConsoleContext, *, watch_events: bool = True, poll_seconds: float = 2.0) -> None:
+    def __init__(self, context: ConsoleContext | ContextOpener, *, watch_events: bool = True, poll_seconds: float | None = 2.0) -> None:
+        """``context``: the working folder and fleet, or a function that opens them, which the app
+        calls on a thread after its first frame (the console's own start, launch.run_console).
+        ``poll_seconds``: between status polls (0: none; None: the fleet's stats_interval)."""
         super().__init__()
-        self.context = context
+        opened = isinstance(context, ConsoleContext)
+        # None until opened: every key that needs it is disabled until then (check_action)
+        self.context: ConsoleContext | None = context if opened else None
+        self._opener: ContextOpener | None = None if opened else context
+        self._opening: threading.Thread | None = None
+        self._opened: ConsoleContext | None = None  # set by the opening thread
+        self.opening_error: BaseException | None = None  # what stopped the opening; launch raises it
         self.watch_events = watch_events
         self.poll_seconds = poll_seconds
         self._lost_hosts: set[str] = set()
@@ -53,20 +75,59 @@ class RfconsoleApp(App[int]):
         # screens subscribe to what they show (the domains screen to both), wherever they are in the stack
         self.fleet_events: Signal[DomainEvent | HostEvent] = Signal(self, "fleet-events")
         self.switch_events: Signal[Any] = Signal(self, "switch-events")
+        self.context_ready: Signal[ConsoleContext] = Signal(self, "context-ready")
         self.theme = "textual-dark"
-        if context.demo:
-            self.sub_title = DEMO_BANNER
 
     def on_mount(self) -> None:
         from rfconsole.tui.screens.domains import DomainsScreen
 
         self.push_screen(DomainsScreen())
+        if self.context is not None:
+            self._use_context(self.context)
+        else:
+            self.call_after_refresh(self._start_opening)
+
+    # ---- the context, opened after the first frame ----------------------------------------
+
+    def _start_opening(self) -> None:
+        self._opening = threading.Thread(target=self._open_in_thread, name="rfconsole-open", daemon=True)
+        self._opening.start()
+
+    def _open_in_thread(self) -> None:
+        assert self._opener is not None
+        try:
+            self._opened = self._opener()
+        except BaseException as error:  # noqa: BLE001 - handed to the UI thread, then raised by launch
+            self.opening_error = error
+        self._post_from_thread(ContextOpened())
+
+    def on_context_opened(self, _message: ContextOpened) -> None:
+        if self.opening_error is not None or self._opened is None:
+            self.exit()  # launch.run_console raises the error once the terminal is restored
+            return
+        self._use_context(self._opened)
+
+    def _use_context(self, context: ConsoleContext) -> None:
+        self.context = context
+        if context.demo:
+            self.sub_title = DEMO_BANNER
+        if self.poll_seconds is None:
+            self.poll_seconds = context.fleet.stats_interval
         if self.watch_events:
-            self.context.fleet.subscribe(self._from_libvirt_thread)
-            if self.context.switches is not None:
-                self.context.switches.subscribe(self._from_listener_thread)
-        for problem in self.context.startup_problems:
+            context.fleet.subscribe(self._from_libvirt_thread)
+            if context.switches is not None:
+                context.switches.subscribe(self._from_listener_thread)
+        for problem in context.startup_problems:
             self.report(problem, "on-demand boot is off")
+        self.refresh_bindings()
+        self.context_ready.publish(context)
+
+    def opened_context(self) -> ConsoleContext | None:
+        """The context this app was given or opened, after waiting for an opening still under way
+        (so the caller can close what was opened, also when the app quit first); None if none was."""
+        if self._opening is not None:
+            self._opening.join()
+        return self.context or self._opened
 
     # The on-demand listener and libvirt's event loop call these on their own threads. post_message
     # is thread-safe and does not wait for the UI (call_from_thread would block libvirt's thread
@@ -125,6 +186,8 @@ class RfconsoleApp(App[int]):
         if action == "bring_up":  # from the table only, not over the wizard, the editor or a dialog
             from rfconsole.tui.screens.domains import DomainsScreen
 
+            if self.context is None:
+                return None  # shown, disabled, until the fleet is open
             return isinstance(self.screen, DomainsScreen)
         return True
 
@@ -176,7 +239,7 @@ class RfconsoleApp(App[int]):
         sections = [(screen, section) for section in getattr(screen, "KEYMAP", ())] + [(self, keymap.APP)]
         for target, section in sections:
             for key in section.keys:
-                if not (key.bound and key.palette) or target.check_action(key.action.split("(")[0], ()) is False:
+                if not (key.bound and key.palette) or not target.check_action(key.action.split("(")[0], ()):
                     continue
                 yield SystemCommand(f"{key.label} ({key.written})", key.help, _runner(target, key.action))
 

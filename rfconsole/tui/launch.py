@@ -58,15 +58,28 @@ def run_app(app: RfconsoleApp, **run_options: Any) -> int:
     return result or 0
 
 
-def run_console(args: argparse.Namespace) -> int:
-    from rfconsole.tui.app import RfconsoleApp
-
+def open_context(args: argparse.Namespace) -> ConsoleContext:
+    """What the console works on: build_context, then the on-demand listener (start_ondemand)."""
     context = build_context(args)
     start_ondemand(context)
-    app = RfconsoleApp(context, poll_seconds=context.fleet.stats_interval)
+    return context
+
+
+def run_console(args: argparse.Namespace) -> int:
+    """The console: its first frame first, then (on a thread of the app's) the working folder, the
+    config and the fleet; a problem opening them (a bad rfconsole.toml …) ends the console and is
+    raised here, once the terminal is restored, as the CLI's error."""
+    from rfconsole.tui.app import RfconsoleApp
+
+    app = RfconsoleApp(lambda: open_context(args), poll_seconds=None)
     try:
-        return run_app(app)
+        status = run_app(app)
     finally:
-        if context.switches is not None:
-            context.switches.stop()
-        context.fleet.close()
+        context = app.opened_context()
+        if context is not None:
+            if context.switches is not None:
+                context.switches.stop()
+            context.fleet.close()
+    if app.opening_error is not None:
+        raise app.opening_error
+    return status

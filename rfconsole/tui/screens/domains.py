@@ -37,6 +37,9 @@ COLUMNS = (
     ("image", "Image", 24),
 )
 SORTS = ("name", "host", "hypervisor", "state", "cpu", "memory")
+# the keys that need no fleet: they work while the console is still opening it (the others are shown disabled)
+WITHOUT_FLEET = frozenset({"filter", "clear_filter", "toggle_mark", "mark_all", "next_sort"})
+READING = "reading the hosts…"
 DESCENDING = {"cpu", "memory"}  # the busiest first
 STATE_STYLES = {
     "running": "bold green",
@@ -81,6 +84,7 @@ class DomainsScreen(Screen):
         self.wanted_cursor: str | None = None  # a row to put the cursor on once it shows up
         self.busy = 0  # operations running: the progress bar shows while any is
         self.host_problems: set[str] = set()  # names of the unreachable hosts already told
+        self.read_once = False  # a poll's result has been shown: until then the status line says so
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -90,7 +94,7 @@ class DomainsScreen(Screen):
         with Horizontal(id="progress-bar"):
             yield Label("", id="progress-label")
             yield ProgressBar(id="progress", show_eta=False)
-        yield Label("", id="status-line")
+        yield Label(READING, id="status-line")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -101,9 +105,21 @@ class DomainsScreen(Screen):
         table.focus()
         self.app.fleet_events.subscribe(self, self._fleet_event)
         self.app.switch_events.subscribe(self, lambda _event: self.redraw_switches())
+        if self.app.context is None:  # the app opens it after the first frame
+            self.app.context_ready.subscribe(self, lambda _context: self._start_reading())
+        else:
+            self._start_reading()
+
+    def _start_reading(self) -> None:
+        self.refresh_bindings()
         self.refresh_statuses()
         if self.app.poll_seconds:
             self.set_interval(self.app.poll_seconds, self.refresh_statuses)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.app.context is None and action not in WITHOUT_FLEET:
+            return None  # shown, disabled, until the fleet is open
+        return True
 
     # ---- data in ---------------------------------------------------------------------------
 
@@ -114,11 +130,18 @@ class DomainsScreen(Screen):
             images = fleetview.images_by_name(self.app.context)
         except Exception as error:  # noqa: BLE001 - a host going away is a notification
             self.app.call_from_thread(self.app.report, error, "reading the hosts")
+            self.app.call_from_thread(self._poll_failed)
             return
         self.app.call_from_thread(self._apply_poll, statuses, images, problems)
 
+    def _poll_failed(self) -> None:
+        if not self.read_once:
+            again = " (read again at the next poll)" if self.app.poll_seconds else ""
+            self.query_one("#status-line", Label).update(f"the hosts could not be read: the notice says why{again}")
+
     def _apply_poll(self, statuses: list[DomainStatus], images: dict[str, str], problems: dict[str, Any]) -> None:
         self.images = images
+        self.read_once = True
         self.apply_statuses(statuses, complete=True)
         # each unreachable host is told once, not at every poll, until it answers again
         for host, problem in problems.items():
@@ -295,6 +318,8 @@ class DomainsScreen(Screen):
         return (fleetview.slot_order(status), status.name, status.host)  # rfvmA–rfvmD first
 
     def _update_status_line(self) -> None:
+        if not self.read_once:
+            return  # it says READING (or why the hosts could not be read) until a poll's result is shown
         table = self.query_one(DomainTable)
         running = sum(1 for row in self.rows.values() if fleetview.state_label(row.status) == "running")
         parts = [f"{len(self.rows)} domains, {running} running"]
