@@ -170,7 +170,7 @@ def _event_latency(workdir: Workdir) -> tuple[list[float], list[float]]:
     fleet.subscribe(on_event)
     from_call, from_return = [], []
     try:
-        fleet.host().connection()  # connected before timing
+        fleet.host().connect()  # connected before timing
         for _ in range(LATENCY_SAMPLES):
             if fleet.is_running("rfvmA"):
                 fleet.destroy("rfvmA")

@@ -57,7 +57,7 @@ def clone(fleet: Fleet, source: str, new: str, force: bool = False, routeflow_co
         raise CloneError(f"there is already a VM called {new} in {store.xml_dir}", "choose another name")
     for host in fleet.hosts():
         try:
-            if host.find(new) is not None:
+            if host.exists(new):
                 raise CloneError(f"host {host.name} already has a domain called {new}", "choose another name, or undefine that domain first")
         except VirtError:
             continue

@@ -1,10 +1,10 @@
 """A domain's text console (QEMU's serial pty, LXC's /dev/console) through libvirt's streams.
 
-``Console.open()`` asks libvirt for the domain's first console (``virDomain.openConsole``) on a
-non-blocking ``virStream`` whose events are served by the process's one libvirt event loop
-(``host.ensure_event_loop``): what the guest writes reaches ``on_output(bytes)`` on that loop's
-thread; ``send(bytes)`` may be called from any thread (what the stream cannot take at once waits
-for its writable event). How a session ends reaches ``on_notice(ConsoleNotice)``, in words.
+A session, with no libvirt handle of its own: ``Console.open()`` asks the host for the domain's
+first console (``Host.open_console``, which keeps libvirt's stream inside a ``ConsoleStream``
+served by the process's one libvirt event loop): what the guest writes reaches
+``on_output(bytes)`` on that loop's thread; ``send(bytes)`` may be called from any thread. How a
+session ends reaches ``on_notice(ConsoleNotice)``, in words.
 
 The console is opened with ``VIR_DOMAIN_CONSOLE_SAFE`` (refused while another client holds it);
 ``force=True`` takes it over (``VIR_DOMAIN_CONSOLE_FORCE``, which disconnects the other client),
@@ -30,27 +30,12 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-import libvirt
-
-from rfconsole.virt.errors import (
-    ConsoleBusy,
-    ConsoleNotRunning,
-    ConsoleUnavailable,
-    DomainNotFound,
-    HostUnavailable,
-    OperationInvalid,
-    VirtError,
-    translate,
-)
+from rfconsole.virt.errors import ConsoleBusy, ConsoleNotRunning, DomainNotFound, HostUnavailable, VirtError
 from rfconsole.virt.events import DomainEvent, EventKind, HostEvent
-from rfconsole.virt.host import Host
+from rfconsole.virt.host import ConsoleStream, Host
 
 log = logging.getLogger(__name__)
 
-READ_CHUNK = 65536
-MAX_READS_PER_EVENT = 16  # then let the loop serve the other streams and connections
-READ_EVENTS = libvirt.VIR_STREAM_EVENT_READABLE | libvirt.VIR_STREAM_EVENT_ERROR | libvirt.VIR_STREAM_EVENT_HANGUP
-WRITE_EVENTS = READ_EVENTS | libvirt.VIR_STREAM_EVENT_WRITABLE
 DETACH_KEY = b"\x1d"  # ctrl+], as in virsh console
 DETACH_KEY_NAME = "ctrl+]"
 
@@ -125,9 +110,7 @@ class Console:
         self._on_output = on_output
         self._on_notice = on_notice
         self._lock = threading.RLock()
-        self._stream: libvirt.virStream | None = None
-        self._writable_wanted = False
-        self._pending = bytearray()
+        self._stream: ConsoleStream | None = None
         self._domain_id: int | None = None
         self._state = ConsoleState.CLOSED
         self._closing = False
@@ -178,56 +161,29 @@ class Console:
         return words
 
     def _attach(self, force: bool) -> None:
-        domain = self.host.domain(self.name)
-        state = self.host.state(self.name)
-        if state is None or not state.is_active:
-            raise ConsoleNotRunning(
-                f"{self.where} is {state or 'not defined'}: its console exists only while it runs",
-                f"start it first (rfconsole start {self.name}, or `s` in the console)",
-            )
-        stream = self._open_stream(domain, force=False)
+        stream = self.host.open_console(self.name)
         if stream is None:  # held by another client
             if not force:
                 raise self._busy()
-            stream = self._open_stream(domain, force=True)
+            stream = self.host.open_console(self.name, take_over=True)
             if stream is None:
                 raise self._busy()
             self.took_over = True
         with self._lock:
             self._stream = stream
-            self._pending.clear()
-            self._writable_wanted = False
-            self._domain_id = self._read(domain.ID, "read the id of")
+            self.exclusive = stream.exclusive
+            self._domain_id = stream.domain_id
             self._state = ConsoleState.ATTACHED
         with _holders_lock:
             _holders[(self.host.uri, self.name)] = self
         try:
-            stream.eventAddCallback(READ_EVENTS, self._on_stream, None)
-        except libvirt.libvirtError as error:
+            stream.start(lambda data: self._output(stream, data), lambda problem: self._lost(stream, problem))
+        except VirtError:
+            with self._lock:
+                self._stream = None
+                self._state = ConsoleState.CLOSED
             self._drop(stream)
-            raise self._translate(error, f"watch the console of {self.name}") from None
-
-    def _open_stream(self, domain: libvirt.virDomain, force: bool) -> libvirt.virStream | None:
-        """A new stream on the console, None when another client holds it (and not ``force``)."""
-        connection = self.host.connection()
-        flags = libvirt.VIR_DOMAIN_CONSOLE_FORCE if force else 0
-        if self.exclusive:
-            flags |= libvirt.VIR_DOMAIN_CONSOLE_SAFE
-        while True:
-            stream = self._read(lambda: connection.newStream(libvirt.VIR_STREAM_NONBLOCK), "open a stream for")
-            try:
-                domain.openConsole(None, stream, flags)
-                return stream
-            except libvirt.libvirtError as error:
-                words = (error.get_error_message() or "").lower()
-                self._free(stream)
-                if error.get_error_code() == libvirt.VIR_ERR_INVALID_ARG and "unsupported flags" in words and flags:
-                    self.exclusive = False  # LXC: no SAFE, no FORCE
-                    flags = 0
-                    continue
-                if "active console session" in words or "held by another" in words:
-                    return None
-                raise self._translate(error, f"open the console of {self.name}") from None
+            raise
 
     def _busy(self) -> ConsoleBusy:
         with _holders_lock:
@@ -242,101 +198,18 @@ class Console:
             "close that session, or take it over: --force on the command line (the console asks) — the other client is disconnected",
         )
 
-    def _translate(self, error: libvirt.libvirtError, doing: str) -> VirtError:
-        problem = translate(error, doing, self.host.name, self.host.uri, self.name)
-        words = (problem.libvirt_message or "").lower()
-        if problem.code == libvirt.VIR_ERR_NO_SUPPORT:
-            return ConsoleUnavailable(
-                f"host {self.host.name} ({self.host.uri}) has no text consoles: its libvirt driver does not offer them",
-                "the demo's test driver has none; consoles work on qemu:// and lxc:// hosts",
-                code=problem.code,
-                libvirt_message=problem.libvirt_message,
-            )
-        if isinstance(problem, OperationInvalid) and "not running" in words:
-            return ConsoleNotRunning(
-                f"{self.where} is not running: its console exists only while it runs",
-                f"start it first (rfconsole start {self.name})",
-                code=problem.code,
-                libvirt_message=problem.libvirt_message,
-            )
-        if "character device" in words or "cannot find" in words or "not using a pty" in words:
-            return ConsoleUnavailable(
-                f"{self.where} has no console rfconsole can open: {problem.libvirt_message}",
-                "give the domain a <console type='pty'/> (rfconsole's XML has one; `rfconsole xml show` the file)",
-                code=problem.code,
-                libvirt_message=problem.libvirt_message,
-            )
-        return problem
-
-    def _read(self, function: Callable[[], Any], doing: str) -> Any:
-        try:
-            return function()
-        except libvirt.libvirtError as error:
-            raise self._translate(error, f"{doing} {self.name}") from None
-
     # ------------------------------------------------------------------ the stream
-    def _on_stream(self, stream: libvirt.virStream, events: int, _opaque: Any) -> None:
-        """libvirt's stream callback, on the event-loop thread."""
-        if stream is not self._stream:
-            return
-        if events & libvirt.VIR_STREAM_EVENT_WRITABLE:
-            with self._lock:
-                self._flush()
-        for _ in range(MAX_READS_PER_EVENT):
-            try:
-                data = stream.recv(READ_CHUNK)
-            except libvirt.libvirtError as error:
-                self._lost(stream, error.get_error_message())
-                return
-            if data == -2:  # nothing more for now
-                if events & (libvirt.VIR_STREAM_EVENT_ERROR | libvirt.VIR_STREAM_EVENT_HANGUP):
-                    self._lost(stream, "the stream hung up")
-                return
-            if not data:
-                self._lost(stream, None)
-                return
-            try:
-                self._on_output(data)
-            except Exception:  # noqa: BLE001 - a face's bug must not kill the event loop
-                log.exception("console output callback failed")
+    def _output(self, stream: ConsoleStream, data: bytes) -> None:
+        """What the guest wrote, on the event-loop thread."""
+        if stream is self._stream:
+            self._on_output(data)
 
     def send(self, data: bytes) -> bool:
         """Queue ``data`` for the guest; False when no stream is attached (nothing is sent)."""
-        with self._lock:
-            if self._stream is None or not data:
-                return self._stream is not None
-            self._pending += data
-            self._flush()
-            return True
-
-    def _flush(self) -> None:
         stream = self._stream
-        if stream is None:
-            return
-        while self._pending:
-            try:
-                sent = stream.send(bytes(self._pending[:READ_CHUNK]))
-            except libvirt.libvirtError as error:
-                threading.Thread(target=self._lost, args=(stream, error.get_error_message()), daemon=True).start()
-                return
-            if sent == -2:  # the stream is full: wait for its writable event
-                if not self._writable_wanted:
-                    self._update_events(stream, WRITE_EVENTS)
-                    self._writable_wanted = True
-                return
-            del self._pending[:sent]
-        if self._writable_wanted:
-            self._update_events(stream, READ_EVENTS)
-            self._writable_wanted = False
+        return stream is not None and stream.send(data)
 
-    @staticmethod
-    def _update_events(stream: libvirt.virStream, events: int) -> None:
-        try:
-            stream.eventUpdateCallback(events)
-        except libvirt.libvirtError as error:  # the stream is going away; its end is reported elsewhere
-            log.debug("console stream: %s", error.get_error_message())
-
-    def _lost(self, stream: libvirt.virStream, problem: str | None) -> None:
+    def _lost(self, stream: ConsoleStream, problem: str | None) -> None:
         """The stream ended by itself: find out why (off the event-loop thread) and report it."""
         with self._lock:
             if stream is not self._stream:
@@ -347,7 +220,7 @@ class Console:
         # callback deadlocks on the connection's lock.
         threading.Thread(target=self._explain_end, args=(stream, problem), name=f"console-{self.name}", daemon=True).start()
 
-    def _explain_end(self, stream: libvirt.virStream, problem: str | None) -> None:
+    def _explain_end(self, stream: ConsoleStream, problem: str | None) -> None:
         self._drop(stream)
         if self._closing:
             return
@@ -365,14 +238,15 @@ class Console:
 
     def _why_ended(self, problem: str | None) -> tuple[ConsoleEnd, str]:
         try:
-            domain = self.host.find(self.name)
-            if domain is None:
-                return ConsoleEnd.STOPPED, f"{self.where} was undefined"
             state = self.host.state(self.name)
-            if state is None or not state.is_active:
-                return ConsoleEnd.STOPPED, f"{self.where} is {state or 'not defined'}"
-            if self._read(domain.ID, "read the id of") != self._domain_id:
+            if state is None:
+                return ConsoleEnd.STOPPED, f"{self.where} was undefined"
+            if not state.is_active:
+                return ConsoleEnd.STOPPED, f"{self.where} is {state}"
+            if self.host.domain_id(self.name) != self._domain_id:
                 return ConsoleEnd.RESTARTED, f"{self.where} was restarted"
+        except DomainNotFound:
+            return ConsoleEnd.STOPPED, f"{self.where} was undefined"
         except HostUnavailable as lost:
             why = self.host.problem or lost.libvirt_message or str(lost)
             return ConsoleEnd.HOST_LOST, f"host {self.host.name} ({self.host.uri}) went away ({why})"
@@ -393,25 +267,11 @@ class Console:
         if end is not ConsoleEnd.DETACHED:
             self._notify(ConsoleNotice(ConsoleState.CLOSED, message, end))
 
-    def _drop(self, stream: libvirt.virStream) -> None:
+    def _drop(self, stream: ConsoleStream) -> None:
         with _holders_lock:
             if _holders.get((self.host.uri, self.name)) is self:
                 del _holders[(self.host.uri, self.name)]
-        try:
-            stream.eventRemoveCallback()
-        except libvirt.libvirtError:
-            pass
-        try:
-            stream.abort()
-        except libvirt.libvirtError:
-            pass
-
-    @staticmethod
-    def _free(stream: libvirt.virStream) -> None:
-        try:
-            stream.abort()
-        except libvirt.libvirtError:
-            pass
+        stream.close()
 
     # ------------------------------------------------------------------ following the domain
     def _on_host_event(self, event: Any) -> None:

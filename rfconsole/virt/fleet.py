@@ -227,7 +227,7 @@ class Fleet:
         reachable = []
         for host in self._hosts.values():
             try:
-                host.connection()
+                host.connect()
                 reachable.append(host)
             except VirtError:
                 continue
@@ -784,4 +784,4 @@ def _offers(host: Host, hypervisor: Hypervisor) -> bool:
 
 def _known(host: Host, name: str) -> str | None:
     """``name`` when ``host`` has a domain of that name, else None."""
-    return name if host.find(name) is not None else None
+    return name if host.exists(name) else None

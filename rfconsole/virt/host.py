@@ -28,8 +28,11 @@ from rfconsole.model.kinds import Hypervisor
 from rfconsole.virt.capabilities import HostCapabilities, parse_capabilities
 from rfconsole.virt.errors import (
     DAEMON_HINT,
+    ConsoleNotRunning,
+    ConsoleUnavailable,
     DomainNotFound,
     HostUnavailable,
+    OperationInvalid,
     OperationTimeout,
     SnapshotNotFound,
     VirtError,
@@ -141,6 +144,7 @@ class Host:
         self._cpu_samples: dict[str, tuple[int, float]] = {}  # name -> (cpu time ns, monotonic s)
         self._cpu_percent: dict[str, float] = {}
         self._history: deque[DomainEvent] = deque(maxlen=EVENT_HISTORY)  # for a VM's details
+        self._consoles_exclusive = True  # False once the driver refused SAFE/FORCE (LXC)
 
     def __repr__(self) -> str:
         return f"Host({self.name!r}, {self.uri!r})"
@@ -167,7 +171,11 @@ class Host:
         """Why the host is not connected, when the last attempt failed."""
         return None if self.connected else self._last_problem
 
-    def connection(self) -> libvirt.virConnect:
+    def connect(self) -> None:
+        """Open the connection now (HostUnavailable when it cannot be), if this is its first use."""
+        self._connect()
+
+    def _connect(self) -> libvirt.virConnect:
         """The open connection, opened now if this is the first use."""
         with self._lock:
             if self._connection is not None:
@@ -349,9 +357,13 @@ class Host:
         return [event for event in list(self._history) if event.domain == name]
 
     # ------------------------------------------------------------------ domains
-    def find(self, name: str) -> libvirt.virDomain | None:
+    def exists(self, name: str) -> bool:
+        """The host has a domain called ``name``."""
+        return self._find(name) is not None
+
+    def _find(self, name: str) -> libvirt.virDomain | None:
         """The domain called ``name``, or None when the host has none."""
-        connection = self.connection()
+        connection = self._connect()
         try:
             return connection.lookupByName(name)
         except UnicodeEncodeError:  # e.g. an undecodable command-line byte: no domain can be called that
@@ -364,8 +376,8 @@ class Host:
                 self._lost(problem)
             raise problem from None
 
-    def domain(self, name: str) -> libvirt.virDomain:
-        found = self.find(name)
+    def _domain(self, name: str) -> libvirt.virDomain:
+        found = self._find(name)
         if found is None:
             raise DomainNotFound(
                 f"host {self.name} ({self.uri}) has no domain named {name}",
@@ -377,17 +389,17 @@ class Host:
 
     def state(self, name: str) -> DomainState | None:
         """The domain's state, None when the host does not know it."""
-        domain = self.find(name)
-        return None if domain is None else self.domain_state(domain)
+        domain = self._find(name)
+        return None if domain is None else self._domain_state(domain)
 
-    def domain_state(self, domain: libvirt.virDomain) -> DomainState:
+    def _domain_state(self, domain: libvirt.virDomain) -> DomainState:
         """The state of a domain already looked up (one call, no second lookup)."""
         name = domain.name()
         return DomainState.from_libvirt(self._call(f"read the state of {name}", domain.state, domain=name)[0])
 
     def document(self, name: str, inactive: bool = False) -> DomainDocument:
         """Domain ``name``'s definition as the model's DomainDocument (live, or the persistent one)."""
-        return self._read_document(self.domain(name), inactive)
+        return self._read_document(self._domain(name), inactive)
 
     def _read_document(self, domain: libvirt.virDomain, inactive: bool = False) -> DomainDocument:
         name = domain.name()
@@ -396,13 +408,13 @@ class Host:
         return DomainDocument.parse(text, source=f"{name} on host {self.name}")
 
     def live_xml(self, name: str) -> str | None:
-        domain = self.find(name)
+        domain = self._find(name)
         return None if domain is None else self._call(f"read the definition of {name}", domain.XMLDesc, 0, domain=name)
 
     def is_owned(self, name: str) -> bool:
         """Domain ``name`` carries rfconsole's ownership mark (in its live or persistent definition),
         read afresh: destructive operations decide on it."""
-        return self._facts_of(self.domain(name), fresh=True)[0]
+        return self._facts_of(self._domain(name), fresh=True)[0]
 
     def _facts_of(self, domain: libvirt.virDomain, fresh: bool = False) -> tuple[bool, Hypervisor | None]:
         """(owned, hypervisor) of the domain; cached for statuses until its next lifecycle event."""
@@ -450,7 +462,7 @@ class Host:
     def undefine(self, name: str) -> None:
         """Undefine with the flags that clean up after it (managed save, snapshot and checkpoint
         metadata; NVRAM kept), falling back to fewer for drivers that refuse them (test, LXC)."""
-        domain = self.domain(name)
+        domain = self._domain(name)
         for flags in UNDEFINE_FLAG_CHOICES[:-1]:
             try:
                 domain.undefineFlags(flags)
@@ -463,7 +475,7 @@ class Host:
     # ------------------------------------------------------------------ operations, by name
     # The fleet and its helpers (reset, snapshots, clone) name domains; the libvirt handles stay here.
     def _act(self, doing: str, name: str, method: str, *args: Any) -> Any:
-        domain = self.domain(name)
+        domain = self._domain(name)
         return self._call(f"{doing} {name}", getattr(domain, method), *args, domain=name)
 
     def start(self, name: str) -> None:
@@ -489,9 +501,13 @@ class Host:
         """libvirt's virDomainReset: the reset button, the guest is not asked."""
         self._act("power-cycle", name, "reset", 0)
 
+    def autostart(self, name: str) -> bool:
+        """libvirt starts ``name`` when its daemon starts."""
+        return bool(self._act("read the autostart of", name, "autostart"))
+
     def toggle_autostart(self, name: str) -> bool:
         """Turn autostart on when off, off when on; the new setting."""
-        now = bool(self._act("read the autostart of", name, "autostart"))
+        now = self.autostart(name)
         self._act("set the autostart of", name, "setAutostart", 0 if now else 1)
         return not now
 
@@ -501,7 +517,7 @@ class Host:
     def define_xml(self, name: str, xml: str, validate: bool = True, doing: str = "define") -> None:
         """Define (or redefine) domain ``name`` from ``xml``; with ``validate``, libvirt checks it
         against its domain schema first (VIR_DOMAIN_DEFINE_VALIDATE)."""
-        connection = self.connection()
+        connection = self._connect()
         flags = libvirt.VIR_DOMAIN_DEFINE_VALIDATE if validate else 0
         self._call(f"{doing} {name}", connection.defineXMLFlags, xml, flags, domain=name)
         self.forget_facts(name)  # a status read before libvirt's 'defined' event arrives sees the new definition
@@ -510,6 +526,11 @@ class Host:
         """Domain ``name``'s state and libvirt's reason number for it (virDomain*Reason)."""
         state_number, reason = self._act("read the state of", name, "state")
         return DomainState.from_libvirt(state_number), reason
+
+    def domain_id(self, name: str) -> int | None:
+        """libvirt's id of running domain ``name`` (a new one each time it starts); None when it does not run."""
+        number = self._act("read the id of", name, "ID")
+        return None if number < 0 else number
 
     def is_persistent(self, name: str) -> bool:
         return self._act("read", name, "isPersistent") == 1
@@ -523,7 +544,7 @@ class Host:
     # ------------------------------------------------------------------ snapshots, by name
     def snapshot_descriptions(self, name: str) -> list[tuple[str, bool]]:
         """(libvirt's XML description, is libvirt's current one) of each snapshot of ``name``."""
-        domain = self.domain(name)
+        domain = self._domain(name)
         found = []
         for snapshot in self._call(f"list the snapshots of {name}", domain.listAllSnapshots, 0, domain=name):
             text = self._call(f"read a snapshot of {name}", snapshot.getXMLDesc, 0, domain=name)
@@ -532,7 +553,7 @@ class Host:
 
     def current_snapshot(self, name: str) -> str | None:
         """The name of libvirt's current snapshot of ``name``, None when it has none."""
-        domain = self.domain(name)
+        domain = self._domain(name)
         try:
             return domain.snapshotCurrent(0).getName()
         except libvirt.libvirtError as error:
@@ -546,7 +567,7 @@ class Host:
     def snapshot_revert(self, name: str, snapshot: str, running: bool = False) -> None:
         """Revert ``name`` to ``snapshot`` (with ``running``, asking libvirt to leave it running);
         a revert libvirt calls risky (e.g. a running domain back to a shut-off snapshot) is forced."""
-        domain = self.domain(name)
+        domain = self._domain(name)
         target = self._snapshot(domain, name, snapshot)
         flags = libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING if running else 0
         try:
@@ -558,7 +579,7 @@ class Host:
                        flags | libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_FORCE, domain=name)
 
     def snapshot_delete(self, name: str, snapshot: str) -> None:
-        target = self._snapshot(self.domain(name), name, snapshot)
+        target = self._snapshot(self._domain(name), name, snapshot)
         self._call(f"delete snapshot {snapshot} of {name}", target.delete, 0, domain=name)
 
     def _snapshot(self, domain: libvirt.virDomain, name: str, snapshot: str) -> libvirt.virDomainSnapshot:
@@ -576,9 +597,81 @@ class Host:
             domain=name,
         )
 
+    # ------------------------------------------------------------------ consoles
+    def open_console(self, name: str, take_over: bool = False) -> ConsoleStream | None:
+        """Running domain ``name``'s first console (QEMU's serial pty, LXC's /dev/console) on a new
+        non-blocking stream, not yet read (``start`` it); None when another client holds it.
+
+        libvirt's VIR_DOMAIN_CONSOLE_SAFE always (refused while another client holds the console);
+        ``take_over`` adds VIR_DOMAIN_CONSOLE_FORCE (libvirt disconnects that client). libvirt's
+        LXC driver accepts neither flag: there the console opens without them and the stream is not
+        ``exclusive`` (the host remembers). Raises ConsoleNotRunning, ConsoleUnavailable,
+        DomainNotFound or HostUnavailable, having opened nothing."""
+        domain = self._domain(name)
+        state = self._domain_state(domain)
+        if not state.is_active:
+            raise ConsoleNotRunning(
+                f"{name} on host {self.name} ({self.uri}) is {state}: its console exists only while it runs",
+                f"start it first (rfconsole start {name}, or `s` in the console)",
+                host=self.name,
+                domain=name,
+            )
+        connection = self._connect()
+        flags = libvirt.VIR_DOMAIN_CONSOLE_FORCE if take_over else 0
+        if self._consoles_exclusive:
+            flags |= libvirt.VIR_DOMAIN_CONSOLE_SAFE
+        while True:
+            try:
+                stream = connection.newStream(libvirt.VIR_STREAM_NONBLOCK)
+            except libvirt.libvirtError as error:
+                raise self._console_error(error, f"open a stream for {name}", name) from None
+            try:
+                domain.openConsole(None, stream, flags)
+                number = domain.ID()
+                break
+            except libvirt.libvirtError as error:
+                _abort(stream)
+                words = (error.get_error_message() or "").lower()
+                if error.get_error_code() == libvirt.VIR_ERR_INVALID_ARG and "unsupported flags" in words and flags:
+                    self._consoles_exclusive = False
+                    flags = 0
+                    continue
+                if "active console session" in words or "held by another" in words:
+                    return None
+                raise self._console_error(error, f"open the console of {name}", name) from None
+        return ConsoleStream(self, name, stream, exclusive=self._consoles_exclusive, domain_id=number)
+
+    def _console_error(self, error: libvirt.libvirtError, doing: str, name: str) -> VirtError:
+        """libvirt's refusal of a console in rfconsole's words and kinds."""
+        problem = translate(error, doing, self.name, self.uri, name)
+        if isinstance(problem, HostUnavailable):
+            self._lost(problem)
+        where = f"{name} on host {self.name} ({self.uri})"
+        words = (problem.libvirt_message or "").lower()
+        known = {"code": problem.code, "libvirt_message": problem.libvirt_message, "host": self.name, "domain": name}
+        if problem.code == libvirt.VIR_ERR_NO_SUPPORT:
+            return ConsoleUnavailable(
+                f"host {self.name} ({self.uri}) has no text consoles: its libvirt driver does not offer them",
+                "the demo's test driver has none; consoles work on qemu:// and lxc:// hosts",
+                **known,
+            )
+        if isinstance(problem, OperationInvalid) and "not running" in words:
+            return ConsoleNotRunning(
+                f"{where} is not running: its console exists only while it runs",
+                f"start it first (rfconsole start {name})",
+                **known,
+            )
+        if "character device" in words or "cannot find" in words or "not using a pty" in words:
+            return ConsoleUnavailable(
+                f"{where} has no console rfconsole can open: {problem.libvirt_message}",
+                "give the domain a <console type='pty'/> (rfconsole's XML has one; `rfconsole xml show` the file)",
+                **known,
+            )
+        return problem
+
     # ------------------------------------------------------------------ statuses
     def statuses(self) -> list[DomainStatus]:
-        connection = self.connection()
+        connection = self._connect()
         domains = self._call("list the domains", connection.listAllDomains, 0)
         result = []
         for domain in domains:
@@ -589,7 +682,7 @@ class Host:
         return sorted(result, key=lambda status: status.name)
 
     def status(self, name: str) -> DomainStatus | None:
-        domain = self.find(name)
+        domain = self._find(name)
         if domain is None:
             return None
         try:
@@ -641,14 +734,14 @@ class Host:
             return self._capabilities
 
     def _read_capabilities(self) -> HostCapabilities:
-        connection = self.connection()
+        connection = self._connect()
         driver = self._call("read the driver type", connection.getType)
         text = self._call("read the capabilities", connection.getCapabilities)
         return parse_capabilities(self.name, driver, text, self._kvm_refusal)
 
     def _kvm_refusal(self, arch: str) -> str | None:
         try:
-            self.connection().getDomainCapabilities(None, arch, None, "kvm", 0)
+            self._connect().getDomainCapabilities(None, arch, None, "kvm", 0)
         except libvirt.libvirtError as error:
             return error.get_error_message()
         return None
@@ -665,11 +758,147 @@ class Host:
             return error.message
 
     def max_vcpus(self) -> int | None:
-        connection = self.connection()
+        connection = self._connect()
         try:
             return connection.getMaxVcpus(None)
         except libvirt.libvirtError:
             return None
+
+
+# ---------------------------------------------------------------------------- console streams
+READ_CHUNK = 65536
+MAX_READS_PER_EVENT = 16  # then let the loop serve the other streams and connections
+_READ_EVENTS = libvirt.VIR_STREAM_EVENT_READABLE | libvirt.VIR_STREAM_EVENT_ERROR | libvirt.VIR_STREAM_EVENT_HANGUP
+_WRITE_EVENTS = _READ_EVENTS | libvirt.VIR_STREAM_EVENT_WRITABLE
+_ENDING_EVENTS = libvirt.VIR_STREAM_EVENT_ERROR | libvirt.VIR_STREAM_EVENT_HANGUP
+
+
+class ConsoleStream:
+    """One domain's console as ``Host.open_console`` opened it: libvirt's non-blocking stream,
+    served by the process's one event loop; the stream itself never leaves this object.
+
+    ``start(on_data, on_end)`` begins reading: ``on_data(bytes)`` gets what the guest writes, on the
+    event-loop thread; ``on_end(problem)`` is called once when the stream ends by itself (hang-up,
+    error; never after ``close()``), on the event-loop thread or a thread of its own, with libvirt's
+    words or None. ``send`` may be called from any thread: what the stream cannot take at once
+    waits for its writable event. ``exclusive``: opened with VIR_DOMAIN_CONSOLE_SAFE;
+    ``domain_id``: libvirt's id of the domain when opened (a restarted domain has another)."""
+
+    def __init__(self, host: Host, name: str, stream: libvirt.virStream, *, exclusive: bool, domain_id: int) -> None:
+        self.host = host
+        self.name = name
+        self.exclusive = exclusive
+        self.domain_id = domain_id
+        self._stream = stream
+        self._lock = threading.Lock()
+        self._pending = bytearray()
+        self._writable_wanted = False
+        self._open = True
+        self._ended = False
+        self._on_data: Callable[[bytes], None] = lambda _data: None
+        self._on_end: Callable[[str | None], None] = lambda _problem: None
+
+    def __repr__(self) -> str:
+        return f"ConsoleStream({self.name!r} on {self.host.name!r}, {'open' if self._open else 'closed'})"
+
+    def start(self, on_data: Callable[[bytes], None], on_end: Callable[[str | None], None]) -> None:
+        """Begin reading; a VirtError (the stream closed) when libvirt cannot watch the stream."""
+        self._on_data, self._on_end = on_data, on_end
+        try:
+            self._stream.eventAddCallback(_READ_EVENTS, self._on_stream, None)
+        except libvirt.libvirtError as error:
+            self.close()
+            raise self.host._console_error(error, f"watch the console of {self.name}", self.name) from None
+
+    def _on_stream(self, _stream: libvirt.virStream, events: int, _opaque: Any) -> None:
+        """libvirt's stream callback, on the event-loop thread."""
+        if not self._open:
+            return
+        if events & libvirt.VIR_STREAM_EVENT_WRITABLE:
+            with self._lock:
+                self._flush()
+        for _ in range(MAX_READS_PER_EVENT):
+            try:
+                data = self._stream.recv(READ_CHUNK)
+            except libvirt.libvirtError as error:
+                self._end(error.get_error_message())
+                return
+            if data == -2:  # nothing more for now
+                if events & _ENDING_EVENTS:
+                    self._end("the stream hung up")
+                return
+            if not data:
+                self._end(None)
+                return
+            try:
+                self._on_data(data)
+            except Exception:  # noqa: BLE001 - a face's bug must not kill the event loop
+                log.exception("console output callback failed")
+
+    def send(self, data: bytes) -> bool:
+        """Queue ``data`` for the guest; False when the stream has ended or was closed (nothing sent)."""
+        with self._lock:
+            if not self._open or self._ended:
+                return False
+            if data:
+                self._pending += data
+                self._flush()
+            return True
+
+    def _flush(self) -> None:
+        """Send what is pending (with the lock held)."""
+        while self._pending and self._open:
+            try:
+                sent = self._stream.send(bytes(self._pending[:READ_CHUNK]))
+            except libvirt.libvirtError as error:  # reported off this thread: the caller holds the lock
+                threading.Thread(target=self._end, args=(error.get_error_message(),), daemon=True).start()
+                return
+            if sent == -2:  # the stream is full: wait for its writable event
+                if not self._writable_wanted:
+                    self._update_events(_WRITE_EVENTS)
+                    self._writable_wanted = True
+                return
+            del self._pending[:sent]
+        if self._writable_wanted:
+            self._update_events(_READ_EVENTS)
+            self._writable_wanted = False
+
+    def _update_events(self, events: int) -> None:
+        try:
+            self._stream.eventUpdateCallback(events)
+        except libvirt.libvirtError as error:  # the stream is going away; its end is reported elsewhere
+            log.debug("console stream: %s", error.get_error_message())
+
+    def _end(self, problem: str | None) -> None:
+        with self._lock:
+            if self._ended or not self._open:
+                return
+            self._ended = True
+        try:
+            self._on_end(problem)
+        except Exception:  # noqa: BLE001
+            log.exception("console end callback failed")
+
+    def close(self) -> None:
+        """Stop reading and free the stream; idempotent. Not from libvirt's close callback: freeing a
+        stream of a dead connection there deadlocks on the connection's lock."""
+        with self._lock:
+            if not self._open:
+                return
+            self._open = False
+            self._pending.clear()
+        try:
+            self._stream.eventRemoveCallback()
+        except libvirt.libvirtError:
+            pass
+        _abort(self._stream)
+
+
+def _abort(stream: libvirt.virStream) -> None:
+    try:
+        stream.abort()
+    except libvirt.libvirtError:
+        pass
 
 
 def _memory_kib(hypervisor: Hypervisor | None, state: DomainState, max_kib: int, current_kib: int) -> int:

@@ -30,7 +30,7 @@ def test_details_of_a_running_rftest2_vm(workdir, guest, dp0_bridge):
     (workdir.root / "rfconsole.toml").write_text('[ondemand]\nrouteflow_config = "rftest2config.csv"\n')
     fleet = Fleet(Config.load(workdir), Store(workdir), connect=QEMU_URI)
     try:
-        fleet.host().connection()  # events are recorded from the first connection on
+        fleet.host().connect()  # events are recorded from the first connection on
         fleet.up("rfvmA")
         details = fleet.details("rfvmA")
         assert details.state is DomainState.RUNNING and details.reason == "booted"

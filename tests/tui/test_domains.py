@@ -354,13 +354,13 @@ async def test_reboot_and_autostart_from_the_keyboard(app, context) -> None:
         await wait_until(pilot, lambda: any("reboot requested" in n for n in notifications(app)), "the reboot")
         assert host_state(context, "rfvmA") == "running"
 
-        domain = context.fleet.host("demo").find("rfvmA")
-        assert not domain.autostart()
+        host = context.fleet.host("demo")
+        assert not host.autostart("rfvmA")
         await pilot.press("A")
-        await wait_until(pilot, lambda: domain.autostart() == 1, "autostart on")
+        await wait_until(pilot, lambda: host.autostart("rfvmA"), "autostart on")
         await wait_until(pilot, lambda: any("autostart on" in n for n in notifications(app)), "the notice")
         await pilot.press("A")
-        await wait_until(pilot, lambda: domain.autostart() == 0, "autostart off")
+        await wait_until(pilot, lambda: not host.autostart("rfvmA"), "autostart off")
 
 
 async def test_notifications_cover_neither_the_key_bar_nor_a_dialogs_buttons_at_80x24(app) -> None:

@@ -10,7 +10,7 @@ import pytest
 from rfconsole.config import Config
 from rfconsole.model.spec import Hypervisor
 from rfconsole.virt.demo import demo_uri
-from rfconsole.virt.errors import HostUnavailable
+from rfconsole.virt.errors import DomainNotFound, HostUnavailable
 from rfconsole.virt.events import DomainState
 from rfconsole.virt.fleet import Fleet
 from rfconsole.virt.host import Host
@@ -46,7 +46,7 @@ def test_placement_decides_where_a_new_vm_is_defined(two_hosts, store):
     save_preset(store, "rfvmA", name="rfvmZ", id=26)
     assert two_hosts.up("rfvmZ") == "defined, started, running on host two"
     assert two_hosts.status("rfvmZ").host == "two"
-    assert not two_hosts.host("one").find("rfvmZ")
+    assert not two_hosts.host("one").exists("rfvmZ")
 
 
 def test_unknown_host_lists_the_known_ones(two_hosts):
@@ -83,7 +83,7 @@ def test_subscribers_survive_an_unreachable_host(store):
         assert not fleet.host_states()[0].connected
         # with subscribers, the host now retries in the background (the backoff policy is tested on its own)
         with pytest.raises(HostUnavailable, match="reconnecting"):
-            fleet.host().connection()
+            fleet.host().connect()
     finally:
         fleet.close()
     assert received == []
@@ -105,12 +105,20 @@ def test_a_host_is_local_when_its_uri_names_no_machine(uri, local):
     assert Host("h", uri).is_local is local
 
 
-def test_domain_state_reads_a_looked_up_domain(demo):
+def test_a_hosts_domains_are_known_by_name_with_their_state_and_id(demo):
     host = demo.host()
-    domain = host.find("rfvmA")
-    assert host.domain_state(domain) is DomainState.SHUTOFF
+    assert host.exists("rfvmA") and not host.exists("rfvmZ")
+    assert host.state("rfvmA") is DomainState.SHUTOFF and host.state("rfvmZ") is None
+    assert host.domain_id("rfvmA") is None  # libvirt numbers running domains only
     demo.start("rfvmA")
-    assert host.domain_state(domain) is DomainState.RUNNING is host.state("rfvmA")
+    assert host.state("rfvmA") is DomainState.RUNNING
+    first = host.domain_id("rfvmA")
+    assert first is not None and first > 0
+    demo.destroy("rfvmA")
+    demo.start("rfvmA")
+    assert host.domain_id("rfvmA") not in (None, first)  # a restarted domain has a new id: the console tells a restart by it
+    with pytest.raises(DomainNotFound):
+        host.domain_id("rfvmZ")
 
 
 def test_the_console_finds_each_unreachable_hosts_error_by_its_host_not_its_words(store):
@@ -134,5 +142,5 @@ def test_the_console_finds_each_unreachable_hosts_error_by_its_host_not_its_word
 
 def test_a_name_libvirt_cannot_encode_names_no_domain(demo):
     # an undecodable command-line byte arrives as a lone surrogate; libvirt's binding cannot encode it
-    assert demo.host("demo").find("\udcff") is None
+    assert not demo.host("demo").exists("\udcff")
     assert not demo.has_domain("\udcff")

@@ -80,9 +80,9 @@ def test_bring_up_refuses_a_file_whose_vm_is_not_the_slots(demo, store, workdir)
 
 
 def test_autostart_toggles_on_and_off(demo):
-    domain = demo.host("demo").find("rfvmC")
-    assert domain.autostart() == 0
+    host = demo.host("demo")
+    assert not host.autostart("rfvmC")
     assert demo.toggle_autostart("rfvmC") == "autostart on on host demo"
-    assert domain.autostart() == 1
+    assert host.autostart("rfvmC")
     assert demo.toggle_autostart("rfvmC") == "autostart off on host demo"
-    assert domain.autostart() == 0
+    assert not host.autostart("rfvmC")
