@@ -39,8 +39,8 @@ from typing import Any
 from rfconsole.defaults import DEFAULT_LISTEN
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.safexml import read_untrusted_file
-from rfconsole.model.kinds import NAME_RE, Hypervisor
-from rfconsole.model.text import path_problem, text_problem
+from rfconsole.model.kinds import Hypervisor
+from rfconsole.model.text import domain_name_problem, path_problem, text_problem
 
 CONFIG_FILE = "rfconsole.toml"
 DEFAULT_HOSTS = {"local": "qemu:///system", "lxc": "lxc:///system"}
@@ -183,8 +183,9 @@ class _Reader:
         default_host = self.host("default_host", data.get("default_host", DEFAULT_HOST if DEFAULT_HOST in hosts else next(iter(hosts))), hosts)
         placement = {}
         for vm, host in self.table(data, "placement").items():
-            if not NAME_RE.fullmatch(vm):
-                raise self.fail(f"placement.{vm}", host, "the key must be a VM name")
+            problem = domain_name_problem(vm)
+            if problem is not None:
+                raise self.fail(f"placement.{vm}", host, f"the key must be a VM name: {problem}")
             placement[vm] = self.host(f"placement.{vm}", host, hosts)
         hypervisors = {}
         for key, host in self.table(data, "hypervisors").items():
@@ -250,7 +251,7 @@ class _Reader:
                 raise self.fail(where, names, "a datapath id is a 64-bit number")
             if isinstance(names, str):
                 names = [names]
-            if not isinstance(names, list) or not names or not all(isinstance(name, str) and NAME_RE.fullmatch(name) for name in names):
+            if not isinstance(names, list) or not names or not all(isinstance(name, str) and domain_name_problem(name) is None for name in names):
                 raise self.fail(where, names, "must be a list of VM names, e.g. [\"rfvmA\"]")
             mapping[dp_id] = tuple(names)
         return OndemandSettings(

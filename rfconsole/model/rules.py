@@ -49,7 +49,7 @@ from rfconsole.model.kinds import (
     OSType,
     missing_paths,
 )
-from rfconsole.model.text import check_path, check_text, file_kind
+from rfconsole.model.text import check_path, check_text, domain_name_problem, file_kind
 
 
 # ----------------------------------------------------------------------------- shared rules
@@ -267,13 +267,12 @@ def image_kind_of(value: Any, lenient: bool) -> Any:
 
 
 def domain_name(value: Any, lenient: bool) -> str:
-    text = check_text(value, "the name") if value is not None else ""
-    if not text:
-        raise ValueError("a VM needs a name")
-    if "/" in text:  # libvirt's rule too; and the name is a file name in XML/
-        raise ValueError("a domain name cannot contain '/'")
+    text = "" if value is None else str(value)
+    problem = domain_name_problem(text)
+    if problem is not None:
+        raise ValueError(problem)
     if lenient:
-        return text  # libvirt's rule: any one line of text without '/'
+        return text  # libvirt's rule only
     if len(text) > NAME_MAX or not NAME_RE.fullmatch(text):
         raise ValueError(f"this name is not allowed: {NAME_RULE}")
     return text

@@ -45,6 +45,20 @@ def path_problem(text: str, what: str) -> str | None:
     return None
 
 
+def domain_name_problem(name: str) -> str | None:
+    """Why libvirt would refuse ``name`` for a domain, or None: libvirt's own rule, any text on
+    one line but '/' (the name is a file name in XML/ too); not rfconsole's stricter NAME_RULE
+    for the VMs it creates."""
+    if not name:
+        return "a VM needs a name"
+    problem = text_problem(name, "the name")
+    if problem is not None:
+        return problem
+    if "/" in name:
+        return "a domain name cannot contain '/'"
+    return None
+
+
 def check_text(value: object, what: str) -> str:
     """``str(value)`` when it is text XML can hold; else ValueError in words (for validators)."""
     text = str(value)

@@ -108,3 +108,34 @@ def test_the_fleet_reads_its_stats_interval_from_the_file(tmp_path):
         assert fleet.stats_interval == 0.5
     finally:
         fleet.close()
+
+
+NAMES_LIBVIRT_TAKES = ["foo=1,bar=2", "__hidden", "rfvm ä", "a.b-c_d", "x" * 100]
+NAMES_LIBVIRT_REFUSES = ["lab/vm1", "two\nlines", "tab\there"]
+
+
+@pytest.mark.parametrize("name", NAMES_LIBVIRT_TAKES + NAMES_LIBVIRT_REFUSES)
+def test_placement_and_the_model_take_the_same_vm_names(tmp_path, name):
+    """[placement] and [ondemand.map] name VMs by libvirt's own rule, the model's (a VM read from
+    any libvirt XML can be placed), not the stricter rule for names rfconsole creates."""
+    import json
+
+    from rfconsole.model.errors import InvalidSpec
+    from rfconsole.model.spec import DomainSpec
+
+    try:
+        DomainSpec.read({"hypervisor": "test", "name": name})
+        model_takes = True
+    except InvalidSpec:
+        model_takes = False
+    key = json.dumps(name)  # a TOML basic string is a JSON string
+    try:
+        config = Config.load(write(tmp_path, f'[placement]\n{key} = "local"\n[ondemand.map]\n"5" = [{key}]\n'))
+        config_takes = True
+    except ConfigError as refused:
+        config_takes = False
+        assert "placement." in refused.message and "the key must be a VM name: " in refused.message
+        assert ("cannot contain '/'" in refused.message) or ("control characters" in refused.message)
+    assert config_takes is model_takes is (name in NAMES_LIBVIRT_TAKES)
+    if config_takes:
+        assert config.placement == {name: "local"} and config.ondemand.map == {5: (name,)}
