@@ -36,6 +36,7 @@ from rfconsole.virt.host import ConsoleStream, Host
 
 log = logging.getLogger(__name__)
 
+SETTLE_SECONDS = 3.0  # how long a console that looks taken over waits for its domain's stop event
 DETACH_KEY = b"\x1d"  # ctrl+], as in virsh console
 DETACH_KEY_NAME = "ctrl+]"
 
@@ -118,6 +119,7 @@ class Console:
         self.end: ConsoleEnd | None = None
         self.end_message: str | None = None
         self._subscribed = False
+        self._domain_changed = threading.Event()  # a lifecycle event of the domain since the stream ended
 
     def __repr__(self) -> str:
         return f"Console({self.name!r} on {self.host.name!r}, {self._state})"
@@ -216,6 +218,7 @@ class Console:
                 return
             self._stream = None
             self._state = ConsoleState.WAITING if self.follow else ConsoleState.CLOSED
+            self._domain_changed.clear()
         # Not on the event-loop thread: freeing a stream of a dead connection from libvirt's close
         # callback deadlocks on the connection's lock.
         threading.Thread(target=self._explain_end, args=(stream, problem), name=f"console-{self.name}", daemon=True).start()
@@ -237,6 +240,14 @@ class Console:
         self._finish(end, message)
 
     def _why_ended(self, problem: str | None) -> tuple[ConsoleEnd, str]:
+        end = self._why_ended_now(problem)
+        if end[0] is ConsoleEnd.TAKEN_OVER and self._domain_changed.wait(SETTLE_SECONDS):
+            # A destroyed domain's console hangs up while libvirt still calls it running (QEMU is
+            # gone, libvirt has not yet seen it): its stop event, not a take-over, follows.
+            end = self._why_ended_now(problem)
+        return end
+
+    def _why_ended_now(self, problem: str | None) -> tuple[ConsoleEnd, str]:
         try:
             state = self.host.state(self.name)
             if state is None:
@@ -279,6 +290,8 @@ class Console:
         does not tell the stream); in follow mode, reattach on the domain's next start."""
         if self._closing:
             return
+        if isinstance(event, DomainEvent) and event.domain == self.name:
+            self._domain_changed.set()
         if isinstance(event, HostEvent) and not event.connected:
             stream = self._stream
             if stream is not None:
