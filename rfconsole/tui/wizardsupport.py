@@ -8,6 +8,7 @@ from typing import Any
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.model import DomainSpec, Hypervisor, Problem, missing_files
+from rfconsole.model.kinds import Arch
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec
 from rfconsole.model.rftest2 import RFTEST2_PRESETS, preset_spec
@@ -44,6 +45,28 @@ def hypervisor_choices(context: ConsoleContext, host: str | None) -> tuple[set[H
     if host is None:
         return offered, {}
     return offered, {h: context.fleet.host(host).unavailable_reason(h) for h in Hypervisor if h not in offered}
+
+
+@dataclass(frozen=True)
+class ArchChoices:
+    archs: tuple[str, ...]  # the one to preselect first
+    note: str  # where they come from, in words
+
+
+def arch_choices(context: ConsoleContext, host: str | None, hypervisor: Hypervisor | None) -> ArchChoices:
+    """The architectures ``host`` offers ``hypervisor``'s guests (its own first), from libvirt's
+    capabilities (a libvirt call: off the UI thread); every arch libvirt knows only when no host
+    is at hand (none chosen, or it cannot be asked)."""
+    every = tuple(arch.value for arch in Arch)
+    if host is None or hypervisor is None:
+        return ArchChoices(every, "no host chosen: every architecture libvirt knows")
+    try:
+        offered = context.fleet.host(host).host_capabilities().archs_for(hypervisor)
+    except RfconsoleError as error:
+        return ArchChoices(every, f"host {host} cannot be asked ({error.message}): every architecture libvirt knows")
+    if not offered:
+        return ArchChoices(every, f"host {host} lists no {hypervisor.value} guests: every architecture libvirt knows")
+    return ArchChoices(tuple(offered), f"what host {host} runs for {hypervisor.value} guests")
 
 
 def _with_host_vcpu_limit(context: ConsoleContext, typed: Typed, problem: Problem) -> Problem:

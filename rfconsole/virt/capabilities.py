@@ -22,10 +22,16 @@ class HostCapabilities:
     driver: str  # libvirt's driver name: QEMU, LXC, TEST …
     archs: dict[Hypervisor, frozenset[str]] = field(default_factory=dict)
     reasons: dict[Hypervisor, str] = field(default_factory=dict)
+    host_arch: str | None = None  # the machine's own (<host><cpu><arch>)
 
     @property
     def hypervisors(self) -> set[Hypervisor]:
         return set(self.archs)
+
+    def archs_for(self, hypervisor: Hypervisor) -> list[str]:
+        """The architectures of ``hypervisor``'s guests here, the machine's own first."""
+        offered = self.archs.get(hypervisor, frozenset())
+        return sorted(offered, key=lambda arch: (arch != self.host_arch, arch))
 
     def reason(self, hypervisor: Hypervisor) -> str:
         """Why ``hypervisor`` cannot run here; '' when it can."""
@@ -77,4 +83,5 @@ def parse_capabilities(
         reasons[Hypervisor.KVM] = f"host {host}: libvirt lists no KVM guests (no usable hardware virtualisation); use qemu (TCG) instead"
     if Hypervisor.LXC not in found and driver.upper() == "QEMU":
         reasons[Hypervisor.LXC] = f"host {host} is a QEMU host; LXC containers live on an lxc:// host such as lxc:///system"
-    return HostCapabilities(host, driver, {hypervisor: frozenset(archs) for hypervisor, archs in found.items()}, reasons)
+    host_arch = (tree.getroot().findtext("host/cpu/arch") or "").strip() or None
+    return HostCapabilities(host, driver, {hypervisor: frozenset(archs) for hypervisor, archs in found.items()}, reasons, host_arch)

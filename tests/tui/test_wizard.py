@@ -340,3 +340,32 @@ async def test_a_vcpu_count_out_of_range_is_told_with_the_hosts_limit(app, conte
             await answered(pilot, wizard)
             assert step_id(wizard) == "resources"
             assert f"allows 1 to {limit} vCPUs" in error_of(wizard, "vcpu") and "4096" not in error_of(wizard, "vcpu")
+
+
+async def test_the_architectures_are_the_hosts_for_the_hypervisor(app, context) -> None:
+    """The demo's test driver runs i686 guests only: the wizard offers that, not every arch libvirt
+    knows, and the VM is written with it."""
+    from textual.widgets import Select
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        await next_until(pilot, wizard, "os")
+        await answered(pilot, wizard)
+        from textual.widgets.select import InvalidSelectValueError
+
+        select = wizard.query_one("#f-arch", Select)
+        assert select.value == "i686"
+        with pytest.raises(InvalidSelectValueError):  # not one of the choices any more
+            select.value = "x86_64"
+        assert "what host demo runs for test guests" in str(wizard.query_one("#h-arch", Label).render())
+        await next_until(pilot, wizard, "review")
+        assert "arch=\"i686\"" in wizard.query_one("#review-xml", TextArea).text
+
+
+def test_arch_choices_come_from_the_host_and_fall_back_to_libvirts_only_without_one(context) -> None:
+    from rfconsole.model.kinds import Arch
+
+    demo = support.arch_choices(context, "demo", Hypervisor.TEST)
+    assert demo.archs == ("i686",)
+    nowhere = support.arch_choices(context, None, Hypervisor.TEST)
+    assert nowhere.archs == tuple(arch.value for arch in Arch) and "no host chosen" in nowhere.note

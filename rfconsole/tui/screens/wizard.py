@@ -540,6 +540,16 @@ class WizardScreen(HoldsWork, Screen["WizardResult | None"]):
             self.query_one("#f-init", Input).value = "/sbin/init"
         self.query_one("#f-kernel-on").display = not is_lxc
         self._kernel_rows()
+        context, host = self.app.context, self.host()
+        self._ask_host(f"reading the architectures of host {host}", lambda: support.arch_choices(context, host, hypervisor), self._show_archs)
+
+    def _show_archs(self, choices: support.ArchChoices) -> None:
+        """The host's architectures for the hypervisor; the one chosen stays when it is one of them."""
+        select = self.query_one("#f-arch", Select)
+        chosen = select.value
+        select.set_options([(arch, arch) for arch in choices.archs])
+        select.value = chosen if chosen in choices.archs else choices.archs[0]
+        self._set_note("#h-arch", choices.note)
 
     @on(Checkbox.Changed, "#f-kernel-on")
     def _kernel_rows(self) -> None:

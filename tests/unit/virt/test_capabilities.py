@@ -42,6 +42,20 @@ def test_kvm_counts_only_when_its_domain_capabilities_work():
     assert working.archs[Hypervisor.QEMU] == frozenset({"i686", "x86_64"})
 
 
+def test_each_hypervisors_archs_come_with_the_machines_own_first():
+    caps = parse_capabilities("local", "QEMU", QEMU_HOST_CAPS.replace("x86_64</arch></cpu>", "i686</arch></cpu>"), lambda arch: None)
+    assert caps.host_arch == "i686"
+    assert caps.archs_for(Hypervisor.QEMU) == ["i686", "x86_64"]
+    caps = parse_capabilities("local", "QEMU", QEMU_HOST_CAPS, lambda arch: None)
+    assert caps.host_arch == "x86_64"
+    assert caps.archs_for(Hypervisor.QEMU) == ["x86_64", "i686"]  # the wizard preselects the first
+    assert caps.archs_for(Hypervisor.LXC) == []
+
+
+def test_the_demo_host_offers_i686_test_guests_only(demo):
+    assert demo.host("demo").host_capabilities().archs_for(Hypervisor.TEST) == ["i686"]
+
+
 def test_lxc_hosts_offer_exe_guests():
     caps = parse_capabilities("lxc", "LXC", LXC_HOST_CAPS, lambda arch: None)
     assert caps.hypervisors == {Hypervisor.LXC}
