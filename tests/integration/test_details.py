@@ -5,6 +5,7 @@ libvirt's definition, and the lifecycle events seen."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
@@ -16,7 +17,7 @@ from rfconsole.store import Store
 from rfconsole.virt.events import DomainState, EventKind
 from rfconsole.virt.fleet import Fleet
 
-from .conftest import QEMU_URI, rftest2_spec, save_spec
+from .conftest import QEMU_URI, rftest2_spec, run_cli, save_spec
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_libvirt")]
 
@@ -48,6 +49,13 @@ def test_details_of_a_running_rftest2_vm(workdir, guest, dp0_bridge):
         assert (eth[1].switch, eth[1].switch_port) == (5, 1) and (eth[3].switch, eth[3].switch_port) == (5, 7)
         assert eth[2].switch is None and "rftest2config.csv" in details.switch_note
         assert "asked libvirt's" in details.addresses_note
+
+        # `rfconsole details --json`, another process on the same host, says the same.
+        shown = run_cli("--workdir", str(workdir.root), "--connect", QEMU_URI, "details", "rfvmA", "--json")
+        assert shown.returncode == 0, shown.stderr
+        assert json.loads(shown.stdout) == {**details.to_json(), "events": json.loads(shown.stdout)["events"]}
+        text = run_cli("--workdir", str(workdir.root), "--connect", QEMU_URI, "details", "rfvmA").stdout
+        assert "State       running (booted)" in text and "rfvmA.3 on dp0" in text and "0000000000000005:7" in text
 
         # The file changed since the define: the details name what differs from libvirt's definition.
         Store(workdir).save(DomainDocument.from_spec(Store(workdir).load("rfvmA").spec().with_changes(memory=256)), overwrite=True)
