@@ -28,7 +28,9 @@ def _image_arguments(image: argparse.ArgumentParser) -> None:
         _base_arguments,
         run="rfconsole.cli.image_cmd:run_base",
         description="Copy FILE (qcow2 or raw) into Images/base/ as a read-only base image that VMs get "
-        "overlays of. A file already in Images/base/ is registered where it is.",
+        "overlays of. A file already in Images/base/ is registered where it is. Refused while a running or "
+        "paused VM of this machine's hosts (--connect, rfconsole.toml) writes FILE or a file of its backing "
+        "chain, unless --force.",
     )
     commands.add(
         "list",
@@ -50,6 +52,11 @@ def _image_arguments(image: argparse.ArgumentParser) -> None:
 def _base_arguments(base: argparse.ArgumentParser) -> None:
     base.add_argument("file", metavar="FILE", help="a qcow2 or raw disk image")
     base.add_argument("--name", metavar="NAME", help="the base's name (default: FILE's name without its suffix)")
+    base.add_argument(
+        "--force",
+        action="store_true",
+        help="copy FILE even while a running or paused VM writes it (or a file of its backing chain): the copy may be inconsistent",
+    )
 
 
 def _list_arguments(listing: argparse.ArgumentParser) -> None:

@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 from rfconsole.cli import EXIT_OK
-from rfconsole.images import ImageRow, Images, human_size
+from rfconsole.cli.vm_cmd import open_fleet
+from rfconsole.cli.xml_cmd import warn
+from rfconsole.images import ImageError, ImageRow, Images, human_size, image_info
 from rfconsole.store import Store, Workdir
 
 LIST_COLUMNS = ("IMAGE", "FORMAT", "VIRTUAL", "ON DISK", "BACKING", "USED BY")
@@ -22,11 +24,43 @@ def _workdir(args: argparse.Namespace) -> Workdir:
 
 def run_base(args: argparse.Namespace) -> int:
     images = Images(_workdir(args))
+    _refuse_a_file_being_written(args, image_info(args.file).chain)
     path, copied = images.register_base(args.file, args.name)
     info_size = human_size(path.stat().st_blocks * 512)
     print(f"{'copied to' if copied else 'registered'} {path} ({info_size} on disk, read-only): "
           f"base {path.stem!r}; give a VM an overlay of it with `rfconsole xml new … --base {path.stem}`")
     return EXIT_OK
+
+
+def _refuse_a_file_being_written(args: argparse.Namespace, chain: tuple[Path, ...]) -> None:
+    """A running (or paused) domain of this machine's hosts that writes FILE, or a file of its
+    backing chain, would make the copy inconsistent: refused, or with --force a warning."""
+    fleet = open_fleet(args, announce_demo=False)
+    try:
+        if fleet.demo and not args.demo:
+            warn(f"no host to ask (neither --connect nor an rfconsole.toml): not checked whether a running VM writes {chain[0]}")
+            return
+        found = fleet.writers_of(chain)
+    finally:
+        fleet.close()
+    for unchecked in found.unchecked:
+        warn(f"could not ask whether a running VM writes {chain[0]}: {unchecked}")
+    if not found.writers:
+        return
+    source = chain[0]
+    said = "; ".join(
+        f"{writer} writes " + ("it" if writer.path == source else f"{writer.path}, a backing file of it") for writer in found.writers
+    )
+    if args.force:
+        warn(f"copying {source} while {said}: the copy may be inconsistent (--force)")
+        return
+    first = found.writers[0]
+    raise ImageError(
+        f"refusing to copy {source} as a base: {said}; a copy taken while a guest writes may be inconsistent",
+        hint=f"shut {first.domain} down first (rfconsole shutdown {first.domain}), or make the file stop changing with a "
+        f"disk-only snapshot (virsh snapshot-create-as {first.domain} --disk-only: the guest then writes a new overlay); "
+        "--force copies it anyway",
+    )
 
 
 def run_list(args: argparse.Namespace) -> int:

@@ -18,15 +18,16 @@ from rfconsole.virt.fleet import DEFAULT_VMS, Fleet, OperationResult
 
 STATUS_COLUMNS = ("NAME", "HOST", "HYPERVISOR", "STATE", "VCPUS", "MEMORY", "CPU%", "OWNED")
 
-def open_fleet(args: argparse.Namespace) -> Fleet:
-    """The Fleet the global options ask for; says so on stderr when it is the demo."""
+def open_fleet(args: argparse.Namespace, announce_demo: bool = True) -> Fleet:
+    """The Fleet the global options ask for; says so on stderr when it is the demo (unless the
+    caller words that itself: ``announce_demo=False``)."""
     from rfconsole.config import Config
     from rfconsole.store import Store, Workdir
 
     workdir = Workdir(args.workdir)
     config = Config.load(workdir)
     fleet = Fleet.from_args(config, Store(workdir), demo=bool(getattr(args, "demo", False)), connect=getattr(args, "connect", None))
-    if fleet.demo:
+    if fleet.demo and announce_demo:
         print(f"rfconsole: {DEMO_BANNER}", file=sys.stderr)
     return fleet
 

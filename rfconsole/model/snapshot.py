@@ -115,6 +115,25 @@ def disks(document: DomainDocument) -> list[DiskStorage]:
     return found
 
 
+def files_the_guest_writes(document: DomainDocument) -> list[str]:
+    """The host files a running domain writes: the top file of each ``<disk type='file'>`` of
+    device disk or lun without ``<readonly/>`` (a shareable one included: its guests write it),
+    and each ``<filesystem type='file'>`` (an LXC root on a loop-mounted image) without
+    ``<readonly/>``. Files below them in a backing chain are only read."""
+    devices = document.root.find("devices")
+    found = []
+    for element in devices if devices is not None else []:
+        if element.tag not in ("disk", "filesystem") or (element.get("type") or "file") != "file" or element.find("readonly") is not None:
+            continue
+        if element.tag == "disk" and (element.get("device") or "disk") not in ("disk", "lun"):
+            continue
+        source = element.find("source")
+        path = source.get("file") if source is not None else None
+        if path:
+            found.append(path)
+    return found
+
+
 def snapshot_refusal(document: DomainDocument, running: bool) -> str | None:
     """Why this domain cannot have an internal snapshot (None when it can), in words that say
     what to change. ``running``: the domain is active, so its memory state must be stored too."""

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from rfconsole.virt.console import Console, NoticeCallback, OutputCallback
     from rfconsole.virt.details import VmDetails
     from rfconsole.virt.snapshots import SnapshotInfo
+    from rfconsole.virt.writers import WritersFound
 
 DEFAULT_VMS = tuple(RFTEST2_VMS)  # rftest2's rfvmA–rfvmD
 REDEPLOY_STAGES = ("destroy", "undefine", "define", "start")
@@ -715,6 +716,13 @@ class Fleet:
 
         csv_path = Path(os.path.abspath(routeflow_config)) if routeflow_config is not None else None
         return clone_vm(self, source, new, force, routeflow_config=csv_path, datapath_id=datapath_id)
+
+    def writers_of(self, paths: Iterable[str | os.PathLike[str]]) -> WritersFound:
+        """The active domains of this machine's hosts that write one of ``paths`` (virt/writers.py),
+        and the hosts that could not be asked."""
+        from rfconsole.virt.writers import writers_of
+
+        return writers_of(self, paths)
 
     # ------------------------------------------------------------------ many at once
     def run_many(

@@ -4,6 +4,7 @@ tiny guest boots its kernel directly and has a qcow2 overlay of one base as its 
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
@@ -140,3 +141,31 @@ def test_an_lxc_container_is_refused_a_snapshot_and_a_reset(workdir, guest, open
     assert reset.returncode == 1
     assert "cannot reset rfit-ct on host" in reset.stdout and "LXC container, which has neither snapshots nor overlays" in reset.stdout
     assert domain_state(LXC_URI, "rfit-ct") == "shut off"
+
+
+def test_image_base_of_a_disk_a_running_guest_writes_is_refused_until_it_stops(overlay_workdir, tmp_path):
+    assert cli(overlay_workdir, "up", "rfvmA").returncode == 0
+    overlay = overlay_workdir.image("h1.qcow2")
+    copies = overlay_workdir.images_dir / "base"
+    refused = cli(overlay_workdir, "image", "base", str(overlay), "--name", "h1copy")
+    assert refused.returncode == 1
+    host = "local"  # the name rfconsole gives --connect qemu:///system (config.DEFAULT_HOSTS)
+    assert f"refusing to copy {overlay} as a base: domain rfvmA on host {host} (running) writes it" in refused.stderr, refused.stderr
+    assert "rfconsole shutdown rfvmA" in refused.stderr and "--force" in refused.stderr and "Traceback" not in refused.stderr
+    on_top = tmp_path / "on-top.qcow2"  # FILE's backing chain holds the guest's disk: the copy would read it
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(overlay), str(on_top)], check=True)
+    virsh(QEMU_URI, "suspend", "rfvmA")
+    chained = cli(overlay_workdir, "image", "base", str(on_top), "--name", "ontop")
+    assert chained.returncode == 1
+    assert f"domain rfvmA on host {host} (paused) writes {overlay}, a backing file of it" in chained.stderr
+    assert sorted(path.stem for path in copies.iterdir()) == [BASE_NAME]  # nothing copied
+
+    # the base under rfvmA's overlay is only read by the guest: copying it is safe
+    assert cli(overlay_workdir, "image", "base", str(copies / f"{BASE_NAME}.qcow2")).returncode == 0
+    forced = cli(overlay_workdir, "image", "base", str(overlay), "--name", "h1forced", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert f"copying {overlay} while domain rfvmA on host {host} (paused) writes it: the copy may be inconsistent" in forced.stderr
+    virsh(QEMU_URI, "destroy", "rfvmA")
+    clean = cli(overlay_workdir, "image", "base", str(overlay), "--name", "h1clean")
+    assert clean.returncode == 0 and "warning" not in clean.stderr, clean.stderr
+    assert disk_holds(copies / "h1clean.qcow2", BASE_PATTERN)  # a whole copy: the base's data flattened in

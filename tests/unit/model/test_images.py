@@ -198,3 +198,60 @@ def test_xml_new_base_refusals(workdir, source_image, capsys):
     assert list(workdir.xml_dir.iterdir()) == []
     assert cli(workdir, "xml", "new", "--hypervisor", "qemu", "--name", "vm1", "--base", "debian12") == 0
     assert Store(workdir).specs()["vm1"].image == workdir.image("vm1.qcow2")
+
+
+# ---------------------------------------------------------------------------- a file a running VM writes
+def node_with_a_running_vm(tmp_path: Path, disk: Path, readonly: bool = False, state: int = 1) -> str:
+    """A test-driver node (libvirt in-process, no daemon) whose one domain runs (or is paused:
+    state 3, or is shut off: 5) with ``disk`` as its writable disk (or read-only)."""
+    node = tmp_path / "node.xml"
+    node.write_text(f"""<node xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
+  <domain type='test'>
+    <name>writer</name>
+    <memory unit='MiB'>64</memory>
+    <os><type arch='x86_64'>hvm</type></os>
+    <devices>
+      <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='{disk}'/><target dev='vda' bus='virtio'/>{'<readonly/>' if readonly else ''}</disk>
+    </devices>
+    <test:runstate>{state}</test:runstate>
+  </domain>
+</node>""")
+    return f"test://{node}"
+
+
+def test_image_base_of_a_disk_a_running_vm_writes_is_refused_naming_vm_and_host(workdir, source_image, tmp_path, capsys):
+    uri = node_with_a_running_vm(tmp_path, source_image)
+    assert main(["--workdir", str(workdir.root), "--connect", uri, "image", "base", str(source_image)]) == 1
+    err = capsys.readouterr().err
+    assert f"refusing to copy {source_image} as a base: domain writer on host {uri} (running) writes it; a copy taken while a guest writes may be inconsistent" in err
+    assert "rfconsole shutdown writer" in err and "--force" in err
+    assert not Images(workdir).bases()
+    # a link to it is the same file
+    link = tmp_path / "link.qcow2"
+    link.symlink_to(source_image)
+    assert main(["--workdir", str(workdir.root), "--connect", uri, "image", "base", str(link)]) == 1
+    assert "(running) writes it" in capsys.readouterr().err
+    assert main(["--workdir", str(workdir.root), "--connect", uri, "image", "base", str(source_image), "--force"]) == 0
+    out, err = capsys.readouterr()
+    assert "copying" in err and "the copy may be inconsistent (--force)" in err and "copied to" in out
+    assert [path.name for path in Images(workdir).bases()] == ["debian12.qcow2"]
+
+
+def test_image_base_of_an_overlay_over_a_disk_a_paused_vm_writes_is_refused(workdir, source_image, tmp_path, capsys):
+    overlay = tmp_path / "on-top.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(source_image), str(overlay)], check=True)
+    uri = node_with_a_running_vm(tmp_path, source_image, state=3)
+    assert main(["--workdir", str(workdir.root), "--connect", uri, "image", "base", str(overlay)]) == 1
+    assert f"domain writer on host {uri} (paused) writes {source_image}, a backing file of it" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("readonly", "state"), [(True, 1), (False, 5)])
+def test_image_base_of_a_disk_only_read_or_of_a_shut_off_vm_is_copied(workdir, source_image, tmp_path, readonly, state, capsys):
+    uri = node_with_a_running_vm(tmp_path, source_image, readonly=readonly, state=state)
+    assert main(["--workdir", str(workdir.root), "--connect", uri, "image", "base", str(source_image)]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_image_base_without_any_host_says_it_checked_none(workdir, source_image, capsys):
+    assert main(["--workdir", str(workdir.root), "image", "base", str(source_image)]) == 0
+    assert "no host to ask (neither --connect nor an rfconsole.toml): not checked whether a running VM writes" in capsys.readouterr().err
