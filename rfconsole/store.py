@@ -23,7 +23,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.domainxml import DomainDocument
@@ -104,10 +104,18 @@ class StoreEntry:
     @cached_property
     def spec(self) -> DomainSpec | None:
         """The file as a DomainSpec, or None when it breaks a rule (see ``problem``)."""
+        if self.settings is None:
+            return None
+        return self.document.spec()
+
+    @cached_property
+    def settings(self) -> dict[str, Any] | None:
+        """What ``spec`` holds, as ``DomainDocument.settings()`` reads it without pydantic (for
+        what only lists or shows the folder), or None when it breaks a rule (see ``problem``)."""
         if self.document is None:
             return None
         try:
-            return self.document.spec()
+            return self.document.settings()
         except InvalidSpec as error:
             self._spec_error = error
             return None
@@ -117,7 +125,7 @@ class StoreEntry:
         """Why this file is not usable as it is: unreadable XML or settings that break a rule."""
         if self.error is not None:
             return self.error
-        self.spec  # noqa: B018 - fills _spec_error
+        self.settings  # noqa: B018 - fills _spec_error
         return self._spec_error
 
     @property
@@ -211,6 +219,10 @@ class Store:
     def specs(self) -> dict[str, DomainSpec]:
         """Every valid VM of the folder by name (files that break a rule are left out)."""
         return {entry.name: entry.spec for entry in self.entries() if entry.spec is not None}
+
+    def settings(self) -> dict[str, dict[str, Any]]:
+        """``specs()`` as settings (StoreEntry.settings): read without pydantic."""
+        return {entry.name: entry.settings for entry in self.entries() if entry.settings is not None}
 
     def suggest_id(self, preferred: int | None = None, replacing: str | None = None) -> int:
         """The id for a new VM, by the model's one rule (``choose_id``): ``preferred`` (a preset's

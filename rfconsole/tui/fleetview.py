@@ -117,7 +117,7 @@ def needs_nothing(operation: str, target: DomainStatus) -> str | None:
 
 def images_by_name(context: ConsoleContext) -> dict[str, str]:
     """The image of each valid file in XML/, shown relative to the working folder when inside it."""
-    return {name: context.workdir.shown(spec.image) for name, spec in context.store.specs().items() if spec.image is not None}
+    return {name: context.workdir.shown(settings["image"]) for name, settings in context.store.settings().items() if settings["image"] is not None}
 
 
 def switch_label(context: ConsoleContext, status: DomainStatus) -> str:

@@ -493,21 +493,22 @@ class Fleet:
             return []
         defined = {status.name for status in statuses}
         found = []
-        for entry in self.store.entries():
-            spec = entry.spec if entry.error is None else None
-            if spec is None or spec.name in defined:
+        for entry in self.store.entries():  # read without pydantic: the console lists them at start
+            settings = entry.settings if entry.error is None else None
+            if settings is None or settings["name"] in defined:
                 continue
+            name, hypervisor = settings["name"], settings["hypervisor"]
             try:
-                host = self.placed_host(spec.name, spec.hypervisor)
+                host = self.placed_host(name, hypervisor)
                 if not host.connected:
                     continue  # it may well be defined there: unknown, so not shown as undefined
             except RfconsoleError:
                 continue
             found.append(DomainStatus(
-                spec.name, host.name, spec.hypervisor, DomainState.UNDEFINED, spec.vcpu, spec.memory, 0.0,
+                name, host.name, hypervisor, DomainState.UNDEFINED, settings["vcpu"], settings["memory"], 0.0,
                 entry.document.owned, host.demo,
             ))
-            defined.add(spec.name)
+            defined.add(name)
         return found
 
     def suspend(self, name: str, host: str | None = None) -> Outcome:

@@ -116,3 +116,34 @@ def test_status_up_and_redeploy_import_only_what_they_use(tmp_path):
         assert code == 0, out
         assert "rfconsole.virt.fleet" in modules
         assert not modules & unused, f"rfconsole {' '.join(argv)} imported {sorted(modules & unused)}"
+
+
+_LISTING_PROBE = """
+import json, sys
+from rfconsole.config import Config
+from rfconsole.store import Store, Workdir
+from rfconsole.tui import fleetview
+from rfconsole.tui.context import ConsoleContext
+from rfconsole.virt.fleet import Fleet
+
+workdir = Workdir(sys.argv[1])
+store = Store(workdir)
+config = Config.load(workdir)
+fleet = Fleet(config, store, demo=True)
+context = ConsoleContext(workdir, store, config, fleet)
+only_in_xml = [(s.name, s.state.value, s.vcpus, s.memory_mib) for s in fleet.stored_only(fleet.statuses())]
+print(json.dumps({"only_in_xml": only_in_xml, "images": fleetview.images_by_name(context), "pydantic": "pydantic" in sys.modules}))
+"""
+
+
+def test_the_console_lists_the_working_folder_without_the_spec_model(tmp_path):
+    """The console's home list (the VMs only in XML/, each VM's image) reads XML/ at start: through
+    DomainDocument.settings(), so its first filled frame does not wait for pydantic."""
+    assert main(["--workdir", str(tmp_path), "xml", "new", "--hypervisor", "test", "--name", "lab1", "--vcpu", "2",
+                 "--memory", "96", "--image", str(tmp_path / "Images" / "lab1.img")]) == 0
+    done = subprocess.run([sys.executable, "-c", _LISTING_PROBE, str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["only_in_xml"] == [["lab1", "undefined", 2, 96]]
+    assert seen["images"] == {"lab1": "Images/lab1.img"}
+    assert seen["pydantic"] is False
