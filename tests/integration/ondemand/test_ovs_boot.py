@@ -14,8 +14,8 @@ import pytest
 
 from rfconsole.model.rftest2 import RFTEST2_VMS
 from rfconsole.ondemand import openflow as of
-from tests.integration.conftest import QEMU_URI, domain_state, wait_until
-from tests.integration.ondemand.conftest import ovs_vsctl
+from tests.integration.conftest import DATA_BRIDGE, GUEST_MEMORY_MIB, QEMU_URI, domain_state, run_cli, wait_until
+from tests.integration.ondemand.conftest import Watch, ovs_vsctl, remove_test_bridges
 
 pytestmark = pytest.mark.integration
 
@@ -209,3 +209,28 @@ def test_on_demand_keeps_working_across_a_reset(watch, bridges, ondemand_workdir
     wait_until(lambda: running("rfvmA"), BOOT_TIMEOUT, "rfvmA to run again after switch 5 reconnected")
     wait_until(lambda: watch.text.count("start issued") == 2, BOOT_TIMEOUT, "the watch's second start")
     assert "Traceback" not in watch.text
+
+
+def test_rfvmE_made_with_its_csv_rows_boots_when_bridge_9_connects(ondemand_workdir, bridges, guest):
+    """The fifth router: `xml new --preset rfvmE --routeflow-config` adds its rows to rftest2's CSV,
+    and a real switch with datapath id 9 then boots it (its eth0 on dp0 here: there is no lxcbr0)."""
+    csv_file = ondemand_workdir.root / "rftest2config.csv"
+    made = run_cli(
+        "--workdir", str(ondemand_workdir.root), "xml", "new", "--hypervisor", "qemu", "--preset", "rfvmE", "--no-image",
+        "--management-bridge", "none", "--nic", f"bridge={DATA_BRIDGE},ovs,mac=02:e0:e0:e0:e0:e0", "--memory", str(GUEST_MEMORY_MIB),
+        "--kernel", str(guest.kernel), "--initrd", str(guest.initrd), "--cmdline", guest.cmdline, "--routeflow-config", str(csv_file),
+    )
+    assert made.returncode == 0, made.stderr
+    assert f"added 4 rows to {csv_file}: rfvmE serves switch 0000000000000009" in made.stdout
+    assert csv_file.read_text().splitlines()[-4:] == [f"2E0E0E0E0E0,{port},0,9,{port}" for port in range(1, 5)]
+    watch = Watch(ondemand_workdir)
+    try:
+        watch.wait_for("switch 0000000000000009 -> rfvmE")
+        bridges.add(9, watch.target)
+        wait_until(lambda: running("rfvmE"), BOOT_TIMEOUT, "rfvmE to run after switch 9 connected")
+        watch.wait_for("rfvmE: defined from its XML")
+        assert all(domain_state(QEMU_URI, name) is None for name in RFTEST2_VMS)
+    finally:
+        remove_test_bridges()
+        code = watch.stop()
+    assert code == 0 and "Traceback" not in watch.text, watch.text
