@@ -272,20 +272,32 @@ async def test_the_wizard_asks_the_host_only_off_the_ui_thread(app, monkeypatch)
     from rfconsole.virt.host import Host
 
     on_ui_thread: list[str] = []
-    real_call = Host._call
+    real_call, real_connect = Host._call, Host._connect
 
     def recording_call(self, doing, function, *args, **kwargs):
         if threading.current_thread() is threading.main_thread():
             on_ui_thread.append(doing)
         return real_call(self, doing, function, *args, **kwargs)
 
+    def recording_connect(self):  # every libvirt call of Host begins here (lookups, capabilities, limits)
+        if threading.current_thread() is threading.main_thread():
+            on_ui_thread.append("the connection")
+        return real_connect(self)
+
     async with app.run_test(size=(120, 40)) as pilot:
         wizard = await open_wizard(pilot)
         await app.workers.wait_for_complete()
-        monkeypatch.setattr(Host, "_call", recording_call)  # a spy: every call still reaches libvirt
-        app.context.fleet.host("demo")._capabilities = None  # read afresh, as on a first wizard
-        await next_until(pilot, wizard, "review")
+        monkeypatch.setattr(Host, "_call", recording_call)  # spies: every call still reaches libvirt
+        monkeypatch.setattr(Host, "_connect", recording_connect)
+        for step in STEPS[1:]:
+            app.context.fleet.host("demo")._capabilities = None  # read afresh at each step, as on a first wizard
+            await next_until(pilot, wizard, step.id)
+        while step_id(wizard) != "os":  # back runs no check: entering a step asks the host by itself
+            app.context.fleet.host("demo")._capabilities = None
+            await pilot.press("ctrl+b")
+            await answered(pilot, wizard)
         assert on_ui_thread == []
+        assert wizard.query_one("#f-arch").value == "i686"  # the OS step's host question was asked, off the UI thread
 
 
 async def test_a_nic_error_names_the_nic_as_the_screen_does_and_wraps_at_80_columns(app) -> None:
