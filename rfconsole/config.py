@@ -38,6 +38,7 @@ from typing import Any
 
 from rfconsole.defaults import DEFAULT_LISTEN
 from rfconsole.errors import RfconsoleError
+from rfconsole.model.rftest2 import datapath_id_problem, parse_datapath_id
 from rfconsole.model.safexml import read_untrusted_file
 from rfconsole.model.kinds import Hypervisor
 from rfconsole.model.text import domain_name_problem, path_problem, text_problem
@@ -242,13 +243,10 @@ class _Reader:
         mapping: dict[int, tuple[str, ...]] = {}
         for key, names in self.table(data, "map").items():
             where = f'ondemand.map."{key}"'
-            text = key.strip().lower()
-            try:
-                dp_id = int(text[2:], 16) if text.startswith("0x") else int(text, 10)
-            except ValueError:
-                raise self.fail(where, names, "the key must be a datapath id: decimal, or hex with 0x (e.g. \"5\" or \"0x7266767372667673\")") from None
-            if not 0 <= dp_id < 2**64:
-                raise self.fail(where, names, "a datapath id is a 64-bit number")
+            problem = datapath_id_problem(key)
+            if problem is not None:
+                raise self.fail(where, names, f"the key is {problem}")
+            dp_id = parse_datapath_id(key)
             if isinstance(names, str):
                 names = [names]
             if not isinstance(names, list) or not names or not all(isinstance(name, str) and domain_name_problem(name) is None for name in names):

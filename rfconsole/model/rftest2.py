@@ -322,15 +322,28 @@ def format_datapath_id(datapath_id: int) -> str:
     return f"{datapath_id:016x}"
 
 
+DATAPATH_ID_RULE = "decimal, or hex with 0x (e.g. 9 or 0x7266767372667673), at most 64 bits"
+
+
+def datapath_id_problem(text: str) -> str | None:
+    """Why ``text`` is not a datapath id as people write it (decimal, or hex with 0x), or None."""
+    try:
+        parse_datapath_id(text)
+    except RfconsoleError:
+        return f"not a datapath id: {DATAPATH_ID_RULE}"
+    return None
+
+
 def parse_datapath_id(text: str, what: str = "datapath id") -> int:
-    """A datapath id as people write it: decimal, or hex with 0x (5, 0x7266767372667673)."""
+    """A datapath id as people (and rfconsole.toml's [ondemand.map]) write it: decimal, or hex
+    with 0x (5, 0x7266767372667673)."""
     value = str(text).strip().lower()
     try:
         number = int(value[2:], 16) if value.startswith("0x") else int(value, 10)
     except ValueError:
-        raise RfconsoleError(f"{what} {text!r} is not a datapath id: decimal, or hex with 0x (e.g. 9 or 0x7266767372667673)") from None
+        number = -1
     if not 0 <= number < 2**64:
-        raise RfconsoleError(f"{what} {text!r} is not a datapath id: a datapath id is a 64-bit number")
+        raise RfconsoleError(f"{what} {text!r} is not a datapath id: {DATAPATH_ID_RULE}")
     return number
 
 

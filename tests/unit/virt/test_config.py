@@ -80,6 +80,7 @@ def test_every_key_is_read(tmp_path):
         ('[ondemand]\nlisten = "127.0.0.1:70000"\n', "ondemand.listen", "'127.0.0.1:70000'"),
         ('[ondemand]\nidle_shutdown = -1\n', "ondemand.idle_shutdown", "-1"),
         ('[ondemand.map]\n"five" = ["rfvmA"]\n', 'ondemand.map."five"', "['rfvmA']"),
+        ('[ondemand.map]\n"0x10000000000000000" = ["rfvmA"]\n', 'ondemand.map."0x10000000000000000"', "['rfvmA']"),
         ('[ondemand.map]\n"5" = [""]\n', 'ondemand.map."5"', "['']"),
         ('colour = "blue"\n', "colour", "'blue'"),
         ("hosts = 3\n", "hosts", "3"),
