@@ -2,6 +2,7 @@
 # A tiny bootable guest for the integration tests and benchmarks, in .cache/guest/:
 #
 #   vmlinuz        a Debian cloud kernel (apt-get download, extracted with dpkg-deb -x)
+#   modules/       its virtio-net modules (NET_MODULES), loaded by the initramfs's /init
 #   initrd.img     a busybox initramfs whose /init mounts proc and sys, prints
 #                  RFCONSOLE-GUEST-READY on the console, then keeps an interactive shell
 #                  on it (a new one whenever the last exits); udhcpc's hook script puts a
@@ -19,6 +20,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 guest="$root/.cache/guest"
 readonly READY_MARKER=RFCONSOLE-GUEST-READY
 readonly BUSYBOX=/bin/busybox
+# The cloud kernel builds virtio-net as modules: these, in load order (each after what it
+# depends on, from the modules' own depends=), go into the initramfs so a guest NIC with
+# model virtio appears as ethN (a guest getting a DHCP lease: tests/integration).
+readonly NET_MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net)
 
 say() { printf 'build-guest: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -30,7 +35,7 @@ cloud_kernel_package() {
 }
 
 build_kernel() {
-    [ -s "$guest/vmlinuz" ] && return 0
+    [ -s "$guest/vmlinuz" ] && [ -s "$guest/modules/virtio_net.ko" ] && return 0
     command -v dpkg-deb >/dev/null || die "dpkg-deb is missing"
     local package work deb
     package="$(cloud_kernel_package)"
@@ -47,6 +52,16 @@ build_kernel() {
     vmlinuz="$(ls "$work"/tree/boot/vmlinuz-* 2>/dev/null | head -n1)"
     [ -n "$vmlinuz" ] || die "$package holds no /boot/vmlinuz-*"
     mkdir -p "$guest"
+    rm -rf "$guest/modules.tmp"
+    mkdir "$guest/modules.tmp"
+    local module found
+    for module in "${NET_MODULES[@]}"; do
+        found="$(find "$work/tree/lib/modules" -name "$module.ko" | head -n1)"
+        [ -n "$found" ] || die "$package holds no $module.ko (a compressed .ko.xz cannot be loaded by busybox's insmod)"
+        cp "$found" "$guest/modules.tmp/"
+    done
+    rm -rf "$guest/modules"
+    mv "$guest/modules.tmp" "$guest/modules"
     cp "$vmlinuz" "$guest/vmlinuz.tmp"
     mv "$guest/vmlinuz.tmp" "$guest/vmlinuz"
     basename "$vmlinuz" >"$guest/kernel-version"
@@ -89,6 +104,9 @@ export HOME=/root PATH=/bin:/sbin PS1='rfguest# '
 # /dev/console is a pty: mounting the host's devtmpfs over it would hide it.
 if [ -z "\$container" ]; then
     mount -t devtmpfs devtmpfs /dev 2>/dev/null
+    for module in ${NET_MODULES[*]}; do
+        [ ! -f /lib/modules/\$module.ko ] || insmod /lib/modules/\$module.ko
+    done
 fi
 echo $READY_MARKER
 # An interactive shell on the console, as its controlling terminal (job control, ctrl+c);
@@ -113,6 +131,8 @@ build_initrd() {
     work="$(mktemp -d)"
     trap 'rm -rf "$work"' RETURN
     populate_busybox_tree "$work/tree"
+    mkdir -p "$work/tree/lib/modules"
+    cp "$guest"/modules/*.ko "$work/tree/lib/modules/"
     mkdir -p "$guest"
     (cd "$work/tree" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) >"$guest/initrd.img.tmp"
     mv "$guest/initrd.img.tmp" "$guest/initrd.img"
