@@ -60,8 +60,13 @@ class Booter:
         idle_shutdown: float = 0.0,
         enabled: bool = True,
         workers: int = 8,
+        refresh: Callable[[], DatapathMap | None] | None = None,
     ) -> None:
+        """``refresh()``, asked when a switch comes up, returns a new map when its sources
+        changed (None: keep this one)."""
         self.fleet = fleet
+        self._refresh = refresh
+        self._registry: SwitchRegistry | None = None
         self.mapping = mapping if isinstance(mapping, DatapathMap) else DatapathMap({k: tuple(v) for k, v in mapping.items()})
         self.idle_shutdown = idle_shutdown
         self._enabled = enabled
@@ -89,8 +94,17 @@ class Booter:
 
     def attach(self, registry: SwitchRegistry) -> Callable[[], None]:
         """Listen to ``registry``; returns the function that stops listening."""
+        self._registry = registry
         registry.set_mapping(self.mapping.vms)
         return registry.subscribe(self.on_switch_event)
+
+    def set_mapping(self, mapping: DatapathMap) -> None:
+        """Boot by ``mapping`` from now on (the registry's switches show their new VMs)."""
+        with self._lock:
+            self.mapping = mapping
+            registry = self._registry
+        if registry is not None:
+            registry.set_mapping(mapping.vms)
 
     def subscribe(self, listener: Callable[[BootRecord], None]) -> Callable[[], None]:
         """Call ``listener(record)`` (in a booter thread) when a boot decision is complete;
@@ -108,6 +122,10 @@ class Booter:
     # ------------------------------------------------------------------ events
     def on_switch_event(self, event: SwitchEvent) -> None:
         datapath_id = event.switch.datapath_id
+        if event.kind is SwitchEventKind.UP and self._refresh is not None:
+            fresh = self._refresh()
+            if fresh is not None:
+                self.set_mapping(fresh)
         vms = self.mapping.for_datapath(datapath_id)
         dpid = format_datapath_id(datapath_id)
         with self._lock:

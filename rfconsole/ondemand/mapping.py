@@ -2,12 +2,15 @@
 
 Two sources, merged: RouteFlow's CSV (``vm_id`` is the VM's eth0 MAC, matched against the
 MACs in the VMs' XML in XML/), and the explicit map of rfconsole.toml's [ondemand.map] (read
-by rfconsole.config), which wins for the datapath ids it names.
+by rfconsole.config), which wins for the datapath ids it names. ``MapSource`` says when the CSV
+or XML/ changed since the map was read (a VM added with its rows: ``xml new --routeflow-config``),
+so the booter reads it again when the next switch comes up.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -52,3 +55,42 @@ def build_datapath_map(
     for datapath_id, names in (explicit or {}).items():
         result.vms[datapath_id] = tuple(dict.fromkeys(names))
     return result
+
+
+class MapSource:
+    """Where the map comes from, and whether it changed since ``build()`` last read it: the CSV's
+    and XML/'s files' sizes and modification times (a stat each; read again only on a change)."""
+
+    def __init__(
+        self,
+        store: Store | None,
+        routeflow_csv: str | os.PathLike[str] | None = None,
+        explicit: Mapping[int, Sequence[str]] | None = None,
+    ) -> None:
+        self.store = store
+        self.routeflow_csv = routeflow_csv
+        self.explicit = explicit
+        self._read: tuple[object, ...] | None = None
+
+    def build(self) -> DatapathMap:
+        seen = self._fingerprint()
+        mapping = build_datapath_map(self.store, self.routeflow_csv, self.explicit)
+        self._read = seen
+        return mapping
+
+    def changed(self) -> bool:
+        return self._fingerprint() != self._read
+
+    def _fingerprint(self) -> tuple[object, ...]:
+        files = [Path(self.routeflow_csv)] if self.routeflow_csv is not None else []
+        if self.store is not None:
+            files += self.store.paths()
+        return tuple(_stamp(path) for path in files)
+
+
+def _stamp(path: Path) -> tuple[str, int, int, int] | None:
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (str(path), status.st_ino, status.st_size, status.st_mtime_ns)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from rfconsole.errors import RfconsoleError
 from rfconsole.ondemand.booter import Booter, BootRecord
 from rfconsole.ondemand.listener import ListenerSettings, SwitchListener
-from rfconsole.ondemand.mapping import DatapathMap, build_datapath_map
+from rfconsole.ondemand.mapping import DatapathMap, MapSource
 from rfconsole.ondemand.registry import Switch, SwitchEvent, SwitchRegistry, format_datapath_id
 
 if TYPE_CHECKING:
@@ -49,9 +49,11 @@ class OnDemand:
         enabled: bool = True,
     ) -> None:
         """``routeflow_config`` and ``listen`` override the settings' (the command line's options)."""
-        self.mapping: DatapathMap = build_datapath_map(store, routeflow_config or settings.routeflow_config, settings.map)
+        self._map_source = MapSource(store, routeflow_config or settings.routeflow_config, settings.map)
         self.registry = SwitchRegistry()
-        self.booter = Booter(fleet, self.mapping, idle_shutdown=settings.idle_shutdown, enabled=enabled)
+        self.booter = Booter(
+            fleet, self._map_source.build(), idle_shutdown=settings.idle_shutdown, enabled=enabled, refresh=self._mapping_if_changed
+        )
         self.booter.attach(self.registry)
         host, port = listen or (settings.listen_host, settings.listen_port)
         if listener_settings is None:
@@ -88,9 +90,33 @@ class OnDemand:
         return self.enabled
 
     # ------------------------------------------------------------------ running
-    def describe_mapping(self) -> list[str]:
-        lines = [f"switch {format_datapath_id(dp)} -> {', '.join(vms)}" for dp, vms in sorted(self.mapping.vms.items())]
+    @property
+    def mapping(self) -> DatapathMap:
+        """The switch -> VMs map the booter goes by now."""
+        return self.booter.mapping
+
+    def _mapping_if_changed(self) -> DatapathMap | None:
+        """The map read again when RouteFlow's CSV or XML/ changed since it was read (a VM added
+        with its rows while watch runs); a CSV that cannot be read now keeps the old map."""
+        if not self._map_source.changed():
+            return None
+        try:
+            mapping = self._map_source.build()
+        except RfconsoleError as error:
+            log.warning("RouteFlow's CSV or XML/ changed, but the switch map cannot be read again (the previous one stays): %s", error.message)
+            return None
+        log.info("RouteFlow's CSV or XML/ changed: the switch map is read again: %s", "; ".join(self.describe_mapping_of(mapping)))
+        for note in mapping.notes:
+            log.warning("%s", note)
+        return mapping
+
+    @staticmethod
+    def describe_mapping_of(mapping: DatapathMap) -> list[str]:
+        lines = [f"switch {format_datapath_id(dp)} -> {', '.join(vms)}" for dp, vms in sorted(mapping.vms.items())]
         return lines or ["no switch is mapped to a VM: give --routeflow-config FILE or [ondemand.map] in rfconsole.toml"]
+
+    def describe_mapping(self) -> list[str]:
+        return self.describe_mapping_of(self.mapping)
 
     async def serve(self, stop: asyncio.Event | None = None, ready: Callable[[tuple[str, int]], None] | None = None) -> None:
         """Listen until ``stop`` is set (or the task is cancelled); then close every connection."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -146,28 +147,48 @@ def test_watch_refuses_bad_options_in_words(workdir, options, message):
     assert result.returncode in (1, 2) and message in result.stderr and "Traceback" not in result.stderr
 
 
-def test_rfvmE_added_with_its_csv_rows_boots_when_switch_9_connects(fleet, workdir):
+def wait_for_boot(boots: list, count: int) -> None:
+    deadline = time.monotonic() + 10
+    while len(boots) < count:  # the listener hands the switch to the booter a moment after the switch's hello
+        assert time.monotonic() < deadline, f"{count - len(boots)} boot decisions missing: {boots}"
+        time.sleep(0.01)
+
+
+def test_rfvmE_added_with_its_csv_rows_while_watching_boots_when_switch_9_connects(fleet, workdir, caplog):
     from rfconsole.cli import main
 
+    caplog.set_level(logging.INFO, logger="rfconsole.ondemand")
     csv_file = workdir.root / "rftest2.csv"
     csv_file.write_text("vm_id,vm_port,ct_id,dp_id,dp_port\n2A0A0A0A0A0,1,0,5,1\n")
-    assert main(["--workdir", str(workdir.root), "xml", "new", "--hypervisor", "test", "--preset", "rfvmE", "--routeflow-config", str(csv_file)]) == 0
-    workdir.image("h5.img").parent.mkdir(exist_ok=True)
-    workdir.image("h5.img").write_bytes(b"")  # a VM whose image is missing is not started, even on the test driver
     service = OnDemand(fleet, fleet.store, fleet.config.ondemand, routeflow_config=csv_file, listen=("127.0.0.1", 0))
-    assert "switch 0000000000000009 -> rfvmE" in service.describe_mapping()
     boots = []
     service.subscribe_boots(boots.append)
     address = service.start_in_thread()
     try:
+        connect_switch(address, 9)
+        wait_until_logged(caplog, "switch 0000000000000009 up: mapped to no VM, nothing to do")
+        assert main(["--workdir", str(workdir.root), "xml", "new", "--hypervisor", "test", "--preset", "rfvmE", "--routeflow-config", str(csv_file)]) == 0
+        workdir.image("h5.img").parent.mkdir(exist_ok=True)
+        workdir.image("h5.img").write_bytes(b"")  # a VM whose image is missing is not started, even on the test driver
         assert not fleet.has_domain("rfvmE")  # the demo host knows rfvmA–rfvmD only
         connect_switch(address, 9)
-        deadline = time.monotonic() + 10
-        while not boots:  # the listener hands the switch to the booter a moment after the switch's hello
-            assert time.monotonic() < deadline, "no boot decision for switch 9"
-            time.sleep(0.01)
+        wait_for_boot(boots, 1)
         assert service.booter.wait_idle(10)
         assert fleet.status("rfvmE").state is DomainState.RUNNING
         assert [(record.vm, record.outcome) for record in boots] == [("rfvmE", "defined and started")]
+        assert "switch map is read again: switch 0000000000000005 -> rfvmA; switch 0000000000000006 -> rfvmB; switch 0000000000000009 -> rfvmE" in caplog.text
+        assert "switch 0000000000000009 -> rfvmE" in service.describe_mapping()
+
+        csv_file.write_text("not,routeflow\n")  # broken while watching: the map read last stays
+        connect_switch(address, 9)
+        wait_for_boot(boots, 2)
+        assert boots[1].outcome == "already running" and "the previous one stays" in caplog.text
     finally:
         service.stop()
+
+
+def wait_until_logged(caplog, words: str) -> None:
+    deadline = time.monotonic() + 10
+    while words not in caplog.text:
+        assert time.monotonic() < deadline, f"never logged {words!r}: {caplog.text}"
+        time.sleep(0.01)
