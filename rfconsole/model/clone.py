@@ -11,6 +11,7 @@ uses.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -22,6 +23,8 @@ from rfconsole.model.errors import InvalidSpec, Problem
 from rfconsole.model.spec import DEVICE_NAME_MAX, NAME_MAX, NAME_RE, NAME_RULE, DomainSpec, Interface
 
 LOCALLY_ADMINISTERED = 0x02  # first byte: unicast, locally administered (IEEE 802)
+# Host-side names libvirt makes up for a NIC that names none (its reserved prefixes; testnet: the test driver)
+LIBVIRT_NAMED = re.compile(r"(vnet|vif|macvtap|macvlan|testnet)[0-9]+")
 
 
 class CloneError(RfconsoleError):
@@ -89,14 +92,23 @@ def clone_interfaces(source: DomainSpec, new_name: str, taken_macs: Iterable[str
             mac = random_mac(taken)
         taken.add(mac)
         target = interface.target_dev
+        if target is not None and port is None and LIBVIRT_NAMED.fullmatch(target):
+            target = None  # a name libvirt gave the source's NIC (vnet0, testnet0): libvirt names the clone's
         if target is not None:
-            target = f"{new_name}.{port}" if port is not None else f"{new_name}.{index}"
+            target = f"{new_name}.{port}" if port is not None else f"{new_name}-{index}"  # never a data NIC's NEW.k
             if len(target) > DEVICE_NAME_MAX:
                 raise CloneError(
                     f"the host-side NIC name {target} would be longer than {DEVICE_NAME_MAX} characters (the kernel's limit)",
                     f"choose a name of at most {DEVICE_NAME_MAX - 2} characters",
                 )
         result.append(interface.with_changes(mac=mac, target_dev=target))
+    names = [interface.target_dev for interface in result if interface.target_dev]
+    doubled = sorted({name for name in names if names.count(name) > 1})
+    if doubled:
+        raise CloneError(
+            f"two of {new_name}'s NICs would have the host-side name {doubled[0]}: {source.name} has two data NICs numbered {doubled[0].rsplit('.', 1)[-1]}",
+            f"give each of {source.name}'s data NICs its own number ({source.name}.1, {source.name}.2 …) first",
+        )
     return tuple(result)
 
 

@@ -168,3 +168,34 @@ async def test_the_details_of_a_vm_list_its_snapshots(app, context) -> None:
         context.fleet.snapshot_create("rfvmA", "second", host="demo")
         await pilot.press("ctrl+r")  # the details' refresh
         await wait_until(pilot, lambda: "second" in _all_text(app.screen), "the new snapshot in the details")
+
+
+async def test_c_adds_rfvmEs_rows_to_the_routeflow_csv_rfconsole_toml_names(workdir) -> None:
+    import argparse
+
+    from rfconsole.tui.app import RfconsoleApp
+    from rfconsole.tui.launch import build_context
+
+    (workdir / "rfconsole.toml").write_text('[ondemand]\nrouteflow_config = "rftest2.csv"\n')
+    csv_file = workdir / "rftest2.csv"
+    csv_file.write_text("vm_id,vm_port,ct_id,dp_id,dp_port\n2A0A0A0A0A0,1,0,5,1\n")
+    context = build_context(argparse.Namespace(workdir=workdir, demo=True, connect=None))
+    app = RfconsoleApp(context, poll_seconds=0)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await loaded(pilot)
+            await pilot.press("down", "c")  # rfvmB, from its host definition
+            await wait_until(pilot, lambda: isinstance(app.screen, CloneDialog), "the clone dialog")
+            assert app.screen.query_one("#clone-rows").value  # offered, and on
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: any(f"added 3 rows to {csv_file}" in n for n in notifications(app)), f"the clone's rows: {notifications(app)}", timeout=10)
+            assert csv_file.read_text().splitlines()[-3:] == [f"2E0E0E0E0E0,{port},0,9,{port}" for port in range(1, 4)]
+
+            await pilot.press("c")
+            await wait_until(pilot, lambda: isinstance(app.screen, CloneDialog), "the clone dialog")
+            app.screen.query_one("Input").value = "lab7"
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: any("its rows were not added" in n and "lab7 serves is not known" in n for n in notifications(app)), "lab7's note", timeout=10)
+            assert "02:" not in csv_file.read_text().splitlines()[-1] and len(csv_file.read_text().splitlines()) == 5
+    finally:
+        context.fleet.close()

@@ -1,33 +1,45 @@
-"""Clone from the domains table: a dialog asks the new name (a free one suggested), then
+"""Clone from the domains table: a dialog asks the new name (a free one suggested) and, when
+rfconsole.toml names RouteFlow's CSV, whether to add the clone's rows to it; then
 ``Fleet.clone`` writes the new VM into XML/ in a worker; the result is a notification."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Checkbox, Input, Label
 
 from rfconsole.model.clone import suggest_clone_name
+from rfconsole.model.rftest2 import rftest2_naming
 from rfconsole.tui import keymap
 from rfconsole.tui.styles import stylesheet_paths
 
 
-class CloneDialog(ModalScreen["str | None"]):
-    """The new name for a clone of one domain; enter clones, escape cancels."""
+@dataclass(frozen=True)
+class CloneChoice:
+    name: str
+    add_rows: bool  # append its rows to RouteFlow's CSV (rfconsole.toml's routeflow_config)
+
+
+class CloneDialog(ModalScreen["CloneChoice | None"]):
+    """The new name for a clone of one domain (and, with a RouteFlow CSV, whether to add its rows);
+    enter clones, escape cancels."""
 
     CSS_PATH = stylesheet_paths("dialogs.tcss")
     KEYMAP = (keymap.CLONE,)
     BINDINGS = keymap.CLONE.bindings()
 
-    def __init__(self, source: str, host: str, suggestion: str) -> None:
+    def __init__(self, source: str, host: str, suggestion: str, routeflow_config: Path | None = None) -> None:
         super().__init__(classes="dialog")
         self.source = source
         self.host = host
         self.suggestion = suggestion
+        self.routeflow_config = routeflow_config
 
     def compose(self) -> ComposeResult:
         with Vertical(id="clone", classes="dialog-box"):
@@ -38,6 +50,8 @@ class CloneDialog(ModalScreen["str | None"]):
                 f"{self.source} itself is not changed. Start it with s.",
                 id="warning",
             )
+            if self.routeflow_config is not None:
+                yield Checkbox(f"Add its rows to RouteFlow's CSV {self.routeflow_config} (rfvmE, rfvmF: rftest2's switch)", True, id="clone-rows")
             with Horizontal(classes="buttons"):
                 yield Button("Clone (enter)", id="yes", variant="primary")
                 yield Button("Cancel (escape)", id="no")
@@ -45,13 +59,18 @@ class CloneDialog(ModalScreen["str | None"]):
     def on_mount(self) -> None:
         self.query_one(Input).focus()
 
+    def _choice(self) -> CloneChoice | None:
+        name = self.query_one(Input).value.strip()
+        add_rows = self.routeflow_config is not None and self.query_one("#clone-rows", Checkbox).value
+        return CloneChoice(name, add_rows) if name else None
+
     @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+    def _submitted(self, _event: Input.Submitted) -> None:
+        self.dismiss(self._choice())
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(self.query_one(Input).value.strip() or None if event.button.id == "yes" else None)
+        self.dismiss(self._choice() if event.button.id == "yes" else None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -62,23 +81,31 @@ def ask_clone(screen: Any, target: Any) -> None:
     context = screen.app.context
     taken = {entry.name for entry in context.store.entries()} | {status.name for status in screen.app.context.fleet.statuses()}
 
-    def named(new: str | None) -> None:
-        if new:
-            _clone(screen, target, new)
+    routeflow_config = context.config.ondemand.routeflow_config
 
-    screen.app.push_screen(CloneDialog(target.name, target.host, suggest_clone_name(target.name, taken)), named)
+    def named(choice: CloneChoice | None) -> None:
+        if choice is not None:
+            _clone(screen, target, choice.name, routeflow_config if choice.add_rows else None)
+
+    screen.app.push_screen(CloneDialog(target.name, target.host, suggest_clone_name(target.name, taken), routeflow_config), named)
 
 
-def _clone(screen: Any, target: Any, new: str) -> None:
+def _clone(screen: Any, target: Any, new: str, routeflow_config: Path | None) -> None:
+    """Clone in a worker; its rows go to ``routeflow_config`` when rftest2's naming says which
+    switch the clone serves (a name of the user's own has none: the CLI's --datapath-id gives it)."""
     app = screen.app
+    known_switch = rftest2_naming(new) is not None
 
     def run() -> None:
         doing = f"clone {target.name} as {new}"
         try:
-            message = app.context.fleet.clone(target.name, new)
+            message = app.context.fleet.clone(target.name, new, routeflow_config=routeflow_config if known_switch else None)
         except Exception as error:  # noqa: BLE001 - the refusal as a notification, never a crash
             app.call_from_thread(app.report, error, doing)
         else:
+            if routeflow_config is not None and not known_switch:
+                message += (f"; its rows were not added to {routeflow_config}: which switch {new} serves is not known "
+                            f"(rfconsole clone … --routeflow-config CSV --datapath-id ID)")
             app.call_from_thread(screen.notify, message, timeout=8)
 
     screen.run_worker(run, thread=True, group="operations", exit_on_error=False, name=f"clone {new}")

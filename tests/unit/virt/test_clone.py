@@ -159,3 +159,20 @@ def test_clone_command_prints_rfvmEs_rows_when_no_csv_is_given(store, workdir, b
     assert "RouteFlow's CSV rows for rfvmE" in out and "  2E0E0E0E0E0,1,0,9,1" in out
     assert main(["--workdir", str(workdir.root), "--demo", "clone", "rfvmA", "lab7"]) == 0
     assert "RouteFlow" not in capsys.readouterr().out  # nothing says which switch lab7 serves
+
+
+def test_a_nic_name_libvirt_made_up_is_left_to_libvirt_and_names_never_clash(tmp_path):
+    source = preset_spec("rfvmB", Hypervisor.QEMU, tmp_path)
+    named_by_libvirt = source.with_changes(interfaces=(source.interfaces[0].with_changes(target_dev="testnet0"), *source.interfaces[1:]))
+    nics = clone_interfaces(named_by_libvirt, "rfvmE", [])
+    assert [nic.target_dev for nic in nics] == [None, "rfvmE.1", "rfvmE.2", "rfvmE.3"]  # not rfvmE.1 twice
+    named_by_user = source.with_changes(interfaces=(source.interfaces[0].with_changes(target_dev="mgmt-b"), *source.interfaces[1:]))
+    assert [nic.target_dev for nic in clone_interfaces(named_by_user, "rfvmE", [])] == ["rfvmE-1", "rfvmE.1", "rfvmE.2", "rfvmE.3"]
+    doubled = source.with_changes(interfaces=(*source.interfaces, source.interfaces[1].with_changes(mac="02:00:00:00:00:07")))
+    with pytest.raises(CloneError, match="two of lab7's NICs would have the host-side name lab7.1: rfvmB has two data NICs numbered 1"):
+        clone_interfaces(doubled, "lab7", [])
+
+
+def test_the_demo_hosts_rfvmB_clones_as_rfvmE_with_distinct_nic_names(demo, store):
+    demo.clone("rfvmB", "rfvmE")  # from the host's definition, where libvirt named eth0 testnet0
+    assert [nic.target_dev for nic in store.load("rfvmE").spec().interfaces] == [None, "rfvmE.1", "rfvmE.2", "rfvmE.3"]
