@@ -78,14 +78,35 @@ class RfconsoleApp(App[int]):
         self.context_ready: Signal[ConsoleContext] = Signal(self, "context-ready")
         self.theme = "textual-dark"
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen:
+        """The home screen is the bottom of the stack itself: no blank screen is laid out under it
+        first, and Textual's Ready (the first frame) is the home screen's."""
         from rfconsole.tui.screens.domains import DomainsScreen
 
-        self.push_screen(DomainsScreen())
+        return DomainsScreen()
+
+    def on_mount(self) -> None:
         if self.context is not None:
             self._use_context(self.context)
-        else:
-            self.call_after_refresh(self._start_opening)
+
+    def on_ready(self) -> None:
+        """The first frame is on the screen: now open what the console works on."""
+        self._first_frame_done = True
+        if self.context is None:
+            self._start_opening()
+        if self._exit_asked is not None:
+            super().exit(*self._exit_asked)
+
+    _first_frame_done = False
+    _exit_asked: tuple | None = None
+
+    def exit(self, result: int | None = None, return_code: int = 0, message: Any | None = None) -> None:
+        """As App.exit; asked before the first frame (a key typed ahead), it waits for that frame:
+        Textual's Header, still setting itself up, would fail on a screen being taken down."""
+        if not self._first_frame_done:
+            self._exit_asked = (result, return_code, message)
+            return
+        super().exit(result, return_code, message)
 
     # ---- the context, opened after the first frame ----------------------------------------
 

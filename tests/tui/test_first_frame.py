@@ -78,12 +78,15 @@ class Painted:
     def __init__(self, app: RfconsoleApp) -> None:
         self.app = app
         self.frames = 0
+        self.first_text = ""  # what the first frame wrote (escape sequences and all)
         self._display = app._display
         app._display = self._probe
 
     def _probe(self, screen, renderable) -> None:
         if renderable is not None and not self.app._batch_count and type(screen).__name__ == "DomainsScreen":
             self.frames += 1
+            if self.frames == 1:
+                self.first_text = renderable.render_segments(self.app.console)
         self._display(screen, renderable)
 
 
@@ -104,6 +107,8 @@ async def test_the_home_screen_is_painted_before_the_fleet_is_opened_and_says_it
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_until(pilot, lambda: "frames_before_opening" in seen, "the opening to begin")
             assert seen["frames_before_opening"] >= 1, "the fleet was opened before the first frame"
+            first = seen["painted"].first_text  # the whole home screen, its key bar and what it is doing
+            assert READING in first and "Name" in first and "Quit" in first and "palette" in first
             screen = app.screen
             assert isinstance(screen, DomainsScreen) and app.context is None
             assert str(screen.query_one("#status-line", Label).render()) == READING  # not "0 domains"

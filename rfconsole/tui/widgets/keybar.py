@@ -24,13 +24,22 @@ class KeyBar(Static):
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
-        self.call_after_refresh(self._redraw)
+        self._redraw()  # now, for the screen's first frame (the width is the screen's until laid out)
+        self.call_after_refresh(self._settled)
+
+    _settled_down = False
+
+    def _settled(self) -> None:
+        self._settled_down = True
+        self._redraw()
 
     def on_unmount(self) -> None:
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _bindings_changed(self, screen: Screen) -> None:
-        if self.is_attached and screen is self.screen:
+        # before the first refresh the screen's bindings come and go as its widgets mount and take
+        # the focus; the bar drawn at mount stands until then (_settled draws the settled ones)
+        if self._settled_down and self.is_attached and screen is self.screen:
             self._redraw()
 
     def on_resize(self, event: Resize) -> None:
@@ -38,6 +47,9 @@ class KeyBar(Static):
             self._redraw()
 
     _drawn_for_width = -1
+
+    def _width(self) -> int:
+        return self.content_size.width or max(1, self.app.size.width - self.styles.gutter.width)
 
     def _redraw(self) -> None:
         self._drawn_for_width = self.content_size.width
@@ -67,7 +79,12 @@ class KeyBar(Static):
                 break
             dropped = {id(key) for key in leave_out[:left_out]}
             text = self._text([key for key in shown if id(key) not in dropped], pinned, labels, left_out)
-        self.update(text)
+        drawn = (text.plain, tuple(text.spans))
+        if drawn != self._drawn:  # bindings are re-announced often (focus, screens): a same text is no new layout
+            self._drawn = drawn
+            self.update(text)
+
+    _drawn: tuple = ()
 
     def _text(self, shown: list[tuple[str, str, bool]], pinned: list[tuple[str, str, bool]], labels: dict[str, str], left_out: int) -> Text:
         text = Text(no_wrap=False, overflow="fold")
@@ -83,8 +100,7 @@ class KeyBar(Static):
         return text
 
     def _lines(self, text: Text) -> int:
-        width = self.content_size.width
-        return len(text.wrap(self.app.console, width)) if width > 0 else 1
+        return len(text.wrap(self.app.console, self._width()))
 
     def _key_style(self, enabled: bool) -> str:
         color = self.app.theme_variables.get("footer-key-foreground", "")
