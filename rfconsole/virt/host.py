@@ -8,6 +8,9 @@ reopens it with exponential backoff, re-registering the callbacks; subscribers s
 
 One connection per host for the life of the object: the test driver's state lives in its
 connection (each open of test:///… starts from the node XML again).
+
+No libvirt handle leaves this module (tests/unit/test_libvirt_handles.py): every method names a
+domain; a console's stream is wrapped in a ConsoleStream that never hands it out.
 """
 
 from __future__ import annotations
