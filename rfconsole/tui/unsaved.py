@@ -27,7 +27,7 @@ class HoldsWork:
         raise NotImplementedError
 
     def report_unsaved_work(self) -> None:
-        words = self.unsaved_work()
+        words = self.unsaved_work() if self.is_mounted else None  # type: ignore[attr-defined]
         if words != self._reported_work:
             self._reported_work = words
             self.app.post_message(UnsavedWork(self, words))  # type: ignore[attr-defined, arg-type]
