@@ -270,19 +270,24 @@ class DomainsScreen(Screen):
         ).lower()
         return all(word in haystack for word in needle.split())
 
+    def _headings(self) -> list[str]:
+        """The column the table is sorted by is marked (▴ up, ▾ down; none: rftest2 order)."""
+        return [("▾" if key in DESCENDING else "▴") + label.replace(" ", "") if key == self.sort_by else label
+                for key, label, _width in COLUMNS]
+
     def _add_columns(self, table: DataTable) -> None:
-        """The headings; the column the table is sorted by is marked (▴ up, ▾ down; none: rftest2 order)."""
-        for key, label, width in COLUMNS:
-            if key == self.sort_by:
-                label = ("▾" if key in DESCENDING else "▴") + label.replace(" ", "")
-            table.add_column(label, key=key, width=width)
+        for (key, _label, width), heading in zip(COLUMNS, self._headings(), strict=True):
+            table.add_column(heading, key=key, width=width)
 
     def _rebuild(self) -> None:
         """Filter or sort changed: the one time the table is refilled."""
         table = self.query_one(DomainTable)
         selected = self.selected_key()
-        table.clear(columns=True)
-        self._add_columns(table)
+        if [str(column.label) for column in table.ordered_columns] == self._headings():
+            table.clear()  # same headings (the first fill, a filter): the columns stay as measured
+        else:
+            table.clear(columns=True)
+            self._add_columns(table)
         for row in sorted(self.rows.values(), key=self._sort_key):
             if self._shown(row):
                 table.add_row(*self._cells(row), key=row.key)
