@@ -151,7 +151,7 @@ def report_routeflow_rows(store: Store, name: str, rows: list[RouteflowRow], csv
             added = store.add_routeflow_rows(path, rows)
         except RfconsoleError as error:
             raise RfconsoleError(f"{name} was written, but its rows were not added to RouteFlow's CSV: {error.message}", hint=error.hint) from None
-        print(rows_added_words(path, name, rows, added))
+        print(rows_added_words(path, name, rows, added), file=sys.stdout if printing else sys.stderr)  # -o -: stdout is the XML
     elif printing:
         print_rows(name, rows)
 

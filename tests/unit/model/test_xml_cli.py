@@ -256,6 +256,9 @@ def test_new_rfvmE_without_a_csv_prints_the_rows_to_add(tmp_path, capsys):
     assert "RouteFlow" not in capsys.readouterr().out  # rftest2's own CSV has its four
     assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmF", "-o", "-") == 0
     assert "RouteFlow" not in capsys.readouterr().out  # stdout is the XML
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmF", "-o", "-", "--routeflow-config", str(tmp_path / "rf.csv")) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("<domain") and out.rstrip().endswith("</domain>") and "added 4 rows" in err
 
 
 def test_rows_that_cannot_be_added_leave_xml_and_csv_untouched(tmp_path, capsys):
