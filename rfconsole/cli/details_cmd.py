@@ -84,4 +84,4 @@ def write_details(details: VmDetails, out: TextIO) -> None:
     if details.events:
         print_table([(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event.time)), event_words(event)) for event in details.events], out)
     else:
-        print("  none seen since this command connected (the console's details view and `rfconsole watch` log them as they come)", file=out)
+        print("  none seen since this command connected (libvirt keeps no history; the console's details view logs them as they come)", file=out)
