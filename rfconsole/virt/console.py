@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from rfconsole.virt.errors import ConsoleBusy, ConsoleNotRunning, DomainNotFound, HostUnavailable, VirtError
+from rfconsole.virt.errors import ConsoleBusy, ConsoleNotRunning, ConsoleUnavailable, DomainNotFound, HostUnavailable, VirtError
 from rfconsole.virt.events import DomainEvent, EventKind, HostEvent
 from rfconsole.virt.host import ConsoleStream, Host
 
@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 SETTLE_SECONDS = 3.0  # how long a console that looks taken over waits for its domain's stop event
 DETACH_KEY = b"\x1d"  # ctrl+], as in virsh console
 DETACH_KEY_NAME = "ctrl+]"
+
+
+REATTACH_SETTLE_SECONDS = 5.0
 
 
 class ConsoleState(str, Enum):
@@ -305,16 +308,26 @@ class Console:
             threading.Thread(target=self._reattach, name=f"console-{self.name}", daemon=True).start()
 
     def _reattach(self) -> None:
-        with self._lock:
-            if self._state is not ConsoleState.WAITING or self._closing:
-                return
-            try:
-                self._attach(force=False)
-            except (ConsoleNotRunning, DomainNotFound, HostUnavailable):
-                return  # not yet: the next started or reconnected event tries again
-            except VirtError as problem:
-                self._finish(ConsoleEnd.TAKEN_OVER if isinstance(problem, ConsoleBusy) else ConsoleEnd.HOST_LOST, str(problem))
-                return
+        deadline = time.monotonic() + REATTACH_SETTLE_SECONDS
+        while True:
+            with self._lock:
+                if self._state is not ConsoleState.WAITING or self._closing:
+                    return
+                try:
+                    self._attach(force=False)
+                    break
+                except (ConsoleNotRunning, DomainNotFound, HostUnavailable):
+                    return  # not yet: the next started or reconnected event tries again
+                except ConsoleUnavailable as problem:
+                    # QEMU's pty can be announced a moment after the started event (libvirtd
+                    # says "not using a PTY" meanwhile): only a console still missing later is final
+                    if time.monotonic() >= deadline:
+                        self._finish(ConsoleEnd.HOST_LOST, str(problem))
+                        return
+                except VirtError as problem:
+                    self._finish(ConsoleEnd.TAKEN_OVER if isinstance(problem, ConsoleBusy) else ConsoleEnd.HOST_LOST, str(problem))
+                    return
+            time.sleep(0.2)
         self._notify(ConsoleNotice(ConsoleState.ATTACHED, f"reattached to the console of {self.where}: it runs again"))
 
     # ------------------------------------------------------------------ closing
