@@ -101,6 +101,17 @@ class Commands(argparse._SubParsersAction):
         super().__call__(parser, namespace, values, option_string)
 
 
+def add_routeflow_rows_options(parser: argparse.ArgumentParser, vm: str) -> None:
+    """--routeflow-config and --datapath-id of the commands that make a VM (xml new, clone)."""
+    parser.add_argument(
+        "--routeflow-config",
+        metavar="CSV",
+        help=f"RouteFlow's CSV (vm_id,vm_port,ct_id,dp_id,dp_port): append {vm}'s rows (data NIC k on port k of "
+        "its switch), so `rfconsole watch` boots it when that switch connects; created if missing",
+    )
+    parser.add_argument("--datapath-id", metavar="ID", help=f"with --routeflow-config: {vm}'s switch (decimal, or hex with 0x); default: rftest2's naming's (rfvmE -> 9)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="rfconsole",

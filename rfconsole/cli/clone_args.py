@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from rfconsole.cli import Commands
+from rfconsole.cli import Commands, add_routeflow_rows_options
 
 
 def register(commands: Commands) -> None:
@@ -27,12 +27,6 @@ def _clone_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", metavar="SRC", help="the VM to clone (its XML in XML/)")
     parser.add_argument("new", metavar="NEW", help="the new VM's name (rfvmE, rfvmF follow rftest2's convention)")
     parser.add_argument("--force", action="store_true", help="replace an existing overlay file (the old one is kept in Images/.backup/)")
-    parser.add_argument(
-        "--routeflow-config",
-        metavar="CSV",
-        help="RouteFlow's CSV (vm_id,vm_port,ct_id,dp_id,dp_port): append NEW's rows (data NIC k on port k of its switch), "
-        "so `rfconsole watch` boots it when that switch connects; created if missing",
-    )
-    parser.add_argument("--datapath-id", metavar="ID", help="with --routeflow-config: NEW's switch (decimal, or hex with 0x); default: rftest2's naming's (rfvmE -> 9)")
+    add_routeflow_rows_options(parser, "NEW")
     parser.add_argument("--up", action="store_true", help="then define and start it (as `rfconsole up NEW`)")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S", help="with --up: seconds to wait for it to be running (default 30)")

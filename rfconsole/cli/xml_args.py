@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from rfconsole.cli import Commands
+from rfconsole.cli import Commands, add_routeflow_rows_options
 
 
 def register(commands: Commands) -> None:
@@ -93,13 +93,7 @@ def _new_arguments(new: argparse.ArgumentParser) -> None:
     new.add_argument("--preset", metavar="P", help=f"rftest2 VM whose values are the defaults: {', '.join(RFTEST2_PRESETS)} (rfvmE, rfvmF: rftest2's naming carried on, 4 data NICs)")
     new.add_argument("--management-bridge", metavar="BR", default=MANAGEMENT_BRIDGE, help=f"with --preset: host bridge of eth0 (default {MANAGEMENT_BRIDGE}); 'none' leaves eth0 out")
     new.add_argument("--data-bridge", metavar="BR", default=DATA_BRIDGE, help=f"with --preset: Open vSwitch bridge of the data NICs (default {DATA_BRIDGE})")
-    new.add_argument(
-        "--routeflow-config",
-        metavar="CSV",
-        help="RouteFlow's CSV (vm_id,vm_port,ct_id,dp_id,dp_port): append the new VM's rows (data NIC k on port k of "
-        "its switch), so `rfconsole watch` boots it when that switch connects; created if missing",
-    )
-    new.add_argument("--datapath-id", metavar="ID", help="with --routeflow-config: the VM's switch (decimal, or hex with 0x); default: rftest2's naming's (rfvmE -> 9)")
+    add_routeflow_rows_options(new, "the new VM")
     new.add_argument("-o", "--output", metavar="FILE", help="where to write (default XML/<name>.xml); '-' prints the XML")
     new.add_argument("--force", action="store_true", help="replace an existing file, XML or --base overlay (a backup is kept in .backup/)")
 
