@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from rfconsole.errors import RfconsoleError
-from rfconsole.model.text import file_kind
+from rfconsole.model.text import file_kind, own_folder_problem
 
 BASE_FOLDER = "base"
 BACKUP_FOLDER = ".backup"
@@ -307,6 +307,9 @@ class Images:
         return temporary
 
     def _backup(self, path: Path) -> Path:
+        problem = own_folder_problem(self.backup_dir)
+        if problem:
+            raise ImageError(f"cannot keep a backup in {self.backup_dir}: it {problem}; nothing was changed", hint="remove it, then try again")
         try:
             self.backup_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:

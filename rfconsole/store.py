@@ -30,7 +30,7 @@ from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec, Problem, XMLInputError
 from rfconsole.model.rftest2 import MAX_CSV_BYTES, RouteflowRow, add_routeflow_rows
 from rfconsole.model.safexml import MAX_XML_BYTES, file_type_words, read_regular_file, read_untrusted_file
-from rfconsole.model.text import file_kind
+from rfconsole.model.text import file_kind, own_folder_problem
 
 if TYPE_CHECKING:
     from rfconsole.model.spec import DomainSpec
@@ -279,6 +279,7 @@ class Store:
         path: str | os.PathLike[str] | None = None,
         overwrite: bool = False,
         based_on: str | None = None,
+        through_link: bool = False,
     ) -> Path:
         """Write ``document`` atomically to ``path`` (default XML/<name>.xml) and return the path.
 
@@ -286,13 +287,15 @@ class Store:
         one is replaced only with ``overwrite``, after a copy to XML/.backup/<stem>.<UTC time>.xml,
         keeping its mode and owner, and only if it still holds what the edit began from:
         ``based_on`` (a ``file_version``), or what ``load`` read when the document came from
-        there; otherwise StoreError naming the file. A symbolic link is written through: its
-        target is replaced, in the target's folder; only regular files are read or replaced.
-        Inside XML/ the name and id must be unique; all of it runs under XML/'s lock.
+        there; otherwise StoreError naming the file. A symbolic link is written through (its
+        target replaced, in the target's folder) only with ``through_link``: when the user named
+        the link itself (a path on the command line); otherwise it is refused. Only regular files
+        are read or replaced. Inside XML/ the name and id must be unique; all of it runs under
+        XML/'s lock.
         """
         target = self._target(document, path)
         with self.locked() if self._in_xml_dir(target) else nullcontext():
-            data, real, current = self._refusals(document, target, overwrite, based_on)
+            data, real, current = self._refusals(document, target, overwrite, based_on, through_link)
             if current is None:
                 _write_new(real, data)
             else:
@@ -302,12 +305,17 @@ class Store:
         return target
 
     def check_save(
-        self, document: DomainDocument, path: str | os.PathLike[str] | None = None, overwrite: bool = False, based_on: str | None = None
+        self,
+        document: DomainDocument,
+        path: str | os.PathLike[str] | None = None,
+        overwrite: bool = False,
+        based_on: str | None = None,
+        through_link: bool = False,
     ) -> Path:
         """Every refusal ``save`` would make, without writing anything; the target path."""
         target = self._target(document, path)
         with self.locked() if self._in_xml_dir(target) else nullcontext():
-            self._refusals(document, target, overwrite, based_on)
+            self._refusals(document, target, overwrite, based_on, through_link)
         return target
 
     def _target(self, document: DomainDocument, path: str | os.PathLike[str] | None) -> Path:
@@ -318,7 +326,7 @@ class Store:
         return Path(os.path.abspath(path))
 
     def _refusals(
-        self, document: DomainDocument, target: Path, overwrite: bool, based_on: str | None
+        self, document: DomainDocument, target: Path, overwrite: bool, based_on: str | None, through_link: bool
     ) -> tuple[bytes, Path, tuple[bytes, os.stat_result] | None]:
         """What a save of ``document`` to ``target`` writes, where (a link's target) and what is
         there now; StoreError for every reason not to write. Call under XML/'s lock."""
@@ -336,7 +344,7 @@ class Store:
                     f"cannot save {target.name}: " + "; ".join(clashes),
                     hint="names and ids must be unique in XML/: choose another (rfconsole suggests the next free id)",
                 )
-        real, current = _existing_file(target)
+        real, current = _existing_file(target, through_link=through_link)
         if current is not None:
             if not overwrite:
                 raise StoreError(
@@ -368,6 +376,9 @@ class Store:
 
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
         backup = backups / f"{path.stem}.{stamp}.xml"
+        problem = own_folder_problem(backups)
+        if problem:
+            raise StoreError(f"cannot keep a backup in {backups}: it {problem}; nothing was written", hint="remove it, then try again")
         try:
             backups.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -398,7 +409,7 @@ class Store:
             if current is None:
                 _write_new(real, data)
             else:
-                _, now = _existing_file(target, MAX_CSV_BYTES, "RouteFlow's CSV", CSV_ELSEWHERE)
+                _, now = _existing_file(target, MAX_CSV_BYTES, "RouteFlow's CSV", CSV_ELSEWHERE, through_link=True)
                 if now is None or now[0] != current[0]:
                     raise StoreError(f"{target} changed while rfconsole was adding rows to it; not overwriting it", hint="nothing was written: try again")
                 _replace(real, data, like=current[1])
@@ -406,7 +417,7 @@ class Store:
 
     @staticmethod
     def _routeflow_update(target: Path, rows: list[RouteflowRow]) -> tuple[Path, tuple[bytes, os.stat_result] | None, list[RouteflowRow]]:
-        real, current = _existing_file(target, MAX_CSV_BYTES, "RouteFlow's CSV", CSV_ELSEWHERE)
+        real, current = _existing_file(target, MAX_CSV_BYTES, "RouteFlow's CSV", CSV_ELSEWHERE, through_link=True)
         _, added = add_routeflow_rows(current[0] if current else None, rows, str(target))
         return real, current, added
 
@@ -472,12 +483,17 @@ def _real_path(path: Path) -> Path:
 
 
 def _existing_file(
-    target: Path, limit: int = MAX_XML_BYTES, what: str = "a domain XML", elsewhere: str = "write to a file of your own with -o FILE, or '-' to print the XML"
+    target: Path,
+    limit: int = MAX_XML_BYTES,
+    what: str = "a domain XML",
+    elsewhere: str = "write to a file of your own with -o FILE, or '-' to print the XML",
+    through_link: bool = False,
 ) -> tuple[Path, tuple[bytes, os.stat_result] | None]:
-    """Where a save to ``target`` writes (a symbolic link's final target) and, when a file is
-    there, its bytes and status (``what``, at most ``limit`` bytes). Anything but a regular file
-    (folder, device, FIFO, socket, a link to nothing) is refused, ``elsewhere`` saying what to do
-    instead: rfconsole replaces regular files only."""
+    """Where a save to ``target`` writes (a symbolic link's final target, with ``through_link``)
+    and, when a file is there, its bytes and status (``what``, at most ``limit`` bytes). Anything
+    but a regular file (folder, device, FIFO, socket, a link to nothing) is refused, ``elsewhere``
+    saying what to do instead: rfconsole replaces regular files only. A link the user did not name
+    (``through_link`` False) is refused: a file of XML/ may be a link to anything."""
     try:
         link = stat.S_ISLNK(os.lstat(target).st_mode)
     except FileNotFoundError:
@@ -485,6 +501,11 @@ def _existing_file(
     except OSError as error:
         raise StoreError(f"cannot write {target}: {error.strerror or error}") from None
     real = _real_path(target) if link else target
+    if link and not through_link:
+        raise StoreError(
+            f"{target} is a symbolic link to {real}; rfconsole writes through a link only when you name the link itself",
+            hint="name the file on the command line (rfconsole xml set PATH …, -o PATH) to write through it, or remove the link",
+        )
     try:
         status = os.stat(real)
     except FileNotFoundError:

@@ -69,8 +69,8 @@ def _write(store: Store, document: DomainDocument, output: str | None, force: bo
     if output == "-":
         sys.stdout.write(document.to_xml())
         return None
-    path = store.save(document, path=_absolute(output) if output else None, overwrite=force)
-    return path
+    target = _absolute(output) if output else None
+    return store.save(document, path=target, overwrite=force, through_link=target is not None)
 
 
 # ----------------------------------------------------------------------------- xml new
@@ -283,7 +283,8 @@ def run_set(args: argparse.Namespace) -> int:
     if args.output:
         path = _write(store, document, args.output, args.force)
     else:
-        path = store.save(document, path=Path(document.source).absolute(), overwrite=True)
+        named = os.path.lexists(args.file)  # a path on the command line, not a VM's name: a link there is the user's
+        path = store.save(document, path=Path(document.source).absolute(), overwrite=True, through_link=named)
     after = document.values()
     keys = [binding.key.split(".")[0] for binding in DOMAIN_FIELDS]
     changed_keys = [key for key in dict.fromkeys(keys) if before_spec_values.get(key) != after.get(key)]

@@ -87,3 +87,18 @@ def file_kind(path: str | os.PathLike[str]) -> str | None:
     if stat.S_ISDIR(mode):
         return "folder"
     return "file" if stat.S_ISREG(mode) else "other"
+
+
+def own_folder_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why rfconsole may not make or use ``path`` as a folder of its own (a backup folder, XML/'s
+    lock folder): it is a symbolic link (what is written there would land wherever it points) or
+    something other than a folder; None when it is a real folder or nothing yet."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        return f"cannot be looked at ({getattr(error, 'strerror', None) or error})"
+    if stat.S_ISLNK(mode):
+        return f"is a symbolic link (to {os.readlink(path)}), not a folder; rfconsole writes into no folder through a link"
+    return None if stat.S_ISDIR(mode) else "is not a folder"

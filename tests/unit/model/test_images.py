@@ -118,6 +118,19 @@ def test_an_overlay_never_replaces_a_file_without_force_and_keeps_a_backup_with_
     assert image_info(backup).backing == base
 
 
+def test_an_overlay_backup_never_lands_outside_through_a_linked_backup_folder(workdir, base, tmp_path):
+    """issue 16 item 6: Images/.backup a link would have taken the VM's overlay out of the folder."""
+    images = Images(workdir)
+    overlay, _ = images.create_overlay("debian12", workdir.image("h1.qcow2"))
+    qemu_io(overlay, "write -P 0x22 0 64k")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    images.backup_dir.symlink_to(outside)
+    with pytest.raises(ImageError, match=r"cannot keep a backup in .*\.backup: it is a symbolic link"):
+        images.create_overlay("debian12", overlay, force=True)
+    assert os.listdir(outside) == [] and holds(overlay, 0x22, "0", "64k")
+
+
 def test_fresh_overlay_drops_what_the_vm_wrote(workdir, base):
     images = Images(workdir)
     overlay, _ = images.create_overlay("debian12", workdir.image("h2.qcow2"))

@@ -222,7 +222,21 @@ def test_mode_and_owner_are_kept_on_the_file_and_its_backup(store):
         assert (status.st_mode & 0o7777, status.st_uid, status.st_gid) == (0o600, 4321, 4322), kept
 
 
-def test_a_symbolic_link_in_xml_is_written_through_to_its_target(store, tmp_path):
+def test_a_symbolic_link_in_xml_is_never_written_through_unless_named(store, tmp_path):
+    """issue 16 item 6: `xml new --force` over XML/NAME.xml, a link to another file, replaced that file."""
+    elsewhere = tmp_path / "notes.txt"
+    elsewhere.write_text("the user's own notes\n")
+    store.xml_dir.mkdir()
+    link = store.xml_dir / "rfvmA.xml"
+    link.symlink_to(elsewhere)
+    for attempt in (lambda: store.save(document("rfvmA", 1), overwrite=True), lambda: store.check_save(document("rfvmA", 1), overwrite=True)):
+        with pytest.raises(StoreError, match="is a symbolic link to .*notes.txt.*only when you name the link itself"):
+            attempt()
+    assert elsewhere.read_text() == "the user's own notes\n" and link.is_symlink()
+    assert not store.workdir.backup_dir.exists() and sorted(os.listdir(tmp_path)) == ["XML", "notes.txt"]
+
+
+def test_a_symbolic_link_the_user_names_is_written_through_to_its_target(store, tmp_path):
     shared = tmp_path / "shared"
     shared.mkdir()
     target = shared / "rfvmA.xml"
@@ -233,7 +247,9 @@ def test_a_symbolic_link_in_xml_is_written_through_to_its_target(store, tmp_path
     link.symlink_to(target)
     changed = store.load("rfvmA")
     changed.apply(changed.spec().with_changes(vcpu=3))
-    assert store.save(changed, overwrite=True) == link
+    with pytest.raises(StoreError, match="symbolic link"):
+        store.save(changed, overwrite=True)
+    assert store.save(changed, path=link, overwrite=True, through_link=True) == link
     assert link.is_symlink() and os.readlink(link) == str(target)  # the link is still a link …
     assert DomainDocument.read(target).spec().vcpu == 3  # … and its target has the change
     assert target.stat().st_mode & 0o777 == 0o640
@@ -246,7 +262,7 @@ def test_a_link_to_nothing_is_refused(store, tmp_path):
     store.xml_dir.mkdir()
     (store.xml_dir / "a.xml").symlink_to(tmp_path / "gone.xml")
     with pytest.raises(StoreError, match="symbolic link to .*does not exist"):
-        store.save(document("a", 1), overwrite=True)
+        store.save(document("a", 1), overwrite=True, through_link=True)
     assert not (tmp_path / "gone.xml").exists()
 
 
@@ -263,7 +279,7 @@ def test_only_regular_files_are_ever_replaced(store, tmp_path, kind):
         target.symlink_to("/dev/null")
     before = os.lstat(target)
     with pytest.raises(StoreError) as caught:
-        store.save(document("a", 1), path=target, overwrite=True)
+        store.save(document("a", 1), path=target, overwrite=True, through_link=True)
     assert "not a regular file" in caught.value.message or "is a folder" in caught.value.message
     after = os.lstat(target)
     assert (after.st_mode, after.st_ino, after.st_rdev) == (before.st_mode, before.st_ino, before.st_rdev)
@@ -382,3 +398,19 @@ def test_rows_added_at_once_by_many_writers_are_all_kept(tmp_path):
 
     assert errors == []
     assert sorted(read_routeflow_csv(path).datapaths) == [datapath_id for _, datapath_id in writers]
+
+
+@pytest.mark.parametrize("backup_folder", ["a link to a folder", "a file"])
+def test_backups_never_land_outside_through_a_linked_backup_folder(store, tmp_path, backup_folder):
+    """issue 16 item 6: XML/.backup a symbolic link made the backups land wherever it pointed."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    path = store.save(document(vcpu=1))
+    if backup_folder == "a file":
+        store.workdir.backup_dir.write_text("not a folder")
+    else:
+        store.workdir.backup_dir.symlink_to(outside)
+    with pytest.raises(StoreError, match=r"cannot keep a backup in .*\.backup: it (is a symbolic link|is not a folder)"):
+        store.save(document(vcpu=2), overwrite=True)
+    assert os.listdir(outside) == [] and store.load(path).spec().vcpu == 1
+    assert sorted(os.listdir(store.xml_dir)) == [".backup", ".rfconsole.lock", "a.xml"]  # no temporary left

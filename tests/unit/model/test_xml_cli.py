@@ -43,6 +43,23 @@ def test_new_refuses_to_overwrite_without_force(tmp_path, capsys):
     assert list((tmp_path / "XML" / ".backup").iterdir())
 
 
+def test_new_force_never_replaces_what_a_link_in_xml_points_at(tmp_path, capsys):
+    """issue 16 item 6: `xml new --force` over XML/NAME.xml, a link to a non-XML file, replaced it."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me\n")
+    (tmp_path / "XML").mkdir()
+    (tmp_path / "XML" / "rfvmA.xml").symlink_to(notes)
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmA", "--force") == 1
+    assert "is a symbolic link to" in capsys.readouterr().err
+    assert notes.read_text() == "keep me\n" and (tmp_path / "XML" / "rfvmA.xml").is_symlink()
+    # named on the command line, the link is the user's: written through, the old bytes backed up
+    xml_file = tmp_path / "shared.xml"
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmB", "-o", str(xml_file)) == 0
+    (tmp_path / "mine.xml").symlink_to(xml_file)
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmB", "--vcpu", "3", "-o", str(tmp_path / "mine.xml"), "--force") == 0
+    assert (tmp_path / "mine.xml").is_symlink() and DomainDocument.read(xml_file).spec().vcpu == 3
+
+
 def test_new_with_preset_uses_rftest2_values(tmp_path, images):
     assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmA") == 0
     spec = DomainDocument.read(tmp_path / "XML" / "rfvmA.xml").spec()
