@@ -14,11 +14,16 @@ An overlay is never written over an existing file unless asked (the old file is 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import re
+import stat
 import subprocess
 import tempfile
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,6 +39,13 @@ BASE_SUFFIX = {"qcow2": ".qcow2", "raw": ".img"}
 OVERLAY_SUFFIX = ".qcow2"
 QEMU_IMG_HINT = "qemu-img comes with the Debian package qemu-utils: run scripts/setup.sh (make setup)"
 QEMU_IMG_TIMEOUT = 3600  # a copy of a large base takes a while; an overlay takes milliseconds
+INFO_TIMEOUT = 20  # reading one file's header: milliseconds, unless the file is not what it seems
+MAX_CHAIN = 16  # backing files followed at most (a chain of bases and overlays is 2 or 3 deep)
+# qemu-img's protocol prefixes (nbd://, http:, json:{…}, ssh: …): a backing named so is not a file
+# of this machine, and reading it would open a network connection
+_PROTOCOL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+LEFTOVER_SUFFIX = ".tmp"
+LEFTOVER_GRACE_SECONDS = 1  # between a temporary file's creation and its writer's lock: microseconds
 
 
 class ImageError(RfconsoleError):
@@ -66,7 +78,9 @@ class ImageRow:
     path: Path
     base: bool
     used_by: list[str] = field(default_factory=list)  # VM names whose disk chain includes it
-    problem: str | None = None  # qemu-img could not read it
+    problem: str | None = None  # qemu-img could not read it, or rfconsole would not let it
+    notes: list[str] = field(default_factory=list)  # what else reading it reads: files outside the working folder
+    leftover: bool = False  # a temporary file of an image command that was killed
 
     def to_json(self) -> dict[str, Any]:
         info = self.info
@@ -82,18 +96,26 @@ class ImageRow:
             "chain": [str(path) for path in info.chain] if info else [],
             "used_by": self.used_by,
             "problem": self.problem,
+            "notes": self.notes,
+            "leftover": self.leftover,
         }
 
 
 # ---------------------------------------------------------------------------- qemu-img
-def qemu_img(*args: str, doing: str) -> str:
-    """Run ``qemu-img args…``; its stdout, or ImageError quoting qemu-img's complaint."""
+def qemu_img(*args: str, doing: str, timeout: float = QEMU_IMG_TIMEOUT) -> str:
+    """Run ``qemu-img args…``; its stdout, or ImageError quoting qemu-img's complaint. The child
+    dies with the thread that runs it (setpriv's parent-death signal): rfconsole killed, even with
+    SIGKILL, never leaves a qemu-img copying on; past ``timeout`` it is killed."""
     try:
-        result = subprocess.run(["qemu-img", *args], capture_output=True, text=True, timeout=QEMU_IMG_TIMEOUT, check=False)
+        result = subprocess.run(
+            ["setpriv", "--pdeathsig", "KILL", "--", "qemu-img", *args], capture_output=True, text=True, timeout=timeout, check=False
+        )
     except FileNotFoundError:
-        raise ImageError(f"cannot {doing}: qemu-img is not installed", hint=QEMU_IMG_HINT) from None
+        raise ImageError(f"cannot {doing}: setpriv is not installed (Debian package util-linux)") from None
     except subprocess.TimeoutExpired:
-        raise ImageError(f"cannot {doing}: qemu-img did not finish within {QEMU_IMG_TIMEOUT} s") from None
+        raise ImageError(f"cannot {doing}: qemu-img did not finish within {timeout:g} s (killed)") from None
+    if result.returncode == 127 and "qemu-img" in result.stderr:
+        raise ImageError(f"cannot {doing}: qemu-img is not installed", hint=QEMU_IMG_HINT)
     if result.returncode != 0:
         said = (result.stderr or result.stdout).strip().removeprefix("qemu-img: ")
         raise ImageError(f"cannot {doing}: {said}")
@@ -101,37 +123,81 @@ def qemu_img(*args: str, doing: str) -> str:
 
 
 def image_info(path: str | os.PathLike[str]) -> ImageInfo:
-    """qemu-img's view of ``path`` and its backing chain (read with force-share: the file may be
-    in use by a running guest)."""
+    """qemu-img's view of ``path`` and its backing chain, read one file at a time (force-share:
+    the file may be in use by a running guest; each header read bounded in time). A backing that
+    is not a regular file of this machine is never opened: a network or ``json:`` backing, a
+    FIFO, a device, a missing file, a loop or a chain deeper than MAX_CHAIN is an ImageError
+    naming it."""
     path = Path(os.path.abspath(path))
-    if file_kind(path) != "file":
-        raise ImageError(f"{path}: no such image file")
-    text = qemu_img("info", "--output=json", "--backing-chain", "-U", str(path), doing=f"read {path}")
-    try:
-        layers = json.loads(text)
-    except ValueError:
-        raise ImageError(f"cannot read {path}: qemu-img's answer is not JSON") from None
-    if isinstance(layers, dict):
-        layers = [layers]
-    top = layers[0]
-    chain = tuple(Path(os.path.abspath(_layer_path(layer, path.parent))) for layer in layers)
-    backing_full = top.get("full-backing-filename")
-    backing = Path(os.path.abspath(backing_full if os.path.isabs(backing_full or "") else path.parent / backing_full)) if backing_full else None
+    problem = _not_an_image_file(path)
+    if problem:
+        raise ImageError(f"{path} {problem}")
+    top = _header(path)
+    chain = [path]
+    layer, current = top, path
+    while layer.get("backing-filename"):
+        backing = _backing_of(current, layer)
+        if backing.resolve() in {file.resolve() for file in chain}:
+            raise ImageError(f"{path}: its backing chain loops ({current.name} is backed by {backing}, already in the chain)")
+        if len(chain) >= MAX_CHAIN:
+            raise ImageError(f"{path}: its backing chain is deeper than {MAX_CHAIN} files; rfconsole does not follow it")
+        chain.append(backing)
+        layer, current = _header(backing), backing
     return ImageInfo(
         path=path,
         format=top.get("format", "?"),
         virtual_size=int(top.get("virtual-size", 0)),
         disk_usage=disk_usage(path),
-        backing=backing,
+        backing=chain[1] if len(chain) > 1 else None,
         backing_text=top.get("backing-filename"),
         backing_format=top.get("backing-filename-format"),
-        chain=(path, *chain[1:]),
+        chain=tuple(chain),
     )
 
 
-def _layer_path(layer: dict[str, Any], folder: Path) -> str:
-    name = layer.get("filename", "")
-    return name if os.path.isabs(name) else str(folder / name)
+def _not_an_image_file(path: Path) -> str | None:
+    """Why ``path`` cannot be an image file, as words following it (qemu-img would block on a
+    FIFO, read a device for ever): None for a regular file."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "does not exist (no such image file)"
+    except (OSError, ValueError) as error:
+        return f"cannot be read ({getattr(error, 'strerror', None) or error})"
+    if stat.S_ISREG(mode):
+        return None
+    from rfconsole.model.safexml import file_type_words
+
+    return f"is {file_type_words(mode)}, not an image file"
+
+
+def _header(path: Path) -> dict[str, Any]:
+    """qemu-img info of this one file (its backing file is not opened)."""
+    text = qemu_img("info", "--output=json", "-U", str(path), doing=f"read {path}", timeout=INFO_TIMEOUT)
+    try:
+        layer = json.loads(text)
+    except ValueError:
+        raise ImageError(f"cannot read {path}: qemu-img's answer is not JSON") from None
+    if not isinstance(layer, dict):
+        raise ImageError(f"cannot read {path}: qemu-img's answer is not one image")
+    return layer
+
+
+def _backing_of(image: Path, layer: dict[str, Any]) -> Path:
+    """The backing file ``image`` names (relative to its folder), when it is a regular file."""
+    recorded = str(layer.get("backing-filename"))
+    if recorded.startswith("file:"):
+        recorded = recorded.removeprefix("file:")
+    elif _PROTOCOL.match(recorded):
+        raise ImageError(
+            f"{image} is backed by {recorded!r}, which is not a file of this machine; rfconsole does not open it",
+            hint="a base is a local qcow2 or raw file: rebase the image onto one (qemu-img rebase)",
+        )
+    backing = Path(os.path.abspath(recorded if os.path.isabs(recorded) else image.parent / recorded))
+    problem = _not_an_image_file(backing)
+    if problem:
+        raise ImageError(f"{image} is backed by {backing}, which {problem}")
+    return backing
 
 
 def disk_usage(path: Path) -> int:
@@ -217,16 +283,61 @@ class Images:
                 hint="choose another name with --name (a base that overlays use must never change)",
             )
         target = self.base_dir / f"{base_name}{BASE_SUFFIX[info.format]}"
-        temporary = _temporary_beside(target)
-        try:
+        self.sweep_leftovers()
+        with _temporary_beside(target) as temporary:
             qemu_img("convert", "-U", "-O", info.format, str(source), str(temporary), doing=f"copy {source} into {self.base_dir}")
-            _read_only(temporary)
-            os.link(temporary, target)  # never over a file that appeared meanwhile
-        except FileExistsError:
-            raise ImageError(f"{target} appeared while copying; not replacing it") from None
-        finally:
-            _unlink_quietly(temporary)
+            # the copy holds every file of the chain: nobody may read it who could not read them all
+            os.chmod(temporary, _narrowest_mode(info.chain))
+            try:
+                os.link(temporary, target)  # never over a file that appeared meanwhile
+            except FileExistsError:
+                raise ImageError(f"{target} appeared while copying; not replacing it") from None
         return target, True
+
+    def outside(self, info: ImageInfo) -> list[Path]:
+        """The files of ``info``'s chain below the image itself that lie outside the working
+        folder: what reading (or copying) the image reads besides the folder's own files."""
+        root = Path(os.path.realpath(self.workdir.root))
+        return [file for file in info.chain[1:] if not Path(os.path.realpath(file)).is_relative_to(root)]
+
+    def reset_refusal(self, overlay: Path) -> str | None:
+        """Why ``reset`` may not replace ``overlay`` by an empty overlay of its base (dropping what
+        the VM wrote), as words; None when it may: a qcow2 file in this working folder's Images/
+        (not in Images/base/), backed directly by a registered base of Images/base/. Any other
+        image with a backing file holds data rfconsole did not make: never reset."""
+        try:
+            info = image_info(overlay)
+        except ImageError as error:
+            return error.message
+        real = Path(os.path.realpath(info.path))
+        if real.parent != Path(os.path.realpath(self.folder)):
+            return f"{info.path} is not in this working folder's Images/ ({self.folder}); rfconsole resets only the overlays it made there"
+        if info.format != "qcow2" or info.backing is None:
+            return f"{info.path} is not a qcow2 overlay of a base"
+        if Path(os.path.realpath(info.backing)).parent != Path(os.path.realpath(self.base_dir)):
+            return f"{info.path} is backed by {info.backing}, which is not a registered base in {self.base_dir}"
+        return None
+
+    def leftovers(self) -> list[Path]:
+        """Temporary files in Images/ and Images/base/ whose writer is gone (an image command
+        killed mid-copy): a live writer holds a lock on its temporary file."""
+        found = []
+        for folder in (self.folder, self.base_dir):
+            if file_kind(folder) != "folder":
+                continue
+            for name in sorted(os.listdir(folder)):
+                path = folder / name
+                if name.startswith(".") and name.endswith(LEFTOVER_SUFFIX) and file_kind(path) == "file" and _stale(path):
+                    found.append(path)
+        return found
+
+    def sweep_leftovers(self) -> list[Path]:
+        """Remove ``leftovers()``; the paths removed."""
+        removed = []
+        for path in self.leftovers():
+            _unlink_quietly(path)
+            removed.append(path)
+        return removed
 
     def delete_base(self, name: str, store: Any = None) -> Path:
         """Delete a base nothing uses: no overlay in Images/ backed by it, no VM in XML/ on it."""
@@ -274,37 +385,33 @@ class Images:
         self.check_overlay_target(target, force)
         base_info = image_info(base_path)
         relative = os.path.relpath(base_path, target.parent)
-        temporary = self._new_overlay_file(target, relative, base_info.format)
+        self.sweep_leftovers()
         backup = None
-        try:
+        with self._new_overlay_file(target, relative, base_info.format) as temporary:
             if target.exists():
                 backup = self._backup(target)
             try:
                 os.link(temporary, target)
             except FileExistsError:
                 raise ImageError(f"{target} appeared meanwhile; not replacing it") from None
-        finally:
-            _unlink_quietly(temporary)
         return target, backup
 
     def fresh_overlay(self, overlay: str | os.PathLike[str]) -> Path:
         return fresh_overlay(overlay)
 
     @staticmethod
-    def _new_overlay_file(target: Path, backing: str, backing_format: str, size: int | None = None) -> Path:
-        """An overlay in a temporary file beside ``target`` (so the relative backing path holds)."""
-        temporary = _temporary_beside(target)
-        arguments = ["create", "-q", "-f", "qcow2", "-F", backing_format, "-b", backing, str(temporary)]
-        if size is not None:
-            arguments.append(str(size))
-        try:
+    @contextmanager
+    def _new_overlay_file(target: Path, backing: str, backing_format: str, size: int | None = None) -> Iterator[Path]:
+        """An overlay in a temporary file beside ``target`` (so the relative backing path holds),
+        removed on the way out unless moved into place."""
+        with _temporary_beside(target) as temporary:
+            arguments = ["create", "-q", "-f", "qcow2", "-F", backing_format, "-b", backing, str(temporary)]
+            if size is not None:
+                arguments.append(str(size))
             # qemu-img opens a relative backing file from the overlay's folder
             qemu_img(*arguments, doing=f"create the overlay {target.name} over {backing}")
             os.chmod(temporary, 0o644)
-        except BaseException:
-            _unlink_quietly(temporary)
-            raise
-        return temporary
+            yield temporary
 
     def _backup(self, path: Path) -> Path:
         problem = own_folder_problem(self.backup_dir)
@@ -358,16 +465,22 @@ class Images:
         return sorted(name for name, chain in chains.items() if wanted in chain)
 
     def listing(self, store: Any = None) -> list[ImageRow]:
-        """Every image file of Images/ and Images/base/ with its chain, size and users."""
+        """Every image file of Images/ and Images/base/ with its chain, size and users, then the
+        leftovers of killed image commands (hidden temporary files, often a base's full size)."""
         chains = self.vm_chains(store)
         rows = []
         for path in self._image_files():
+            notes = []
             try:
                 info = image_info(path)
                 problem = None
+                notes = [f"reads {file}, outside the working folder" for file in self.outside(info)]
             except ImageError as error:
                 info, problem = None, error.message
-            rows.append(ImageRow(info, path, path.parent == self.base_dir, self.users_of(path, store, chains), problem))
+            rows.append(ImageRow(info, path, path.parent == self.base_dir, self.users_of(path, store, chains), problem, notes))
+        for path in self.leftovers():
+            size = disk_usage(path)
+            rows.append(ImageRow(None, path, path.parent == self.base_dir, problem=f"left by an image command that was killed ({human_size(size)})", leftover=True))
         return rows
 
 
@@ -381,23 +494,58 @@ def fresh_overlay(overlay: str | os.PathLike[str]) -> Path:
         raise ImageError(f"{overlay} is not a qcow2 overlay of a base: there is nothing to reset it to")
     recorded = info.backing_text or os.path.relpath(info.backing, overlay.parent)
     backing_format = info.backing_format or image_info(info.backing).format
-    temporary = Images._new_overlay_file(overlay, recorded, backing_format, size=info.virtual_size)
-    try:
+    with Images._new_overlay_file(overlay, recorded, backing_format, size=info.virtual_size) as temporary:
         os.replace(temporary, overlay)
-    finally:
-        _unlink_quietly(temporary)
     return overlay
 
 
-def _temporary_beside(target: Path) -> Path:
-    """An empty temporary file in ``target``'s folder (made when missing), to be linked into place."""
+@contextmanager
+def _temporary_beside(target: Path) -> Iterator[Path]:
+    """An empty temporary file in ``target``'s folder (made when missing), to be linked or renamed
+    into place; removed on the way out if still there. Its writer holds a lock on it meanwhile, so
+    a temporary file nobody holds is a leftover of a writer that was killed (``Images.leftovers``)."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=LEFTOVER_SUFFIX, dir=target.parent)
     except OSError as error:
         raise ImageError(f"cannot write into {target.parent}: {error.strerror or error}") from None
-    os.close(handle)
-    return Path(name)
+    temporary = Path(name)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield temporary
+    finally:
+        _unlink_quietly(temporary)
+        os.close(handle)
+
+
+def _stale(path: Path) -> bool:
+    """Whether ``path``, a temporary file of ``_temporary_beside``, was left by a writer that is
+    gone: no lock held on it (a live writer holds one from the moment after it is made, hence
+    the few seconds' grace)."""
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False  # gone, or not ours to judge
+    try:
+        if time.time() - os.fstat(handle).st_ctime < LEFTOVER_GRACE_SECONDS:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(handle)
+
+
+def _narrowest_mode(files: Iterable[Path]) -> int:
+    """Read-only permission bits no wider than any of ``files``' (a copy of all of them)."""
+    mode = 0o444
+    for file in files:
+        try:
+            mode &= stat.S_IMODE(os.stat(file).st_mode)
+        except OSError:
+            pass
+    return mode | 0o400  # its owner reads it
 
 
 def _check_base_name(name: str) -> None:

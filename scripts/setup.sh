@@ -42,6 +42,8 @@ COMMANDS=(
   bash:bash
   unshare:util-linux
   setsid:util-linux
+  # rfconsole/images.py: qemu-img dies with rfconsole (setpriv --pdeathsig)
+  setpriv:util-linux
   mountpoint:util-linux
   umount:mount
   /usr/sbin/useradd:passwd

@@ -170,8 +170,20 @@ def report(error: RfconsoleError) -> None:
         print(f"  hint: {error.hint}", file=sys.stderr)
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived while a command ran: raised in the main thread, so that each operation's
+    clean-up runs (temporary files removed, a qemu-img child killed) before rfconsole exits."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    import signal
+
+    previous = signal.signal(signal.SIGTERM, _terminate) if args.command is not None else None
     try:
         if args.command is None:
             from rfconsole.tui.launch import run_console
@@ -187,3 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rfconsole: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("rfconsole: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

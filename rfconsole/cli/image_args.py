@@ -45,7 +45,8 @@ def _image_arguments(image: argparse.ArgumentParser) -> None:
         "delete a base no overlay and no VM uses",
         _delete_arguments,
         run="rfconsole.cli.image_cmd:run_delete",
-        description="Delete a base image. A base that an overlay in Images/ or a VM in XML/ uses is never deleted.",
+        description="Delete a base image. A base that an overlay in Images/ or a VM in XML/ uses is never deleted. "
+        "--leftovers removes the hidden temporary files of image commands that were killed (`image list` shows them).",
     )
 
 
@@ -64,4 +65,9 @@ def _list_arguments(listing: argparse.ArgumentParser) -> None:
 
 
 def _delete_arguments(delete: argparse.ArgumentParser) -> None:
-    delete.add_argument("name", metavar="NAME", help="the base's name (see `rfconsole image list`)")
+    delete.add_argument("name", metavar="NAME", nargs="?", help="the base's name (see `rfconsole image list`)")
+    delete.add_argument(
+        "--leftovers",
+        action="store_true",
+        help="instead: remove the temporary files that image commands killed mid-copy left (listed as [leftover])",
+    )

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from rfconsole.cli import EXIT_OK
 from rfconsole.cli.vm_cmd import open_fleet
 from rfconsole.cli.xml_cmd import warn
+from rfconsole.errors import UsageError
 from rfconsole.images import ImageError, ImageRow, Images, human_size, image_info
 from rfconsole.store import Store, Workdir
 
@@ -24,7 +26,13 @@ def _workdir(args: argparse.Namespace) -> Workdir:
 
 def run_base(args: argparse.Namespace) -> int:
     images = Images(_workdir(args))
-    _refuse_a_file_being_written(args, image_info(args.file).chain)
+    info = image_info(args.file)
+    _refuse_a_file_being_written(args, info.chain)
+    beside = Path(os.path.realpath(info.path)).parent
+    for file in images.outside(info):
+        if Path(os.path.realpath(file)).parent != beside:
+            warn(f"{info.path} is backed by {file}, outside the working folder: the base holds its data too "
+                 "(and is readable by no more users than it)")
     path, copied = images.register_base(args.file, args.name)
     info_size = human_size(path.stat().st_blocks * 512)
     print(f"{'copied to' if copied else 'registered'} {path} ({info_size} on disk, read-only): "
@@ -85,11 +93,17 @@ def run_list(args: argparse.Namespace) -> int:
     if overlays:
         summary += f"; {len(overlays)} overlays hold {human_size(sum(row.info.disk_usage for row in overlays))} of their own ({human_size(virtual)} as full copies)"
     print(summary)
+    for row in rows:
+        for note in row.notes:
+            warn(f"{row.path.relative_to(images.folder)} {note}")
     return EXIT_OK
 
 
 def _list_row(row: ImageRow, folder: Path) -> tuple[str, ...]:
     name = str(row.path.relative_to(folder))
+    if row.leftover:
+        return (name + " [leftover]", "?", "", human_size(row.path.stat().st_blocks * 512) if row.path.exists() else "",
+                (row.problem or "") + ": rfconsole image delete --leftovers", "-")
     if row.info is None:
         return (name, "?", "", "", row.problem or "", ", ".join(row.used_by))
     info = row.info
@@ -102,6 +116,16 @@ def _list_row(row: ImageRow, folder: Path) -> tuple[str, ...]:
 
 def run_delete(args: argparse.Namespace) -> int:
     workdir = _workdir(args)
+    if args.leftovers:
+        if args.name is not None:
+            raise UsageError("give either a base's NAME or --leftovers, not both")
+        removed = Images(workdir).sweep_leftovers()
+        for path in removed:
+            print(f"removed {path}")
+        print(f"{len(removed)} leftover{'s' if len(removed) != 1 else ''} of killed image commands removed")
+        return EXIT_OK
+    if args.name is None:
+        raise UsageError("give the NAME of the base to delete (see rfconsole image list), or --leftovers")
     path = Images(workdir).delete_base(args.name, Store(workdir))
     print(f"deleted base {path}")
     return EXIT_OK

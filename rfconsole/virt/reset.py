@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from rfconsole.images import ImageError, fresh_overlay, image_info
+from rfconsole.images import ImageError, Images, fresh_overlay, image_info
 from rfconsole.model.snapshot import disks
 from rfconsole.model.kinds import Hypervisor
 from rfconsole.virt import snapshots
@@ -40,18 +40,32 @@ def is_local(uri: str) -> bool:
     return (urlparse(uri).hostname or "") in LOCAL_HOSTNAMES
 
 
-def overlay_disks(host: Host, name: str) -> list[tuple[str, Path, Path]]:
-    """(target, overlay, base) of each writable qcow2 disk of the domain that has a backing file."""
+def overlay_disks(images: Images, host: Host, name: str) -> list[tuple[str, Path, Path]]:
+    """(target, overlay, base) of each writable qcow2 disk of the domain that has a backing file;
+    NothingToReset, before anything is touched, when one of them is not an overlay of a base
+    that ``images`` (the working folder's Images/) made: that disk holds data of its own."""
     found = []
     for disk in disks(host.document(name, inactive=True)):
         if not disk.writable or disk.kind != "file" or disk.format != "qcow2" or not disk.path:
             continue
         try:
             info = image_info(disk.path)
-        except ImageError:
+        except ImageError as error:
+            raise NothingToReset(
+                f"cannot reset {name} on host {host.name}: its disk {disk.target} cannot be read safely: {error.message}; nothing was touched",
+                "fix the disk's image, or take a snapshot of the clean state and reset to it",
+            ) from None
+        if info.backing is None:
             continue
-        if info.backing is not None:
-            found.append((disk.target, info.path, info.backing))
+        refusal = images.reset_refusal(info.path)
+        if refusal:
+            raise NothingToReset(
+                f"cannot reset {name} on host {host.name}: its disk {disk.target}: {refusal}; nothing was touched "
+                "(a fresh overlay would drop what is in it)",
+                f"take a snapshot of its clean state instead (rfconsole snapshot create {name} clean), or give it an overlay "
+                "of a registered base (rfconsole image base FILE, then rfconsole xml new … --base NAME)",
+            )
+        found.append((disk.target, info.path, info.backing))
     return found
 
 
@@ -85,11 +99,11 @@ def reset(
         tell("revert")
         snapshots.revert(fleet, name, target, chosen.name, force=True, running=True, timeout=timeout)
         return Outcome(f"reverted to snapshot {target}, running on host {chosen.name}", host=chosen.name, domain=name, action="reset")
-    return _onto_fresh_overlays(chosen, name, timeout, tell)
+    return _onto_fresh_overlays(Images(fleet.store.workdir), chosen, name, timeout, tell)
 
 
-def _onto_fresh_overlays(chosen: Host, name: str, timeout: float, tell: Callable[[str], None]) -> Outcome:
-    overlays = overlay_disks(chosen, name)
+def _onto_fresh_overlays(images: Images, chosen: Host, name: str, timeout: float, tell: Callable[[str], None]) -> Outcome:
+    overlays = overlay_disks(images, chosen, name)
     if not overlays:
         raise NothingToReset(
             f"cannot reset {name} on host {chosen.name}: it has no snapshot, and no disk that is an overlay of a base",

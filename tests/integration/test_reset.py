@@ -4,6 +4,8 @@ the four at once, all run again and no marker is left."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from .conftest import BASE_PATTERN, QEMU_URI, RFTEST2_NAMES, disk_holds, domain_state, run_cli, virsh
@@ -53,3 +55,29 @@ def test_reset_of_a_vm_with_nothing_to_go_back_to_touches_nothing(rftest2_workdi
     assert refused.returncode == 1
     assert "cannot reset rfvmA on host" in refused.stdout and "no snapshot, and no disk that is an overlay of a base" in refused.stdout
     assert domain_state(QEMU_URI, "rfvmA") == "running"
+
+
+@pytest.mark.parametrize("disk", ["backed by a file outside Images/base/", "outside the working folder"])
+def test_reset_never_wipes_a_disk_it_did_not_make(overlay_workdir, base_image, tmp_path, disk):
+    """issue 16 item 2: any qcow2 with a backing file was taken for an overlay of a base, and reset
+    dropped what it held. Only overlays in Images/ of a registered base in Images/base/ are reset."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    if disk == "outside the working folder":
+        image = elsewhere / "h1.qcow2"
+        backing = overlay_workdir.images_dir / "base" / base_image.name  # a registered base, but the overlay is not ours
+    else:
+        image = overlay_workdir.image("own.qcow2")
+        backing = base_image  # the user's own file, not a registered base
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(backing), str(image)], check=True)
+    assert run_cli("--workdir", str(overlay_workdir.root), "xml", "set", "rfvmA", f"image={image}").returncode == 0
+    assert cli(overlay_workdir, "up", "rfvmA").returncode == 0
+    write_through_the_guest("rfvmA", MARKER)
+
+    refused = cli(overlay_workdir, "reset", "rfvmA")
+    assert refused.returncode == 1
+    reason = "is not in this working folder's Images/" if disk == "outside the working folder" else "which is not a registered base"
+    assert "cannot reset rfvmA on host" in refused.stdout and reason in refused.stdout and "nothing was touched" in refused.stdout
+    assert domain_state(QEMU_URI, "rfvmA") == "running"
+    virsh(QEMU_URI, "destroy", "rfvmA")
+    assert disk_holds(image, MARKER), "the disk's data was dropped"
