@@ -170,6 +170,67 @@ def report(error: RfconsoleError) -> None:
         print(f"  hint: {error.hint}", file=sys.stderr)
 
 
+EXIT_BROKEN_PIPE = 141  # as a shell reports a command killed by SIGPIPE: the reader went away
+
+
+class GuardedOutput:
+    """Standard output that never raises into a command: the first failed write (a reader that
+    went away, a full disk, a closed descriptor) is remembered and the rest of the output is
+    dropped, so the operation itself goes on to its end (an `up` whose pipe broke still starts
+    every VM); ``main`` then reports the failure once. ``stream`` None: descriptor 1 was closed."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.error: OSError | None = None if stream is not None else OSError(9, "standard output is closed")
+
+    def write(self, text: str) -> int:
+        if self.error is None:
+            try:
+                return self.stream.write(text)
+            except OSError as error:
+                self._failed(error)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.error is None:
+            try:
+                self.stream.flush()
+            except OSError as error:
+                self._failed(error)
+
+    def _failed(self, error: OSError) -> None:
+        self.error = error
+        try:  # what is still buffered must not fail again at exit: the descriptor now writes nowhere
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding … as the stream has them
+        if self.stream is None:
+            raise AttributeError(name)
+        return getattr(self.stream, name)
+
+    def exit_code(self, code: int) -> int:
+        """The exit code after a command that returned ``code``: an output failure is reported
+        here, in one line, and turns success into failure (141 for a broken pipe, else 1)."""
+        self.flush()
+        if self.error is None:
+            return code
+        import errno
+
+        if self.error.errno == errno.EPIPE:
+            said, failed = "the reader of standard output went away (broken pipe); the rest of the output was dropped", EXIT_BROKEN_PIPE
+        else:
+            said, failed = f"cannot write to standard output: {self.error.strerror or self.error}; the rest of the output was dropped", EXIT_FAILED
+        try:
+            print(f"rfconsole: error: {said}", file=sys.stderr)
+        except (OSError, ValueError, AttributeError):
+            pass
+        return code if code != EXIT_OK else failed
+
+
 class Terminated(BaseException):
     """SIGTERM arrived while a command ran: raised in the main thread, so that each operation's
     clean-up runs (temporary files removed, a qemu-img child killed) before rfconsole exits."""
@@ -181,15 +242,26 @@ def _terminate(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.command is None:
+        from rfconsole.tui.launch import run_console
+
+        return _run(lambda: run_console(args))
     import signal
 
-    previous = signal.signal(signal.SIGTERM, _terminate) if args.command is not None else None
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    real_stdout = sys.stdout
+    output = sys.stdout = GuardedOutput(real_stdout)
     try:
-        if args.command is None:
-            from rfconsole.tui.launch import run_console
+        return output.exit_code(_run(lambda: implementation(args.run)(args)))
+    finally:
+        sys.stdout = real_stdout
+        signal.signal(signal.SIGTERM, previous)
 
-            return run_console(args)
-        return implementation(args.run)(args)
+
+def _run(command: Callable[[], int]) -> int:
+    """``command()``'s exit code; a user-facing error reported on stderr in words."""
+    try:
+        return command()
     except UsageError as error:
         report(error)
         return EXIT_USAGE
@@ -201,7 +273,4 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Terminated:
         print("rfconsole: terminated", file=sys.stderr)
-        return 128 + signal.SIGTERM
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        return 143  # 128 + SIGTERM

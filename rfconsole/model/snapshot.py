@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from lxml import etree
 
 from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.text import text_problem
 from rfconsole.model.errors import InvalidSpec, Problem
 from rfconsole.model.safexml import parse_untrusted
 from rfconsole.model.kinds import Hypervisor
@@ -45,6 +46,10 @@ def snapshot_xml(name: str, description: str | None = None) -> str:
     root = etree.Element("domainsnapshot")
     etree.SubElement(root, "name").text = check_snapshot_name(name)
     if description:
+        # one or more lines of text: line breaks and tabs are a description's own
+        problem = text_problem(description.replace("\n", " ").replace("\t", " "), "the description")
+        if problem:
+            raise InvalidSpec([Problem("description", description, problem)])
         etree.SubElement(root, "description").text = description
     return etree.tostring(root, encoding="unicode")
 

@@ -3,6 +3,8 @@ rules that decide, before libvirt is asked, whether a domain can have one."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from rfconsole.model.domainxml import DomainDocument
@@ -94,6 +96,20 @@ def test_snapshot_xml_round_trip():
 
 
 # ---------------------------------------------------------------------------- reset (the snapshot way)
+@pytest.mark.parametrize("description, words", [
+    ("a\x01b", r"must not contain control characters (found '\x01' at character 2)"),
+    ("a\udcffb", "is not valid UTF-8 text (byte 0xff at character 2)"),  # invalid UTF-8 on the command line
+])
+def test_a_description_xml_cannot_hold_is_refused_in_words(demo, description, words):
+    """issue 16 item 7: `snapshot create --description` with these gave lxml's traceback."""
+    with pytest.raises(InvalidSpec, match=re.escape(words)):
+        snapshot_xml("s1", description)
+    with pytest.raises(InvalidSpec):
+        demo.snapshot_create("rfvmA", "s1", description=description)
+    assert [info.name for info in demo.snapshot_list("rfvmA")] == []
+    assert "line one\n\tline two" in snapshot_xml("s1", "line one\n\tline two")  # lines and tabs are a description's own
+
+
 def test_reset_reverts_to_the_current_snapshot_and_runs(demo):
     demo.snapshot_create("rfvmA", "clean")  # taken shut off
     results = demo.run_many("reset", ["rfvmA"])
