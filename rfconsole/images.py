@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from rfconsole.errors import RfconsoleError
-from rfconsole.model.text import file_kind, own_folder_problem
+from rfconsole.model.text import file_kind, file_type_words, own_folder_problem
 
 BASE_FOLDER = "base"
 BACKUP_FOLDER = ".backup"
@@ -166,8 +166,6 @@ def _not_an_image_file(path: Path) -> str | None:
         return f"cannot be read ({getattr(error, 'strerror', None) or error})"
     if stat.S_ISREG(mode):
         return None
-    from rfconsole.model.safexml import file_type_words
-
     return f"is {file_type_words(mode)}, not an image file"
 
 
@@ -236,6 +234,26 @@ class Images:
     def backup_dir(self) -> Path:
         return self.folder / BACKUP_FOLDER
 
+    def make_folders(self, folder: Path) -> None:
+        """Make Images/ and, when ``folder`` is one of them, Images/base/ or Images/.backup/, inside
+        the working folder, which must exist: rfconsole makes no other folder."""
+        wanted = Path(os.path.abspath(folder))
+        if wanted not in (self.folder, self.base_dir, self.backup_dir):
+            return
+        for step in (self.folder, wanted):
+            problem = own_folder_problem(step)
+            if problem:
+                raise ImageError(f"cannot write into {step}: it {problem}")
+            try:
+                step.mkdir(exist_ok=True)
+            except FileNotFoundError:
+                raise ImageError(
+                    f"cannot make {step}: the working folder {self.folder.parent} does not exist",
+                    hint="create it first, or give an existing one with --workdir",
+                ) from None
+            except OSError as error:
+                raise ImageError(f"cannot make {step}: {error.strerror or error}") from None
+
     # ------------------------------------------------------------------ bases
     def bases(self) -> list[Path]:
         return _regular_files(self.base_dir)
@@ -283,6 +301,7 @@ class Images:
                 hint="choose another name with --name (a base that overlays use must never change)",
             )
         target = self.base_dir / f"{base_name}{BASE_SUFFIX[info.format]}"
+        self.make_folders(self.base_dir)
         self.sweep_leftovers()
         with _temporary_beside(target) as temporary:
             qemu_img("convert", "-U", "-O", info.format, str(source), str(temporary), doing=f"copy {source} into {self.base_dir}")
@@ -385,6 +404,7 @@ class Images:
         self.check_overlay_target(target, force)
         base_info = image_info(base_path)
         relative = os.path.relpath(base_path, target.parent)
+        self.make_folders(target.parent)
         self.sweep_leftovers()
         backup = None
         with self._new_overlay_file(target, relative, base_info.format) as temporary:
@@ -418,7 +438,7 @@ class Images:
         if problem:
             raise ImageError(f"cannot keep a backup in {self.backup_dir}: it {problem}; nothing was changed", hint="remove it, then try again")
         try:
-            self.backup_dir.mkdir(parents=True, exist_ok=True)
+            self.backup_dir.mkdir(exist_ok=True)  # in Images/, which holds the file backed up
         except OSError as error:
             raise ImageError(f"cannot keep a backup in {self.backup_dir}: {error.strerror or error}; nothing was changed") from None
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
@@ -505,8 +525,12 @@ def _temporary_beside(target: Path) -> Iterator[Path]:
     into place; removed on the way out if still there. Its writer holds a lock on it meanwhile, so
     a temporary file nobody holds is a leftover of a writer that was killed (``Images.leftovers``)."""
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=LEFTOVER_SUFFIX, dir=target.parent)
+    except FileNotFoundError:
+        raise ImageError(
+            f"cannot write {target}: the folder {target.parent} does not exist",
+            hint="rfconsole makes Images/ and Images/base/ in an existing working folder, and no other folder",
+        ) from None
     except OSError as error:
         raise ImageError(f"cannot write into {target.parent}: {error.strerror or error}") from None
     temporary = Path(name)

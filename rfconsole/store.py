@@ -29,8 +29,8 @@ from rfconsole.errors import RfconsoleError
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec, Problem, XMLInputError
 from rfconsole.model.rftest2 import MAX_CSV_BYTES, RouteflowRow, add_routeflow_rows
-from rfconsole.model.safexml import MAX_XML_BYTES, file_type_words, read_regular_file, read_untrusted_file
-from rfconsole.model.text import file_kind, own_folder_problem
+from rfconsole.model.safexml import MAX_XML_BYTES, read_regular_file, read_untrusted_file
+from rfconsole.model.text import file_kind, file_type_words, own_folder_problem
 
 if TYPE_CHECKING:
     from rfconsole.model.spec import DomainSpec
@@ -380,7 +380,7 @@ class Store:
         if problem:
             raise StoreError(f"cannot keep a backup in {backups}: it {problem}; nothing was written", hint="remove it, then try again")
         try:
-            backups.mkdir(parents=True, exist_ok=True)
+            backups.mkdir(exist_ok=True)  # beside the file it backs up: its parent is there
         except OSError as error:
             raise StoreError(f"cannot keep a backup in {backups}: {error.strerror or error}; nothing was written") from None
         _write_new(backup, data, like=status)
@@ -417,6 +417,11 @@ class Store:
 
     @staticmethod
     def _routeflow_update(target: Path, rows: list[RouteflowRow]) -> tuple[Path, tuple[bytes, os.stat_result] | None, list[RouteflowRow]]:
+        if file_kind(target.parent) != "folder":
+            raise StoreError(
+                f"cannot write {target}: the folder {target.parent} does not exist",
+                hint="create it first: rfconsole makes no folders but XML/ and Images/ in the working folder",
+            )
         real, current = _existing_file(target, MAX_CSV_BYTES, "RouteFlow's CSV", CSV_ELSEWHERE, through_link=True)
         _, added = add_routeflow_rows(current[0] if current else None, rows, str(target))
         return real, current, added
@@ -443,8 +448,13 @@ def _acquire_folder_lock(folder: Path) -> int:
     when the descriptor is closed, or when the process dies: never a stale lock)."""
     lock_path = folder / LOCK_FILE
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(exist_ok=True)  # XML/ itself, in a working folder that must exist
         descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    except FileNotFoundError:
+        raise StoreError(
+            f"cannot write into {folder}: the working folder {folder.parent} does not exist",
+            hint="create it first, or give an existing one with --workdir (rfconsole makes only XML/ and Images/ inside it)",
+        ) from None
     except OSError as error:
         raise StoreError(f"cannot lock {folder} for writing ({lock_path}: {error.strerror or error})") from None
     try:
@@ -532,8 +542,12 @@ def _temporary_beside(path: Path) -> tuple[int, str]:
     try:
         import tempfile  # here, not at the top: only a save writes a temporary file
 
-        path.parent.mkdir(parents=True, exist_ok=True)
         return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except FileNotFoundError:
+        raise StoreError(
+            f"cannot write {path}: the folder {path.parent} does not exist",
+            hint="create it first: rfconsole makes no folders but XML/ and Images/ in the working folder",
+        ) from None
     except OSError as error:
         raise StoreError(f"cannot write into {path.parent}: {error.strerror or error}") from None
 

@@ -48,8 +48,16 @@ def _load(store: Store, file: str) -> DomainDocument:
 
 
 def _warn_missing(spec: DomainSpec) -> None:
+    """A path the VM needs that holds something it can never use (a FIFO, /dev/zero …) refuses
+    the command; a missing one is a warning (the file may be made later)."""
+    from rfconsole.model.errors import InvalidSpec
+    from rfconsole.model.kinds import unusable_paths
     from rfconsole.model.spec import missing_files
 
+    boot = spec.kernel_boot
+    unusable = unusable_paths(spec.image, spec.image_kind, boot.kernel if boot else None, boot.initrd if boot else None)
+    if unusable:
+        raise InvalidSpec(unusable)
     for problem in missing_files(spec):
         warn(f"{problem.field} {problem.value}: {problem.message} (the VM cannot start until it does)")
 

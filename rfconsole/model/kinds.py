@@ -11,7 +11,7 @@ from enum import Enum
 from typing import Any
 
 from rfconsole.model.errors import Problem
-from rfconsole.model.text import file_kind
+from rfconsole.model.text import file_kind, path_type_words
 
 
 class Hypervisor(str, Enum):
@@ -139,20 +139,34 @@ NETWORK_NAME_RE = re.compile(r"[^/\s]+")
 
 
 def missing_paths(image: Any, image_kind: ImageKind | None, kernel: Any = None, initrd: Any = None) -> list[Problem]:
-    """Host files a VM needs that are not there (or not the right kind), from its paths: the image
-    (``image_kind`` None: a folder if one is there, else a file), the kernel and initrd of a direct
-    kernel boot. Only absolute paths are looked at: libvirt resolves nothing relative."""
+    """Host files a VM needs that are not there, or not the right kind (``unusable_paths``), from
+    its paths: the image (``image_kind`` None: a folder if one is there, else a file), the kernel
+    and initrd of a direct kernel boot. Only absolute paths are looked at: libvirt resolves
+    nothing relative."""
+    problems = []
+    if image is not None and os.path.isabs(str(image)) and file_kind(str(image)) is None:
+        what = "root-filesystem folder" if image_kind is ImageKind.FOLDER else "image file"
+        problems.append(Problem("image", image, f"this {what} does not exist"))
+    for field, path in (("kernel", kernel), ("initrd", initrd)):
+        if path is not None and os.path.isabs(str(path)) and file_kind(str(path)) is None:
+            problems.append(Problem(f"kernel_boot.{field}", path, f"this {field} file does not exist"))
+    return problems + unusable_paths(image, image_kind, kernel, initrd)
+
+
+def unusable_paths(image: Any, image_kind: ImageKind | None, kernel: Any = None, initrd: Any = None) -> list[Problem]:
+    """The paths of ``missing_paths`` where something is, but not what the VM needs: a FIFO or a
+    device (/dev/zero) for an image, kernel or initrd, a folder for a file or a file for a
+    folder. Unlike a missing file (made later), a VM can never use these: writing them is refused."""
     problems = []
     if image is not None and os.path.isabs(str(image)):
         found = file_kind(str(image))
-        if image_kind is ImageKind.FOLDER:
-            if found != "folder":
-                problems.append(Problem("image", image, "this root-filesystem folder does not exist"))
-        elif found is None:
-            problems.append(Problem("image", image, "this image file does not exist"))
+        if image_kind is ImageKind.FOLDER and found not in (None, "folder"):
+            problems.append(Problem("image", image, f"this is {path_type_words(str(image))}, not a root-filesystem folder"))
+        elif found == "other":
+            problems.append(Problem("image", image, f"this is {path_type_words(str(image))}, not an image file (a regular file) or a folder"))
         elif found == "folder" and image_kind is ImageKind.FILE:
             problems.append(Problem("image", image, "this is a folder, but the VM expects an image file here"))
     for field, path in (("kernel", kernel), ("initrd", initrd)):
-        if path is not None and os.path.isabs(str(path)) and file_kind(str(path)) != "file":
-            problems.append(Problem(f"kernel_boot.{field}", path, f"this {field} file does not exist"))
+        if path is not None and os.path.isabs(str(path)) and file_kind(str(path)) not in (None, "file"):
+            problems.append(Problem(f"kernel_boot.{field}", path, f"this is {path_type_words(str(path))}, not a {field} file (a regular file)"))
     return problems

@@ -374,6 +374,14 @@ def domain_problems(domain: Mapping[str, Any], kernel: Any, lenient: bool) -> li
         problems.append(Problem("init", domain["init"], f"an init program is for LXC containers; a {hypervisor} VM boots from its disk or a kernel"))
     if lenient:
         return problems  # rfconsole's own rules are house rules
+    seen: dict[str, int] = {}
+    for position, nic in enumerate(domain["interfaces"], start=1):
+        mac = nic.get("mac") if isinstance(nic, Mapping) else nic.mac
+        if mac is None:
+            continue
+        if mac.lower() in seen:  # libvirt takes it, and the guest's network then breaks
+            problems.append(Problem("interfaces", mac, f"NIC {position} has the MAC of NIC {seen[mac.lower()]}: each NIC of a VM needs its own MAC"))
+        seen.setdefault(mac.lower(), position)
     needed = OS_TYPE_FOR[hypervisor]
     if os_type is not needed:
         problems.append(

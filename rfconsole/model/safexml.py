@@ -14,6 +14,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from rfconsole.model.text import file_type_words
 from rfconsole.model.errors import XMLInputError
 
 MAX_XML_BYTES = 1024 * 1024  # a domain XML is a few KiB; virsh dumpxml of a big VM, tens of KiB
@@ -31,21 +32,6 @@ def _parser() -> etree.XMLParser:
         remove_blank_text=False,
         strip_cdata=False,
     )
-
-
-FILE_TYPES = {
-    stat.S_IFDIR: "a folder",
-    stat.S_IFIFO: "a FIFO (named pipe)",
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-    stat.S_IFSOCK: "a socket",
-    stat.S_IFLNK: "a symbolic link",
-}
-
-
-def file_type_words(mode: int) -> str:
-    """What a file of this st_mode is, in words: "a regular file", "a FIFO (named pipe)" …"""
-    return "a regular file" if stat.S_ISREG(mode) else FILE_TYPES.get(stat.S_IFMT(mode), "not a regular file")
 
 
 def read_regular_file(path: str | os.PathLike[str], limit: int = MAX_XML_BYTES, what: str = "a domain XML") -> tuple[bytes, os.stat_result]:

@@ -77,6 +77,30 @@ def check_path(value: object, what: str) -> str:
     return text
 
 
+FILE_TYPES = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFLNK: "a symbolic link",
+}
+
+
+def file_type_words(mode: int) -> str:
+    """What a file of this st_mode is, in words: "a regular file", "a FIFO (named pipe)" …"""
+    return "a regular file" if stat.S_ISREG(mode) else FILE_TYPES.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def path_type_words(path: str | os.PathLike[str]) -> str | None:
+    """``file_type_words`` of what is at ``path`` (links followed), or None when nothing is there
+    or it cannot be looked at."""
+    try:
+        return file_type_words(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return None
+
+
 def file_kind(path: str | os.PathLike[str]) -> str | None:
     """What is at ``path`` now: "folder", "file" (a regular file), "other" (a device, a FIFO …),
     or None: nothing, or it cannot be looked at (no access, a name too long)."""

@@ -143,6 +143,7 @@ def test_a_base_is_no_more_readable_than_the_files_it_copies(tmp_path):
     source = tmp_path / "innocent.qcow2"
     qemu_img("create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(secret), str(source))
     root = tmp_path / "lab"
+    root.mkdir()
     result = subprocess.run([str(RFCONSOLE), "--workdir", str(root), "--demo", "image", "base", str(source)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert f"is backed by {secret}, outside the working folder" in result.stderr

@@ -52,6 +52,7 @@ def test_image_base_killed_anywhere_leaves_no_copy_running_and_nothing_unlisted(
     shuffle = random.Random(signum)
     for round_ in range(KILL_POINTS):
         workdir = tmp_path / f"lab{round_}"
+        workdir.mkdir()
         process = subprocess.Popen([str(RFCONSOLE), "--workdir", str(workdir), "--demo", "image", "base", str(big_source)],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         # wait until the copy runs, then a random moment into it

@@ -327,6 +327,7 @@ def test_xml_set_on_a_latin1_file_that_would_grow_past_the_limit_writes_nothing(
 
 def test_a_change_is_detected_however_the_folder_is_reached(tmp_path):
     """Through a symbolic link to the working folder, the same file is still the same file."""
+    (tmp_path / "real").mkdir()
     real = Store(Workdir(tmp_path / "real"))
     real.save(document("a", 1))
     (tmp_path / "alias").symlink_to(tmp_path / "real")

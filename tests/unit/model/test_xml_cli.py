@@ -1,6 +1,7 @@
 """`rfconsole xml new|validate|set|show`: the headless face of the model and the store."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -79,6 +80,8 @@ def test_new_to_stdout_and_to_a_file(tmp_path, capsys):
     assert DomainDocument.parse(out).spec().init == "/bin/sh"
     assert not (tmp_path / "XML").exists()
     target = tmp_path / "elsewhere" / "c1.xml"
+    assert run(tmp_path, "new", "--hypervisor", "lxc", "--name", "c1", "-o", str(target)) == 1  # no folder is made for -o
+    target.parent.mkdir()
     assert run(tmp_path, "new", "--hypervisor", "lxc", "--name", "c1", "-o", str(target)) == 0
     assert target.exists()
 
@@ -293,3 +296,46 @@ def test_rows_that_cannot_be_added_leave_xml_and_csv_untouched(tmp_path, capsys)
     assert csv_file.read_bytes() == before and not (tmp_path / "XML" / "rfvmE.xml").exists()
     assert run(tmp_path, "new", "--hypervisor", "qemu", "--preset", "rfvmE", "--routeflow-config", str(csv_file), "--datapath-id", "0x20") == 0
     assert csv_file.read_text().endswith("2E0E0E0E0E0,4,0,20,4\n")
+
+
+@pytest.mark.parametrize("option, value, words", [
+    ("--image", "fifo", "image: this is a FIFO (named pipe), not an image file (a regular file) or a folder"),
+    ("--image", "/dev/zero", "image: this is a character device, not an image file"),
+    ("--kernel", "/dev/zero", "kernel_boot.kernel: this is a character device, not a kernel file"),
+])
+def test_new_refuses_a_special_file_as_image_or_kernel(tmp_path, capsys, option, value, words):
+    """issue 16 item 8: a FIFO or /dev/zero was taken as an image; /dev/zero as a kernel 'did not exist'."""
+    if value == "fifo":
+        os.mkfifo(tmp_path / "fifo")
+        value = str(tmp_path / "fifo")
+    assert run(tmp_path, "new", "--hypervisor", "qemu", "--name", "vm1", option, value) == 1
+    assert words in capsys.readouterr().err
+    assert not (tmp_path / "XML" / "vm1.xml").exists()
+
+
+def test_new_refuses_the_same_mac_twice_in_one_vm(tmp_path, capsys):
+    """issue 16 item 8: libvirt accepts it, and the guest's network breaks."""
+    nic = "bridge=br0,mac=52:54:00:AA:00:01"
+    assert run(tmp_path, "new", "--hypervisor", "test", "--name", "vm1", "--kernel", "/k", "--nic", nic, "--nic", nic.replace("br0", "br1").lower()) == 1
+    assert "NIC 2 has the MAC of NIC 1: each NIC of a VM needs its own MAC" in capsys.readouterr().err
+    assert not (tmp_path / "XML" / "vm1.xml").exists()
+
+
+@pytest.mark.parametrize("where", ["-o", "--routeflow-config", "--workdir"])
+def test_no_chain_of_folders_is_made(tmp_path, capsys, where):
+    """issue 16 item 8: -o no/such/dir/x.xml, --routeflow-config no/dir/c.csv and --workdir
+    /nonexistent silently made whole chains of folders; only XML/ and Images/ are rfconsole's."""
+    workdir = tmp_path / "lab"
+    workdir.mkdir()
+    arguments = ["new", "--hypervisor", "qemu", "--preset", "rfvmE", "--kernel", "/k"]
+    if where == "-o":
+        arguments += ["-o", str(workdir / "no" / "such" / "x.xml")]
+    elif where == "--routeflow-config":
+        arguments += ["--routeflow-config", str(workdir / "no" / "dir" / "c.csv")]
+    else:
+        workdir = tmp_path / "nonexistent" / "lab"
+    assert main(["--workdir", str(workdir), "xml", *arguments]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    made = sorted(str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*") if path.is_dir())
+    assert made in ([], ["lab"], ["lab", "lab/XML"])  # at most the working folder's own XML/ (its lock)
+    assert not list(tmp_path.rglob("*.xml")) and not list(tmp_path.rglob("*.csv"))
