@@ -39,6 +39,9 @@ BACKUP_FOLDER = ".backup"
 CSV_ELSEWHERE = "give --routeflow-config the path of RouteFlow's CSV file itself (a regular file)"
 
 
+VM_LOCK_WAIT_SECONDS = 600.0  # a reset or redeploy holds its VM for as long as its guest takes to start
+
+
 class StoreError(RfconsoleError):
     """A problem with the XML/ folder: a clash of names or ids, a file that would be replaced."""
 
@@ -260,6 +263,20 @@ class Store:
                 self._lock_depth = 0
                 os.close(descriptor)  # releases the flock
 
+    @contextmanager
+    def vm_locked(self, name: str, wait: float = VM_LOCK_WAIT_SECONDS) -> Iterator[None]:
+        """Hold VM ``name``'s own lock (a file in XML/) for an operation that changes its domain
+        or its disks (up, reset, redeploy, down): another rfconsole process or thread doing one of
+        them to the same VM waits for this one to end, then finds the state it left."""
+        import hashlib
+
+        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:20]
+        descriptor = _acquire_folder_lock(self.xml_dir, f".rfconsole-vm-{digest}.lock", wait, f"changing VM {name}")
+        try:
+            yield
+        finally:
+            os.close(descriptor)
+
     def clashes(self, document: DomainDocument, path: Path) -> list[str]:
         """Other files of XML/ with the same domain name or rfconsole id as ``document``."""
         target = path.resolve()
@@ -443,10 +460,10 @@ def file_version(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _acquire_folder_lock(folder: Path) -> int:
-    """An open descriptor of ``folder``/.rfconsole.lock holding its exclusive flock (released
-    when the descriptor is closed, or when the process dies: never a stale lock)."""
-    lock_path = folder / LOCK_FILE
+def _acquire_folder_lock(folder: Path, file: str = LOCK_FILE, wait: float = LOCK_WAIT_SECONDS, holding: str = "saving there") -> int:
+    """An open descriptor of ``folder``/``file`` holding its exclusive flock (released when the
+    descriptor is closed, or when the process dies: never a stale lock)."""
+    lock_path = folder / file
     try:
         folder.mkdir(exist_ok=True)  # XML/ itself, in a working folder that must exist
         descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
@@ -460,7 +477,7 @@ def _acquire_folder_lock(folder: Path) -> int:
     try:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
             raise StoreError(f"{lock_path} is not a regular file; rfconsole locks XML/ with it", hint="remove it")
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        deadline = time.monotonic() + wait
         while True:
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -468,8 +485,8 @@ def _acquire_folder_lock(folder: Path) -> int:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise StoreError(
-                        f"{folder} stays locked by another rfconsole ({lock_path}) after {LOCK_WAIT_SECONDS:g} s",
-                        hint="another console or command is saving there; try again when it is done",
+                        f"{folder} stays locked by another rfconsole ({lock_path}) after {wait:g} s",
+                        hint=f"another console or command is {holding}; try again when it is done",
                     ) from None
                 time.sleep(0.005)  # flock has no timeout: poll (a save holds it for milliseconds)
     except BaseException:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from contextlib import nullcontext
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -556,6 +557,12 @@ class Fleet:
         (hypervisor, files, ownership of the live definition) runs before anything is touched."""
         document = self._document(target)
         name = self._name_of(document)
+        with self._vm_locked(name):
+            return self._redeploy(document, name, host, force, timeout, stage)
+
+    def _redeploy(
+        self, document: DomainDocument, name: str, host: str | None, force: bool, timeout: float, stage: Callable[[str], None] | None
+    ) -> Outcome:
         chosen = self.host(host) if host is not None else self._host_for_document(name, document)
         self.check_hypervisor(document, chosen)
         self.check_files(document)
@@ -582,10 +589,19 @@ class Fleet:
             chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
         return Outcome(f"running on host {chosen.name}", host=chosen.name, domain=name, action="redeploy")
 
+    def _vm_locked(self, name: str | None) -> Any:
+        """The VM's own lock (Store.vm_locked): up, reset, redeploy and down of one VM, from any
+        process, run one after the other."""
+        return self.store.vm_locked(name) if self.store is not None and name else nullcontext()
+
     def up(self, name: str, host: str | None = None, timeout: float = START_TIMEOUT, stage: Callable[[str], None] | None = None) -> Outcome:
         """Make sure ``name`` runs, idempotently: define it from XML/ when no host knows it,
         resume it when paused, start it when shut off, then wait until it is running.
         ``stage(word)`` is told each step as it begins (define, resume, start, wait)."""
+        with self._vm_locked(name):
+            return self._up(name, host, timeout, stage)
+
+    def _up(self, name: str, host: str | None, timeout: float, stage: Callable[[str], None] | None) -> Outcome:
         tell = stage or (lambda _stage: None)
         chosen, known = self.locate(name, host)
         defined = ""
@@ -631,6 +647,12 @@ class Fleet:
         """Make sure ``name`` is shut off, idempotently: graceful shutdown, then destroy after
         ``timeout`` seconds (an unowned domain is destroyed only with ``force``). ``stage(word)``
         is told each step as it begins (shutdown, wait, destroy)."""
+        with self._vm_locked(name):
+            return self._down(name, host, timeout, destroy_after, force, stage)
+
+    def _down(
+        self, name: str, host: str | None, timeout: float, destroy_after: bool, force: bool, stage: Callable[[str], None] | None
+    ) -> Outcome:
         chosen = self._existing(name, host)
         state = chosen.state(name)
         if state is None or not state.is_active:
@@ -705,7 +727,8 @@ class Fleet:
         snapshot, else a fresh overlay of each overlay disk's base. What the VM wrote is lost."""
         from rfconsole.virt.reset import reset as reset_vm  # here, not above: every command would pay for images and the spec model
 
-        return reset_vm(self, name, snapshot, host, force, timeout, stage)
+        with self._vm_locked(name):
+            return reset_vm(self, name, snapshot, host, force, timeout, stage)
 
     def clone(self, source: str, new: str, force: bool = False, routeflow_config: str | os.PathLike[str] | None = None, datapath_id: int | None = None) -> str:
         """A new VM ``new`` in XML/ from ``source`` (virt/clone.py): new id, MACs unique across

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from .conftest import BASE_PATTERN, QEMU_URI, RFTEST2_NAMES, disk_holds, domain_state, run_cli, virsh
+from .conftest import BASE_PATTERN, QEMU_URI, RFCONSOLE, RFTEST2_NAMES, disk_holds, domain_state, run_cli, virsh
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_libvirt")]
 
@@ -81,3 +81,16 @@ def test_reset_never_wipes_a_disk_it_did_not_make(overlay_workdir, base_image, t
     assert domain_state(QEMU_URI, "rfvmA") == "running"
     virsh(QEMU_URI, "destroy", "rfvmA")
     assert disk_holds(image, MARKER), "the disk's data was dropped"
+
+
+def test_up_while_reset_runs_waits_for_it_and_succeeds(overlay_workdir):
+    """issue 16 item 1: `up` while `reset` ran failed 9 of 20 ('domain already exists', monitor
+    errors): both now take the VM's own lock (Store.vm_locked), so `up` finds what reset left."""
+    assert cli(overlay_workdir, "up", "rfvmA").returncode == 0
+    base = ("--workdir", str(overlay_workdir.root), "--connect", QEMU_URI)
+    for round_ in range(3):
+        reset = subprocess.Popen([str(RFCONSOLE), *base, "reset", "rfvmA"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        up = subprocess.Popen([str(RFCONSOLE), *base, "up", "rfvmA"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        said = {"reset": reset.communicate(timeout=120)[0], "up": up.communicate(timeout=120)[0]}
+        assert (reset.returncode, up.returncode) == (0, 0), f"round {round_}: {said}"
+        assert domain_state(QEMU_URI, "rfvmA") == "running"
