@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -359,7 +359,14 @@ class Images:
         return removed
 
     def delete_base(self, name: str, store: Any = None) -> Path:
-        """Delete a base nothing uses: no overlay in Images/ backed by it, no VM in XML/ on it."""
+        """Delete a base nothing uses: no overlay in Images/ backed by it, no VM in XML/ on it.
+        With ``store``, under XML/'s lock (``store.locked()``), which every new overlay and the
+        XML using it are made under: an overlay of this base made meanwhile is seen, never left
+        pointing at a deleted base."""
+        with store.locked() if store is not None else nullcontext():
+            return self._delete_unused_base(name, store)
+
+    def _delete_unused_base(self, name: str, store: Any) -> Path:
         path = self.base(name)
         users = self.users_of(path, store)
         overlays = [str(info.path.name) for info in self._infos(self._image_files()) if info is not None and info.path != path and path in info.chain]
@@ -441,10 +448,19 @@ class Images:
             self.backup_dir.mkdir(exist_ok=True)  # in Images/, which holds the file backed up
         except OSError as error:
             raise ImageError(f"cannot keep a backup in {self.backup_dir}: {error.strerror or error}; nothing was changed") from None
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
-        backup = self.backup_dir / f"{path.stem}.{stamp}{path.suffix}"
+        backup = self.backup_path(path)
         _move_keeping_backing(path, backup)
         return backup
+
+    def backup_path(self, path: Path) -> Path:
+        """Where an image replaced now is kept: Images/.backup/<stem>.<UTC time><suffix>."""
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+        return self.backup_dir / f"{path.stem}.{stamp}{path.suffix}"
+
+    def backup_problem(self) -> str | None:
+        """Why Images/.backup/ cannot take a backup (a link, not a folder), as words; None when it can."""
+        problem = own_folder_problem(self.backup_dir)
+        return f"cannot keep a backup in {self.backup_dir}: it {problem}" if problem else None
 
     def restore_backup(self, backup: Path, target: Path) -> None:
         """Put a backup made by ``create_overlay`` back where it was (its backing path fixed)."""

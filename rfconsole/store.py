@@ -7,7 +7,14 @@ XML/.backup/ with its mode and owner. VM names and rfconsole ids are unique acro
 Several rfconsole processes (consoles, CLI commands) may share one folder: every save into XML/
 runs under an flock of XML/.rfconsole.lock, a new file is created exclusively, and a file that
 changed since it was read is never overwritten (the save is refused, naming it). Only regular
-files are read or written; a symbolic link in XML/ is written through to its target.
+files are read or written; a symbolic link is written through only when the user named it (a
+path on the command line), never one found in XML/.
+
+An operation that writes several files (a new VM's overlay, its XML, RouteFlow's CSV:
+rfconsole/transaction.py) first records under the lock how to undo each step (an ``Intent`` in
+XML/.rfconsole.journal). A process killed half-way leaves that record, and the next one that takes
+the lock rolls it back (or, past the commit, finishes it) before doing anything else, and removes
+the temporary files killed writers left in XML/.
 """
 
 from __future__ import annotations
@@ -258,6 +265,7 @@ class Store:
             descriptor = _acquire_folder_lock(self.xml_dir)
             self._lock_depth = 1
             try:
+                self._finish_interrupted()
                 yield
             finally:
                 self._lock_depth = 0
@@ -403,6 +411,72 @@ class Store:
         _write_new(backup, data, like=status)
         return backup
 
+    # ------------------------------------------------------------- operations on several files
+    @property
+    def journal_path(self) -> Path:
+        return self.xml_dir / JOURNAL_FILE
+
+    def record_intent(self, intent: Intent) -> None:
+        """Write ``intent`` (how to undo, or finish, an operation on several files) durably to
+        XML/.rfconsole.journal before the operation's first step, and again at its commit.
+        Call under ``locked()``."""
+        self._require_lock("record an operation's intent")
+        data = intent.to_json().encode()
+        current = _lexists(self.journal_path)
+        (_replace if current else _write_new)(self.journal_path, data, like=os.stat(self.journal_path) if current else None)
+
+    def clear_intent(self) -> None:
+        """The operation is done (or undone): its record goes."""
+        self._require_lock("clear an operation's intent")
+        _unlink_quietly(self.journal_path)
+        _sync_folder(self.xml_dir)
+
+    def roll_back(self, intent: Intent) -> list[str]:
+        """Undo what was done of ``intent`` (not committed), last step first; what could not be
+        undone, in words (a file someone else changed since is left as it is)."""
+        self._require_lock("roll an operation back")
+        notes = []
+        if intent.overlay is not None:
+            notes += intent.overlay.roll_back()
+        for undo in reversed(intent.files):
+            notes += undo.roll_back()
+        return notes
+
+    def _require_lock(self, doing: str) -> None:
+        if not self._lock_depth:
+            raise RuntimeError(f"cannot {doing} without XML/'s lock (Store.locked())")
+
+    def _finish_interrupted(self) -> None:
+        """Just after the lock is taken: the temporary files of killed writers go, and an
+        operation a killed process left half-done (its journal) is rolled back or finished."""
+        for folder in (self.xml_dir, self.workdir.backup_dir):
+            _sweep_temporary_files(folder)
+        if not _lexists(self.journal_path):
+            return
+        try:
+            data, _ = read_regular_file(self.journal_path, limit=JOURNAL_MAX_BYTES, what="rfconsole's journal")
+            intent = Intent.from_json(data.decode())
+        except (XMLInputError, ValueError, KeyError, TypeError) as error:
+            raise StoreError(
+                f"{self.journal_path} records an operation a killed rfconsole left half-done, but it cannot be read ({error}); nothing was changed",
+                hint="look at the files it names, put them right by hand, then remove it",
+            ) from None
+        for csv in intent.files:
+            _sweep_temporary_files(csv.path.parent, prefix=f".{csv.path.name}.")
+        try:
+            if intent.committed:
+                if intent.overlay is not None:
+                    intent.overlay.finish()
+            else:
+                self.roll_back(intent)
+        except (OSError, RfconsoleError) as error:
+            words = getattr(error, "message", None) or getattr(error, "strerror", None) or str(error)
+            raise StoreError(
+                f"{intent.operation} was interrupted, and putting it right failed: {words} ({self.journal_path} keeps what to do)",
+                hint="the next rfconsole command that writes XML/ tries again",
+            ) from None
+        self.clear_intent()
+
     # ------------------------------------------------------------- RouteFlow's CSV
     def check_routeflow_rows(self, csv_path: str | os.PathLike[str], rows: list[RouteflowRow]) -> list[RouteflowRow]:
         """Every refusal ``add_routeflow_rows`` would make, nothing written; the rows it would add."""
@@ -419,6 +493,7 @@ class Store:
         is not RouteFlow's CSV, or maps those ports otherwise."""
         target = Path(os.path.abspath(csv_path))
         with self.locked():
+            _sweep_temporary_files(target.parent, prefix=f".{target.name}.")
             real, current, added = self._routeflow_update(target, rows)
             if not added:
                 return []
@@ -431,6 +506,22 @@ class Store:
                     raise StoreError(f"{target} changed while rfconsole was adding rows to it; not overwriting it", hint="nothing was written: try again")
                 _replace(real, data, like=current[1])
         return added
+
+    def routeflow_csv_intent(self, csv_path: str | os.PathLike[str], rows: list[RouteflowRow]) -> FileUndo | None:
+        """How to undo ``add_routeflow_rows(csv_path, rows)``, read before it runs (under the
+        lock); None when it would add nothing."""
+        target = Path(os.path.abspath(csv_path))
+        real, current, added = self._routeflow_update(target, rows)
+        if not added:
+            return None
+        data, _ = add_routeflow_rows(current[0] if current else None, rows, str(target))
+        return FileUndo(real, current[0] if current else None, file_version(data))
+
+    def save_intent(self, document: DomainDocument, path: str | os.PathLike[str] | None = None, through_link: bool = False) -> FileUndo:
+        """How to undo ``save(document, path, …)``, read before it runs (under the lock)."""
+        target = self._target(document, path)
+        real, current = _existing_file(target, through_link=through_link)
+        return FileUndo(real, current[0] if current else None, file_version(document.to_bytes()))
 
     @staticmethod
     def _routeflow_update(target: Path, rows: list[RouteflowRow]) -> tuple[Path, tuple[bytes, os.stat_result] | None, list[RouteflowRow]]:
@@ -451,6 +542,163 @@ class Store:
 
 LOCK_FILE = ".rfconsole.lock"
 LOCK_WAIT_SECONDS = 30.0
+JOURNAL_FILE = ".rfconsole.journal"
+JOURNAL_MAX_BYTES = 64 * 1024 * 1024  # an old CSV (16 MiB) and an old XML (1 MiB), as base64
+TEMPORARY_SUFFIX = ".tmp"
+
+
+@dataclass
+class FileUndo:
+    """One file an operation writes whole (a VM's XML, RouteFlow's CSV): what it held before
+    (None: no file) and the version of what the operation writes. Rolled back only if it still
+    holds exactly that: a file someone changed since is never touched."""
+
+    path: Path
+    before: bytes | None
+    written: str  # file_version of the bytes the operation writes
+
+    def roll_back(self) -> list[str]:
+        try:
+            now, status = read_regular_file(self.path, limit=max(MAX_CSV_BYTES, MAX_XML_BYTES), what="a file")
+        except XMLInputError:
+            return [] if not _lexists(self.path) and self.before is None else [f"{self.path} is not what was written; left as it is"]
+        if file_version(now) != self.written:
+            return [] if self.before is not None and now == self.before else [f"{self.path} changed since; left as it is"]
+        if self.before is None:
+            _unlink_quietly(self.path)
+            _sync_folder(self.path.parent)
+        else:
+            _replace(self.path, self.before, like=status)
+        return []
+
+    def to_json(self) -> dict[str, Any]:
+        import base64
+
+        return {"path": str(self.path), "before": None if self.before is None else base64.b64encode(self.before).decode(), "written": self.written}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FileUndo:
+        import base64
+
+        before = data["before"]
+        return cls(Path(data["path"]), None if before is None else base64.b64decode(before), str(data["written"]))
+
+
+@dataclass
+class OverlayUndo:
+    """A VM's new overlay at ``target``, made first at ``staged`` (a hidden file beside it), then
+    renamed over ``target``; an old file there is first linked to ``kept`` (same folder, so its
+    relative backing path holds) and, once the operation commits, moved to ``backup`` with its
+    backing path (``kept_backing``, ``kept_backing_format``) rewritten for that folder."""
+
+    target: Path
+    staged: Path
+    kept: Path | None = None
+    backup: Path | None = None
+    kept_backing: Path | None = None
+    kept_backing_format: str | None = None
+
+    def _sweep(self) -> None:
+        """The staged overlay and qemu-img's temporary file for it (``.<staged>.XXXX.tmp``)."""
+        _unlink_quietly(self.staged)
+        _sweep_temporary_files(self.staged.parent, prefix=f".{self.staged.name}.")
+
+    def roll_back(self) -> list[str]:
+        self._sweep()
+        if self.kept is not None:
+            if _lexists(self.kept):
+                if _lexists(self.target) and os.path.samefile(self.kept, self.target):
+                    os.unlink(self.kept)  # not replaced yet (rename between two names of one file does nothing)
+                else:
+                    os.replace(self.kept, self.target)  # the old overlay back, as it was
+        else:
+            _unlink_quietly(self.target)  # there was none: checked under the lock before
+        _sync_folder(self.target.parent)
+        return []
+
+    def finish(self) -> None:
+        """Every step idempotent: a process killed in here is finished again by the next one."""
+        self._sweep()
+        if self.kept is None or self.backup is None or not _lexists(self.kept):
+            return
+        if self.kept_backing is not None:
+            from rfconsole.images import qemu_img  # qemu-img only when an old overlay is kept
+
+            arguments = ["rebase", "-u", "-b", os.path.relpath(self.kept_backing, self.backup.parent)]
+            if self.kept_backing_format:
+                arguments += ["-F", self.kept_backing_format]
+            qemu_img(*arguments, str(self.kept), doing=f"keep {self.backup.name} pointing at its base {self.kept_backing}")
+        self.backup.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(self.kept, self.backup)
+        _sync_folder(self.target.parent)
+        _sync_folder(self.backup.parent)
+
+    def to_json(self) -> dict[str, Any]:
+        return {key: None if value is None else str(value) for key, value in vars(self).items()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OverlayUndo:
+        paths = {key: None if data.get(key) is None else Path(data[key]) for key in ("target", "staged", "kept", "backup", "kept_backing")}
+        return cls(**paths, kept_backing_format=data.get("kept_backing_format"))
+
+
+@dataclass
+class Intent:
+    """What an operation on several files will write and how to undo each step (journal)."""
+
+    operation: str  # in words, for messages: "xml new rfvmE"
+    pid: int = field(default_factory=os.getpid)
+    files: list[FileUndo] = field(default_factory=list)  # in the order written
+    overlay: OverlayUndo | None = None  # made before the files
+    committed: bool = False
+
+    def to_json(self) -> str:
+        import json
+
+        return json.dumps(
+            {
+                "operation": self.operation,
+                "pid": self.pid,
+                "committed": self.committed,
+                "overlay": self.overlay.to_json() if self.overlay else None,
+                "files": [undo.to_json() for undo in self.files],
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Intent:
+        import json
+
+        data = json.loads(text)
+        overlay = data["overlay"]
+        return cls(
+            operation=str(data["operation"]),
+            pid=int(data["pid"]),
+            files=[FileUndo.from_json(item) for item in data["files"]],
+            overlay=OverlayUndo.from_json(overlay) if overlay else None,
+            committed=bool(data["committed"]),
+        )
+
+
+def _sweep_temporary_files(folder: Path, prefix: str = ".") -> None:
+    """Remove the temporary files (``.NAME.XXXX.tmp``) killed writers left in ``folder``. Call
+    under XML/'s lock: every writer of these files holds it, so none is in use."""
+    if file_kind(folder) != "folder":
+        return
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(prefix) and name.startswith(".") and name.endswith(TEMPORARY_SUFFIX) and file_kind(folder / name) == "file":
+            _unlink_quietly(folder / name)
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def file_version(data: bytes) -> str:

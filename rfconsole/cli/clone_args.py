@@ -26,6 +26,7 @@ def register(commands: Commands) -> None:
 def _clone_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", metavar="SRC", help="the VM to clone (its XML in XML/)")
     parser.add_argument("new", metavar="NEW", help="the new VM's name (rfvmE, rfvmF follow rftest2's convention)")
+    parser.add_argument("--id", type=int, default=None, metavar="N", help="the new VM's rfconsole id (default: rftest2's for rfvmE/rfvmF when free, else the next free one)")
     parser.add_argument("--force", action="store_true", help="replace an existing overlay file (the old one is kept in Images/.backup/)")
     add_routeflow_rows_options(parser, "NEW")
     parser.add_argument("--up", action="store_true", help="then define and start it (as `rfconsole up NEW`)")

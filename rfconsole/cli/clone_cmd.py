@@ -15,7 +15,7 @@ def run_clone(args: argparse.Namespace) -> int:
     datapath_id = parse_datapath_id(args.datapath_id, "--datapath-id") if args.datapath_id is not None else None
     fleet = open_fleet(args)
     try:
-        print(fleet.clone(args.source, args.new, force=args.force, routeflow_config=args.routeflow_config, datapath_id=datapath_id))
+        print(fleet.clone(args.source, args.new, force=args.force, routeflow_config=args.routeflow_config, datapath_id=datapath_id, new_id=args.id))
         if args.routeflow_config is None:
             try:
                 print_rows(args.new, new_vm_rows(fleet.store.load(args.new).spec(), datapath_id))

@@ -23,7 +23,6 @@ from rfconsole.store import Store, Workdir
 # The spec models (pydantic) and the schema are imported by the commands that build a spec or
 # write a file (new, set) and the check (validate): `xml show` reads without them (docs/performance.md).
 if TYPE_CHECKING:
-    from rfconsole.images import Images
     from rfconsole.model.rftest2 import RouteflowRow
     from rfconsole.model.spec import DomainSpec, Interface
 
@@ -108,60 +107,65 @@ def run_new(args: argparse.Namespace) -> int:
     settings = {key: value for key, value in settings.items() if value is not None}
     extra_nics = [parse_nic(text) for text in args.nic]
     from rfconsole.images import OVERLAY_SUFFIX, Images, overlay_name_for  # qemu-img and friends: `xml new` only
+    from rfconsole.transaction import NewVM, write_new_vm
 
     images = Images(store.workdir)
-    base = None
+    overlay = None
     if args.base:
         if str(args.hypervisor).strip().lower() == "lxc":
             raise UsageError("--base gives a VM a qcow2 overlay; an LXC container's root is a folder (use --image)")
-        base = images.base(args.base)
+        images.base(args.base)  # an unknown base: refused at once (the transaction looks again under the lock)
         name = args.name or rftest2_vm(args.preset).name
         file_name = overlay_name_for(rftest2_vm(args.preset).image_name) if args.preset else f"{name}{OVERLAY_SUFFIX}"
-        settings["image"] = images.overlay_path(file_name)
-    # Into XML/: the id is picked and the file written under XML/'s lock, so two `xml new` at
-    # once never get the same id.
+        overlay = settings["image"] = images.overlay_path(file_name)
+    # The id is picked and every file written under XML/'s lock, so two `xml new` at once never
+    # get the same id; the files (overlay, XML, CSV rows) are written all or none (transaction.py).
     with store.locked() if args.output is None else nullcontext():
         spec = _new_spec(args, store, settings, extra_nics)
         document = DomainDocument.from_spec(spec)
         _check_schema(document, f"the XML of {spec.name}")
-        rows = _routeflow_rows(args, store, spec)
-        if base is None:
+        rows = _routeflow_rows(args, spec)
+        if overlay is None:
             _warn_missing(spec)
-            path = _write(store, document, args.output, args.force)
-        else:
-            path = _write_with_overlay(store, images, document, base, spec.image, args)
-    if path is not None:
-        print(f"wrote {path} ({spec.hypervisor} VM {spec.name}, id {spec.id})")
-    if rows:
-        report_routeflow_rows(store, spec.name, rows, args.routeflow_config, printing=args.output != "-")
+        target = _absolute(args.output) if args.output and args.output != "-" else None
+        csv_path = _absolute(args.routeflow_config) if args.routeflow_config else None
+        written = write_new_vm(
+            store,
+            images,
+            NewVM(
+                document,
+                path=target,
+                overwrite=args.force,
+                through_link=target is not None,
+                base=args.base or None,
+                overlay=overlay,
+                replace_overlay=args.force,
+                routeflow_csv=csv_path,
+                rows=tuple(rows),
+                print_xml=sys.stdout.write if args.output == "-" else None,
+            ),
+        )
+    if written.overlay is not None and written.base is not None:
+        kept = f"; the old file is kept as {written.overlay_backup}" if written.overlay_backup else ""
+        print(f"created {written.overlay} (qcow2 overlay of {written.base.name}{kept})", file=sys.stderr if written.xml is None else sys.stdout)
+    if written.xml is not None:
+        print(f"wrote {written.xml} ({spec.hypervisor} VM {spec.name}, id {spec.id})")
+    if csv_path is not None:
+        from rfconsole.model.rftest2 import rows_added_words
+
+        print(rows_added_words(csv_path, spec.name, rows, list(written.rows_added)), file=sys.stdout if written.xml else sys.stderr)  # -o -: stdout is the XML
+    elif written.xml is not None:
+        print_rows(spec.name, rows)
     return EXIT_OK
 
 
-def _routeflow_rows(args: argparse.Namespace, store: Store, spec: DomainSpec) -> list[RouteflowRow]:
-    """The new VM's rows of RouteFlow's CSV (model.rftest2.new_vm_rows), checked against
-    --routeflow-config's file before anything is written."""
+def _routeflow_rows(args: argparse.Namespace, spec: DomainSpec) -> list[RouteflowRow]:
+    """The new VM's rows of RouteFlow's CSV (model.rftest2.new_vm_rows); the transaction checks
+    them against --routeflow-config's file before anything is written."""
     from rfconsole.model.rftest2 import new_vm_rows, parse_datapath_id
 
     datapath_id = parse_datapath_id(args.datapath_id, "--datapath-id") if args.datapath_id is not None else None
-    rows = new_vm_rows(spec, datapath_id, asked=bool(args.routeflow_config))
-    if args.routeflow_config:
-        store.check_routeflow_rows(_absolute(args.routeflow_config), rows)
-    return rows
-
-
-def report_routeflow_rows(store: Store, name: str, rows: list[RouteflowRow], csv_path: str | None, printing: bool = True) -> None:
-    """Append the rows to RouteFlow's CSV (--routeflow-config) and say so; without it, print them."""
-    from rfconsole.model.rftest2 import rows_added_words
-
-    if csv_path:
-        path = _absolute(csv_path)
-        try:
-            added = store.add_routeflow_rows(path, rows)
-        except RfconsoleError as error:
-            raise RfconsoleError(f"{name} was written, but its rows were not added to RouteFlow's CSV: {error.message}", hint=error.hint) from None
-        print(rows_added_words(path, name, rows, added), file=sys.stdout if printing else sys.stderr)  # -o -: stdout is the XML
-    elif printing:
-        print_rows(name, rows)
+    return new_vm_rows(spec, datapath_id, asked=bool(args.routeflow_config))
 
 
 def print_rows(name: str, rows: list[RouteflowRow]) -> None:
@@ -191,24 +195,6 @@ def _new_spec(args: argparse.Namespace, store: Store, settings: dict[str, Any], 
         settings["id"] = args.id if args.id is not None else store.suggest_id(replacing=args.name)
         spec = DomainSpec(**settings, interfaces=extra_nics)
     return spec
-
-
-def _write_with_overlay(store: Store, images: Images, document: DomainDocument, base: Path, overlay: Path, args: argparse.Namespace) -> Path | None:
-    """Create the VM's overlay, then write its XML; every refusal of either comes before
-    anything is written, and a failed XML write takes the new overlay back."""
-    if args.output != "-":
-        store.check_save(document, _absolute(args.output) if args.output else None, args.force)
-    images.check_overlay_target(overlay, args.force)
-    created, backup = images.create_overlay(base, overlay, force=args.force)
-    try:
-        path = _write(store, document, args.output, args.force)
-    except BaseException:
-        created.unlink(missing_ok=True)
-        if backup is not None:
-            images.restore_backup(backup, created)
-        raise
-    print(f"created {created} (qcow2 overlay of {base.name}" + (f"; the old file is kept as {backup}" if backup else "") + ")")
-    return path
 
 
 _NIC_KEYS = {"bridge": "bridge", "network": "network", "mac": "mac", "target": "target_dev", "model": "model"}
@@ -265,11 +251,21 @@ def run_validate(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- xml set
 def run_set(args: argparse.Namespace) -> int:
-    from rfconsole.model.checks import changed_spec, parse_changes
-    from rfconsole.model.schema import schema_problems
+    from rfconsole.model.checks import parse_changes
 
     store = _store(args)
     changes = parse_changes(args.changes)
+    # One command is one edit: read, change and write under XML/'s lock, so two `xml set` of
+    # one VM at once both land (each reads what the other wrote). An editor's stale text is
+    # still refused by Store.save's check of what was read.
+    with store.locked():
+        return _set(args, store, changes)
+
+
+def _set(args: argparse.Namespace, store: Store, changes: Any) -> int:
+    from rfconsole.model.checks import changed_spec
+    from rfconsole.model.schema import schema_problems
+
     document = _load(store, args.file)
     before_spec_values = document.values()
     before_schema = schema_problems(document)

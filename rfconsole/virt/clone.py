@@ -3,9 +3,9 @@ definition on the host that has it; rfconsole/model/clone.py
 makes its settings), with its own overlay of the source's base, and MACs that no VM of XML/ and
 no domain of any reachable host has. Nothing is defined in libvirt: ``up NEW`` does that.
 
-Every refusal comes before anything is written; if writing the XML fails after the overlay was
-made, the overlay is removed again. With ``routeflow_config`` the clone's rows are appended to
-RouteFlow's CSV once the XML is written (checked against the file before anything is).
+Its files (overlay, XML, with ``routeflow_config`` the clone's rows in RouteFlow's CSV) are
+written all or none by rfconsole/transaction.py, under XML/'s lock from the choice of the id on:
+every refusal comes before anything is written, a failure or a kill half-way is rolled back.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 from rfconsole.images import ImageError, Images, image_info
 from rfconsole.model.clone import CloneError, check_clone_name, clone_document, clone_image_name, clone_spec, macs_in
-from rfconsole.errors import RfconsoleError
 from rfconsole.model.rftest2 import new_vm_rows, rftest2_naming, rows_added_words
 from rfconsole.store import StoreError
+from rfconsole.transaction import NewVM, write_new_vm
 from rfconsole.virt.errors import DomainNotFound, VirtError
 
 if TYPE_CHECKING:
@@ -43,7 +43,17 @@ def macs_in_use(fleet: Fleet) -> set[str]:
     return taken
 
 
-def clone(fleet: Fleet, source: str, new: str, force: bool = False, routeflow_config: Path | None = None, datapath_id: int | None = None) -> str:
+def clone(
+    fleet: Fleet, source: str, new: str, force: bool = False, routeflow_config: Path | None = None, datapath_id: int | None = None, new_id: int | None = None
+) -> str:
+    """Under XML/'s lock from the id's choice to the last file written: two clones at once get
+    different ids (or the second is refused, naming the clash), and an image delete of the base
+    waits or wins."""
+    with fleet.store.locked():
+        return _clone(fleet, source, new, force, routeflow_config, datapath_id, new_id)
+
+
+def _clone(fleet: Fleet, source: str, new: str, force: bool, routeflow_config: Path | None, datapath_id: int | None, new_id: int | None) -> str:
     store = fleet.store
     check_clone_name(new)
     source_document = _source_document(fleet, source)
@@ -62,7 +72,8 @@ def clone(fleet: Fleet, source: str, new: str, force: bool = False, routeflow_co
         except VirtError:
             continue
     naming = rftest2_naming(new)
-    new_id = store.suggest_id(naming.default_id if naming is not None else None)  # xml new --preset's rule
+    if new_id is None:
+        new_id = store.suggest_id(naming.default_id if naming is not None else None)  # xml new --preset's rule
 
     images = Images(store.workdir)
     base = overlay = None
@@ -70,32 +81,17 @@ def clone(fleet: Fleet, source: str, new: str, force: bool = False, routeflow_co
         base = _base_of(source_spec.name, source_spec.image)
         overlay = images.overlay_path(clone_image_name(new))
     spec = clone_spec(source_spec, new, new_id, macs_in_use(fleet), overlay)
-    document = clone_document(source_document, spec)
-    store.check_save(document)
-    rows = []
-    if routeflow_config is not None:
-        rows = new_vm_rows(spec, datapath_id, asked=True)
-        store.check_routeflow_rows(routeflow_config, rows)
-    if overlay is not None:
-        images.check_overlay_target(overlay, force)
-        _, backup = images.create_overlay(base, overlay, force=force)
-    try:
-        path = store.save(document)
-    except BaseException:
-        if overlay is not None:
-            overlay.unlink(missing_ok=True)
-            if backup is not None:
-                images.restore_backup(backup, overlay)
-        raise
+    rows = new_vm_rows(spec, datapath_id, asked=True) if routeflow_config is not None else []
+    written = write_new_vm(
+        store,
+        images,
+        NewVM(clone_document(source_document, spec), base=base, overlay=overlay, replace_overlay=force, routeflow_csv=routeflow_config, rows=tuple(rows)),
+    )
     macs = ", ".join(interface.mac for interface in spec.interfaces if interface.mac) or "no NICs"
-    disk = f", overlay {overlay} of {base.name}" if overlay is not None else ""
-    message = f"{new} (id {new_id}) cloned from {source_spec.name}: {path}{disk}, MACs {macs}"
+    disk = f", overlay {overlay} of {base.name}" if overlay is not None and base is not None else ""
+    message = f"{new} (id {new_id}) cloned from {source_spec.name}: {written.xml}{disk}, MACs {macs}"
     if routeflow_config is not None:
-        try:
-            added = store.add_routeflow_rows(routeflow_config, rows)
-        except RfconsoleError as error:
-            raise RfconsoleError(f"{message}; but its rows were not added to RouteFlow's CSV: {error.message}", hint=error.hint) from None
-        message += f"; {rows_added_words(routeflow_config, new, rows, added)}"
+        message += f"; {rows_added_words(routeflow_config, new, rows, list(written.rows_added))}"
     return message
 
 

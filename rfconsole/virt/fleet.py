@@ -730,16 +730,25 @@ class Fleet:
         with self._vm_locked(name):
             return reset_vm(self, name, snapshot, host, force, timeout, stage)
 
-    def clone(self, source: str, new: str, force: bool = False, routeflow_config: str | os.PathLike[str] | None = None, datapath_id: int | None = None) -> str:
+    def clone(
+        self,
+        source: str,
+        new: str,
+        force: bool = False,
+        routeflow_config: str | os.PathLike[str] | None = None,
+        datapath_id: int | None = None,
+        new_id: int | None = None,
+    ) -> str:
         """A new VM ``new`` in XML/ from ``source`` (virt/clone.py): new id, MACs unique across
         XML/ and the hosts, host-side NIC names, its own overlay of the source's base (an existing
         file only with ``force``, kept in Images/.backup/); with ``routeflow_config``, its rows
-        appended to RouteFlow's CSV (switch ``datapath_id``, default rftest2's naming's). Not
+        appended to RouteFlow's CSV (switch ``datapath_id``, default rftest2's naming's); id
+        ``new_id`` (default: rftest2's naming's when free, else the next free one). Not
         defined: ``up`` does that."""
         from rfconsole.virt.clone import clone as clone_vm  # here, not above: every command would pay for the spec model
 
         csv_path = Path(os.path.abspath(routeflow_config)) if routeflow_config is not None else None
-        return clone_vm(self, source, new, force, routeflow_config=csv_path, datapath_id=datapath_id)
+        return clone_vm(self, source, new, force, routeflow_config=csv_path, datapath_id=datapath_id, new_id=new_id)
 
     def writers_of(self, paths: Iterable[str | os.PathLike[str]]) -> WritersFound:
         """The active domains of this machine's hosts that write one of ``paths`` (virt/writers.py),

@@ -176,3 +176,15 @@ def test_a_nic_name_libvirt_made_up_is_left_to_libvirt_and_names_never_clash(tmp
 def test_the_demo_hosts_rfvmB_clones_as_rfvmE_with_distinct_nic_names(demo, store):
     demo.clone("rfvmB", "rfvmE")  # from the host's definition, where libvirt named eth0 testnet0
     assert [nic.target_dev for nic in store.load("rfvmE").spec().interfaces] == [None, "rfvmE.1", "rfvmE.2", "rfvmE.3"]
+
+
+def test_clone_id_is_chosen_with_id_and_a_taken_one_is_refused(store, workdir, base_and_overlay, capsys):
+    from rfconsole.cli import main
+
+    _, overlay = base_and_overlay
+    save_preset(store, "rfvmA", Hypervisor.QEMU, image=overlay)
+    assert main(["--workdir", str(workdir.root), "--demo", "clone", "rfvmA", "lab7", "--id", "42"]) == 0
+    assert store.load("lab7").rfconsole_id == 42
+    assert main(["--workdir", str(workdir.root), "--demo", "clone", "rfvmA", "lab8", "--id", "42"]) == 1
+    assert "lab7.xml (lab7) already has id 42" in capsys.readouterr().err
+    assert store.find("lab8") is None and not workdir.image("lab8.qcow2").exists()  # nothing written
