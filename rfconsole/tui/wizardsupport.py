@@ -31,6 +31,7 @@ class Typed:
     new_vm: bool
     spec: DomainSpec | None  # None when the model refused what was typed: ``invalid`` says why
     invalid: tuple[Problem, ...]
+    own_file: Path | None = None  # what this wizard already saved (a define refused after the save)
 
 
 def hypervisors_offered(context: ConsoleContext, host: str | None) -> set[Hypervisor]:
@@ -96,7 +97,7 @@ def step_problems(context: ConsoleContext, index: int, typed: Typed) -> list[Pro
         if typed.spec is None:
             problems.extend(_with_host_vcpu_limit(context, typed, problem) for problem in typed.invalid)
         else:
-            problems.extend(identity_problems(context, typed.spec, typed.host, typed.new_vm))
+            problems.extend(identity_problems(context, typed.spec, typed.host, typed.new_vm, typed.own_file))
             if index >= 4:
                 problems.extend(resource_problems(context, typed.spec, typed.host))
     return problems
@@ -140,19 +141,81 @@ def suggest_id(context: ConsoleContext, target: str | None = None) -> int:
     return context.store.suggest_id(RFTEST2_PRESETS[target].default_id if target in RFTEST2_PRESETS else None)
 
 
-def identity_problems(context: ConsoleContext, spec: DomainSpec, host: str | None, new_vm: bool) -> list[Problem]:
-    """Name and id unique in XML/ (the store's clashes); a new VM's name also free on the host."""
+def identity_problems(context: ConsoleContext, spec: DomainSpec, host: str | None, new_vm: bool, own_file: Path | None = None) -> list[Problem]:
+    """Name and id unique in XML/ (the store's clashes; ``own_file``, what this wizard saved
+    already, does not count); a new VM's name also free on the host. (A slot's name on the host is
+    the definition Save+define replaces, after asking: ``review_check``.)"""
     store = context.store
     target = store.path_for(spec.name)
     problems = []
-    for clash in store.clashes(DomainDocument.from_spec(spec), target):
+    for clash in store.clashes(DomainDocument.from_spec(spec), own_file or target):
         field = "id" if "already has id" in clash else "name"
         problems.append(Problem(field, spec.id if field == "id" else spec.name, clash))
-    if target.exists():
+    if target.exists() and target != own_file:
         problems.append(Problem("name", spec.name, f"{target} already exists: edit it (e) or choose it in the rftest2 bring-up (a)"))
     if new_vm and host is not None and context.fleet.has_domain(spec.name, host=host):
         problems.append(Problem("name", spec.name, f"host {host} already has a domain named {spec.name}"))
     return problems
+
+
+@dataclass(frozen=True)
+class ReviewCheck:
+    """What saving, defining and starting the wizard's VM would meet, found before anything is
+    written (``review_check``): the Review step shows all of it, and the save buttons refuse
+    what their action cannot do, with nothing saved."""
+
+    missing_files: tuple[str, ...]  # the VM's files not there: a plain save is fine, the host's part is not
+    files_stop_define: bool  # True: they stop Save+define too (a real host); False: only the start (test driver)
+    define_refusals: tuple[str, ...]  # other reasons Save+define would be refused (a running domain)
+    start_refusals: tuple[str, ...]  # other reasons the start would fail (more memory than the host has)
+    replaces: str | None  # the host's definition of that name Save+define replaces, in words (None: none)
+
+    def refusals(self, define: bool, start: bool) -> tuple[str, ...]:
+        files_stop = (define and self.files_stop_define) or start
+        return (self.missing_files if files_stop else ()) + (self.define_refusals if define else ()) + (self.start_refusals if start else ())
+
+    def lines(self) -> list[str]:
+        """All of it, a line each, for the Review step."""
+        blocked = "Save+define and Save+define+start wait" if self.files_stop_define else "Save+define+start waits"
+        lines = [f"⚠ {words}: Save writes the XML anyway; {blocked} until it is there" for words in self.missing_files]
+        lines += [f"✗ Save+define: {words}" for words in self.define_refusals]
+        lines += [f"✗ Save+define+start: {words}" for words in self.start_refusals]
+        if self.replaces:
+            lines.append(f"⚠ Save+define replaces {self.replaces}; it asks first")
+        return lines
+
+
+def review_check(context: ConsoleContext, spec: DomainSpec, host: str | None, base: Path | None) -> ReviewCheck:
+    """Every problem the save buttons would meet (asks the host: call it off the UI thread): the
+    files the VM needs (an overlay of ``base`` comes with the save), the host's memory, and the
+    host's own definition of the name, which Save+define would replace."""
+    files = tuple(
+        f"{field_label(problem.field)} {problem.value}: {problem.message}"
+        for problem in missing_files(spec) if not (base is not None and problem.field == "image")
+    )
+    define_refusals: list[str] = []
+    start_refusals: list[str] = []
+    replaces = None
+    if host is not None:
+        memory = context.fleet.host(host).memory_mib()
+        if memory and spec.memory and spec.memory > memory:
+            start_refusals.append(f"memory {spec.memory} MiB is more than host {host} has ({memory} MiB)")
+        existing = context.fleet.status(spec.name, host=host)
+        if existing is not None:
+            replaces = (
+                f"host {host}'s definition of {spec.name}: {existing.hypervisor.value if existing.hypervisor else '?'}, "
+                f"{existing.vcpus} vCPU, {existing.memory_mib} MiB, {existing.state.value}"
+                + ("" if existing.owned else ", not made by rfconsole")
+            )
+            if existing.state.is_active:
+                define_refusals.append(f"{spec.name} is {existing.state.value} on host {host}: a running domain is never replaced; shut it down first")
+    # libvirt's test driver defines a VM without its files and never starts one without them
+    return ReviewCheck(files, spec.hypervisor is not Hypervisor.TEST, tuple(define_refusals), tuple(start_refusals), replaces)
+
+
+def field_label(field: str) -> str:
+    """A problem's field as a user reads it: kernel_boot.kernel -> kernel."""
+    return field.split(".")[-1].replace("_", " ")
 
 
 def resource_problems(context: ConsoleContext, spec: DomainSpec, host: str | None) -> list[Problem]:
@@ -220,19 +283,44 @@ def _create_overlay(context: ConsoleContext, spec: DomainSpec, document: DomainD
     return created
 
 
-def save_define_start(context: ConsoleContext, spec: DomainSpec, host: str | None, *, define: bool, start: bool, base: Path | None = None) -> Path:
-    """Save to XML/ (with ``base``, first its overlay at the image path: docs/images.md), then
-    define and start as asked."""
+@dataclass(frozen=True)
+class Saved:
+    """What ``save_define_start`` did: the file (and what it holds, for the next save over it),
+    and the define/start's refusal when only the save went through."""
+
+    path: Path
+    version: str
+    problem: RfconsoleError | None = None
+
+
+def save_define_start(
+    context: ConsoleContext, spec: DomainSpec, host: str | None, *, define: bool, start: bool, base: Path | None = None,
+    replace: bool = False, own: Saved | None = None,
+) -> Saved:
+    """Save to XML/ (with ``base``, first its overlay at the image path: docs/images.md; over
+    ``own``, the file this wizard saved before, if the name is the same), then define (``replace``:
+    over the host's definition of that name, which the user agreed to lose) and start as asked. A
+    refusal of the define or start comes back in ``Saved.problem``: the file stays saved."""
+    from rfconsole.store import file_version
+
     document = DomainDocument.from_spec(spec)
-    overlay = _create_overlay(context, spec, document, base) if base is not None else None
+    over_own = own is not None and own.path == context.store.path_for(spec.name)
+    overlay = _create_overlay(context, spec, document, base) if base is not None and not (over_own and Path(str(spec.image)).exists()) else None
     try:
-        path = context.store.save(document)
+        if over_own:
+            path = context.store.save(document, path=own.path, overwrite=True, based_on=own.version)
+        else:
+            path = context.store.save(document)
     except BaseException:
         if overlay is not None:
             overlay.unlink(missing_ok=True)
         raise
-    if define:
-        context.fleet.define(document, host=host)
-    if start:
-        context.fleet.start(spec.name, host=host)
-    return path
+    saved = Saved(path, file_version(document.to_bytes()))
+    try:
+        if define:
+            context.fleet.define(document, host=host, force=replace)
+        if start:
+            context.fleet.start(spec.name, host=host)
+    except RfconsoleError as error:
+        return Saved(saved.path, saved.version, error)
+    return saved

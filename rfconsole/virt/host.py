@@ -760,6 +760,14 @@ class Host:
         except VirtError as error:
             return error.message
 
+    def memory_mib(self) -> int | None:
+        """The host's memory in MiB (libvirt's node info); None when it cannot be read."""
+        connection = self._connect()
+        try:
+            return int(connection.getInfo()[1])
+        except libvirt.libvirtError:
+            return None
+
     def max_vcpus(self) -> int | None:
         connection = self._connect()
         try:

@@ -315,13 +315,14 @@ async def test_libvirts_thread_never_waits_for_the_ui(app, context) -> None:
 
 
 async def test_the_image_of_a_vm_made_in_the_wizard_shows_at_once(app, context, workdir) -> None:
-    from tests.tui.test_wizard import next_until, open_wizard
+    from tests.tui.test_wizard import next_until, open_wizard, yes_replace_it
 
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
         wizard = await open_wizard(pilot)
         await next_until(pilot, wizard, "review")
         await pilot.press("ctrl+d")  # save and define rfvmA
+        await yes_replace_it(pilot)  # the demo host's rfvmA
         await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen), "back on the table")
         t = table(app)
         await wait_until(pilot, lambda: str(t.get_cell("demo/rfvmA", "image")) == "Images/h1.img", "rfvmA's image shown")

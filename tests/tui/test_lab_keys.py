@@ -114,7 +114,7 @@ async def test_the_wizard_gives_rfvmA_an_overlay_of_a_base(app, context, workdir
 
     from rfconsole.images import image_info
     from rfconsole.tui.screens.domains import DomainsScreen
-    from tests.tui.test_wizard import next_until, open_wizard
+    from tests.tui.test_wizard import next_until, open_wizard, yes_replace_it
 
     source = workdir / "tiny.qcow2"
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(source), "16M"], check=True)
@@ -126,6 +126,7 @@ async def test_the_wizard_gives_rfvmA_an_overlay_of_a_base(app, context, workdir
         await wait_until(pilot, lambda: wizard.query_one("#f-image", Input).value.endswith("h1.qcow2"), "the overlay path")
         await next_until(pilot, wizard, "review")
         await pilot.press("ctrl+t")  # save (the overlay first), define and start
+        await yes_replace_it(pilot)  # the demo host's rfvmA
         await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen), "back on the table", timeout=10)
     overlay = workdir / "Images" / "h1.qcow2"
     assert image_info(overlay).backing == base and image_info(overlay).backing_text == "base/tiny.qcow2"
@@ -135,7 +136,7 @@ async def test_the_wizard_gives_rfvmA_an_overlay_of_a_base(app, context, workdir
 async def test_the_wizard_never_makes_an_overlay_over_a_file(app, context, workdir) -> None:
     from textual.widgets import Select
 
-    from tests.tui.test_wizard import next_until, open_wizard
+    from tests.tui.test_wizard import next_until, open_wizard, yes_replace_it
 
     source = workdir / "tiny.qcow2"
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(source), "16M"], check=True)

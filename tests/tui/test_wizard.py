@@ -11,6 +11,7 @@ from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.rftest2 import preset_spec
 from rfconsole.model.spec import Hypervisor
 from rfconsole.store import Store, Workdir
+from rfconsole.tui.screens.dialogs import ConfirmDialog
 from rfconsole.tui.screens.domains import DomainsScreen
 from rfconsole.tui.screens.wizard import STEPS, WizardScreen
 from rfconsole.tui import wizardsupport as support
@@ -48,6 +49,16 @@ async def next_until(pilot, wizard: WizardScreen, step: str) -> None:
         )
 
 
+async def yes_replace_it(pilot) -> None:
+    """Answer the wizard's question before it replaces the demo host's definition of a slot."""
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmDialog), "the question before replacing the host's definition")
+    await pilot.press("y")
+
+
+def review_notes(wizard: WizardScreen) -> str:
+    return str(wizard.query_one("#review-notes").render())
+
+
 async def set_input(pilot, wizard: WizardScreen, selector: str, value: str) -> None:
     wizard.query_one(selector, Input).value = value
     await pilot.pause()
@@ -57,11 +68,13 @@ async def test_save_define_start_with_the_image_missing_is_refused_before_anythi
     async with app.run_test(size=(120, 40)) as pilot:
         wizard = await open_wizard(pilot)
         await next_until(pilot, wizard, "review")
+        await wait_until(pilot, lambda: "h1.img" in review_notes(wizard), "Review showing the missing image")
+        assert "Save+define+start waits until it is there" in review_notes(wizard)  # the demo's test driver defines without it
         await pilot.press("ctrl+t")
-        await wait_until(pilot, lambda: step_id(wizard) == "storage", "back on the storage step")
-        assert "h1.img" in error_of(wizard, "image") and "not started" in error_of(wizard, "image")
+        await wait_until(pilot, lambda: any("nothing saved" in n and "h1.img" in n for n in notifications(app)), "the refusal")
+        await answered(pilot, wizard)
+        assert step_id(wizard) == "review" and isinstance(app.screen, WizardScreen)  # the wizard can go on
         assert not (workdir / "XML" / "rfvmA.xml").exists()
-        assert any("not started" in n for n in notifications(app))
         assert next(s for s in context.fleet.statuses() if s.name == "rfvmA").state.value == "shut off"
 
 
@@ -79,7 +92,9 @@ async def test_happy_path_rfvmA_saved_defined_started(app, context, workdir: Pat
         xml = wizard.query_one("#review-xml", TextArea).text
         assert "<name>rfvmA</name>" in xml and "02:a0:a0:a0:a0:a0" in xml
         assert "follows libvirt's domain schema" in str(wizard.query_one("#review-verdict", Label).render())
-        await pilot.press("ctrl+t")  # save, define and start
+        await pilot.press("ctrl+t")  # save, define and start: the demo host has an rfvmA, so it asks first
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the question before replacing rfvmA")
+        await pilot.press("y")
         await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen), "back on the table", timeout=10)
         saved = workdir / "XML" / "rfvmA.xml"
         assert saved.is_file()
@@ -381,3 +396,77 @@ def test_arch_choices_come_from_the_host_and_fall_back_to_libvirts_only_without_
     assert demo.archs == ("i686",)
     nowhere = support.arch_choices(context, None, Hypervisor.TEST)
     assert nowhere.archs == tuple(arch.value for arch in Arch) and "no host chosen" in nowhere.note
+
+
+@pytest.mark.parametrize("answer", ["n", "y"])
+async def test_a_name_the_host_has_is_replaced_only_after_asking_naming_what_is_lost(app, context, workdir: Path, answer) -> None:
+    """issue 17 item 1: the rfvmE slot given the name of a domain the host has (here the demo's
+    rfvmB, 4 vCPU would become rfvmE's) replaced the host's definition on ctrl+d without a word."""
+    before = context.fleet.status("rfvmB")
+    definition_before = context.fleet.live_xml("rfvmB")
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        await choose_target(pilot, wizard, "rfvmE")
+        await next_until(pilot, wizard, "identity")
+        await set_input(pilot, wizard, "#f-name", "rfvmB")
+        await next_until(pilot, wizard, "review")
+        await wait_until(pilot, lambda: "replaces host demo's definition of rfvmB" in review_notes(wizard), "Review naming the replace")
+        await pilot.press("ctrl+d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the question")
+        question = str(app.screen.query_one("#question").render()) + str(app.screen.query_one("#warning").render())
+        assert "Replace rfvmB on host demo?" in question and f"{before.memory_mib} MiB" in question and "shut off" in question
+        await pilot.press(answer)
+        if answer == "n":
+            await answered(pilot, wizard)
+            assert app.screen is wizard and not (workdir / "XML" / "rfvmB.xml").exists()
+            assert context.fleet.live_xml("rfvmB") == definition_before
+        else:
+            await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen), "back on the table", timeout=10)
+            assert (workdir / "XML" / "rfvmB.xml").is_file()
+            now = context.fleet.live_xml("rfvmB")
+            assert now != definition_before and "02:e0:e0:e0:e0:e0" in now and "02:b0:b0:b0:b0:b0" not in now  # rfvmE's NICs, not rfvmB's
+
+
+async def test_review_shows_every_problem_and_a_refusal_leaves_the_wizard_able_to_go_on(app, context, workdir: Path) -> None:
+    """issue 17 item 2: Review said only '✓ follows libvirt's schema' (no missing kernel, 16 TiB
+    accepted); ctrl+d refused but had written XML/NAME.xml, Back/Next then failed 'already exists'
+    and escape said 'nothing saved to XML/ yet'."""
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        await choose_target(pilot, wizard, "new")
+        await next_until(pilot, wizard, "identity")
+        await set_input(pilot, wizard, "#f-name", "big")
+        await next_until(pilot, wizard, "os")
+        wizard.query_one("#f-kernel-on").value = True
+        await pilot.pause()
+        await set_input(pilot, wizard, "#f-kernel", str(workdir / "no-such-kernel"))
+        await next_until(pilot, wizard, "resources")
+        await set_input(pilot, wizard, "#f-memory", str(16 * 1024 * 1024))  # 16 TiB
+        await next_until(pilot, wizard, "review")
+        await wait_until(pilot, lambda: "no-such-kernel" in review_notes(wizard), "Review naming the missing kernel")
+        notes = review_notes(wizard)
+        assert "kernel" in notes and "does not exist" in notes
+        assert "memory 16777216 MiB is more than host demo has" in notes
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: any("nothing saved" in n for n in notifications(app)), "the refusal")
+        await answered(pilot, wizard)
+        assert not (workdir / "XML" / "big.xml").exists() and not context.fleet.has_domain("big")
+        await pilot.press("ctrl+b")  # Back and Next still work: nothing was half-done
+        await answered(pilot, wizard)
+        assert step_id(wizard) == "network"
+        await next_until(pilot, wizard, "review")
+        assert "nothing saved to XML/ yet" in wizard.unsaved_work()
+        await pilot.press("ctrl+s")  # a plain save is fine
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen), "back on the table", timeout=10)
+        assert (workdir / "XML" / "big.xml").is_file()
+
+
+async def test_the_save_button_saves(app, workdir: Path) -> None:
+    """issue 17 item 3: 'Save ^s' did nothing (two methods called _save; the second won)."""
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        await choose_target(pilot, wizard, "rfvmE")
+        await next_until(pilot, wizard, "review")
+        await pilot.click("#save")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen), "back on the table", timeout=10)
+        assert (workdir / "XML" / "rfvmE.xml").is_file()

@@ -158,6 +158,7 @@ class WizardScreen(HoldsWork, Screen["WizardResult | None"]):
         self.nic_count = 0
         self._prefilled_for: tuple[str, str] | None = None
         self._filled: dict[str, Any] = {}  # what the wizard last put in the prefilled fields
+        self.saved: support.Saved | None = None  # saved to XML/ already, its define or start refused
 
     # ---- layout ----------------------------------------------------------------------------
 
@@ -215,6 +216,7 @@ class WizardScreen(HoldsWork, Screen["WizardResult | None"]):
                     yield Button("Remove last", id="remove-nic", compact=True)
             with Vertical(id="pane-review", classes="pane"):
                 yield Label("", id="review-verdict")
+                yield Static("", id="review-notes")
                 review = TextArea("", id="review-xml", read_only=True, language="xml", show_line_numbers=True)
                 review.cursor_blink = False
                 yield review
@@ -331,7 +333,8 @@ class WizardScreen(HoldsWork, Screen["WizardResult | None"]):
             spec, invalid = self.build_spec(), ()
         except InvalidSpec as error:
             spec, invalid = None, tuple(error.problems)
-        return support.Typed(self.host(), self.hypervisor(), self.target() == NEW_VM, spec, invalid)
+        own = self.saved.path if self.saved is not None else None
+        return support.Typed(self.host(), self.hypervisor(), self.target() == NEW_VM, spec, invalid, own)
 
     # ---- the host is asked off the UI thread; keys pressed meanwhile wait their turn ---------
 
@@ -422,6 +425,9 @@ class WizardScreen(HoldsWork, Screen["WizardResult | None"]):
         if not self.touched:
             return None
         name = self._value("#f-name") or self.target()
+        if self.saved is not None:
+            return (f"the wizard: the fields of the VM {name} (saved to {self.app.context.workdir.shown(self.saved.path)}, "
+                    "but not defined on the host; changes since then are not saved)")
         return f"the wizard: the fields of the new VM {name} (nothing saved to XML/ yet)"
 
     @on(RadioSet.Changed, "#f-target")
@@ -622,53 +628,89 @@ class WizardScreen(HoldsWork, Screen["WizardResult | None"]):
         xml, problems = support.render_xml(spec)
         self.query_one("#review-xml", TextArea).text = xml
         verdict = self.query_one("#review-verdict", Label)
+        notes = self.query_one("#review-notes", Static)
+        notes.update("")
         if problems:
             verdict.update(f"✗ libvirt's schema finds {len(problems)} problem(s)")
             self.show_problems([Problem("xml", None, str(p)) for p in problems])
-        else:
-            verdict.update(f"✓ {spec.name}: follows libvirt's domain schema · host {self.host()}")
-            self.show_problems([])
-        self.review_ok = not problems
+            return
+        verdict.update(f"✓ {spec.name}: follows libvirt's domain schema · host {self.host()}")
+        self.show_problems([])
+        context, host, base = self.app.context, self.host(), self.chosen_base()
+        self._ask_host("checking what saving would meet", lambda: support.review_check(context, spec, host, base), self._show_review)
+
+    def _show_review(self, check: support.ReviewCheck) -> None:
+        """Every problem the three save buttons would meet, before any is pressed."""
+        lines = check.lines()
+        if self.saved is not None:
+            lines.append(f"• already saved to {self.app.context.workdir.shown(self.saved.path)}: a save now writes over it")
+        self.query_one("#review-notes", Static).update("\n".join(lines) or "✓ nothing stands in the way of saving, defining or starting it")
 
     # ---- saving ----------------------------------------------------------------------------
 
     @on(Button.Pressed, "#save")
-    def _save(self) -> None:
+    def _save_pressed(self) -> None:
         self.action_finish(define=False, start=False)
 
     @on(Button.Pressed, "#save-define")
-    def _save_define(self) -> None:
+    def _save_define_pressed(self) -> None:
         self.action_finish(define=True, start=False)
 
     @on(Button.Pressed, "#save-start")
-    def _save_start(self) -> None:
+    def _save_start_pressed(self) -> None:
         self.action_finish(define=True, start=True)
 
     def action_finish(self, define: bool, start: bool) -> None:
         if self._wait_turn(f"finish({define}, {start})"):
             return
-        self._check(len(STEPS) - 1, "checking the VM", lambda: self._save(define, start))
+        self._check(len(STEPS) - 1, "checking the VM", lambda: self._before_saving(define, start))
 
-    def _save(self, define: bool, start: bool) -> None:
-        spec = self.build_spec()
-        base = self.chosen_base()
-        if start and (missing := [p for p in support.start_problems(spec) if not (base and p.field == "image")]):  # the overlay comes with the save
-            self.show_problems(missing)  # refused before anything is saved: nothing half-done
-            self._show_step(min(step_of(p.field) for p in missing))
-            self.notify(f"not saved, not started: {missing[0].message}", severity="error", timeout=8)
-            return
-        host = self.host()
-        context = self.app.context
+    def _before_saving(self, define: bool, start: bool) -> None:
+        """Ask the host what the save would meet; refuse (nothing written) what this button
+        cannot do; ask before replacing the host's definition; then save."""
+        spec, host, base, context = self.build_spec(), self.host(), self.chosen_base(), self.app.context
 
-        def job() -> Path:
-            return support.save_define_start(context, spec, host, define=define, start=start, base=base)
+        def judged(check: support.ReviewCheck) -> None:
+            self._show_review(check)
+            refusals = check.refusals(define, start)
+            if refusals:
+                self.notify(f"nothing saved: {refusals[0]}", title="cannot do that yet", severity="error", timeout=10)
+                return
+            if not (define and check.replaces):
+                self._save(spec, define, start, replace=False)
+                return
+            from rfconsole.tui.screens.dialogs import ConfirmDialog
 
-        def done(path: Path) -> None:
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._save(spec, define, start, replace=True)
+
+            self.app.push_screen(ConfirmDialog(
+                f"Replace {spec.name} on host {host}?",
+                f"Lost if you do: {check.replaces} (its definition: UUID, devices, settings). XML/ gets the new one.",
+            ), answered)
+
+        self._ask_host("checking what saving would meet", lambda: support.review_check(context, spec, host, base), judged)
+
+    def _save(self, spec: DomainSpec, define: bool, start: bool, replace: bool) -> None:
+        host, base, context, own = self.host(), self.chosen_base(), self.app.context, self.saved
+
+        def job() -> support.Saved:
+            return support.save_define_start(context, spec, host, define=define, start=start, base=base, replace=replace, own=own)
+
+        def done(saved: support.Saved) -> None:
+            if saved.problem is not None:
+                self.saved = saved  # the next save writes over this file; leaving says it is there
+                self.report_unsaved_work()
+                self.app.report(saved.problem, f"{spec.name} saved to {saved.path.name}, but not " + ("defined" if define else "started"))
+                if self.is_attached and self.step == len(STEPS) - 1:
+                    self._enter_review()
+                return
             what = "saved" + (", defined" if define else "") + (" and started" if start else "")
-            self.app.notify(f"{spec.name} {what} ({path.name})", timeout=4)
+            self.app.notify(f"{spec.name} {what} ({saved.path.name})", timeout=4)
             if self.is_attached:
                 self.pop_until_active()  # a dialog or the help opened meanwhile closes with it
-                self.dismiss(WizardResult(spec.name, host, path))
+                self.dismiss(WizardResult(spec.name, host, saved.path))
 
         self.app.run_in_background(f"saving {spec.name}", job, done)
 
