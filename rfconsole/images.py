@@ -127,7 +127,7 @@ def image_info(path: str | os.PathLike[str]) -> ImageInfo:
     the file may be in use by a running guest; each header read bounded in time). A backing that
     is not a regular file of this machine is never opened: a network or ``json:`` backing, a
     FIFO, a device, a missing file, a loop or a chain deeper than MAX_CHAIN is an ImageError
-    naming it."""
+    naming it, and so is a qcow2 file of the chain with an external data file."""
     path = Path(os.path.abspath(path))
     problem = _not_an_image_file(path)
     if problem:
@@ -170,7 +170,10 @@ def _not_an_image_file(path: Path) -> str | None:
 
 
 def _header(path: Path) -> dict[str, Any]:
-    """qemu-img info of this one file (its backing file is not opened)."""
+    """qemu-img info of this one file (neither its backing file nor its data file is opened).
+    A qcow2 file whose data lives in an external data file is refused: rfconsole never makes
+    one, and anything reading the image (a copy into a base, a guest) would read that other file,
+    which may be anything (a secret, a FIFO, ``nbd://…``) without appearing in the chain."""
     text = qemu_img("info", "--output=json", "-U", str(path), doing=f"read {path}", timeout=INFO_TIMEOUT)
     try:
         layer = json.loads(text)
@@ -178,6 +181,13 @@ def _header(path: Path) -> dict[str, Any]:
         raise ImageError(f"cannot read {path}: qemu-img's answer is not JSON") from None
     if not isinstance(layer, dict):
         raise ImageError(f"cannot read {path}: qemu-img's answer is not one image")
+    specific = layer.get("format-specific")
+    data_file = specific.get("data", {}).get("data-file") if isinstance(specific, dict) and isinstance(specific.get("data"), dict) else None
+    if data_file:
+        raise ImageError(
+            f"{path} keeps its data in an external data file, {data_file!r}; rfconsole does not open it",
+            hint="make a self-contained copy: qemu-img convert -O qcow2 IMAGE NEW.qcow2",
+        )
     return layer
 
 

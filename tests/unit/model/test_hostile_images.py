@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 RFCONSOLE = Path(sys.executable).with_name("rfconsole")
 BOUND_SECONDS = 15  # what any of these commands may take; a hang is killed at twice that
-KINDS = ["FIFO", "character device", "network (nbd)", "json: protocol", "loop", "too deep", "missing"]
+KINDS = ["FIFO", "character device", "network (nbd)", "json: protocol", "loop", "too deep", "missing", "data file: FIFO",
+         "data file: network (nbd)"]
 COMMANDS = [("image", "list"), ("image", "list", "--json"), ("image", "delete", "tiny"), ("image", "base", "Images/evil.qcow2")]
 
 
@@ -31,6 +32,14 @@ def qemu_img(*args: str) -> None:
 def overlay(path: Path, backing: str) -> None:
     """A qcow2 file backed by ``backing``, made without opening the backing (-u)."""
     qemu_img("create", "-q", "-f", "qcow2", "-F", "raw", "-u", "-b", backing, str(path), "1M")
+
+
+def with_data_file(path: Path, data_file: str) -> None:
+    """A qcow2 file whose data lives in ``data_file`` (named in its header, never opened here)."""
+    qemu_img("create", "-q", "-f", "raw", str(path.with_suffix(".data")), "1M")
+    qemu_img("create", "-q", "-f", "qcow2", "-o", f"data_file={path.with_suffix('.data')}", str(path), "1M")
+    qemu_img("amend", "-o", f"data_file={data_file}", str(path))
+    path.with_suffix(".data").unlink()
 
 
 def hostile_folder(root: Path, kind: str, listener: socket.socket) -> Path:
@@ -59,6 +68,11 @@ def hostile_folder(root: Path, kind: str, listener: socket.socket) -> Path:
             overlay(images / name, previous)
             previous = name
         overlay(evil, previous)
+    elif kind == "data file: FIFO":
+        os.mkfifo(root / "pipe")
+        with_data_file(evil, str(root / "pipe"))
+    elif kind == "data file: network (nbd)":
+        with_data_file(evil, f"nbd://127.0.0.1:{listener.getsockname()[1]}")
     else:
         overlay(evil, str(root / "nothing-here.img"))
     return root
@@ -86,7 +100,7 @@ def connections(listener: socket.socket) -> int:
         count += 1
 
 
-@settings(max_examples=28, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=36, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kind=st.sampled_from(KINDS), command=st.sampled_from(COMMANDS))
 def test_a_hostile_backing_chain_never_hangs_connects_or_leaks(silent_server, kind, command):
     connections(silent_server)
@@ -129,6 +143,8 @@ def test_the_listing_says_why_a_chain_is_not_followed(tmp_path, silent_server, k
         "loop": "backing chain loops",
         "too deep": "deeper than 16 files",
         "missing": "which does not exist",
+        "data file: FIFO": "keeps its data in an external data file",
+        "data file: network (nbd)": "keeps its data in an external data file, 'nbd://127.0.0.1:",
     }[kind]
     assert row.info is None and expected in (row.problem or ""), row.problem
 
@@ -149,3 +165,22 @@ def test_a_base_is_no_more_readable_than_the_files_it_copies(tmp_path):
     assert f"is backed by {secret}, outside the working folder" in result.stderr
     base = root / "Images" / "base" / "innocent.qcow2"
     assert stat.S_IMODE(base.stat().st_mode) == 0o400
+
+
+def test_a_base_never_copies_an_external_data_file(tmp_path):
+    """A qcow2 file's header may name an external data file that holds its clusters: `image base`
+    of one whose data file was a 0600 secret copied the secret into a world-readable base (0444),
+    and the chain (backing files only) never showed it. Now it is refused, naming the file."""
+    secret = tmp_path / "secret.raw"
+    secret.write_bytes(b"root:$6$not-for-everyone\n".ljust(1024 * 1024, b"\0"))
+    secret.chmod(0o600)
+    source = tmp_path / "innocent.qcow2"
+    qemu_img("create", "-q", "-f", "qcow2", "-o", f"data_file={tmp_path / 'scratch.raw'},data_file_raw=on", str(source), "1M")
+    qemu_img("amend", "-o", f"data_file={secret}", str(source))
+    root = tmp_path / "lab"
+    root.mkdir()
+    result = subprocess.run([str(RFCONSOLE), "--workdir", str(root), "--demo", "image", "base", str(source)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"keeps its data in an external data file, '{secret}'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (root / "Images" / "base").exists() or os.listdir(root / "Images" / "base") == []
