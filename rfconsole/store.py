@@ -150,6 +150,7 @@ class Store:
         self.workdir = workdir if isinstance(workdir, Workdir) else Workdir(workdir)
         self._thread_lock = threading.RLock()
         self._lock_depth = 0
+        self._vm_locks_held = threading.local()  # .names: the VMs whose lock this thread holds
         # document -> (the real path it was read from, what it held: hashed only when saving)
         self._versions_read: weakref.WeakKeyDictionary[DomainDocument, tuple[Path, bytes]] = weakref.WeakKeyDictionary()
 
@@ -274,15 +275,22 @@ class Store:
     @contextmanager
     def vm_locked(self, name: str, wait: float = VM_LOCK_WAIT_SECONDS) -> Iterator[None]:
         """Hold VM ``name``'s own lock (a file in XML/) for an operation that changes its domain
-        or its disks (up, reset, redeploy, down): another rfconsole process or thread doing one of
-        them to the same VM waits for this one to end, then finds the state it left."""
+        or its disks (up, reset, redeploy, down, define, snapshot revert): another rfconsole process
+        or thread doing one of them to the same VM waits for this one to end, then finds the state
+        it left. Reentrant in one thread (one operation made of others never waits for itself)."""
         import hashlib
 
+        held: set[str] = self._vm_locks_held.__dict__.setdefault("names", set())
+        if name in held:
+            yield
+            return
         digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:20]
         descriptor = _acquire_folder_lock(self.xml_dir, f".rfconsole-vm-{digest}.lock", wait, f"changing VM {name}")
+        held.add(name)
         try:
             yield
         finally:
+            held.discard(name)
             os.close(descriptor)
 
     def clashes(self, document: DomainDocument, path: Path) -> list[str]:

@@ -325,9 +325,13 @@ class Fleet:
     def define(self, target: DocumentLike, host: str | None = None, force: bool = False) -> Outcome:
         """Define the domain of ``target`` (a DomainDocument, or a VM name / path in XML/) with
         libvirt's validation; marks it as rfconsole's. An existing definition not owned by
-        rfconsole is replaced only with ``force``."""
+        rfconsole is replaced only with ``force``. Under the VM's lock, as up, reset and redeploy."""
         document = self._document(target)
         name = self._name_of(document)
+        with self._vm_locked(name):
+            return self._define_one(document, name, host, force)
+
+    def _define_one(self, document: DomainDocument, name: str, host: str | None, force: bool) -> Outcome:
         chosen = self.host(host) if host is not None else self._host_for_document(name, document)
         self.check_hypervisor(document, chosen)
         self.check_files(document, starting=False)
@@ -590,8 +594,8 @@ class Fleet:
         return Outcome(f"running on host {chosen.name}", host=chosen.name, domain=name, action="redeploy")
 
     def _vm_locked(self, name: str | None) -> Any:
-        """The VM's own lock (Store.vm_locked): up, reset, redeploy and down of one VM, from any
-        process, run one after the other."""
+        """The VM's own lock (Store.vm_locked): up, reset, redeploy, down, define and snapshot
+        revert of one VM, from any process, run one after the other."""
         return self.store.vm_locked(name) if self.store is not None and name else nullcontext()
 
     def up(self, name: str, host: str | None = None, timeout: float = START_TIMEOUT, stage: Callable[[str], None] | None = None) -> Outcome:
@@ -711,10 +715,12 @@ class Fleet:
 
     def snapshot_revert(self, name: str, snapshot: str | None = None, host: str | None = None,
                         force: bool = False, running: bool = False, timeout: float | None = None) -> Outcome:
-        """Back to ``snapshot`` (default: libvirt's current one); what changed since is lost."""
+        """Back to ``snapshot`` (default: libvirt's current one); what changed since is lost.
+        Under the VM's lock, as up and reset (which may revert it too)."""
         from rfconsole.virt import snapshots
 
-        return snapshots.revert(self, name, snapshot, host, force, running, timeout)
+        with self._vm_locked(name):
+            return snapshots.revert(self, name, snapshot, host, force, running, timeout)
 
     def snapshot_delete(self, name: str, snapshot: str, host: str | None = None, force: bool = False) -> Outcome:
         from rfconsole.virt import snapshots
