@@ -174,17 +174,24 @@ EXIT_BROKEN_PIPE = 141  # as a shell reports a command killed by SIGPIPE: the re
 
 
 class GuardedOutput:
-    """Standard output that never raises into a command: the first failed write (a reader that
-    went away, a full disk, a closed descriptor) is remembered and the rest of the output is
-    dropped, so the operation itself goes on to its end (an `up` whose pipe broke still starts
-    every VM); ``main`` then reports the failure once. ``stream`` None: descriptor 1 was closed."""
+    """Standard output or standard error that never raises into a command: the first failed
+    write (a reader that went away, a full disk, a closed descriptor) is remembered and the rest
+    is dropped, so the operation itself goes on to its end (an `up` whose pipe broke still starts
+    every VM); ``main`` then reports the failure once. ``stream`` None: the descriptor was closed
+    when rfconsole started (`>&-`), which is a failure only once something is to be written."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Any, name: str) -> None:
         self.stream = stream
-        self.error: OSError | None = None if stream is not None else OSError(9, "standard output is closed")
+        self.name = name
+        self.error: OSError | None = None
 
     def write(self, text: str) -> int:
-        if self.error is None:
+        if self.error is None and text:
+            if self.stream is None:
+                import errno
+
+                self.error = OSError(errno.EBADF, f"{self.name} is closed")
+                return len(text)
             try:
                 return self.stream.write(text)
             except OSError as error:
@@ -192,11 +199,14 @@ class GuardedOutput:
         return len(text)
 
     def flush(self) -> None:
-        if self.error is None:
+        if self.error is None and self.stream is not None:
             try:
                 self.stream.flush()
             except OSError as error:
                 self._failed(error)
+
+    def isatty(self) -> bool:
+        return self.stream is not None and self.error is None and self.stream.isatty()
 
     def _failed(self, error: OSError) -> None:
         self.error = error
@@ -207,28 +217,52 @@ class GuardedOutput:
         except (OSError, ValueError, AttributeError):
             pass
 
-    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding … as the stream has them
+    def __getattr__(self, name: str) -> Any:  # fileno, encoding … as the stream has them
         if self.stream is None:
             raise AttributeError(name)
         return getattr(self.stream, name)
 
-    def exit_code(self, code: int) -> int:
-        """The exit code after a command that returned ``code``: an output failure is reported
-        here, in one line, and turns success into failure (141 for a broken pipe, else 1)."""
-        self.flush()
-        if self.error is None:
-            return code
-        import errno
 
-        if self.error.errno == errno.EPIPE:
-            said, failed = "the reader of standard output went away (broken pipe); the rest of the output was dropped", EXIT_BROKEN_PIPE
+def output_lost() -> bool:
+    """Whether standard output could not be written: a command whose product is its output
+    (``status --watch``) stops then."""
+    return isinstance(sys.stdout, GuardedOutput) and sys.stdout.error is not None
+
+
+def _exit_code(code: int, output: GuardedOutput, messages: GuardedOutput) -> int:
+    """The exit code after a command that returned ``code``: output that could not be written
+    turns success into failure (141 when a reader went away, else 1) and, when standard error
+    still works, a failure of standard output is said there in one line."""
+    output.flush()
+    messages.flush()
+    errors = [stream.error for stream in (output, messages) if stream.error is not None]
+    if not errors:
+        return code
+    import errno
+
+    broken = any(error.errno == errno.EPIPE for error in errors)
+    if output.error is not None:
+        if output.error.errno == errno.EPIPE:
+            said = "the reader of standard output went away (broken pipe); the rest of the output was dropped"
         else:
-            said, failed = f"cannot write to standard output: {self.error.strerror or self.error}; the rest of the output was dropped", EXIT_FAILED
+            said = f"cannot write to standard output: {output.error.strerror or output.error}; the rest of the output was dropped"
+        messages.write(f"rfconsole: error: {said}\n")
+        messages.flush()
+    return code if code != EXIT_OK else EXIT_BROKEN_PIPE if broken else EXIT_FAILED
+
+
+def _open_closed_standard_descriptors() -> None:
+    """Descriptors 0, 1 and 2 that the caller closed (`>&-`) are opened on /dev/null: otherwise
+    the next file or socket rfconsole opens takes the number, and what is written to standard
+    output or error by number (the console's relay, libvirt's C code) lands in it."""
+    for fd in (0, 1, 2):
         try:
-            print(f"rfconsole: error: {said}", file=sys.stderr)
-        except (OSError, ValueError, AttributeError):
-            pass
-        return code if code != EXIT_OK else failed
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
 
 
 class Terminated(BaseException):
@@ -241,21 +275,32 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.command is None:
-        from rfconsole.tui.launch import run_console
-
-        return _run(lambda: run_console(args))
-    import signal
-
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    real_stdout = sys.stdout
-    output = sys.stdout = GuardedOutput(real_stdout)
+    """Run the command line ``argv``; its exit code. Standard output and error are guarded
+    (GuardedOutput) for the whole command, its parsing (--help, --version) included."""
+    _open_closed_standard_descriptors()
+    real = sys.stdout, sys.stderr
+    output = sys.stdout = GuardedOutput(real[0], "standard output")
+    messages = sys.stderr = GuardedOutput(real[1], "standard error")
     try:
-        return output.exit_code(_run(lambda: implementation(args.run)(args)))
+        try:
+            args = parse_args(argv)
+        except SystemExit as exit:  # --help, --version, a usage error: argparse's code, or an output failure's
+            code = EXIT_OK if exit.code is None else exit.code if isinstance(exit.code, int) else EXIT_USAGE
+            raise SystemExit(_exit_code(code, output, messages)) from None
+        if args.command is None:
+            sys.stdout, sys.stderr = real  # the console draws on the terminal itself
+            from rfconsole.tui.launch import run_console
+
+            return _run(lambda: run_console(args))
+        import signal
+
+        previous = signal.signal(signal.SIGTERM, _terminate)
+        try:
+            return _exit_code(_run(lambda: implementation(args.run)(args)), output, messages)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     finally:
-        sys.stdout = real_stdout
-        signal.signal(signal.SIGTERM, previous)
+        sys.stdout, sys.stderr = real
 
 
 def _run(command: Callable[[], int]) -> int:

@@ -24,15 +24,11 @@ def run_details(args: argparse.Namespace) -> int:
         details = fleet.details(args.vm, host=args.host)
     finally:
         fleet.close()
-    try:
-        if args.json:
-            json.dump(details.to_json(), sys.stdout, indent=2)
-            sys.stdout.write("\n")
-        else:
-            write_details(details, sys.stdout)
-        sys.stdout.flush()
-    except BrokenPipeError:  # the reader (head, less) went away: nothing left to say
-        sys.stdout = None  # type: ignore[assignment] - stops Python's own flush at exit from failing again
+    if args.json:
+        json.dump(details.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        write_details(details, sys.stdout)
     return EXIT_OK
 
 

@@ -12,7 +12,7 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from rfconsole.cli import EXIT_FAILED, EXIT_OK
+from rfconsole.cli import EXIT_FAILED, EXIT_OK, output_lost
 from rfconsole.virt.demo import DEMO_BANNER
 from rfconsole.virt.fleet import DEFAULT_VMS, Fleet, OperationResult
 
@@ -125,13 +125,6 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def _print_status(statuses: list[Any], as_json: bool, out: TextIO) -> None:
-    try:
-        _write_status(statuses, as_json, out)
-    except BrokenPipeError:  # the reader (head, less) went away: nothing left to say
-        sys.stdout = None  # type: ignore[assignment] - stops Python's own flush at exit from failing again
-
-
-def _write_status(statuses: list[Any], as_json: bool, out: TextIO) -> None:
     if as_json:
         import json  # only status --json: up, down, redeploy … do not import it
 
@@ -160,6 +153,8 @@ def _watch(fleet: Fleet, args: argparse.Namespace) -> int:
                 print(f"(host unreachable: {problem.message})", file=sys.stderr)
             if not args.json:
                 print("", flush=True)
+            if output_lost():  # nobody reads any more (`| head`): main says so
+                return EXIT_OK
             changed.wait(interval)
             changed.clear()
     except KeyboardInterrupt:
