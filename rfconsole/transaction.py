@@ -45,6 +45,7 @@ class NewVM:
     document: DomainDocument
     path: Path | None = None
     overwrite: bool = False
+    based_on: str | None = None  # with ``overwrite``: the file must still hold this (Store.file_version)
     through_link: bool = False  # ``path`` was named by the user: a link there is written through
     base: str | Path | None = None  # a base's name or path: the VM gets an overlay of it …
     overlay: Path | None = None  # … here
@@ -78,7 +79,7 @@ def write_new_vm(store: Store, images: Images, plan: NewVM) -> NewVMWritten:
         if plan.print_xml is not None:
             plan.print_xml(plan.document.to_xml())
             return NewVMWritten(plan.document.name or "", None)
-        xml = store.save(plan.document, path=plan.path, overwrite=plan.overwrite, through_link=plan.through_link)
+        xml = store.save(plan.document, path=plan.path, overwrite=plan.overwrite, based_on=plan.based_on, through_link=plan.through_link)
         return NewVMWritten(plan.document.name or "", xml)
     with store.locked():
         base, intent = _checked_intent(store, images, plan)
@@ -89,7 +90,7 @@ def write_new_vm(store: Store, images: Images, plan: NewVM) -> NewVMWritten:
                 _put_overlay_in_place(images, base, intent.overlay)
             xml = None
             if plan.print_xml is None:
-                xml = store.save(plan.document, path=plan.path, overwrite=plan.overwrite, through_link=plan.through_link)
+                xml = store.save(plan.document, path=plan.path, overwrite=plan.overwrite, based_on=plan.based_on, through_link=plan.through_link)
             _step(5)
             added: list[RouteflowRow] = []
             if plan.routeflow_csv is not None:
@@ -133,7 +134,7 @@ def _checked_intent(store: Store, images: Images, plan: NewVM) -> tuple[Path | N
     intent = Intent(plan.operation)
     base = None
     if plan.print_xml is None:
-        store.check_save(plan.document, plan.path, plan.overwrite, through_link=plan.through_link)
+        store.check_save(plan.document, plan.path, plan.overwrite, based_on=plan.based_on, through_link=plan.through_link)
         intent.files.append(store.save_intent(plan.document, plan.path, through_link=plan.through_link))
     if plan.routeflow_csv is not None:
         undo = store.routeflow_csv_intent(plan.routeflow_csv, list(plan.rows))

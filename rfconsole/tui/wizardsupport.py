@@ -270,19 +270,6 @@ def overlay_path(context: ConsoleContext, image_text: str, name: str) -> Path:
     return Images(context.workdir).overlay_path(overlay_name_for(image_text or f"{name}.img"))
 
 
-def _create_overlay(context: ConsoleContext, spec: DomainSpec, document: DomainDocument, base: Path) -> Path:
-    """The VM's overlay at its image path, every refusal (XML, overlay file) before anything is written."""
-    from rfconsole.images import Images
-
-    if spec.hypervisor.is_container or spec.image is None:
-        raise RfconsoleError("an overlay of a base is a VM's disk: an LXC container's root is a folder, and the VM needs an image path")
-    images = Images(context.workdir)
-    context.store.check_save(document)
-    images.check_overlay_target(spec.image)
-    created, _ = images.create_overlay(base, spec.image)
-    return created
-
-
 @dataclass(frozen=True)
 class Saved:
     """What ``save_define_start`` did: the file (and what it holds, for the next save over it),
@@ -297,24 +284,33 @@ def save_define_start(
     context: ConsoleContext, spec: DomainSpec, host: str | None, *, define: bool, start: bool, base: Path | None = None,
     replace: bool = False, own: Saved | None = None,
 ) -> Saved:
-    """Save to XML/ (with ``base``, first its overlay at the image path: docs/images.md; over
+    """Save to XML/ (with ``base``, with its overlay at the image path, all or none: docs/images.md; over
     ``own``, the file this wizard saved before, if the name is the same), then define (``replace``:
     over the host's definition of that name, which the user agreed to lose) and start as asked. A
     refusal of the define or start comes back in ``Saved.problem``: the file stays saved."""
+    from rfconsole.images import Images
     from rfconsole.store import file_version
+    from rfconsole.transaction import NewVM, write_new_vm
 
     document = DomainDocument.from_spec(spec)
     over_own = own is not None and own.path == context.store.path_for(spec.name)
-    overlay = _create_overlay(context, spec, document, base) if base is not None and not (over_own and Path(str(spec.image)).exists()) else None
-    try:
-        if over_own:
-            path = context.store.save(document, path=own.path, overwrite=True, based_on=own.version)
-        else:
-            path = context.store.save(document)
-    except BaseException:
-        if overlay is not None:
-            overlay.unlink(missing_ok=True)
-        raise
+    with_overlay = base is not None and not (over_own and Path(str(spec.image)).exists())
+    if with_overlay and (spec.hypervisor.is_container or spec.image is None):
+        raise RfconsoleError("an overlay of a base is a VM's disk: an LXC container's root is a folder, and the VM needs an image path")
+    # the overlay and the XML all or none, every refusal first (rfconsole/transaction.py)
+    written = write_new_vm(
+        context.store,
+        Images(context.workdir),
+        NewVM(
+            document,
+            path=own.path if over_own and own is not None else None,
+            overwrite=over_own,
+            based_on=own.version if over_own and own is not None else None,
+            base=base if with_overlay else None,
+            overlay=spec.image if with_overlay else None,
+        ),
+    )
+    path = written.xml or context.store.path_for(spec.name)  # always a file of XML/ here (nothing printed)
     saved = Saved(path, file_version(document.to_bytes()))
     try:
         if define:
