@@ -5,13 +5,17 @@ No lifecycle logic lives here: every operation is one call into Fleet.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
+
 from rfconsole.model.rftest2 import RFTEST2_VMS
 from rfconsole.tui.context import ConsoleContext
-from rfconsole.virt.events import DomainState, DomainStatus
+from rfconsole.virt.events import DomainState, DomainStatus, HostState
 
 SLOTS = tuple(RFTEST2_VMS)  # rfvmA–rfvmD, shown first
 
@@ -104,6 +108,8 @@ def operation_word(operation: str, target: DomainStatus) -> str:
 
 def needs_nothing(operation: str, target: DomainStatus) -> str | None:
     """Why ``operation`` has nothing to do on this domain as it is now (asked before any confirmation)."""
+    if target.state is DomainState.UNKNOWN:
+        return f"host {target.host} cannot be reached: {target.name}'s state there is unknown (the line under the title says when it is retried)"
     if operation in ("destroy", "shutdown") and not target.state.is_active:
         return f"{target.name} on host {target.host} is {state_label(target)}: nothing to {OPERATION_WORDS[operation]}"
     if operation == "reboot" and state_label(target) != "running":
@@ -184,3 +190,80 @@ def run_many(
 
     results = context.fleet.run_many(one, list(by_key), report)
     return [(by_key[result.name], result.error) for result in results if not result.ok]
+
+
+# ---- the hosts' line (the home screen's strip under the header) ------------------------------
+
+def _clock(moment: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(moment))
+
+
+def _host_words(state: HostState, now: float, level: int) -> tuple[str, str]:
+    """(what the host is doing, its style): level 0 in words, 1 shorter, 2 without the time it
+    went down, 3 a sign only."""
+    if state.connected:
+        return ("connected" if level == 0 else "●"), "green"
+    if state.down_since is None:
+        return ("connecting…" if level == 0 else "…"), "yellow"
+    if level == 3:
+        return "✗", "bold red"
+    if state.retry_at is None:
+        retry = "retrying now" if level == 0 else "retrying"
+    else:
+        seconds = max(0, math.ceil(state.retry_at - now))
+        retry = f"retrying in {seconds} s" if level == 0 else f"retry {seconds}s"
+    since = _clock(state.down_since)
+    words = {0: f"down since {since}, {retry}", 1: f"✗ down {since}, {retry}", 2: f"✗ {retry}"}[level]
+    return words, "bold red"
+
+
+def _where(state: HostState) -> str:
+    if state.demo:
+        return "libvirt's test driver"
+    return state.uri
+
+
+def host_line(states: list[HostState], now: float, width: int) -> Text:
+    """Each host's state in one line of at most ``width`` cells: its name, connected / down since
+    HH:MM:SS / retrying in N s, and its URI. With several hosts, or a short line, the words
+    shrink in steps (URIs of connected hosts first, then every URI, then short words, then signs)
+    before the end is cut with '…'."""
+    if not states:
+        return Text("no host")
+
+    def render(uri_of: Callable[[HostState], bool], level: int) -> Text:
+        short = level > 0
+        line = Text("host " if len(states) == 1 and not short else "hosts " if not short else "")
+        for index, state in enumerate(states):
+            if index:
+                line.append(" │ ", style="dim")
+            words, style = _host_words(state, now, level)
+            named_by_uri = state.name == state.uri  # --connect URI without a name in rfconsole.toml
+            line.append(state.name if not named_by_uri or not short else _short_uri(state.uri), style="bold")
+            line.append(" ")
+            line.append(words, style=style)
+            if uri_of(state) and not named_by_uri:
+                line.append(f" ({_where(state)})", style="dim")
+        return line
+
+    steps = (
+        (lambda state: True, 0),
+        (lambda state: not state.connected, 0),
+        (lambda state: False, 0),
+        (lambda state: False, 1),
+        (lambda state: False, 2),
+        (lambda state: False, 3),
+    )
+    for uri_of, level in steps:
+        line = render(uri_of, level)
+        if line.cell_len <= width:
+            return line
+    line.truncate(max(1, width), overflow="ellipsis")
+    return line
+
+
+def _short_uri(uri: str) -> str:
+    """qemu+tcp://127.0.0.1:1/system → 127.0.0.1:1; qemu:///system → qemu:///system."""
+    _scheme, separator, rest = uri.partition("://")
+    machine = rest.split("/", 1)[0] if separator else ""
+    return machine or uri

@@ -6,11 +6,24 @@ ever sees a libvirt exception.
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 import libvirt
 
 from rfconsole.errors import RfconsoleError
 
-DAEMON_HINT = "is libvirtd running? start it with scripts/daemons.sh start (or check the URI)"
+
+def unreachable_hint(uri: str) -> str:
+    """What a user does when the host of ``uri`` does not answer: start its libvirtd (Debian's
+    unit), or fix the URI. A remote URI names the machine to do it on."""
+    parts = urlsplit(uri)
+    machine = parts.hostname
+    if not machine:
+        return "is libvirtd running on this machine? start it: sudo systemctl start libvirtd (Debian); or check the URI"
+    units = "libvirtd libvirtd-tcp.socket" if parts.scheme.endswith("+tcp") else "libvirtd"
+    port = f" and port {parts.port}" if parts.port else ""
+    return f"is libvirtd running on {machine}? there: sudo systemctl start {units} (Debian); or check the URI's machine{port}"
 
 
 class VirtError(RfconsoleError):
@@ -90,10 +103,37 @@ class ConsoleUnavailable(VirtError):
 
 _UNREACHABLE = {
     libvirt.VIR_ERR_NO_CONNECT,
-    libvirt.VIR_ERR_SYSTEM_ERROR,
     libvirt.VIR_ERR_RPC,
     libvirt.VIR_ERR_INVALID_CONN,
 }
+# A system error is the connection's only when the RPC layer raised it ("unable to connect to server
+# at '127.0.0.1:1': Connection refused"); the drivers raise it too, for the host's own devices
+# ("Cannot get interface MTU on 'dp0': No such device": a missing bridge, libvirtd answering fine).
+_CONNECTION_ERROR_DOMAINS = {libvirt.VIR_FROM_RPC, libvirt.VIR_FROM_REMOTE}
+# What libvirt says when a NIC's bridge is missing or is not what the XML says (measured on libvirt
+# 9.0 starting a QEMU domain): no such device at all (Linux or Open vSwitch bridge alike); a device
+# that is no Open vSwitch bridge under <virtualport type='openvswitch'/>; one that is no Linux bridge.
+_NO_BRIDGE = re.compile(r"Cannot get interface MTU on '([^']+)': No such device")
+_NOT_OVS_BRIDGE = re.compile(r"Unable to add port \S+ to OVS bridge (\S+)")
+_NOT_LINUX_BRIDGE = re.compile(r"Unable to add bridge (\S+) port \S+")
+
+
+def _bridge_hint(said: str, host: str) -> str | None:
+    """The real cause of a NIC that could not be plugged in, naming the bridge; None for other messages."""
+    if found := _NO_BRIDGE.search(said):
+        bridge = found.group(1)
+        return (f"`{bridge}` does not exist on host {host}: create it with ovs-vsctl add-br {bridge} (an Open vSwitch "
+                f"bridge, as rftest2's dp0), or ip link add {bridge} type bridge; or change the NIC's source in the XML")
+    if found := _NOT_OVS_BRIDGE.search(said):
+        bridge = found.group(1)
+        return (f"`{bridge}` is not an Open vSwitch bridge on host {host} (or ovs-vswitchd is not running): "
+                f"create it with ovs-vsctl add-br {bridge}, or drop the NIC's <virtualport type='openvswitch'/>")
+    if found := _NOT_LINUX_BRIDGE.search(said):
+        bridge = found.group(1)
+        return (f"`{bridge}` is not a Linux bridge on host {host}: for an Open vSwitch bridge give the NIC "
+                f"<virtualport type='openvswitch'/>, else create one with ip link add {bridge} type bridge")
+    return None
+
 _ACCESS = {
     libvirt.VIR_ERR_AUTH_FAILED,
     libvirt.VIR_ERR_AUTH_CANCELLED,
@@ -124,8 +164,15 @@ def translate(error: libvirt.libvirtError, doing: str, host: str, uri: str, doma
             "kvm:/// is not a libvirt URI: KVM guests live on qemu:///system as <domain type='kvm'>; use --connect qemu:///system",
             **details,
         )
-    if code in _UNREACHABLE or code == libvirt.VIR_ERR_UNKNOWN_HOST or any(words in lowered for words in _CLOSED_CONNECTION_WORDS):
-        return HostUnavailable(message, DAEMON_HINT, **details)
+    connection_error = code == libvirt.VIR_ERR_SYSTEM_ERROR and (
+        doing == "connect" or error.get_error_domain() in _CONNECTION_ERROR_DOMAINS
+    )
+    if (code in _UNREACHABLE or connection_error or code == libvirt.VIR_ERR_UNKNOWN_HOST
+            or any(words in lowered for words in _CLOSED_CONNECTION_WORDS)):
+        return HostUnavailable(message, unreachable_hint(uri), **details)
+    bridge_hint = _bridge_hint(said, host)
+    if bridge_hint is not None:
+        return VirtError(message, bridge_hint, **details)
     if code in _ACCESS:
         return HostUnavailable(
             message,

@@ -27,6 +27,7 @@ class DomainState(str, Enum):
     CRASHED = "crashed"
     PMSUSPENDED = "pmsuspended"
     UNDEFINED = "undefined"  # not libvirt's: a VM of XML/ that no host has defined (Fleet.stored_only)
+    UNKNOWN = "unknown"  # not libvirt's: a VM of XML/ placed on a host that cannot be reached (Fleet.stored_only)
 
     @classmethod
     def from_libvirt(cls, number: int) -> DomainState:
@@ -35,7 +36,7 @@ class DomainState(str, Enum):
     @property
     def is_active(self) -> bool:
         """A QEMU/LXC process exists for the domain (libvirt's virDomainIsActive)."""
-        return self not in (DomainState.SHUTOFF, DomainState.NOSTATE, DomainState.UNDEFINED)
+        return self not in (DomainState.SHUTOFF, DomainState.NOSTATE, DomainState.UNDEFINED, DomainState.UNKNOWN)
 
     def __str__(self) -> str:
         return self.value
@@ -157,6 +158,8 @@ class HostState:
     connected: bool
     demo: bool
     problem: str | None = None
+    down_since: float | None = None  # time.time() the host was found unreachable (None: connected, or not tried yet)
+    retry_at: float | None = None  # time.time() of the next reconnection attempt (None: none waiting)
 
 
 class Outcome(str):

@@ -127,7 +127,10 @@ class Fleet:
             ) from None
 
     def host_states(self) -> list[HostState]:
-        return [HostState(host.name, host.uri, host.connected, host.demo, host.problem) for host in self._hosts.values()]
+        return [
+            HostState(host.name, host.uri, host.connected, host.demo, host.problem, host.down_since, host.retry_at)
+            for host in self._hosts.values()
+        ]
 
     def placed_host(self, name: str, hypervisor: Hypervisor | None = None) -> Host:
         """Where a VM not yet defined anywhere goes: its placement, else by its hypervisor."""
@@ -492,8 +495,9 @@ class Fleet:
 
     def stored_only(self, statuses: Iterable[DomainStatus]) -> list[DomainStatus]:
         """The VMs of XML/ that no reachable host has defined (``statuses``: the hosts' domains),
-        each on the host it would be defined on, in state UNDEFINED; files that do not read as a
-        VM are left out (`rfconsole xml validate` tells why)."""
+        each on the host it would be defined on, in state UNDEFINED, or UNKNOWN when that host
+        cannot be reached (it may well have it defined); files that do not read as a VM are left
+        out (`rfconsole xml validate` tells why)."""
         if self.store is None:
             return []
         defined = {status.name for status in statuses}
@@ -505,12 +509,11 @@ class Fleet:
             name, hypervisor = settings["name"], settings["hypervisor"]
             try:
                 host = self.placed_host(name, hypervisor)
-                if not host.connected:
-                    continue  # it may well be defined there: unknown, so not shown as undefined
             except RfconsoleError:
                 continue
+            state = DomainState.UNDEFINED if host.connected else DomainState.UNKNOWN
             found.append(DomainStatus(
-                name, host.name, hypervisor, DomainState.UNDEFINED, settings["vcpu"], settings["memory"], 0.0,
+                name, host.name, hypervisor, state, settings["vcpu"], settings["memory"], 0.0,
                 entry.document.owned, host.demo,
             ))
             defined.add(name)

@@ -30,7 +30,6 @@ from rfconsole.model.errors import XMLInputError
 from rfconsole.model.kinds import Hypervisor
 from rfconsole.virt.capabilities import HostCapabilities, parse_capabilities
 from rfconsole.virt.errors import (
-    DAEMON_HINT,
     ConsoleNotRunning,
     ConsoleUnavailable,
     DomainNotFound,
@@ -40,6 +39,7 @@ from rfconsole.virt.errors import (
     SnapshotNotFound,
     VirtError,
     translate,
+    unreachable_hint,
 )
 from rfconsole.virt.events import DomainEvent, DomainState, DomainStatus, HostEvent, event_words
 
@@ -141,6 +141,8 @@ class Host:
         self._stop_reconnecting = threading.Event()
         self._reconnector: threading.Thread | None = None
         self._last_problem: str | None = None
+        self._down_since: float | None = None  # time.time() of the failure that took the host down
+        self._retry_at: float | None = None  # time.time() of the reconnector's next attempt
         self._capabilities: HostCapabilities | None = None
         self._capabilities_lock = threading.Lock()  # concurrent operations read them once
         self._facts: dict[str, tuple[bool, Hypervisor | None]] = {}  # name -> (owned, hypervisor)
@@ -174,6 +176,21 @@ class Host:
         """Why the host is not connected, when the last attempt failed."""
         return None if self.connected else self._last_problem
 
+    @property
+    def down_since(self) -> float | None:
+        """When (time.time()) the host was found unreachable; None while connected or never tried."""
+        return None if self.connected else self._down_since
+
+    @property
+    def retry_at(self) -> float | None:
+        """When (time.time()) the reconnection's next attempt is due; None when none is waiting."""
+        return None if self.connected else self._retry_at
+
+    def _went_down(self, problem: str | None) -> None:
+        self._last_problem = problem
+        if self._down_since is None:
+            self._down_since = time.time()
+
     def connect(self) -> None:
         """Open the connection now (HostUnavailable when it cannot be), if this is its first use."""
         self._connect()
@@ -188,7 +205,7 @@ class Host:
             if self._reconnector is not None and self._reconnector.is_alive():
                 raise HostUnavailable(
                     f"host {self.name} ({self.uri}) is disconnected ({self._last_problem}); rfconsole is reconnecting",
-                    DAEMON_HINT,
+                    unreachable_hint(self.uri),
                     host=self.name,
                 )
             ensure_event_loop()
@@ -196,7 +213,7 @@ class Host:
                 connection = libvirt.open(self.uri)
             except libvirt.libvirtError as error:
                 problem = translate(error, "connect", self.name, self.uri)
-                self._last_problem = problem.libvirt_message
+                self._went_down(problem.libvirt_message)
                 if self._subscribers:
                     self._start_reconnecting()
                 raise problem from None
@@ -216,6 +233,7 @@ class Host:
                 log.debug("host %s: no keepalive/close callback: %s", self.name, error)
         self._connection = connection
         self._last_problem = None
+        self._down_since = self._retry_at = None
         self._facts.clear()
 
     def _detach(self, connection: libvirt.virConnect) -> None:
@@ -253,7 +271,7 @@ class Host:
             if self._connection is not connection or self._closed:
                 return
             self._connection = None
-            self._last_problem = CLOSE_REASONS.get(reason, f"closed (reason {reason})")
+            self._went_down(CLOSE_REASONS.get(reason, f"closed (reason {reason})"))
             self._start_reconnecting(old=connection)
         self._emit(HostEvent(self.name, self.uri, False, self._last_problem))
 
@@ -276,8 +294,10 @@ class Host:
             except libvirt.libvirtError:
                 pass
         for delay in self.backoff.delays():
+            self._retry_at = time.time() + delay
             if self._stop_reconnecting.wait(delay):
                 return
+            self._retry_at = None  # trying now
             try:
                 connection = libvirt.open(self.uri)
             except libvirt.libvirtError as error:
@@ -317,7 +337,7 @@ class Host:
             if alive:
                 return
             self._connection = None
-            self._last_problem = problem.libvirt_message
+            self._went_down(problem.libvirt_message)
             self._start_reconnecting(old=connection)
         self._emit(HostEvent(self.name, self.uri, False, problem.libvirt_message or "connection lost"))
 

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Header, Input, Label, ProgressBar
 from textual.widgets.data_table import RowDoesNotExist
 
 from rfconsole.tui import keymap
+from rfconsole.tui.widgets.hostline import HostLine
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import fleetview
 from rfconsole.virt.events import DomainEvent, DomainStatus, HostEvent
@@ -51,6 +52,7 @@ STATE_STYLES = {
     "blocked": "cyan",
     "pmsuspended": "yellow",
     "undefined": "dim italic",
+    "unknown": "italic red",
 }
 
 
@@ -88,6 +90,7 @@ class DomainsScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield HostLine()  # each host's state and URI, always in view
         yield Input(placeholder="filter: name, host, hypervisor, state, image", id="filter")
         # the mark and the Name stay in place while the other columns scroll (at 80 columns they do)
         yield DomainTable(id="domains", cursor_type="row", zebra_stripes=True, fixed_columns=2)
@@ -142,6 +145,7 @@ class DomainsScreen(Screen):
     def _apply_poll(self, statuses: list[DomainStatus], images: dict[str, str], problems: dict[str, Any]) -> None:
         self.images = images
         self.read_once = True
+        self.query_one(HostLine).read()  # the poll has just connected or failed each host
         self.apply_statuses(statuses, complete=True)
         # each unreachable host is told once, not at every poll, until it answers again
         for host, problem in problems.items():

@@ -105,7 +105,7 @@ def test_power_cycle_of_a_shut_off_vm_fails_saying_so(capsys, workdir):
 def test_unreachable_host_exits_1_with_hint(capsys, workdir):
     code, out, err = run(capsys, workdir, "--connect", "qemu+tcp://127.0.0.1:1/system", "status", "--json")
     assert code == 1 and json.loads(out) == []
-    assert "cannot connect to host qemu+tcp://127.0.0.1:1/system" in err and "hint: is libvirtd running?" in err
+    assert "cannot connect to host qemu+tcp://127.0.0.1:1/system" in err and "hint: is libvirtd running on 127.0.0.1?" in err
 
 
 def test_the_seeds_kvm_uri_gets_the_right_one_in_the_hint(capsys, workdir):
