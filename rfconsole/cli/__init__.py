@@ -223,6 +223,13 @@ class GuardedOutput:
         return getattr(self.stream, name)
 
 
+def output_failed(error: OSError) -> None:
+    """Output a command wrote to descriptor 1 itself (the console's relay) could not be written:
+    ``main`` reports it as it reports a failed ``print``."""
+    if isinstance(sys.stdout, GuardedOutput) and sys.stdout.error is None:
+        sys.stdout._failed(error)
+
+
 def output_lost() -> bool:
     """Whether standard output could not be written: a command whose product is its output
     (``status --watch``) stops then."""

@@ -10,11 +10,11 @@ import signal
 import sys
 import termios
 import tty
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-from rfconsole.cli import EXIT_FAILED, EXIT_OK
+from rfconsole.cli import EXIT_FAILED, EXIT_OK, output_failed
 from rfconsole.cli.vm_cmd import open_fleet
 from rfconsole.virt.console import DETACH_KEY, DETACH_KEY_NAME, Console, ConsoleNotice
 
@@ -39,9 +39,16 @@ def attach_terminal(fleet, name: str, host: str | None = None, force: bool = Fal
     """Relay ``in_fd``/``out_fd`` (raw, when a terminal) to the console until ctrl+], the end of
     input, the end of the session, or SIGTERM/SIGHUP; the terminal's settings come back as they were."""
     wake_read, wake_write = os.pipe()
+    lost: list[OSError] = []  # the guest's output could not be written (`| head`, a full disk): the session ends
 
     def output(data: bytes) -> None:
-        _write_all(out_fd, data)
+        if lost:
+            return
+        try:
+            _write_all(out_fd, data)
+        except OSError as error:
+            lost.append(error)
+            os.write(wake_write, b"!")
 
     def notice(_notice: ConsoleNotice) -> None:
         os.write(wake_write, b"!")
@@ -51,12 +58,15 @@ def attach_terminal(fleet, name: str, host: str | None = None, force: bool = Fal
         _say(f"{console.describe()}\nescape character is {DETACH_KEY_NAME}")
         try:
             with _raw_terminal(in_fd), _signals_raise():
-                detached = _relay(console, in_fd, wake_read)
+                detached = _relay(console, in_fd, wake_read, lambda: bool(lost))
         except _Terminated as stop:
             console.close()
             _say(f"terminated by signal {stop.signum}; detached from the console of {console.where}")
             return 128 + stop.signum
         console.close()
+        if lost:  # main says it in one line and exits 141 (broken pipe) or 1
+            output_failed(lost[0])
+            return EXIT_OK
         if detached or console.end_message is None:
             _say(f"detached from the console of {console.where}")
             return EXIT_OK
@@ -67,11 +77,12 @@ def attach_terminal(fleet, name: str, host: str | None = None, force: bool = Fal
         os.close(wake_write)
 
 
-def _relay(console: Console, in_fd: int, wake_fd: int) -> bool:
-    """True when the user detached (ctrl+] or end of input), False when the session ended."""
+def _relay(console: Console, in_fd: int, wake_fd: int, output_lost: Callable[[], bool]) -> bool:
+    """True when the user detached (ctrl+] or end of input), False when the session ended or
+    its output could not be written."""
     while True:
         readable, _, _ = select.select([in_fd, wake_fd], [], [])
-        if wake_fd in readable and not console.attached:
+        if wake_fd in readable and (not console.attached or output_lost()):
             return False
         if in_fd in readable:
             data = os.read(in_fd, READ_SIZE)
@@ -120,8 +131,6 @@ def _write_all(fd: int, data: bytes) -> None:
         except BlockingIOError:
             select.select([], [fd], [])
             continue
-        except OSError:  # the terminal went away; the session ends through its input
-            return
         view = view[written:]
 
 

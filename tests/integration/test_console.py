@@ -4,6 +4,7 @@ following the guest through a redeploy, and libvirtd going away mid-session."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 import time
@@ -204,3 +205,34 @@ def test_following_console_reattaches_when_libvirtd_is_back(workdir, guest, open
     screen.wait_notice(ConsoleState.ATTACHED, timeout=90)  # the guest survived; the host reconnects
     echo_answered(console, screen)
     console.close()
+
+
+@pytest.mark.parametrize("fault, code", [("broken pipe", 141), ("full", 1)])
+def test_console_whose_output_cannot_be_written_ends_with_one_line(workdir, guest, open_fleet, fault, code):
+    """issue 16 item 7: `rfconsole console VM | head -c1` (or >/dev/full) dropped the guest's output
+    silently and stayed attached until its input ended; now the session ends at once, main says so
+    in one line and exits 141 or 1, and the guest runs on."""
+    save_spec(workdir, DomainSpec(hypervisor=Hypervisor.LXC, name="rfit-con-out", memory=64, image=guest.lxc_rootfs, init="/init"))
+    open_fleet(workdir, LXC_URI).up("rfit-con-out")
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader went away: every write is EPIPE
+    with open("/dev/full", "wb") as full:
+        client = subprocess.Popen([str(RFCONSOLE), "--connect", LXC_URI, "console", "rfit-con-out"], cwd=workdir.root,
+                                  stdin=subprocess.PIPE, stdout=writer if fault == "broken pipe" else full, stderr=subprocess.PIPE)
+    os.close(writer)
+    try:
+        deadline = time.monotonic() + 30
+        while client.poll() is None and time.monotonic() < deadline:  # the input stays open: only the lost output may end it
+            client.stdin.write(ECHO)
+            client.stdin.flush()
+            time.sleep(0.5)
+        assert client.poll() == code
+        said = client.stderr.read().decode()
+        assert "Traceback" not in said
+        lost = [line for line in said.splitlines() if line.startswith("rfconsole: error:")]
+        assert len(lost) == 1 and ("broken pipe" if fault == "broken pipe" else "No space left") in lost[0], said
+        assert virsh(LXC_URI, "domstate", "rfit-con-out").strip() == "running"
+    finally:
+        if client.poll() is None:
+            client.kill()
+        client.wait()
