@@ -87,8 +87,9 @@ def run(root: Path, command: tuple[str, ...], fault: str | None = None, stream: 
 
 def lines(text: bytes, command: tuple[str, ...]) -> list[bytes]:
     """``text``'s lines in an order that does not depend on timing: `up` starts its VMs at once
-    (and counts them as they come: [1/4] …); `status --watch` redraws as often as it can."""
-    said = sorted(re.sub(rb"^\[\d+/\d+\] ", b"", line) for line in text.splitlines())
+    (and counts them as they come: [1/4] …, each taking its time: 0.02 s); `status --watch`
+    redraws as often as it can."""
+    said = sorted(re.sub(rb"\d+(\.\d+)? s\b", b"N s", re.sub(rb"^\[\d+/\d+\] ", b"", line)) for line in text.splitlines())
     return sorted(set(said)) if "--watch" in command else said
 
 
