@@ -439,16 +439,14 @@ class Store:
         _unlink_quietly(self.journal_path)
         _sync_folder(self.xml_dir)
 
-    def roll_back(self, intent: Intent) -> list[str]:
-        """Undo what was done of ``intent`` (not committed), last step first; what could not be
-        undone, in words (a file someone else changed since is left as it is)."""
+    def roll_back(self, intent: Intent) -> None:
+        """Undo what was done of ``intent`` (not committed), last step first (a file someone
+        else changed since is left as it is)."""
         self._require_lock("roll an operation back")
-        notes = []
-        if intent.overlay is not None:
-            notes += intent.overlay.roll_back()
         for undo in reversed(intent.files):
-            notes += undo.roll_back()
-        return notes
+            undo.roll_back()
+        if intent.overlay is not None:
+            intent.overlay.roll_back()
 
     def _require_lock(self, doing: str) -> None:
         if not self._lock_depth:
@@ -565,19 +563,18 @@ class FileUndo:
     before: bytes | None
     written: str  # file_version of the bytes the operation writes
 
-    def roll_back(self) -> list[str]:
+    def roll_back(self) -> None:
         try:
             now, status = read_regular_file(self.path, limit=max(MAX_CSV_BYTES, MAX_XML_BYTES), what="a file")
         except XMLInputError:
-            return [] if not _lexists(self.path) and self.before is None else [f"{self.path} is not what was written; left as it is"]
+            return  # not there (never written), or not a file rfconsole wrote: left as it is
         if file_version(now) != self.written:
-            return [] if self.before is not None and now == self.before else [f"{self.path} changed since; left as it is"]
+            return  # not written yet, or changed by someone else since: left as it is
         if self.before is None:
             _unlink_quietly(self.path)
             _sync_folder(self.path.parent)
         else:
             _replace(self.path, self.before, like=status)
-        return []
 
     def to_json(self) -> dict[str, Any]:
         import base64
@@ -611,7 +608,7 @@ class OverlayUndo:
         _unlink_quietly(self.staged)
         _sweep_temporary_files(self.staged.parent, prefix=f".{self.staged.name}.")
 
-    def roll_back(self) -> list[str]:
+    def roll_back(self) -> None:
         self._sweep()
         if self.kept is not None:
             if _lexists(self.kept):
@@ -622,7 +619,6 @@ class OverlayUndo:
         else:
             _unlink_quietly(self.target)  # there was none: checked under the lock before
         _sync_folder(self.target.parent)
-        return []
 
     def finish(self) -> None:
         """Every step idempotent: a process killed in here is finished again by the next one."""

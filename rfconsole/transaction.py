@@ -122,12 +122,6 @@ def write_new_vm(store: Store, images: Images, plan: NewVM) -> NewVMWritten:
     )
 
 
-def check_new_vm(store: Store, images: Images, plan: NewVM) -> None:
-    """Every refusal ``write_new_vm`` would make, nothing written."""
-    with store.locked():
-        _checked_intent(store, images, plan)
-
-
 def _checked_intent(store: Store, images: Images, plan: NewVM) -> tuple[Path | None, Intent]:
     """The base (resolved now, under the lock: a base deleted meanwhile is refused here) and the
     intent to record; every refusal of every step first."""

@@ -77,3 +77,26 @@ def test_killed_the_moment_a_file_appears_nothing_is_half_done(folders, tmp_path
         again = _crashes.run(root, _crashes.OPERATIONS[operation])
         assert again.returncode == 0, again.stderr
         assert _crashes._same(_crashes.state(root), after)
+
+
+def test_a_roll_back_leaves_alone_a_file_someone_else_changed_and_a_broken_journal_stops_writes(tmp_path):
+    from rfconsole.store import FileUndo, Intent, Store, StoreError, Workdir, file_version
+
+    (tmp_path / "XML").mkdir()
+    store = Store(Workdir(tmp_path))
+    csv, xml = tmp_path / "c.csv", tmp_path / "XML" / "vm.xml"
+    csv.write_bytes(b"old\n")
+    with store.locked():
+        store.record_intent(Intent("test", files=[FileUndo(xml, None, file_version(b"<new/>")), FileUndo(csv, b"old\n", file_version(b"old\nnew\n"))]))
+        xml.write_bytes(b"<new/>")  # written by the operation
+        csv.write_bytes(b"old\nnew\nsomeone else's\n")  # then changed by another program
+        (tmp_path / "XML" / ".vm.xml.abc123.tmp").write_bytes(b"half")
+    # the process "died" holding the journal; the next one to take the lock puts things right
+    with Store(Workdir(tmp_path)).locked():
+        pass
+    assert not xml.exists() and csv.read_bytes() == b"old\nnew\nsomeone else's\n"
+    assert sorted(path.name for path in (tmp_path / "XML").iterdir()) == [".rfconsole.lock"]
+    store.journal_path.write_text("{not json")
+    with pytest.raises(StoreError, match="records an operation a killed rfconsole left half-done, but it cannot be read"):
+        with store.locked():
+            pass
