@@ -22,7 +22,8 @@ RFCONSOLE = Path(sys.executable).with_name("rfconsole")
 BOUND_SECONDS = 15  # what any of these commands may take; a hang is killed at twice that
 KINDS = ["FIFO", "character device", "network (nbd)", "json: protocol", "loop", "too deep", "missing", "data file: FIFO",
          "data file: network (nbd)"]
-COMMANDS = [("image", "list"), ("image", "list", "--json"), ("image", "delete", "tiny"), ("image", "base", "Images/evil.qcow2")]
+COMMANDS = [("image", "list"), ("image", "list", "--json"), ("image", "delete", "tiny"), ("image", "base", "Images/evil.qcow2"),
+            ("clone", "rfvmA", "rfvmE")]
 
 
 def qemu_img(*args: str) -> None:
@@ -75,7 +76,18 @@ def hostile_folder(root: Path, kind: str, listener: socket.socket) -> Path:
         with_data_file(evil, f"nbd://127.0.0.1:{listener.getsockname()[1]}")
     else:
         overlay(evil, str(root / "nothing-here.img"))
+    write_vm_on(root, evil)
     return root
+
+
+def write_vm_on(root: Path, image: Path) -> None:
+    """XML/rfvmA.xml, a QEMU VM whose disk is ``image`` (what `clone rfvmA` reads)."""
+    from rfconsole.model.domainxml import DomainDocument
+    from rfconsole.model.rftest2 import preset_spec
+    from rfconsole.store import Store, Workdir
+
+    workdir = Workdir(root)
+    Store(workdir).save(DomainDocument.from_spec(preset_spec("rfvmA", "qemu", workdir, image=image)))
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +112,7 @@ def connections(listener: socket.socket) -> int:
         count += 1
 
 
-@settings(max_examples=36, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kind=st.sampled_from(KINDS), command=st.sampled_from(COMMANDS))
 def test_a_hostile_backing_chain_never_hangs_connects_or_leaks(silent_server, kind, command):
     connections(silent_server)
@@ -119,6 +131,9 @@ def test_a_hostile_backing_chain_never_hangs_connects_or_leaks(silent_server, ki
         if command[1] == "base":
             assert result.returncode == 1 and "evil.qcow2" in result.stderr, said
             assert sorted(os.listdir(root / "Images" / "base")) == ["tiny.qcow2"]  # nothing copied, no temporary left
+        elif command[0] == "clone":
+            assert result.returncode == 1 and "evil.qcow2" in result.stderr, said
+            assert not (root / "XML" / "rfvmE.xml").exists() and not (root / "Images" / "h5.qcow2").exists()
         elif command[1] == "list":
             assert result.returncode == 0, said
             assert "evil.qcow2" in result.stdout
