@@ -84,3 +84,36 @@ def test_image_base_killed_anywhere_leaves_no_copy_running_and_nothing_unlisted(
         assert again.returncode == 0 or "already a base called 'os'" in again.stderr, again.stderr
         if signum == signal.SIGKILL and left:
             break  # one real leftover seen through list and delete is the point; the rest is for bench/
+
+
+SIGTERM_IN_A_CALLBACK = """
+import os, signal, sys, time, weakref
+from rfconsole.cli import Terminated, _sigterm_ends_the_command
+
+class Thing:
+    pass
+
+def callback(_reference):  # Python cannot raise out of a weakref callback
+    os.kill(os.getpid(), signal.SIGTERM)
+    for _ in range(100000):
+        pass  # the handler runs here
+
+with _sigterm_ends_the_command():
+    try:
+        thing = Thing()
+        reference = weakref.ref(thing, callback)
+        del thing
+        time.sleep(10)
+        print("ran on")
+    except Terminated:
+        print("terminated")
+"""
+
+
+def test_a_sigterm_arriving_inside_a_callback_still_ends_the_command():
+    """bench/_image_kills.py, kill 42 of 200: a SIGTERM that arrived while importlib's weakref
+    callback ran raised Terminated there, where Python swallows exceptions: a traceback ('Exception
+    ignored in … cb'), and image base ran on to the end. Now the signal is sent again from outside."""
+    result = subprocess.run([sys.executable, "-c", SIGTERM_IN_A_CALLBACK], capture_output=True, text=True, timeout=30, check=False)
+    assert result.stdout.strip() == "terminated", result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr, result.stderr
