@@ -1,4 +1,4 @@
-"""``Fleet.clone(source, new)``: a new VM in XML/ from an existing one (its file in XML/, else its
+"""``Fleet.clone(source, new)`` (which passes its store, hosts and ``locate``): a new VM in XML/ from an existing one (its file in XML/, else its
 definition on the host that has it; rfconsole/model/clone.py
 makes its settings), with its own overlay of the source's base, and MACs that no VM of XML/ and
 no domain of any reachable host has. Nothing is defined in libvirt: ``up NEW`` does that.
@@ -10,6 +10,7 @@ every refusal comes before anything is written, a failure or a kill half-way is 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,16 +23,19 @@ from rfconsole.virt.errors import DomainNotFound, VirtError
 
 if TYPE_CHECKING:
     from rfconsole.model.domainxml import DomainDocument
-    from rfconsole.virt.fleet import Fleet
+    from rfconsole.store import Store
+    from rfconsole.virt.host import Host
+
+    Locate = Callable[[str], tuple[Host, str | None]]  # Fleet.locate: the host of a VM, and its name when defined there
 
 
-def macs_in_use(fleet: Fleet) -> set[str]:
+def macs_in_use(store: Store, hosts: Iterable[Host]) -> set[str]:
     """Every MAC of the VMs of XML/ and of the domains on every reachable host."""
     taken: set[str] = set()
-    for entry in fleet.store.entries():
+    for entry in store.entries():
         if entry.document is not None:
             taken |= macs_in(entry.document)
-    for host in fleet.hosts():
+    for host in hosts:
         try:
             for status in host.statuses():
                 try:
@@ -44,19 +48,21 @@ def macs_in_use(fleet: Fleet) -> set[str]:
 
 
 def clone(
-    fleet: Fleet, source: str, new: str, force: bool = False, routeflow_config: Path | None = None, datapath_id: int | None = None, new_id: int | None = None
+    store: Store, hosts: list[Host], locate: Locate, source: str, new: str, force: bool = False, routeflow_config: Path | None = None, datapath_id: int | None = None, new_id: int | None = None
 ) -> str:
     """Under XML/'s lock from the id's choice to the last file written: two clones at once get
     different ids (or the second is refused, naming the clash), and an image delete of the base
     waits or wins."""
-    with fleet.store.locked():
-        return _clone(fleet, source, new, force, routeflow_config, datapath_id, new_id)
+    with store.locked():
+        return _clone(store, hosts, locate, source, new, force, routeflow_config, datapath_id, new_id)
 
 
-def _clone(fleet: Fleet, source: str, new: str, force: bool, routeflow_config: Path | None, datapath_id: int | None, new_id: int | None) -> str:
-    store = fleet.store
+def _clone(
+    store: Store, hosts: list[Host], locate: Locate, source: str, new: str, force: bool,
+    routeflow_config: Path | None, datapath_id: int | None, new_id: int | None,
+) -> str:
     check_clone_name(new)
-    source_document = _source_document(fleet, source)
+    source_document = _source_document(store, locate, source)
     source_spec = source_document.spec()
     if source_spec.hypervisor.is_container:
         raise CloneError(
@@ -65,7 +71,7 @@ def _clone(fleet: Fleet, source: str, new: str, force: bool, routeflow_config: P
         )
     if store.find(new) is not None:
         raise CloneError(f"there is already a VM called {new} in {store.xml_dir}", "choose another name")
-    for host in fleet.hosts():
+    for host in hosts:
         try:
             if host.exists(new):
                 raise CloneError(f"host {host.name} already has a domain called {new}", "choose another name, or undefine that domain first")
@@ -80,7 +86,7 @@ def _clone(fleet: Fleet, source: str, new: str, force: bool, routeflow_config: P
     if source_spec.image is not None:
         base = _base_of(source_spec.name, source_spec.image)
         overlay = images.overlay_path(clone_image_name(new))
-    spec = clone_spec(source_spec, new, new_id, macs_in_use(fleet), overlay)
+    spec = clone_spec(source_spec, new, new_id, macs_in_use(store, hosts), overlay)
     rows = new_vm_rows(spec, datapath_id, asked=True) if routeflow_config is not None else []
     written = write_new_vm(
         store,
@@ -95,12 +101,12 @@ def _clone(fleet: Fleet, source: str, new: str, force: bool, routeflow_config: P
     return message
 
 
-def _source_document(fleet: Fleet, source: str) -> DomainDocument:
+def _source_document(store: Store, locate: Locate, source: str) -> DomainDocument:
     """The source's XML from XML/, else its persistent definition on the host that has it."""
     try:
-        return fleet.store.load(source)
+        return store.load(source)
     except StoreError:
-        host, known = fleet.locate(source)
+        host, known = locate(source)
         if known is None:
             raise
         return host.document(source, inactive=True)

@@ -3,7 +3,7 @@ resources as defined and live, each NIC (with its Open vSwitch port, the OpenFlo
 RouteFlow's CSV maps it to, and the guest addresses libvirt can tell), disks, the file in XML/
 and whether libvirt's definition says the same, and the lifecycle events seen.
 
-``gather(fleet, host, name)`` is reached through ``Fleet.details(name, host=None)``; what it
+``gather(host, name, store, routeflow_config)`` is reached through ``Fleet.details(name, host=None)``; what it
 returns is plain data (no libvirt handle), rendered by the faces.
 """
 
@@ -12,14 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.rftest2 import read_routeflow_csv, vm_id_from_mac
 from rfconsole.virt.errors import VirtError
 from rfconsole.virt.events import DomainEvent, DomainState
-from rfconsole.virt.host import ADDRESS_SOURCES
+from rfconsole.virt.host import ADDRESS_SOURCES, Host
 from rfconsole.virt.snapshots import SnapshotInfo, list_snapshots
+
+if TYPE_CHECKING:
+    from rfconsole.model.domainxml import DomainDocument
+    from rfconsole.store import Store
 
 # virDomain*Reason, per state, in words (libvirt's enums, in order)
 _REASONS: dict[DomainState, tuple[str, ...]] = {
@@ -178,7 +182,9 @@ def event_json(event: DomainEvent) -> dict[str, Any]:
     return {"time": when, "kind": str(event.kind.value), "detail": event.detail}
 
 
-def gather(fleet: Any, host: Any, name: str) -> VmDetails:
+def gather(host: Host, name: str, store: Store | None, routeflow_config: Path | None) -> VmDetails:
+    """``store``: the working folder (its file of the VM is compared); ``routeflow_config``:
+    RouteFlow's CSV (the switch ports of each NIC)."""
     state, reason = host.state_and_reason(name)
     live = host.document(name)
     persistent = host.is_persistent(name)
@@ -187,11 +193,11 @@ def gather(fleet: Any, host: Any, name: str) -> VmDetails:
     status = host.status(name)
     nics = _nics(live_values["interfaces"])
     addresses, addresses_note = _addresses(host, name, state)
-    ports, switch_note = _switch_ports(fleet, nics)
+    ports, switch_note = _switch_ports(routeflow_config, nics)
     nics = tuple(
         _with(nic, ports.get(nic.index), addresses.get((nic.mac or "").lower(), ())) for nic in nics
     )
-    xml_file, agrees, xml_note = _file_against_definition(fleet, name, defined)
+    xml_file, agrees, xml_note = _file_against_definition(store, name, defined)
     return VmDetails(
         name=name,
         host=host.name,
@@ -217,7 +223,7 @@ def gather(fleet: Any, host: Any, name: str) -> VmDetails:
     )
 
 
-def _snapshots(host: Any, name: str) -> dict[str, Any]:
+def _snapshots(host: Host, name: str) -> dict[str, Any]:
     try:
         return {"snapshots": tuple(list_snapshots(host, name))}
     except VirtError as error:  # LXC has no snapshots: said, not raised
@@ -250,7 +256,7 @@ def _with(nic: NicDetails, port: tuple[int, int] | None, addresses: tuple[GuestA
     return replace(nic, switch=port[0] if port else None, switch_port=port[1] if port else None, addresses=addresses)
 
 
-def _addresses(host: Any, name: str, state: DomainState) -> tuple[dict[str, tuple[GuestAddress, ...]], str]:
+def _addresses(host: Host, name: str, state: DomainState) -> tuple[dict[str, tuple[GuestAddress, ...]], str]:
     """Guest addresses by MAC from whichever of libvirt's sources answer (DHCP lease of a libvirt
     network, the host's ARP table, the guest agent), and a note of who answered."""
     if not state.is_active:
@@ -278,11 +284,9 @@ def _addresses(host: Any, name: str, state: DomainState) -> tuple[dict[str, tupl
     }, note
 
 
-def _switch_ports(fleet: Any, nics: list[NicDetails]) -> tuple[dict[int, tuple[int, int]], str]:
+def _switch_ports(path: Path | None, nics: list[NicDetails]) -> tuple[dict[int, tuple[int, int]], str]:
     """NIC index -> (datapath id, switch port) from RouteFlow's CSV: its rows name the VM by its
     eth0 MAC (vm_id) and the VM's port by number (vm_port N is ethN)."""
-    settings = getattr(getattr(fleet, "config", None), "ondemand", None)
-    path = getattr(settings, "routeflow_config", None)
     if path is None:
         return {}, "no RouteFlow CSV configured (routeflow_config in rfconsole.toml's [ondemand])"
     if not nics or not nics[0].mac:
@@ -308,10 +312,9 @@ def _disks(values: dict[str, Any]) -> tuple[DiskDetails, ...]:
     return tuple(disks)
 
 
-def _file_against_definition(fleet: Any, name: str, defined: Any) -> tuple[Path | None, bool | None, str]:
+def _file_against_definition(store: Store | None, name: str, defined: DomainDocument) -> tuple[Path | None, bool | None, str]:
     """The VM's file in XML/ and whether libvirt's (persistent) definition says the same in every
     field rfconsole models; the full text diff is the XML view's (x)."""
-    store = getattr(fleet, "store", None)
     path = store.find(name) if store is not None else None
     if path is None:
         return None, None, "no file in XML/ defines this VM"

@@ -169,7 +169,8 @@ class Fleet:
         chosen, domain = self.locate(name, host)
         if domain is None:
             raise DomainNotFound(f"host {chosen.name} ({chosen.uri}) has no domain named {name}")
-        return gather_details(self, chosen, name)
+        ondemand = getattr(self.config, "ondemand", None)
+        return gather_details(chosen, name, self.store, getattr(ondemand, "routeflow_config", None))
 
     def console(
         self,
@@ -258,7 +259,8 @@ class Fleet:
             host.close()
 
     # ------------------------------------------------------------------ checks (nothing touched)
-    def _document(self, target: DocumentLike) -> DomainDocument:
+    def document_of(self, target: DocumentLike) -> DomainDocument:
+        """``target`` itself when a DomainDocument, else the VM name / path in XML/ read."""
         if isinstance(target, DomainDocument):
             return target
         if self.store is None:
@@ -313,7 +315,7 @@ class Fleet:
             )
         return True
 
-    def _require_owned(self, host: Host, name: str, doing: str, force: bool, why: str = "") -> None:
+    def require_owned(self, host: Host, name: str, doing: str, force: bool, why: str = "") -> None:
         """Refuse ``doing`` (a verb) on a domain without rfconsole's mark unless ``force``;
         ``why`` (" after …") says what led to it."""
         if force or host.is_owned(name):
@@ -329,7 +331,7 @@ class Fleet:
         """Define the domain of ``target`` (a DomainDocument, or a VM name / path in XML/) with
         libvirt's validation; marks it as rfconsole's. An existing definition not owned by
         rfconsole is replaced only with ``force``. Under the VM's lock, as up, reset and redeploy."""
-        document = self._document(target)
+        document = self.document_of(target)
         name = self._name_of(document)
         with self._vm_locked(name):
             return self._define_one(document, name, host, force)
@@ -341,7 +343,7 @@ class Fleet:
         if _known(chosen, name) is None:
             self._define(chosen, document)
             return Outcome(f"defined on host {chosen.name}", host=chosen.name, domain=name, action="define")
-        self._require_owned(chosen, name, "redefine", force)
+        self.require_owned(chosen, name, "redefine", force)
         if chosen.state(name) not in (None, DomainState.SHUTOFF):
             raise OperationInvalid(
                 f"{name} is running on host {chosen.name}: rfconsole redefines a domain only while it is shut off",
@@ -388,7 +390,7 @@ class Fleet:
 
     def start(self, name: str, host: str | None = None, wait: bool = True, timeout: float = START_TIMEOUT) -> Outcome:
         """Start a defined, shut-off domain; with ``wait``, until libvirt reports it running."""
-        chosen = self._existing(name, host)
+        chosen = self.existing_host(name, host)
         state = chosen.state(name)
         if state is not None and state.is_active:
             raise OperationInvalid(
@@ -406,7 +408,7 @@ class Fleet:
         self.check_hypervisor(document, host)
         self.check_files(document)
 
-    def _existing(self, name: str, host: str | None) -> Host:
+    def existing_host(self, name: str, host: str | None = None) -> Host:
         """The host that has VM ``name`` defined; DomainNotFound when none has."""
         chosen, known = self.locate(name, host)
         if known is None:
@@ -428,7 +430,7 @@ class Fleet:
     ) -> Outcome:
         """Ask the guest to shut down (ACPI). With ``timeout``, wait that long for it to be shut
         off; then, only with ``destroy_after``, power it off (an unowned domain needs ``force``)."""
-        chosen = self._existing(name, host)
+        chosen = self.existing_host(name, host)
         state = chosen.state(name)
         if state is None or not state.is_active:
             raise OperationInvalid(f"{name} on host {chosen.name} is not running (it is {state or 'undefined'})")
@@ -446,7 +448,7 @@ class Fleet:
             if not destroy_after:
                 raise late from None
         if not may_destroy:
-            self._require_owned(chosen, name, "destroy", force, why=f" after it did not shut down within {timeout:g} s")
+            self.require_owned(chosen, name, "destroy", force, why=f" after it did not shut down within {timeout:g} s")
         tell("destroy")
         chosen.destroy(name)
         chosen.wait_for_state(name, {DomainState.SHUTOFF}, START_TIMEOUT)
@@ -454,8 +456,8 @@ class Fleet:
 
     def destroy(self, name: str, host: str | None = None, force: bool = False) -> Outcome:
         """Power the domain off at once; an unowned domain only with ``force``."""
-        chosen = self._existing(name, host)
-        self._require_owned(chosen, name, "destroy", force)
+        chosen = self.existing_host(name, host)
+        self.require_owned(chosen, name, "destroy", force)
         state = chosen.state(name)
         if state is None or not state.is_active:
             raise OperationInvalid(f"{name} on host {chosen.name} is not running (it is {state or 'undefined'})")
@@ -466,8 +468,8 @@ class Fleet:
         """libvirt forgets the domain; an unowned domain only with ``force``. Undefine is always
         undoable: its file in XML/ stays, and when there is none libvirt's definition is saved
         there first (a save the store refuses stops the undefine)."""
-        chosen = self._existing(name, host)
-        self._require_owned(chosen, name, "undefine", force)
+        chosen = self.existing_host(name, host)
+        self.require_owned(chosen, name, "undefine", force)
         saved = self._keep_definition(chosen, name)
         active = chosen.state(name) not in (None, DomainState.SHUTOFF)
         chosen.undefine(name)
@@ -520,31 +522,31 @@ class Fleet:
         return found
 
     def suspend(self, name: str, host: str | None = None) -> Outcome:
-        chosen = self._existing(name, host)
+        chosen = self.existing_host(name, host)
         chosen.suspend(name)
         return Outcome(f"paused on host {chosen.name}", host=chosen.name, domain=name, action="suspend")
 
     def resume(self, name: str, host: str | None = None) -> Outcome:
-        chosen = self._existing(name, host)
+        chosen = self.existing_host(name, host)
         chosen.resume(name)
         return Outcome(f"running on host {chosen.name}", host=chosen.name, domain=name, action="resume")
 
     def toggle_autostart(self, name: str, host: str | None = None) -> Outcome:
         """Turn libvirt's autostart (start with the host's libvirtd) on when off, off when on."""
-        chosen = self._existing(name, host)
+        chosen = self.existing_host(name, host)
         now_on = chosen.toggle_autostart(name)
         return Outcome(f"autostart {'on' if now_on else 'off'} on host {chosen.name}", host=chosen.name, domain=name, action="autostart")
 
     def reboot(self, name: str, host: str | None = None) -> Outcome:
-        chosen = self._existing(name, host)
+        chosen = self.existing_host(name, host)
         chosen.reboot(name)
         return Outcome(f"reboot requested on host {chosen.name}", host=chosen.name, domain=name, action="reboot")
 
     def power_cycle(self, name: str, host: str | None = None, force: bool = False) -> Outcome:
         """Hard reset (the reset button, libvirt's virDomainReset) of a running domain; an unowned
         domain only with ``force``. Not ``reset``: that is the lab's reset to a snapshot or base."""
-        chosen = self._existing(name, host)
-        self._require_owned(chosen, name, "power-cycle", force)
+        chosen = self.existing_host(name, host)
+        self.require_owned(chosen, name, "power-cycle", force)
         state = chosen.state(name)
         if state is None or not state.is_active:
             raise OperationInvalid(f"{name} on host {chosen.name} is not running (it is {state or 'undefined'})")
@@ -562,7 +564,7 @@ class Fleet:
         """The seed's redeploy as one action: destroy, undefine, define (from ``target``, a
         DomainDocument or a VM name / path in XML/), start and wait until running. Every check
         (hypervisor, files, ownership of the live definition) runs before anything is touched."""
-        document = self._document(target)
+        document = self.document_of(target)
         name = self._name_of(document)
         with self._vm_locked(name):
             return self._redeploy(document, name, host, force, timeout, stage)
@@ -576,7 +578,7 @@ class Fleet:
         state = chosen.state(name)
         schema_checked = False
         if state is not None:
-            self._require_owned(chosen, name, "redeploy (destroy and undefine)", force)
+            self.require_owned(chosen, name, "redeploy (destroy and undefine)", force)
             schema_checked = self._check_schema_before_destroying(document)
         tell = stage or (lambda _stage: None)
         if state is not None and state is not DomainState.SHUTOFF:
@@ -608,19 +610,27 @@ class Fleet:
         with self._vm_locked(name):
             return self._up(name, host, timeout, stage)
 
+    def ensure_defined(self, name: str, host: str | None = None, stage: Callable[[str], None] | None = None) -> tuple[Host, bool]:
+        """The host that has VM ``name``, after defining it from XML/ when no host knows it (on
+        ``host``, else its placement), with every check first; and whether it was defined now.
+        ``stage("define")`` is told before defining."""
+        chosen, known = self.locate(name, host)
+        if known is not None:
+            return chosen, False
+        document = self.document_of(name)
+        if host is None and len(self._hosts) > 1:
+            chosen = self.placed_host(name, document.hypervisor)
+        self.check_hypervisor(document, chosen)
+        self.check_files(document)
+        if stage is not None:
+            stage("define")
+        self._define(chosen, document)
+        return chosen, True
+
     def _up(self, name: str, host: str | None, timeout: float, stage: Callable[[str], None] | None) -> Outcome:
         tell = stage or (lambda _stage: None)
-        chosen, known = self.locate(name, host)
-        defined = ""
-        if known is None:
-            document = self._document(name)
-            if host is None and len(self._hosts) > 1:
-                chosen = self.placed_host(name, document.hypervisor)
-            self.check_hypervisor(document, chosen)
-            self.check_files(document)
-            tell("define")
-            self._define(chosen, document)
-            defined = "defined, "
+        chosen, defined_now = self.ensure_defined(name, host, tell)
+        defined = "defined, " if defined_now else ""
         state = chosen.state(name)
         if state is DomainState.RUNNING:
             return Outcome(f"already running on host {chosen.name}", host=chosen.name, domain=name, action="up")
@@ -660,12 +670,12 @@ class Fleet:
     def _down(
         self, name: str, host: str | None, timeout: float, destroy_after: bool, force: bool, stage: Callable[[str], None] | None
     ) -> Outcome:
-        chosen = self._existing(name, host)
+        chosen = self.existing_host(name, host)
         state = chosen.state(name)
         if state is None or not state.is_active:
             return Outcome(f"already shut off on host {chosen.name}", host=chosen.name, domain=name, action="down")
         if state is DomainState.PAUSED:  # a paused guest cannot react to ACPI
-            self._require_owned(chosen, name, "destroy (it is paused)", force)
+            self.require_owned(chosen, name, "destroy (it is paused)", force)
             if stage:
                 stage("destroy")
             chosen.destroy(name)
@@ -704,9 +714,15 @@ class Fleet:
     # ------------------------------------------------------------------ snapshots (virt/snapshots.py)
     def snapshot_list(self, name: str, host: str | None = None) -> list[SnapshotInfo]:
         """The domain's snapshots, oldest first."""
-        from rfconsole.virt import snapshots
+        from rfconsole.virt.snapshots import list_snapshots
 
-        return snapshots.snapshots_of(self, name, host)
+        chosen, known = self.locate(name, host)
+        if known is None:
+            raise DomainNotFound(
+                f"{name} is not defined on host {chosen.name}",
+                f"define it from XML/ with `rfconsole define {name}`, or use `rfconsole up {name}`",
+            )
+        return list_snapshots(chosen, name)
 
     def snapshot_create(self, name: str, snapshot: str | None = None, host: str | None = None,
                         force: bool = False, description: str | None = None) -> Outcome:
@@ -714,7 +730,10 @@ class Fleet:
         Refused, naming why, for LXC, no disk, or a disk that is not a qcow2 file."""
         from rfconsole.virt import snapshots
 
-        return snapshots.create(self, name, snapshot, host, force, description)
+        chosen = self.existing_host(name, host)
+        snapshot = snapshots.check_snapshot_name(snapshot) if snapshot else snapshots.default_snapshot_name()
+        self.require_owned(chosen, name, "snapshot", force)
+        return snapshots.create(chosen, name, snapshot, description)
 
     def snapshot_revert(self, name: str, snapshot: str | None = None, host: str | None = None,
                         force: bool = False, running: bool = False, timeout: float | None = None) -> Outcome:
@@ -723,12 +742,16 @@ class Fleet:
         from rfconsole.virt import snapshots
 
         with self._vm_locked(name):
-            return snapshots.revert(self, name, snapshot, host, force, running, timeout)
+            chosen = self.existing_host(name, host)
+            self.require_owned(chosen, name, "revert", force)
+            return snapshots.revert(chosen, name, snapshot, running, timeout)
 
     def snapshot_delete(self, name: str, snapshot: str, host: str | None = None, force: bool = False) -> Outcome:
         from rfconsole.virt import snapshots
 
-        return snapshots.delete(self, name, snapshot, host, force)
+        chosen = self.existing_host(name, host)
+        self.require_owned(chosen, name, "delete a snapshot of", force)
+        return snapshots.delete(chosen, name, snapshot)
 
     def reset(self, name: str, snapshot: str | None = None, host: str | None = None, force: bool = False,
               timeout: float = START_TIMEOUT, stage: Callable[[str], None] | None = None) -> Outcome:
@@ -737,7 +760,10 @@ class Fleet:
         from rfconsole.virt.reset import reset as reset_vm  # here, not above: every command would pay for images and the spec model
 
         with self._vm_locked(name):
-            return reset_vm(self, name, snapshot, host, force, timeout, stage)
+            tell = stage or (lambda _stage: None)
+            chosen, _ = self.ensure_defined(name, host, tell)  # as `up` does: rfconsole defines it from XML/ first
+            self.require_owned(chosen, name, "reset (and lose what it wrote)", force)
+            return reset_vm(chosen, name, self.store.workdir if self.store is not None else None, snapshot, timeout, tell)
 
     def clone(
         self,
@@ -757,14 +783,14 @@ class Fleet:
         from rfconsole.virt.clone import clone as clone_vm  # here, not above: every command would pay for the spec model
 
         csv_path = Path(os.path.abspath(routeflow_config)) if routeflow_config is not None else None
-        return clone_vm(self, source, new, force, routeflow_config=csv_path, datapath_id=datapath_id, new_id=new_id)
+        return clone_vm(self.store, self.hosts(), self.locate, source, new, force, routeflow_config=csv_path, datapath_id=datapath_id, new_id=new_id)
 
     def writers_of(self, paths: Iterable[str | os.PathLike[str]]) -> WritersFound:
         """The active domains of this machine's hosts that write one of ``paths`` (virt/writers.py),
         and the hosts that could not be asked."""
         from rfconsole.virt.writers import writers_of
 
-        return writers_of(self, paths)
+        return writers_of(self.hosts(), paths)
 
     # ------------------------------------------------------------------ many at once
     def run_many(

@@ -15,6 +15,7 @@ domain; a console's stream is wrapped in a ConsoleStream that never hands it out
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import threading
 from collections import deque
@@ -22,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import libvirt
 
@@ -87,6 +89,19 @@ def _run_event_loop() -> None:
         except libvirt.libvirtError:  # pragma: no cover - libvirt reports a broken loop this way
             log.exception("libvirt's event loop failed; retrying")
             time.sleep(0.1)
+
+
+def uri_is_local(uri: str) -> bool:
+    """The URI's transport reaches this machine, so the files its domains name are this machine's:
+    no host part (qemu:///system, lxc:///, test:///default) or a loopback one (localhost,
+    127.0.0.0/8, ::1, as in qemu+tcp://127.0.0.1/system or qemu+ssh://localhost/system)."""
+    hostname = urlsplit(uri).hostname
+    if not hostname or hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
 
 
 # ---------------------------------------------------------------------------- reconnection policy
@@ -160,10 +175,9 @@ class Host:
 
     @property
     def is_local(self) -> bool:
-        """The URI names no remote machine (qemu:///system, lxc:///, test:///default): its daemon
-        is this machine's libvirt, with the schema files rfconsole reads."""
-        _, separator, rest = self.uri.partition("://")
-        return not separator or rest.startswith("/") or rest == ""
+        """The host is this machine (``uri_is_local``): the files its domains name are this
+        machine's files, and its daemon reads the schema files rfconsole reads."""
+        return uri_is_local(self.uri)
 
     # ------------------------------------------------------------------ connection
     @property

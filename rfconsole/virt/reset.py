@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
+from rfconsole.defaults import START_TIMEOUT
 from rfconsole.images import ImageError, Images, fresh_overlay, image_info
 from rfconsole.model.snapshot import disks
 from rfconsole.model.kinds import Hypervisor
@@ -25,19 +25,11 @@ from rfconsole.virt.errors import OperationInvalid, VirtError
 from rfconsole.virt.events import DomainState, Outcome
 
 if TYPE_CHECKING:
-    from rfconsole.virt.fleet import Fleet
     from rfconsole.virt.host import Host
-
-LOCAL_HOSTNAMES = ("", "localhost", "127.0.0.1", "::1")
 
 
 class NothingToReset(VirtError):
     """The VM has no snapshot and no overlay disk: there is no clean state to go back to."""
-
-
-def is_local(uri: str) -> bool:
-    """The host's files are this machine's files (qemu:///system, qemu+tcp://127.0.0.1/…)."""
-    return (urlparse(uri).hostname or "") in LOCAL_HOSTNAMES
 
 
 def overlay_disks(images: Images, host: Host, name: str) -> list[tuple[str, Path, Path]]:
@@ -70,36 +62,29 @@ def overlay_disks(images: Images, host: Host, name: str) -> list[tuple[str, Path
 
 
 def reset(
-    fleet: Fleet,
+    host: Host,
     name: str,
+    workdir: Path | None,
     snapshot: str | None = None,
-    host: str | None = None,
-    force: bool = False,
-    timeout: float = 30.0,
+    timeout: float = START_TIMEOUT,
     stage: Callable[[str], None] | None = None,
 ) -> Outcome:
+    """Reset ``name``, defined on ``host`` (the caller defined it if needed and checked
+    ownership); ``workdir``: the working folder whose Images/ made the bases."""
     tell = stage or (lambda _stage: None)
-    chosen, known = fleet.locate(name, host)
-    if known is None:  # as `up` does: rfconsole defines it from XML/ first
-        document = fleet._document(name)
-        if host is None and len(fleet.host_names()) > 1:
-            chosen = fleet.placed_host(name, document.hypervisor)
-        fleet.check_hypervisor(document, chosen)
-        fleet.check_files(document)
-        tell("define")
-        fleet._define(chosen, document)
-    fleet._require_owned(chosen, name, "reset (and lose what it wrote)", force)
-    if chosen.document(name, inactive=True).hypervisor is Hypervisor.LXC:
+    if host.document(name, inactive=True).hypervisor is Hypervisor.LXC:
         raise NothingToReset(
-            f"cannot reset {name} on host {chosen.name}: it is an LXC container, which has neither snapshots nor overlays",
+            f"cannot reset {name} on host {host.name}: it is an LXC container, which has neither snapshots nor overlays",
             f"redeploy it instead: rfconsole redeploy {name}",
         )
-    target = snapshot or chosen.current_snapshot(name)
+    target = snapshot or host.current_snapshot(name)
     if target is not None:
         tell("revert")
-        snapshots.revert(fleet, name, target, chosen.name, force=True, running=True, timeout=timeout)
-        return Outcome(f"reverted to snapshot {target}, running on host {chosen.name}", host=chosen.name, domain=name, action="reset")
-    return _onto_fresh_overlays(Images(fleet.store.workdir), chosen, name, timeout, tell)
+        snapshots.revert(host, name, target, running=True, timeout=timeout)
+        return Outcome(f"reverted to snapshot {target}, running on host {host.name}", host=host.name, domain=name, action="reset")
+    if workdir is None:
+        raise NothingToReset(f"cannot reset {name} on host {host.name}: it has no snapshot, and there is no working folder whose Images/ made its base")
+    return _onto_fresh_overlays(Images(workdir), host, name, timeout, tell)
 
 
 def _onto_fresh_overlays(images: Images, chosen: Host, name: str, timeout: float, tell: Callable[[str], None]) -> Outcome:
@@ -110,7 +95,7 @@ def _onto_fresh_overlays(images: Images, chosen: Host, name: str, timeout: float
             f"take a snapshot of its clean state (rfconsole snapshot create {name} clean), "
             "or give it an overlay of a base (rfconsole xml new … --base NAME)",
         )
-    if not is_local(chosen.uri):
+    if not chosen.is_local:
         raise NothingToReset(
             f"cannot reset {name} on host {chosen.name} ({chosen.uri}) onto a fresh overlay: its image files are on that host, "
             "and rfconsole makes overlays on this machine only",

@@ -3,7 +3,8 @@
 Internal qcow2 snapshots (see docs/images.md for why and for the measurements): a running VM's
 snapshot holds its memory too, so reverting resumes the guest where it was. Every refusal
 (rfconsole's ownership, storage that cannot hold a snapshot, a name that exists or does not)
-comes before libvirt is asked to change anything. Reached through ``Fleet.snapshot_*``.
+comes before libvirt is asked to change anything. Reached through ``Fleet.snapshot_*``, which finds
+the host and checks rfconsole's ownership; these functions take the Host.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rfconsole.model.snapshot import check_snapshot_name, default_snapshot_name, parse_snapshot, snapshot_refusal, snapshot_xml
-from rfconsole.virt.errors import DomainNotFound, SnapshotNotFound, VirtError
+from rfconsole.virt.errors import SnapshotNotFound, VirtError
 from rfconsole.virt.events import DomainState, Outcome
 
 if TYPE_CHECKING:
-    from rfconsole.virt.fleet import Fleet
     from rfconsole.virt.host import Host
 
 
@@ -71,63 +71,46 @@ def check_storage(host: Host, name: str) -> None:
         )
 
 
-def create(fleet: Fleet, name: str, snapshot: str | None = None, host: str | None = None,
-           force: bool = False, description: str | None = None) -> Outcome:
-    chosen = fleet._existing(name, host)
-    snapshot = check_snapshot_name(snapshot) if snapshot else default_snapshot_name()
-    fleet._require_owned(chosen, name, "snapshot", force)
-    check_storage(chosen, name)
-    if snapshot in {info.name for info in list_snapshots(chosen, name)}:
+def create(host: Host, name: str, snapshot: str, description: str | None = None) -> Outcome:
+    """Take snapshot ``snapshot`` (a checked name) of ``name``: the caller checked ownership."""
+    check_storage(host, name)
+    if snapshot in {info.name for info in list_snapshots(host, name)}:
         raise VirtError(
-            f"{name} on host {chosen.name} already has a snapshot called {snapshot!r}; not replacing it",
+            f"{name} on host {host.name} already has a snapshot called {snapshot!r}; not replacing it",
             f"choose another name, or delete it first: rfconsole snapshot delete {name} {snapshot}",
         )
-    state = chosen.state(name)
-    chosen.snapshot_create(name, snapshot_xml(snapshot, description))
+    state = host.state(name)
+    host.snapshot_create(name, snapshot_xml(snapshot, description))
     what = "disks and memory" if state is not None and state.is_active else "disks"
-    return Outcome(f"snapshot {snapshot} of {name} taken ({what}, while {state or 'undefined'}) on host {chosen.name}",
-                   host=chosen.name, domain=name, action="snapshot create")
+    return Outcome(f"snapshot {snapshot} of {name} taken ({what}, while {state or 'undefined'}) on host {host.name}",
+                   host=host.name, domain=name, action="snapshot create")
 
 
-def revert(fleet: Fleet, name: str, snapshot: str | None = None, host: str | None = None,
-           force: bool = False, running: bool = False, timeout: float | None = None) -> Outcome:
-    """Back to ``snapshot`` (default: the current one). With ``running``, the domain runs
-    afterwards whatever state the snapshot was taken in."""
-    chosen = fleet._existing(name, host)
-    fleet._require_owned(chosen, name, "revert", force)
+def revert(host: Host, name: str, snapshot: str | None = None, running: bool = False, timeout: float | None = None) -> Outcome:
+    """Back to ``snapshot`` (default: the current one); the caller checked ownership. With
+    ``running``, the domain runs afterwards whatever state the snapshot was taken in."""
     if snapshot is None:
-        snapshot = chosen.current_snapshot(name)
+        snapshot = host.current_snapshot(name)
         if snapshot is None:
             raise SnapshotNotFound(
-                f"{name} on host {chosen.name} has no snapshot to revert to",
+                f"{name} on host {host.name} has no snapshot to revert to",
                 f"take one with `rfconsole snapshot create {name} NAME`",
             )
-    chosen.snapshot_revert(name, snapshot, running)
+    host.snapshot_revert(name, snapshot, running)
     if running:
-        state = chosen.state(name)
+        state = host.state(name)
         if state is DomainState.PAUSED:
-            chosen.resume(name)
+            host.resume(name)
         elif state in (None, DomainState.SHUTOFF):  # drivers that ignore the flag for a shut-off snapshot (test)
-            chosen.start(name)
+            host.start(name)
         if timeout is not None:
-            chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
-    state = chosen.state(name)
-    return Outcome(f"reverted to snapshot {snapshot}, {state or 'undefined'} on host {chosen.name}",
-                   host=chosen.name, domain=name, action="snapshot revert")
+            host.wait_for_state(name, {DomainState.RUNNING}, timeout)
+    state = host.state(name)
+    return Outcome(f"reverted to snapshot {snapshot}, {state or 'undefined'} on host {host.name}",
+                   host=host.name, domain=name, action="snapshot revert")
 
 
-def delete(fleet: Fleet, name: str, snapshot: str, host: str | None = None, force: bool = False) -> Outcome:
-    chosen = fleet._existing(name, host)
-    fleet._require_owned(chosen, name, "delete a snapshot of", force)
-    chosen.snapshot_delete(name, check_snapshot_name(snapshot))
-    return Outcome(f"snapshot {snapshot} of {name} deleted on host {chosen.name}", host=chosen.name, domain=name, action="snapshot delete")
-
-
-def snapshots_of(fleet: Fleet, name: str, host: str | None = None) -> list[SnapshotInfo]:
-    chosen, known = fleet.locate(name, host)
-    if known is None:
-        raise DomainNotFound(
-            f"{name} is not defined on host {chosen.name}",
-            f"define it from XML/ with `rfconsole define {name}`, or use `rfconsole up {name}`",
-        )
-    return list_snapshots(chosen, name)
+def delete(host: Host, name: str, snapshot: str) -> Outcome:
+    """Delete snapshot ``snapshot`` of ``name``; the caller checked ownership."""
+    host.snapshot_delete(name, check_snapshot_name(snapshot))
+    return Outcome(f"snapshot {snapshot} of {name} deleted on host {host.name}", host=host.name, domain=name, action="snapshot delete")

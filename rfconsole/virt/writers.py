@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING
 from rfconsole.model.snapshot import files_the_guest_writes
 from rfconsole.virt.errors import DomainNotFound, VirtError
 from rfconsole.virt.events import DomainState
-from rfconsole.virt.reset import is_local
 
 if TYPE_CHECKING:
-    from rfconsole.virt.fleet import Fleet
+    from rfconsole.virt.host import Host
 
 
 @dataclass(frozen=True)
@@ -44,12 +43,12 @@ class WritersFound:
     unchecked: list[str]  # hosts (or domains) that could not be asked, with why
 
 
-def writers_of(fleet: Fleet, paths: Iterable[str | os.PathLike[str]]) -> WritersFound:
+def writers_of(hosts: Iterable[Host], paths: Iterable[str | os.PathLike[str]]) -> WritersFound:
     wanted = {os.path.realpath(path): Path(path) for path in paths}
     writers: list[Writer] = []
     unchecked: list[str] = []
-    for host in fleet.hosts():
-        if not is_local(host.uri):
+    for host in hosts:
+        if not host.is_local:
             continue
         try:
             statuses = host.statuses()

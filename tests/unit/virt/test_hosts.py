@@ -15,7 +15,7 @@ from rfconsole.virt.demo import demo_uri
 from rfconsole.virt.errors import DomainNotFound, HostUnavailable
 from rfconsole.virt.events import DomainState
 from rfconsole.virt.fleet import Fleet
-from rfconsole.virt.host import Host
+from rfconsole.virt.host import Host, uri_is_local
 from tests.unit.virt.conftest import FOREIGN_NODE, save_preset
 
 UNREACHABLE = "qemu+tcp://127.0.0.1:1/system"  # nothing listens on port 1: refused at once
@@ -101,12 +101,18 @@ def test_subscribers_survive_an_unreachable_host(store):
         ("lxc:///system", True),
         ("test:///default", True),
         ("qemu+ssh://lab2/system", False),
-        ("qemu+tcp://127.0.0.1:16509/system", False),
-        (UNREACHABLE, False),
+        ("qemu+tls://10.0.0.7/system", False),
+        ("qemu+tcp://127.0.0.1:16509/system", True),
+        ("qemu+tcp://127.0.0.1/system", True),
+        ("qemu+ssh://localhost/system", True),
+        ("qemu+ssh://root@[::1]:22/system", True),
     ],
 )
-def test_a_host_is_local_when_its_uri_names_no_machine(uri, local):
-    """Local hosts' daemons read this machine's schema files: redeploy's own schema check stands for libvirt's there."""
+def test_a_host_is_local_when_its_uri_reaches_this_machine(uri, local):
+    """One rule (host.uri_is_local): no host part, or a loopback one. Such a host's files are this
+    machine's (reset makes overlays, image base asks it for writers) and its daemon reads this
+    machine's schema files (redeploy's own schema check stands for libvirt's)."""
+    assert uri_is_local(uri) is local
     assert Host("h", uri).is_local is local
 
 

@@ -130,14 +130,3 @@ def test_reset_to_a_named_snapshot_and_refusals(demo, foreign):
     assert not demo.is_running("rfvmC")
     with pytest.raises(NotOwned, match=r"refusing to reset \(and lose what it wrote\) test on host"):
         foreign.reset("test")
-
-
-@pytest.mark.parametrize(
-    ("uri", "local"),
-    [("qemu:///system", True), ("qemu+tcp://127.0.0.1/system", True), ("qemu+ssh://localhost/system", True),
-     ("qemu+ssh://lab2.example.org/system", False), ("qemu+tls://10.0.0.7/system", False), ("test:///default", True)],
-)
-def test_fresh_overlays_are_made_only_for_hosts_whose_files_are_ours(uri, local):
-    from rfconsole.virt.reset import is_local
-
-    assert is_local(uri) is local
