@@ -144,7 +144,7 @@ def test_a_hostile_backing_chain_never_hangs_connects_or_leaks(silent_server, ki
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_the_listing_says_why_a_chain_is_not_followed(tmp_path, silent_server, kind):
+def test_the_listing_and_reset_say_why_a_chain_is_not_followed(tmp_path, silent_server, kind):
     from rfconsole.images import Images
     from rfconsole.store import Workdir
 
@@ -162,6 +162,9 @@ def test_the_listing_says_why_a_chain_is_not_followed(tmp_path, silent_server, k
         "data file: network (nbd)": "keeps its data in an external data file, 'nbd://127.0.0.1:",
     }[kind]
     assert row.info is None and expected in (row.problem or ""), row.problem
+    started = time.monotonic()
+    refusal = Images(Workdir(root)).reset_refusal(root / "Images" / "evil.qcow2")  # what reset asks of each disk
+    assert refusal is not None and expected in refusal and time.monotonic() - started < BOUND_SECONDS, refusal
 
 
 def test_a_base_is_no_more_readable_than_the_files_it_copies(tmp_path):
