@@ -268,3 +268,15 @@ def test_image_base_of_a_disk_only_read_or_of_a_shut_off_vm_is_copied(workdir, s
 def test_image_base_without_any_host_says_it_checked_none(workdir, source_image, capsys):
     assert main(["--workdir", str(workdir.root), "image", "base", str(source_image)]) == 0
     assert "no host to ask (neither --connect nor an rfconsole.toml): not checked whether a running VM writes" in capsys.readouterr().err
+
+
+def test_xml_new_base_force_never_replaces_an_overlay_that_is_a_link(workdir, source_image, tmp_path, capsys):
+    """A link found in Images/ is not the user's to replace through (issue 16 item 6)."""
+    cli(workdir, "image", "base", str(source_image))
+    elsewhere = tmp_path / "precious.img"
+    elsewhere.write_bytes(b"someone's data")
+    (workdir.images_dir / "vm1.qcow2").symlink_to(elsewhere)
+    assert cli(workdir, "xml", "new", "--hypervisor", "qemu", "--name", "vm1", "--base", "debian12", "--force") == 1
+    assert "is a symbolic link; rfconsole does not replace an image through a link it did not make" in capsys.readouterr().err
+    assert (workdir.images_dir / "vm1.qcow2").is_symlink() and elsewhere.read_bytes() == b"someone's data"
+    assert not (workdir.xml_dir / "vm1.xml").exists()
