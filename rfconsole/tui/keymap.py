@@ -123,6 +123,7 @@ BRINGUP = Section("rftest2 bring-up", (
         for number, slot in enumerate(("rfvmA", "rfvmB", "rfvmC", "rfvmD"), start=1)
     ),
     Key("ctrl+r", "deploy", "Deploy all", "Deploy all four (asks first): destroy, undefine, define, start each, with progress and result"),
+    Key("r", "reasons", "Why failed", "The whole reason of each VM whose deploy failed: libvirt's message and what to do"),
     Key("escape", "close", "Back", "Back to the table"),
 ))
 

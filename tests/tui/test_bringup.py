@@ -109,3 +109,33 @@ async def test_the_keys_choosing_each_xml_are_shown(app) -> None:
         screen = await open_bringup(pilot)
         await pilot.pause()
         assert "1–4 Choose XML" in str(screen.query_one("KeyBar").render())
+
+
+async def test_a_failed_row_keeps_its_whole_reason_after_the_notification_fades(app, context, workdir: Path) -> None:
+    """Issue 17 item 4: rfvmA's image is missing, so its deploy fails; its row keeps the whole
+    reason (message and hint), which r shows, once every notification is gone."""
+    from textual.widgets import Static
+
+    from rfconsole.tui.screens.bringup import ReasonsDialog
+
+    save_presets(workdir, SLOTS)
+    image = Store(Workdir(workdir)).load("rfvmA").spec().image
+    image.unlink()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_bringup(pilot)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog) or screen.deploying, "the deploy")
+        if isinstance(app.screen, ConfirmDialog):
+            await pilot.press("y")
+        await wait_until(pilot, lambda: not screen.deploying and "✗" in str(screen.query_one("#result-rfvmA", Label).render()),
+                         "rfvmA failed", timeout=15)
+        app.clear_notifications()
+        await pilot.pause()
+        assert "r: why" in str(screen.query_one("#result-rfvmA", Label).render())
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReasonsDialog), "the reasons")
+        shown = " ".join(str(widget.render()) for widget in app.screen.query(Static))
+        assert "rfvmA" in shown and str(image.name) in shown and "hint:" in shown, shown
+        assert "rfvmB" not in shown  # only the failed ones
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen, "back to the bring-up")

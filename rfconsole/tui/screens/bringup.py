@@ -7,8 +7,8 @@ from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Grid, Horizontal
-from textual.screen import Screen
+from textual.containers import Grid, Horizontal, VerticalScroll
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Header, Label, ProgressBar, Static
 
 from rfconsole.tui import keymap
@@ -27,6 +27,7 @@ class BringUpScreen(Screen):
         super().__init__()
         self.chosen: dict[str, Path | None] = {slot: None for slot in SLOTS}
         self.deploying = False
+        self.reasons: dict[str, str] = {}  # slot -> the whole reason its deploy failed (r shows them)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -111,6 +112,7 @@ class BringUpScreen(Screen):
 
     def _start_deploy(self) -> None:
         self.deploying = True
+        self.reasons = {}
         for slot in SLOTS:
             self.query_one(f"#progress-{slot}", ProgressBar).update(progress=0)
             self.query_one(f"#result-{slot}", Label).update("waiting")
@@ -139,15 +141,59 @@ class BringUpScreen(Screen):
             label = self.query_one(f"#result-{slot}", Label)
             if isinstance(outcome, BaseException):
                 failed += 1
-                label.update(f"✗ {getattr(outcome, 'message', outcome)}")
+                self.reasons[slot] = reason_words(outcome)
+                label.update(f"✗ failed (r: why) {getattr(outcome, 'message', outcome)}")
                 label.add_class("failed")
+                label.tooltip = self.reasons[slot]
                 self.app.report(outcome, f"deploying {slot}")
             else:
                 label.update(f"✓ {outcome}")
                 label.remove_class("failed")
+                label.tooltip = None
                 self.query_one(f"#progress-{slot}", ProgressBar).update(progress=len(STAGES))
         self.notify(f"rftest2: {len(results) - failed} of {len(results)} VMs running", severity="error" if failed else "information")
 
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:
         self.app.pop_screen()
+
+    def action_reasons(self) -> None:
+        """Each failed VM's whole reason, kept after its notification faded."""
+        if not self.reasons:
+            self.notify("no VM failed to deploy", timeout=3)
+            return
+        self.app.push_screen(ReasonsDialog(self.reasons))
+
+
+def reason_words(error: BaseException) -> str:
+    """An error in full: its message (libvirt's own words in it) and the hint."""
+    message = getattr(error, "message", None) or str(error) or type(error).__name__
+    hint = getattr(error, "hint", None)
+    return message + (f"\nhint: {hint}" if hint else "")
+
+
+class ReasonsDialog(ModalScreen[None]):
+    """The whole reason of each failed VM of the bring-up, wrapped, nothing cut."""
+
+    BINDINGS = [("escape,enter,r,q", "close", "Close")]
+    DEFAULT_CSS = """
+    ReasonsDialog { align: center middle; background: $background 60%; }
+    ReasonsDialog #reasons { width: 90%; max-width: 110; height: auto; max-height: 90%; border: thick $error;
+                             background: $surface; padding: 0 1; }
+    ReasonsDialog .reason-slot { text-style: bold; margin-top: 1; }
+    ReasonsDialog .reason { width: 100%; }
+    """
+
+    def __init__(self, reasons: dict[str, str]) -> None:
+        super().__init__()
+        self.reasons = dict(reasons)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="reasons"):
+            for slot, words in self.reasons.items():
+                yield Label(f"{slot}", classes="reason-slot")
+                yield Static(words, classes="reason", markup=False)
+            yield Static("escape or enter: close", classes="hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
