@@ -84,7 +84,10 @@ DOMAINS = Section("Domains (home)", (
     Key("c", "clone", "Clone", "Clone the selected domain under a new name (new id, MACs, NIC names, its own overlay)", spare=True),
     Key("i", "details", "Details", "Details of the selected VM: state, resources over time, NICs and switch ports, IPs, disks, events"),
     Key("v", "console", "Console", "Open the selected VM's own console (its serial port, or LXC's console) in rfconsole"),
-    Key("slash", "filter", "Filter", "Filter the table by name, host, hypervisor, state or image", display="/"),
+    # priority: the keys typed right after it (a paste, a fast typist) must find the filter already
+    # focused, not reach the table's bindings while the focus moves one message later
+    Key("slash", "filter", "Filter", "Filter the table by name, host, hypervisor, state or image", display="/",
+        priority=True),
     Key("escape", "clear_filter", "Clear filter", "Clear the filter, or else the selection", show=False, palette=False),
 ))
 

@@ -117,3 +117,18 @@ def test_the_whole_round_at_80x24_never_loses_work(tmp_path: Path) -> None:
         term.wait_for(lambda s: "rfvmA" not in s or "Pane is dead" in s, "the console gone")
     finally:
         term.close()
+
+
+def test_a_burst_typed_after_slash_goes_to_the_filter(demo_console: Terminal) -> None:
+    """Issue 17 item 7: '/shut' sent in one burst (as a paste arrives) started rfvmC (s) and opened
+    an Undefine dialog (u). Every letter after '/' is the filter's."""
+    term = demo_console
+    term.wait_for(lambda s: "rfvmA" in s and "rfvmD" in s and "domains," in s, "the domains table")
+    term.send("Down", "Down")  # the cursor on rfvmC
+    term.send("/shut")  # one send-keys: the terminal receives the five keys together
+    screen = term.wait_for_text("filtering 'shut'")
+    assert "on host demo?" not in screen and "running" not in row_state(term, screen, "rfvmC")
+    term.send("Enter", "Escape")
+    screen = term.wait_for(lambda s: "filter" not in term.line_with(s, "domains,"), "the filter cleared")
+    assert "0 running" in screen and "on host demo?" not in screen, screen
+    term.send("q")

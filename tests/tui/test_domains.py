@@ -419,3 +419,30 @@ async def test_power_cycle_asks_naming_domain_and_host_then_resets(app, context)
         await pilot.press("y")
         await wait_until(pilot, lambda: any("power-cycled (hard reset) on host demo" in n for n in notifications(app)), "the reset")
         assert host_state(context, "rfvmA") == "running"
+
+
+def burst(app, text: str) -> None:
+    """Keys arriving together, as a paste or tmux send-keys of a whole string does: all queued at once,
+    before the console has handled the first."""
+    from textual import events
+
+    names = {"/": "slash", " ": "space", "*": "asterisk"}
+    for character in text:
+        app.post_message(events.Key(names.get(character, character), character))
+
+
+async def test_keys_typed_in_a_burst_after_slash_go_to_the_filter_not_the_table(app, context) -> None:
+    """Issue 17 item 7: '/shut' in one burst started rfvmC (s) and opened an Undefine dialog (u):
+    the letters reached the table's bindings before the filter had the focus."""
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        table(app).move_cursor(row=2)
+        burst(app, "/shut")
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        assert isinstance(app.screen, DomainsScreen), f"a dialog opened: {type(app.screen).__name__}"
+        assert app.screen.query_one("#filter").value == "shut"
+        assert all(host_state(context, name) == "shut off" for name in SLOTS)
+        burst(app, "/")  # a '/' typed into the filter is text there
+        await pilot.pause(0.1)
+        assert app.screen.query_one("#filter").value == "shut/"

@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.text import Text
 from textual import events, on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
@@ -405,9 +406,14 @@ class DomainsScreen(Screen):
     # ---- filter ----------------------------------------------------------------------------
 
     def action_filter(self) -> None:
+        """Bound with priority, so it runs before the keys queued behind it are handed to the
+        focused widget: the focus moves now (``focus()`` would move it one message later, after
+        those keys had reached the table's bindings). A '/' typed in the filter is text there."""
         box = self.query_one("#filter", Input)
+        if box.has_focus:
+            raise SkipAction()
         box.display = True
-        box.focus()
+        self.set_focus(box)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
