@@ -37,7 +37,7 @@ from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec, Problem, XMLInputError
 from rfconsole.model.rftest2 import MAX_CSV_BYTES, RouteflowRow, add_routeflow_rows
 from rfconsole.model.safexml import MAX_XML_BYTES, read_regular_file, read_untrusted_file
-from rfconsole.model.text import file_kind, file_type_words, own_folder_problem
+from rfconsole.model.text import file_kind, file_type_words, missing_folder_words, own_folder_problem
 
 if TYPE_CHECKING:
     from rfconsole.model.spec import DomainSpec
@@ -533,7 +533,7 @@ class Store:
     def _routeflow_update(target: Path, rows: list[RouteflowRow]) -> tuple[Path, tuple[bytes, os.stat_result] | None, list[RouteflowRow]]:
         if file_kind(target.parent) != "folder":
             raise StoreError(
-                f"cannot write {target}: the folder {target.parent} does not exist",
+                f"cannot write {target}: the folder {target.parent} {missing_folder_words(target.parent)}",
                 hint="create it first: rfconsole makes no folders but XML/ and Images/ in the working folder",
             )
         real, current = _existing_file(target, MAX_CSV_BYTES, "RouteFlow's CSV", CSV_ELSEWHERE, through_link=True)
@@ -719,9 +719,9 @@ def _acquire_folder_lock(folder: Path, file: str = LOCK_FILE, wait: float = LOCK
     try:
         folder.mkdir(exist_ok=True)  # XML/ itself, in a working folder that must exist
         descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise StoreError(
-            f"cannot write into {folder}: the working folder {folder.parent} does not exist",
+            f"cannot write into {folder}: the working folder {folder.parent} {missing_folder_words(folder.parent)}",
             hint="create it first, or give an existing one with --workdir (rfconsole makes only XML/ and Images/ inside it)",
         ) from None
     except OSError as error:
@@ -777,6 +777,8 @@ def _existing_file(
         link = stat.S_ISLNK(os.lstat(target).st_mode)
     except FileNotFoundError:
         return target, None
+    except NotADirectoryError:
+        raise StoreError(f"cannot write {target}: the folder {target.parent} {missing_folder_words(target.parent)}") from None
     except OSError as error:
         raise StoreError(f"cannot write {target}: {error.strerror or error}") from None
     real = _real_path(target) if link else target
@@ -812,9 +814,9 @@ def _temporary_beside(path: Path) -> tuple[int, str]:
         import tempfile  # here, not at the top: only a save writes a temporary file
 
         return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise StoreError(
-            f"cannot write {path}: the folder {path.parent} does not exist",
+            f"cannot write {path}: the folder {path.parent} {missing_folder_words(path.parent)}",
             hint="create it first: rfconsole makes no folders but XML/ and Images/ in the working folder",
         ) from None
     except OSError as error:

@@ -168,5 +168,5 @@ def unusable_paths(image: Any, image_kind: ImageKind | None, kernel: Any = None,
             problems.append(Problem("image", image, "this is a folder, but the VM expects an image file here"))
     for field, path in (("kernel", kernel), ("initrd", initrd)):
         if path is not None and os.path.isabs(str(path)) and file_kind(str(path)) not in (None, "file"):
-            problems.append(Problem(f"kernel_boot.{field}", path, f"this is {path_type_words(str(path))}, not a {field} file (a regular file)"))
+            problems.append(Problem(f"kernel_boot.{field}", path, f"this is {path_type_words(str(path))}, not {'an' if field == 'initrd' else 'a'} {field} file (a regular file)"))
     return problems

@@ -101,6 +101,13 @@ def path_type_words(path: str | os.PathLike[str]) -> str | None:
         return None
 
 
+def missing_folder_words(path: str | os.PathLike[str]) -> str:
+    """Why no file can be made in ``path``, in words following it: "does not exist", or what is
+    there instead ("is a regular file, not a folder")."""
+    found = path_type_words(path)
+    return "does not exist" if found is None or found == "a folder" else f"is {found}, not a folder"
+
+
 def file_kind(path: str | os.PathLike[str]) -> str | None:
     """What is at ``path`` now: "folder", "file" (a regular file), "other" (a device, a FIFO …),
     or None: nothing, or it cannot be looked at (no access, a name too long)."""

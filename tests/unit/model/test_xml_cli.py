@@ -322,6 +322,23 @@ def test_new_refuses_the_same_mac_twice_in_one_vm(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("where", ["-o", "--routeflow-config", "--workdir"])
+def test_a_file_where_a_folder_should_be_is_named_so(tmp_path, capsys, where):
+    """--routeflow-config FILE/c.csv said the folder FILE 'does not exist'; -o FILE/x.xml and
+    --workdir FILE said only 'Not a directory'."""
+    (tmp_path / "plain").write_text("not a folder")
+    workdir, arguments = tmp_path, ["new", "--hypervisor", "qemu", "--preset", "rfvmE", "--kernel", "/k"]
+    if where == "-o":
+        arguments += ["-o", str(tmp_path / "plain" / "x.xml")]
+    elif where == "--routeflow-config":
+        arguments += ["--routeflow-config", str(tmp_path / "plain" / "c.csv")]
+    else:
+        workdir = tmp_path / "plain"
+    assert main(["--workdir", str(workdir), "xml", *arguments]) == 1
+    assert f"{tmp_path / 'plain'} is a regular file, not a folder" in capsys.readouterr().err
+    assert (tmp_path / "plain").read_text() == "not a folder" and not list(tmp_path.rglob("*.xml"))
+
+
+@pytest.mark.parametrize("where", ["-o", "--routeflow-config", "--workdir"])
 def test_no_chain_of_folders_is_made(tmp_path, capsys, where):
     """issue 16 item 8: -o no/such/dir/x.xml, --routeflow-config no/dir/c.csv and --workdir
     /nonexistent silently made whole chains of folders; only XML/ and Images/ are rfconsole's."""
