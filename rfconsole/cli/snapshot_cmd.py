@@ -9,6 +9,8 @@ import sys
 
 from rfconsole.cli import EXIT_OK
 from rfconsole.cli.vm_cmd import open_fleet, print_table
+from rfconsole.model.errors import InvalidSpec, Problem
+from rfconsole.model.text import text_problem
 
 LIST_COLUMNS = ("NAME", "TAKEN (UTC)", "STATE", "MEMORY", "DESCRIPTION")
 
@@ -45,7 +47,18 @@ def run_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def existing_snapshot_name(name: str) -> str:
+    """``name`` of a snapshot to revert to or delete: any name libvirt holds (others' snapshots
+    need not follow rfconsole's rule for new ones), but not what no name libvirt holds can be
+    (invalid UTF-8, control characters: libvirt's lookup raised on them)."""
+    problem = text_problem(name, "a snapshot name")
+    if problem:
+        raise InvalidSpec([Problem("snapshot", name, problem)])
+    return name
+
+
 def run_revert(args: argparse.Namespace) -> int:
+    existing_snapshot_name(args.name)
     fleet = open_fleet(args)
     try:
         print(fleet.snapshot_revert(args.vm, args.name, host=args.host, force=args.force, running=args.running,
@@ -56,6 +69,7 @@ def run_revert(args: argparse.Namespace) -> int:
 
 
 def run_delete(args: argparse.Namespace) -> int:
+    existing_snapshot_name(args.name)
     fleet = open_fleet(args)
     try:
         print(fleet.snapshot_delete(args.vm, args.name, host=args.host, force=args.force))

@@ -160,6 +160,7 @@ def test_no_traceback_for_any_command_line(tmp_path_factory, argv):
         ["details", "x" * 300, "--json"],
         ["details", "a\udcffb"],
         ["details", "rfvmA", "--host", "\x1b"],
+        ["snapshot", "revert", "rfvmA", "s\udcff"],  # libvirt's lookup raised UnicodeEncodeError
     ],
     ids=lambda argv: " ".join(argv)[:60],
 )
