@@ -56,18 +56,38 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _help_formatter)
         super().__init__(*args, **kwargs)
+        self.commands: Commands | None = None  # its subcommands, when it has some
+
+    def add_subparsers(self, **kwargs: Any) -> Any:
+        """Subcommands are always a lazy ``Commands`` table, found again as ``parser.commands``."""
+        kwargs.setdefault("action", Commands)
+        kwargs.setdefault("parser_class", _Parser)
+        self.commands = super().add_subparsers(**kwargs)
+        return self.commands
 
     def error(self, message: str) -> None:  # argparse's own exits with 2 as well; keep its wording
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-class Commands(argparse._SubParsersAction):
+class Commands(argparse.Action):
     """A parser's subcommands, each parser built only when its command is chosen (or asked for
-    with ``parser(name)``): ``rfconsole --help`` lists names and summaries and builds none."""
+    with ``parser(name)``): ``rfconsole --help`` lists names and summaries and builds none.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    An argparse Action of its own (argparse's subparsers action is private): ``choices`` maps
+    each name to its parser, None until built; argparse's help formatter lists the commands
+    through ``_get_subactions``, the hook it looks for."""
+
+    def __init__(
+        self, option_strings: list[str], prog: str, parser_class: type[argparse.ArgumentParser],
+        dest: str = argparse.SUPPRESS, required: bool = False, help: str | None = None, metavar: str | None = None,
+    ) -> None:
+        self.choices: dict[str, argparse.ArgumentParser | None] = {}
+        super().__init__(option_strings=option_strings, dest=dest, nargs=argparse.PARSER, choices=self.choices,
+                         required=required, help=help, metavar=metavar)
+        self.prog_prefix = prog
+        self.parser_class = parser_class
+        self.listed: list[argparse.Action] = []  # one line of `--help` per command
         self._pending: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None] | None, str | None, str | None, dict[str, Any]]] = {}
 
     def add(
@@ -80,29 +100,39 @@ class Commands(argparse._SubParsersAction):
         **defaults: Any,
     ) -> None:
         """Command ``name``: ``arguments(parser)`` adds its arguments (argparse and light constants
-        only; subcommands with ``parser.add_subparsers(action=Commands, …)``); ``run`` names its
+        only; subcommands with ``parser.add_subparsers(…)``, a Commands table too); ``run`` names its
         implementation, ``"rfconsole.cli.<group>_cmd:function"``; ``defaults`` go on the parser."""
-        if name in self._name_parser_map:
+        if name in self.choices:
             raise ValueError(f"two commands called {name!r}")
-        self._choices_actions.append(self._ChoicesPseudoAction(name, (), summary))
-        self._name_parser_map[name] = None  # a valid choice now; the parser comes in parser(name)
+        self.listed.append(argparse.Action(option_strings=[], dest=name, help=summary, metavar=name))
+        self.choices[name] = None  # a valid choice now; the parser comes in parser(name)
         self._pending[name] = (summary, arguments, run, description, defaults)
+
+    def _get_subactions(self) -> list[argparse.Action]:
+        return self.listed
 
     def parser(self, name: str) -> argparse.ArgumentParser:
         """The parser of command ``name``, built now if it was not yet."""
         if name in self._pending:
             summary, arguments, run, description, defaults = self._pending.pop(name)
-            del self._name_parser_map[name]
-            parser = self.add_parser(name, description=description or summary[0].upper() + summary[1:] + ".")
+            parser = self.parser_class(prog=f"{self.prog_prefix} {name}", description=description or summary[0].upper() + summary[1:] + ".")
             if arguments is not None:
                 arguments(parser)
             parser.set_defaults(**({"run": run} if run else {}), **defaults)
-        return self._name_parser_map[name]
+            self.choices[name] = parser
+        found = self.choices[name]
+        assert found is not None
+        return found
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option_string: str | None = None) -> None:
-        if values and values[0] in self._pending:
-            self.parser(values[0])
-        super().__call__(parser, namespace, values, option_string)
+        name, arguments = values[0], values[1:]
+        if self.dest is not argparse.SUPPRESS:
+            setattr(namespace, self.dest, name)
+        chosen, left = self.parser(name).parse_known_args(arguments, None)
+        for key, value in vars(chosen).items():
+            setattr(namespace, key, value)
+        if left:  # argparse's own name for what no parser recognised: the top parser reports them
+            vars(namespace).setdefault("_unrecognized_args", []).extend(left)
 
 
 def add_routeflow_rows_options(parser: argparse.ArgumentParser, vm: str) -> None:
@@ -135,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="use the embedded demo: libvirt's test driver holding rftest2's four VMs, no daemon needed",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, action=Commands)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_GROUPS:
         importlib.import_module(f"rfconsole.cli.{name}").register(commands)
     return parser
@@ -145,11 +175,9 @@ def every_command(parser: argparse.ArgumentParser | None = None, words: tuple[st
     """Every runnable command by its words (("xml", "new"), ("redeploy",) …) with its parser, all
     built now: for tests and documentation, which want them all."""
     parser = parser or build_parser()
-    for action in parser._actions:
-        if isinstance(action, Commands):
-            return {found: sub for word in list(action.choices) for found, sub in every_command(action.parser(word), (*words, word)).items()}
-        if isinstance(action, argparse._SubParsersAction):
-            raise TypeError(f"{parser.prog}: add subcommands with add_subparsers(action=Commands, …)")
+    commands = getattr(parser, "commands", None)
+    if commands is not None:
+        return {found: sub for word in list(commands.choices) for found, sub in every_command(commands.parser(word), (*words, word)).items()}
     return {words: parser} if words else {}
 
 
@@ -199,7 +227,7 @@ class GuardedOutput:
             try:
                 return self.stream.write(text)
             except OSError as error:
-                self._failed(error)
+                self.record_failure(error)
         return len(text)
 
     def flush(self) -> None:
@@ -207,12 +235,12 @@ class GuardedOutput:
             try:
                 self.stream.flush()
             except OSError as error:
-                self._failed(error)
+                self.record_failure(error)
 
     def isatty(self) -> bool:
         return self.stream is not None and self.error is None and self.stream.isatty()
 
-    def _failed(self, error: OSError) -> None:
+    def record_failure(self, error: OSError) -> None:
         self.error = error
         try:  # what is still buffered must not fail again at exit: the descriptor now writes nowhere
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -231,7 +259,7 @@ def output_failed(error: OSError) -> None:
     """Output a command wrote to descriptor 1 itself (the console's relay) could not be written:
     ``main`` reports it as it reports a failed ``print``."""
     if isinstance(sys.stdout, GuardedOutput) and sys.stdout.error is None:
-        sys.stdout._failed(error)
+        sys.stdout.record_failure(error)
 
 
 def output_lost() -> bool:

@@ -21,7 +21,7 @@ def register(commands: Commands) -> None:
 
 
 def _image_arguments(image: argparse.ArgumentParser) -> None:
-    commands = image.add_subparsers(dest="image_command", metavar="SUBCOMMAND", required=True, action=Commands)
+    commands = image.add_subparsers(dest="image_command", metavar="SUBCOMMAND", required=True)
     commands.add(
         "base",
         "register a qcow2 or raw image as a base",

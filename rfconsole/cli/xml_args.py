@@ -21,7 +21,7 @@ def register(commands: Commands) -> None:
 
 
 def _xml_arguments(xml: argparse.ArgumentParser) -> None:
-    commands = xml.add_subparsers(dest="xml_command", metavar="SUBCOMMAND", required=True, action=Commands)
+    commands = xml.add_subparsers(dest="xml_command", metavar="SUBCOMMAND", required=True)
     commands.add("new", "write the domain XML of a new VM", _new_arguments, run="rfconsole.cli.xml_cmd:run_new")
     commands.add(
         "validate",

@@ -46,7 +46,7 @@ def _run_modules(argv: list[str]) -> tuple[int, str, set[str]]:
 
 def test_parsing_a_command_builds_its_parser_alone():
     parser = build_parser()
-    commands = next(action for action in parser._actions if isinstance(action, Commands))
+    commands = parser.commands
     args = parser.parse_args(["redeploy", "rfvmA", "--force"])
     assert (args.command, args.vms, args.force, args.run) == ("redeploy", ["rfvmA"], True, "rfconsole.cli.vm_cmd:run_lifecycle")
     built = [name for name, sub in commands.choices.items() if sub is not None]
