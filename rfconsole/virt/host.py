@@ -661,7 +661,7 @@ class Host:
             try:
                 stream = connection.newStream(libvirt.VIR_STREAM_NONBLOCK)
             except libvirt.libvirtError as error:
-                raise self._console_error(error, f"open a stream for {name}", name) from None
+                raise self.console_error(error, f"open a stream for {name}", name) from None
             try:
                 domain.openConsole(None, stream, flags)
                 number = domain.ID()
@@ -675,10 +675,10 @@ class Host:
                     continue
                 if "active console session" in words or "held by another" in words:
                     return None
-                raise self._console_error(error, f"open the console of {name}", name) from None
+                raise self.console_error(error, f"open the console of {name}", name) from None
         return ConsoleStream(self, name, stream, exclusive=self._consoles_exclusive, domain_id=number)
 
-    def _console_error(self, error: libvirt.libvirtError, doing: str, name: str) -> VirtError:
+    def console_error(self, error: libvirt.libvirtError, doing: str, name: str) -> VirtError:
         """libvirt's refusal of a console in rfconsole's words and kinds."""
         problem = translate(error, doing, self.name, self.uri, name)
         if isinstance(problem, HostUnavailable):
@@ -853,7 +853,7 @@ class ConsoleStream:
             self._stream.eventAddCallback(_READ_EVENTS, self._on_stream, None)
         except libvirt.libvirtError as error:
             self.close()
-            raise self.host._console_error(error, f"watch the console of {self.name}", self.name) from None
+            raise self.host.console_error(error, f"watch the console of {self.name}", self.name) from None
 
     def _on_stream(self, _stream: libvirt.virStream, events: int, _opaque: Any) -> None:
         """libvirt's stream callback, on the event-loop thread."""
