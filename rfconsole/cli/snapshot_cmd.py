@@ -47,11 +47,11 @@ def run_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def existing_snapshot_name(name: str) -> str:
+def existing_snapshot_name(name: str | None) -> str | None:
     """``name`` of a snapshot to revert to or delete: any name libvirt holds (others' snapshots
     need not follow rfconsole's rule for new ones), but not what no name libvirt holds can be
     (invalid UTF-8, control characters: libvirt's lookup raised on them)."""
-    problem = text_problem(name, "a snapshot name")
+    problem = text_problem(name, "a snapshot name") if name is not None else None  # None: the current snapshot
     if problem:
         raise InvalidSpec([Problem("snapshot", name, problem)])
     return name

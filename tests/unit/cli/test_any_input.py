@@ -130,6 +130,7 @@ def run_in(folder: Path, argv: list[str]) -> tuple[int, str]:
 @example(argv=["xml", "new", "--hypervisor", "test", "--preset", "rfvmE", "--routeflow-config", "x" * 300])
 @example(argv=["xml", "new", "--hypervisor", "test", "--preset", "rfvmF", "--routeflow-config", "base.img/rf.csv", "--datapath-id", "0x9"])
 @example(argv=["clone", "good", "rfvmE", "--routeflow-config", "rftest2.csv", "--datapath-id", "\udcff"])
+@example(argv=["snapshot", "revert", "rfvmA"])  # no NAME: the current snapshot
 def test_no_traceback_for_any_command_line(tmp_path_factory, argv):
     folder = working_folder(tmp_path_factory.mktemp("run") / "work")
     code, err = run_in(folder, argv)
