@@ -235,6 +235,8 @@ class Console:
             return
         if self.follow and end is not ConsoleEnd.TAKEN_OVER:
             with self._lock:
+                if self._stream is not None or self._state is not ConsoleState.WAITING:
+                    return  # the domain's started event came first and reattached it already (a revert's restart)
                 self._state = ConsoleState.WAITING
             self._notify(ConsoleNotice(ConsoleState.WAITING, f"{message}; the console reattaches when it runs again", end))
             if end is ConsoleEnd.RESTARTED:

@@ -698,7 +698,9 @@ class Host:
                 f"start it first (rfconsole start {name})",
                 **known,
             )
-        if "character device" in words or "cannot find" in words or "not using a pty" in words:
+        # "not using a PTY", "PTY device is not yet assigned": QEMU's pty is announced a moment after the
+        # domain's started event (after a snapshot revert most of all); the console tries again
+        if "character device" in words or "cannot find" in words or "not using a pty" in words or "not yet assigned" in words:
             return ConsoleUnavailable(
                 f"{where} has no console rfconsole can open: {problem.libvirt_message}",
                 "give the domain a <console type='pty'/> (rfconsole's XML has one; `rfconsole xml show` the file)",
