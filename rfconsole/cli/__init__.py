@@ -183,7 +183,14 @@ def every_command(parser: argparse.ArgumentParser | None = None, words: tuple[st
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line as parsed; ``args.workdir`` is a Path (default: the current directory)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.connect is not None:
+        from rfconsole.model.text import text_problem  # libvirt's open raised on invalid UTF-8
+
+        problem = text_problem(args.connect, "the URI")
+        if problem:
+            parser.error(f"argument --connect: {problem} (given: {args.connect!r})")
     from pathlib import Path  # not before: `--help` does without
 
     args.workdir = Path(args.workdir) if args.workdir else Path.cwd()

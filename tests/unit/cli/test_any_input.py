@@ -207,7 +207,7 @@ def test_no_traceback_for_one_hostile_value_in_a_valid_command(tmp_path_factory,
 def global_options(draw) -> tuple[list[str], list[str]]:
     """(global options with a hostile --workdir or test:// --connect, a command line)."""
     workdir = draw(st.sampled_from(["{folder}", "{folder}/" + "x" * 300, "{folder}/pipe", "{folder}/XML/good.xml", "\udcff", "{folder}/missing/deeper"]))
-    connect = draw(st.sampled_from([None, "test:///default", "test:///\x01", "test:///" + "y" * 300, "qemu:///sys\x07tem", "nonsense"]))
+    connect = draw(st.sampled_from([None, "test:///default", "test:///\x01", "test:///\udcff", "test:///" + "y" * 300, "qemu:///sys\x07tem", "nonsense"]))
     options = ["--workdir", workdir] + (["--connect", connect] if connect else ["--demo"])
     return options, draw(command_lines())
 
@@ -216,6 +216,7 @@ def global_options(draw) -> tuple[list[str], list[str]]:
 @given(given_options=global_options())
 # found by CI: Images/ could not be made (the working folder is a file, or its name too long)
 @example(given_options=(["--workdir", "{folder}/pipe", "--demo"], ["image", "base", "{folder}/base.img"]))
+@example(given_options=(["--workdir", "{folder}", "--connect", "test:///\udcff"], ["status"]))  # libvirt's open raised UnicodeEncodeError
 @example(given_options=(["--workdir", "{folder}/" + "x" * 300, "--demo"], ["image", "base", "{folder}/base.img"]))
 def test_no_traceback_for_any_working_folder_or_host(tmp_path_factory, given_options):
     options, argv = given_options
