@@ -32,11 +32,25 @@ COLUMNS = (
     ("hypervisor", "Hyp", 4),
     ("state", "State", 11),
     ("vcpus", "vCPU", 4),
-    ("memory", "MiB", 6),
+    ("memory", "Memory", 6),
     ("cpu", "CPU %", 5),
     ("spark", "CPU history", 12),
     ("switch", "Switch", 10),
-    ("image", "Image", 24),
+    ("image", "Image", 21),
+)
+# Below WIDE columns the table leaves out vCPU and the CPU history (the details screen, i, shows both)
+# and narrows the rest, so every column is in view at 80: each column takes its width plus 2 of padding.
+WIDE = 120
+NARROW_COLUMNS = (
+    ("mark", " ", 1),
+    ("name", "Name", 11),
+    ("host", "Host", 6),
+    ("hypervisor", "Hyp", 4),
+    ("state", "State", 11),
+    ("memory", "Memory", 6),
+    ("cpu", "CPU %", 5),
+    ("switch", "Switch", 7),
+    ("image", "Image", 9),
 )
 SORTS = ("name", "host", "hypervisor", "state", "cpu", "memory")
 # the keys that need no fleet: they work while the console is still opening it (the others are shown disabled)
@@ -69,8 +83,24 @@ class Row:
         return fleetview.row_key(self.status)
 
 
+def memory_label(mib: int) -> str:
+    """Memory in at most 5 characters, with its unit: 512M, 1.5G, 16G, 16T."""
+    for unit, size in (("T", 1024 * 1024), ("G", 1024)):
+        if mib >= size:
+            value = mib / size
+            return f"{value:.1f}".removesuffix(".0") + unit if value < 10 else f"{value:.0f}{unit}"
+    return f"{mib}M"
+
+
 class DomainTable(DataTable):
     """The table of domains; its keys (select, sort) are the screen's, from keymap.TABLE."""
+
+    # home and end move the cursor to the first and the last row (the help says so), not sideways
+    def action_scroll_home(self) -> None:
+        self.action_scroll_top()
+
+    def action_scroll_end(self) -> None:
+        self.action_scroll_bottom()
 
 
 class DomainsScreen(Screen):
@@ -161,10 +191,9 @@ class DomainsScreen(Screen):
         """A file in XML/ was written (the wizard, the editor, undefine): its row's Image cell now."""
         changed = {name for name in set(images) | set(self.images) if images.get(name) != self.images.get(name)}
         self.images = images
-        table = self.query_one(DomainTable)
         for key, row in self.rows.items():
-            if row.status.name in changed and key in table.rows:
-                table.update_cell(key, "image", images.get(row.status.name, ""))
+            if row.status.name in changed:
+                self._update_cell(key, "image", images.get(row.status.name, ""))
 
     def _fleet_event(self, event: DomainEvent | HostEvent) -> None:
         """A host came or went: read every host again. One domain's event: re-read that domain only
@@ -216,17 +245,17 @@ class DomainsScreen(Screen):
                 old_spark = sparkline(row.cpu)
                 row.cpu.append(fleetview.cpu_percent(status))
                 new_spark = sparkline(row.cpu)
-                if new_spark != old_spark and not added and key in table.rows:
-                    table.update_cell(key, "spark", Text(new_spark, style="green"))
+                if new_spark != old_spark and not added:
+                    self._update_cell(key, "spark", Text(new_spark, style="green"))
                 continue
             before = self._cells(row)
             row.status = status
             row.cpu.append(fleetview.cpu_percent(status))
             if added or key not in table.rows:
                 continue
-            for (column, _, _), old, new in zip(COLUMNS, before, self._cells(row), strict=True):
+            for (column, _, _), old, new in zip(self._columns(), before, self._cells(row), strict=True):
                 if old != new:
-                    table.update_cell(key, column, new)
+                    self._update_cell(key, column, new)
         if complete:
             for key in set(self.rows) - seen:
                 self.forget(key)
@@ -246,23 +275,37 @@ class DomainsScreen(Screen):
 
     # ---- rendering -------------------------------------------------------------------------
 
+    def _columns(self) -> tuple[tuple[str, str, int], ...]:
+        return COLUMNS if self.size.width >= WIDE else NARROW_COLUMNS
+
     def _cells(self, row: Row) -> tuple[Any, ...]:
+        """The row's cells, in the order of the columns shown at this width."""
         status = row.status
         state = fleetview.state_label(status)
-        switch = fleetview.switch_label(self.app.context, status)
-        return (
-            Text("●", style="bold magenta") if row.key in self.marked else Text(" "),
-            Text(status.name, style="bold") if getattr(status, "owned", False) else Text(status.name),
-            status.host,
-            fleetview.hypervisor_label(status),
-            Text(state, style=STATE_STYLES.get(state, "")),
-            str(status.vcpus),
-            str(status.memory_mib),
-            f"{fleetview.cpu_percent(status):5.1f}",
-            Text(sparkline(row.cpu), style="green"),
-            switch,
-            self.images.get(status.name, ""),
-        )
+        every = {
+            "mark": Text("●", style="bold magenta") if row.key in self.marked else Text(" "),
+            "name": Text(status.name, style="bold") if getattr(status, "owned", False) else Text(status.name),
+            "host": status.host,
+            "hypervisor": fleetview.hypervisor_label(status),
+            "state": Text(state, style=STATE_STYLES.get(state, "")),
+            "vcpus": str(status.vcpus),
+            "memory": memory_label(status.memory_mib),
+            "cpu": f"{fleetview.cpu_percent(status):5.1f}",
+            "spark": Text(sparkline(row.cpu), style="green"),
+            "switch": fleetview.switch_label(self.app.context, status),
+            "image": self.images.get(status.name, ""),
+        }
+        return tuple(every[key] for key, _, _ in self._columns())
+
+    def _update_cell(self, key: str, column: str, value: Any) -> None:
+        """Change one cell in place, when its row is shown and its column is at this width."""
+        table = self.query_one(DomainTable)
+        if key in table.rows and column in table.columns:
+            table.update_cell(key, column, value)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        if [column.key.value for column in self.query_one(DomainTable).ordered_columns] != [key for key, _, _ in self._columns()]:
+            self._rebuild()
 
     def _shown(self, row: Row) -> bool:
         if not self.filter_text:
@@ -278,10 +321,10 @@ class DomainsScreen(Screen):
     def _headings(self) -> list[str]:
         """The column the table is sorted by is marked (▴ up, ▾ down; none: rftest2 order)."""
         return [("▾" if key in DESCENDING else "▴") + label.replace(" ", "") if key == self.sort_by else label
-                for key, label, _width in COLUMNS]
+                for key, label, _width in self._columns()]
 
     def _add_columns(self, table: DataTable) -> None:
-        for (key, _label, width), heading in zip(COLUMNS, self._headings(), strict=True):
+        for (key, _label, width), heading in zip(self._columns(), self._headings(), strict=True):
             table.add_column(heading, key=key, width=width)
 
     def _rebuild(self) -> None:
@@ -380,10 +423,8 @@ class DomainsScreen(Screen):
 
     def redraw_switches(self) -> None:
         """A switch came or went: only the Switch cells change."""
-        table = self.query_one(DomainTable)
         for key, row in self.rows.items():
-            if key in table.rows:
-                table.update_cell(key, "switch", fleetview.switch_label(self.app.context, row.status))
+            self._update_cell(key, "switch", fleetview.switch_label(self.app.context, row.status))
 
     def _redraw_mark(self, key: str) -> None:
         table = self.query_one(DomainTable)
