@@ -233,6 +233,8 @@ class GuardedOutput:
                 return len(text)
             try:
                 return self.stream.write(text)
+            except UnicodeEncodeError:  # a character the stream's encoding lacks (a path's invalid UTF-8, – in ASCII)
+                return self.write(text.encode(self.stream.encoding, "backslashreplace").decode(self.stream.encoding))
             except OSError as error:
                 self.record_failure(error)
         return len(text)

@@ -16,6 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -124,3 +125,16 @@ def test_an_output_fault_is_the_right_code_one_line_and_changes_nothing_else(com
             assert len(lost) == (1 if lost_out else 0), err
             if lost_out:
                 assert ("broken pipe" if fault == "broken pipe" else "cannot write to standard output") in lost[0]
+
+
+@pytest.mark.parametrize("encoding, command, shown", [
+    ("ascii", ("--help",), b"rftest2's rfvmA\\u2013rfvmD"),  # an en dash an ASCII terminal cannot show
+    ("utf-8", ("xml", "new", "--hypervisor", "test", "--name", "fresh", "--kernel", "/k", "-o", "o\udcff.xml"), b"o\\udcff.xml"),
+])
+def test_a_character_the_output_cannot_encode_is_escaped(tmp_path, encoding, command, shown):
+    """A character standard output's encoding lacks (a path's invalid UTF-8 under a strict UTF-8
+    locale, a dash in ASCII) gave a UnicodeEncodeError traceback; it is written escaped."""
+    result = subprocess.run([os.fsencode(RFCONSOLE), b"--workdir", os.fsencode(tmp_path), b"--demo", *map(os.fsencode, command)],
+                            capture_output=True, timeout=60, cwd=tmp_path, env={**os.environ, "PYTHONIOENCODING": encoding})
+    assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr
+    assert shown in result.stdout
