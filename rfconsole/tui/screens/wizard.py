@@ -343,7 +343,7 @@ class WizardScreen(HoldsWork, Screen["WizardResult | None"]):
         try:
             result = job()
         except Exception as error:  # noqa: BLE001 - the host went away, say: a notification, never a crash
-            self.app.call_from_thread(self._back_on_ui, lambda _result: self.app.report(error, doing), None)
+            self.app.call_from_thread(self._back_on_ui, lambda _result, error=error: self.app.report(error, doing), None)
             return
         self.app.call_from_thread(self._back_on_ui, then, result)
 
