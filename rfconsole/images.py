@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -464,7 +464,7 @@ class Images:
 
     def backup_path(self, path: Path) -> Path:
         """Where an image replaced now is kept: Images/.backup/<stem>.<UTC time><suffix>."""
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         return self.backup_dir / f"{path.stem}.{stamp}{path.suffix}"
 
     def backup_problem(self) -> str | None:

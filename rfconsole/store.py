@@ -405,9 +405,9 @@ class Store:
 
     def _backup(self, path: Path, data: bytes, status: os.stat_result) -> Path:
         backups = self.workdir.backup_dir if self._in_xml_dir(path) else path.parent / BACKUP_FOLDER
-        from datetime import datetime, timezone  # only here: a command that saves nothing does not import it
+        from datetime import UTC, datetime  # only here: a command that saves nothing does not import it
 
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         backup = backups / f"{path.stem}.{stamp}.xml"
         problem = own_folder_problem(backups)
         if problem:

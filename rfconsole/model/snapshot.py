@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from lxml import etree
 
@@ -36,7 +36,7 @@ def check_snapshot_name(name: str) -> str:
 
 def default_snapshot_name(now: datetime | None = None) -> str:
     """A name from the UTC time, e.g. snap-20261201T024501."""
-    moment = now or datetime.now(timezone.utc)
+    moment = now or datetime.now(UTC)
     return moment.strftime("snap-%Y%m%dT%H%M%S")
 
 
@@ -69,7 +69,7 @@ class SnapshotFacts:
 def parse_snapshot(text: str, source: str = "<snapshot>") -> SnapshotFacts:
     root = parse_untrusted(text, source).getroot()
     created_text = (root.findtext("creationTime") or "").strip()
-    created = datetime.fromtimestamp(int(created_text), timezone.utc) if created_text.isdigit() else None
+    created = datetime.fromtimestamp(int(created_text), UTC) if created_text.isdigit() else None
     memory = root.find("memory")
     parent = root.find("parent")
     return SnapshotFacts(

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from enum import Enum
 
 from rfconsole.model.rftest2 import format_datapath_id
@@ -130,7 +130,7 @@ class SwitchRegistry:
                 datapath_id=datapath_id,
                 address=address,
                 version=version,
-                connected_since=datetime.now(timezone.utc),
+                connected_since=datetime.now(UTC),
                 up_monotonic=now,
                 vms=self._mapping.get(datapath_id, ()),
             )

@@ -136,7 +136,7 @@ async def test_the_wizard_gives_rfvmA_an_overlay_of_a_base(app, context, workdir
 async def test_the_wizard_never_makes_an_overlay_over_a_file(app, context, workdir) -> None:
     from textual.widgets import Select
 
-    from tests.tui.test_wizard import next_until, open_wizard, yes_replace_it
+    from tests.tui.test_wizard import next_until, open_wizard
 
     source = workdir / "tiny.qcow2"
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(source), "16M"], check=True)

@@ -9,7 +9,6 @@ from textual.widgets import Input, TextArea
 
 from rfconsole.tui.screens.dialogs import ConfirmDialog
 from rfconsole.tui.screens.domains import DomainsScreen
-from rfconsole.tui.screens.wizard import WizardScreen
 from rfconsole.tui.screens.xmleditor import XmlScreen
 from tests.tui.conftest import wait_until
 from tests.tui.test_wizard import next_until, open_wizard

@@ -165,4 +165,4 @@ async def test_the_editor_saves_again_over_its_own_save(app, workdir: Path) -> N
             area.text = path.read_text().replace(f"<vcpu>{vcpus - 1}</vcpu>", f"<vcpu>{vcpus}</vcpu>")
             await wait_until(pilot, lambda: "valid" in problems_text(screen), "the check")
             await pilot.press("ctrl+s")
-            await wait_until(pilot, lambda: f"<vcpu>{vcpus}</vcpu>" in path.read_text(), "the save")
+            await wait_until(pilot, lambda vcpus=vcpus: f"<vcpu>{vcpus}</vcpu>" in path.read_text(), "the save")

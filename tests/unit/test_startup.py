@@ -5,14 +5,13 @@ Each case runs in a fresh interpreter, since this test process has imported ever
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
 
 import pytest
 
-from rfconsole.cli import Commands, build_parser, every_command, implementation, main
+from rfconsole.cli import build_parser, every_command, implementation, main
 
 HEAVY = ("textual", "libvirt", "lxml", "pydantic")
 

@@ -324,7 +324,7 @@ class DomainsScreen(Screen):
                 for key, label, _width in self._columns()]
 
     def _add_columns(self, table: DataTable) -> None:
-        for (key, _label, width), heading in zip(self._columns(), self._headings(), strict=True):
+        for (key, _, width), heading in zip(self._columns(), self._headings(), strict=True):
             table.add_column(heading, key=key, width=width)
 
     def _rebuild(self) -> None:

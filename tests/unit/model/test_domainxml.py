@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from rfconsole.model import DomainSpec, Hypervisor, ImageKind, Interface, InvalidSpec, KernelBoot
+from rfconsole.model import DomainSpec, Hypervisor, Interface, InvalidSpec, KernelBoot
 from rfconsole.model.domainxml import RFCONSOLE_NS, DomainDocument, unit_bytes
 from rfconsole.model.schema import schema_problems
 

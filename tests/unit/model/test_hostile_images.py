@@ -58,7 +58,8 @@ def hostile_folder(root: Path, kind: str, listener: socket.socket) -> Path:
     elif kind == "network (nbd)":
         overlay(evil, f"nbd://127.0.0.1:{listener.getsockname()[1]}")
     elif kind == "json: protocol":
-        overlay(evil, 'json:{"driver": "nbd", "server": {"type": "inet", "host": "127.0.0.1", "port": "%d"}}' % listener.getsockname()[1])
+        port = listener.getsockname()[1]
+        overlay(evil, f'json:{{"driver": "nbd", "server": {{"type": "inet", "host": "127.0.0.1", "port": "{port}"}}}}')
     elif kind == "loop":
         overlay(evil, "evil2.qcow2")
         overlay(images / "evil2.qcow2", "evil.qcow2")

@@ -5,7 +5,6 @@ checks, edits and id rule both faces share (model/checks.py)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest

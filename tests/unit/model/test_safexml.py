@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rfconsole.cli import main
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec, XMLInputError
-from rfconsole.model.safexml import MAX_XML_BYTES, parse_untrusted, read_untrusted_file
+from rfconsole.model.safexml import MAX_XML_BYTES, read_untrusted_file
 from rfconsole.model.schema import schema_problems
 
 BILLION_LAUGHS = """<?xml version="1.0"?>
