@@ -10,7 +10,7 @@ returns is plain data (no libvirt handle), rendered by the faces.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -178,7 +178,7 @@ def event_words(event: DomainEvent) -> str:  # "started (booted)"
 
 
 def event_json(event: DomainEvent) -> dict[str, Any]:
-    when = datetime.fromtimestamp(event.time, timezone.utc).isoformat(timespec="seconds")
+    when = datetime.fromtimestamp(event.time, UTC).isoformat(timespec="seconds")
     return {"time": when, "kind": str(event.kind.value), "detail": event.detail}
 
 

@@ -107,7 +107,7 @@ def _onto_fresh_overlays(images: Images, chosen: Host, name: str, timeout: float
             chosen.destroy(name)
             chosen.wait_for_state(name, {DomainState.SHUTOFF}, timeout)
         tell("overlay")
-        for _target, overlay, _base in overlays:
+        for _, overlay, _ in overlays:
             fresh_overlay(overlay)
         if not _active(chosen, name):
             break
