@@ -140,3 +140,28 @@ def test_console_pane_bad_cases_say_why(workdir, guest, open_fleet):
         terminal.close()
         holder.kill()
         holder.wait()
+
+
+def test_console_pane_reattaches_after_a_snapshot_revert(workdir, guest, open_fleet):
+    """Issue 17 item 5: a revert with the pane open, the pane shows the reverted guest's output
+    (before: 'PTY device is not yet assigned' or 'held by another client', only F10 then v recovered)."""
+    name = "rfit-revert"
+    disk = workdir.image(f"{name}.qcow2")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk), "16M"], check=True)
+    save_spec(workdir, qemu_spec(name, guest, image=disk))
+    fleet = open_fleet(workdir, QEMU_URI)
+    fleet.up(name)
+    terminal = Terminal([str(RFCONSOLE), "--connect", QEMU_URI], cwd=workdir.root, width=120, height=40)
+    try:
+        terminal.wait_for_text(name)
+        open_console_of(terminal, name)
+        echo_until(terminal, "6*7", "RF42")
+        fleet.snapshot_create(name, "booted")
+        fleet.snapshot_revert(name, "booted", force=True)  # from another client, the pane open
+        terminal.wait_for_text(f"reattached to the console of {name}", timeout=60)
+        echo_until(terminal, "6*8", "RF48", timeout=30)
+        screen = terminal.screen()
+        assert "held by another client" not in screen and "not yet assigned" not in screen
+        assert "Traceback" not in screen
+    finally:
+        terminal.close()
