@@ -728,10 +728,11 @@ class Fleet:
                         force: bool = False, description: str | None = None) -> Outcome:
         """An internal snapshot (memory too when running; default name from the UTC time).
         Refused, naming why, for LXC, no disk, or a disk that is not a qcow2 file."""
+        from rfconsole.model.snapshot import check_snapshot_name, default_snapshot_name
         from rfconsole.virt import snapshots
 
         chosen = self.existing_host(name, host)
-        snapshot = snapshots.check_snapshot_name(snapshot) if snapshot else snapshots.default_snapshot_name()
+        snapshot = check_snapshot_name(snapshot) if snapshot else default_snapshot_name()
         self.require_owned(chosen, name, "snapshot", force)
         return snapshots.create(chosen, name, snapshot, description)
 

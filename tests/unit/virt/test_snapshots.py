@@ -130,3 +130,10 @@ def test_reset_to_a_named_snapshot_and_refusals(demo, foreign):
     assert not demo.is_running("rfvmC")
     with pytest.raises(NotOwned, match=r"refusing to reset \(and lose what it wrote\) test on host"):
         foreign.reset("test")
+
+
+def test_a_snapshot_without_a_name_is_named_by_the_utc_time(demo):
+    """Fleet.snapshot_create's default name (model/snapshot.py's default_snapshot_name)."""
+    said = demo.snapshot_create("rfvmA")
+    [info] = demo.snapshot_list("rfvmA")
+    assert re.fullmatch(r"snap-\d{8}T\d{6}", info.name) and f"snapshot {info.name} of rfvmA taken" in said
