@@ -472,3 +472,41 @@ async def test_home_and_end_move_the_cursor_to_the_first_and_last_row(app) -> No
         assert t.cursor_row == 0
         await pilot.press("end")
         assert t.cursor_row == t.row_count - 1
+
+
+async def test_the_clone_dialog_stays_open_on_a_name_it_cannot_use(app, context, workdir) -> None:
+    """Issue 17 item 9: the clone dialog closed on an invalid name (the refusal came later as a notice)."""
+    from rfconsole.tui.screens.clone import CloneDialog
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, CloneDialog), "the clone dialog")
+        dialog = app.screen
+        for bad in ("bad name!", "rfvmB"):
+            dialog.query_one("#clone-name").value = bad
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            assert app.screen is dialog, f"the dialog closed on {bad!r}"
+            error = str(dialog.query_one("#clone-error").render())
+            assert error.startswith("✗") and ("already exists" in error if bad == "rfvmB" else "allowed" in error), error
+        assert not list((workdir / "XML").glob("*.xml"))
+        dialog.query_one("#clone-name").value = "rfvmE"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: (workdir / "XML" / "rfvmE.xml").is_file(), "the clone written", timeout=10)
+
+
+async def test_undefining_a_running_vm_warns_it_keeps_running_as_a_transient_domain(app, context) -> None:
+    """Issue 17 item 9: the confirmation did not say that libvirt keeps a running domain as a transient one."""
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        context.fleet.start("rfvmA")
+        app.screen.refresh_statuses()
+        await wait_until(pilot, lambda: state_of(app, "rfvmA") == "running", "rfvmA running")
+        await pilot.press("u")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
+        assert "rfvmA keeps running as a transient domain" in app.screen.warning
+        await pilot.press("n")
+        await pilot.press("down", "u")  # rfvmB is shut off: nothing about a transient domain
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the confirmation")
+        assert "transient" not in app.screen.warning

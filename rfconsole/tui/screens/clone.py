@@ -14,7 +14,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label
 
-from rfconsole.model.clone import suggest_clone_name
+from rfconsole.model.clone import check_clone_name, suggest_clone_name
+from rfconsole.model.errors import InvalidSpec
 from rfconsole.model.rftest2 import rftest2_naming
 from rfconsole.tui import keymap
 from rfconsole.tui.styles import stylesheet_paths
@@ -34,17 +35,20 @@ class CloneDialog(ModalScreen["CloneChoice | None"]):
     KEYMAP = (keymap.CLONE,)
     BINDINGS = keymap.CLONE.bindings()
 
-    def __init__(self, source: str, host: str, suggestion: str, routeflow_config: Path | None = None) -> None:
+    def __init__(self, source: str, host: str, suggestion: str, routeflow_config: Path | None = None,
+                 taken: frozenset[str] = frozenset()) -> None:
         super().__init__(classes="dialog")
         self.source = source
         self.host = host
         self.suggestion = suggestion
         self.routeflow_config = routeflow_config
+        self.taken = taken  # names already in XML/ or on a host
 
     def compose(self) -> ComposeResult:
         with Vertical(id="clone", classes="dialog-box"):
             yield Label(f"Clone {self.source} (host {self.host}) as:", id="question")
             yield Input(self.suggestion, id="clone-name")
+            yield Label("", id="clone-error")  # why the name typed cannot be used: the dialog stays open
             yield Label(
                 "XML/<name>.xml with a new id, new MACs and NIC names, and its own overlay of the base; "
                 f"{self.source} itself is not changed. Start it with s.",
@@ -59,18 +63,40 @@ class CloneDialog(ModalScreen["CloneChoice | None"]):
     def on_mount(self) -> None:
         self.query_one(Input).focus()
 
-    def _choice(self) -> CloneChoice | None:
+    def _name_problem(self, name: str) -> str | None:
+        try:
+            check_clone_name(name)
+        except InvalidSpec as error:
+            return "; ".join(problem.message for problem in error.problems)
+        if name in self.taken:
+            return f"{name} already exists (in XML/ or on a host): choose another name"
+        return None
+
+    def _clone_if_valid(self) -> None:
+        """Dismissed only with a name that can be used; otherwise the reason shows under the field."""
         name = self.query_one(Input).value.strip()
+        problem = self._name_problem(name)
+        if problem is not None:
+            self.query_one("#clone-error", Label).update(f"✗ {problem}")
+            self.query_one(Input).focus()
+            return
         add_rows = self.routeflow_config is not None and self.query_one("#clone-rows", Checkbox).value
-        return CloneChoice(name, add_rows) if name else None
+        self.dismiss(CloneChoice(name, add_rows))
+
+    @on(Input.Changed)
+    def _typed(self, _event: Input.Changed) -> None:
+        self.query_one("#clone-error", Label).update("")
 
     @on(Input.Submitted)
     def _submitted(self, _event: Input.Submitted) -> None:
-        self.dismiss(self._choice())
+        self._clone_if_valid()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(self._choice() if event.button.id == "yes" else None)
+        if event.button.id == "yes":
+            self._clone_if_valid()
+        else:
+            self.dismiss(None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -87,7 +113,8 @@ def ask_clone(screen: Any, target: Any) -> None:
         if choice is not None:
             _clone(screen, target, choice.name, routeflow_config if choice.add_rows else None)
 
-    screen.app.push_screen(CloneDialog(target.name, target.host, suggest_clone_name(target.name, taken), routeflow_config), named)
+    screen.app.push_screen(CloneDialog(target.name, target.host, suggest_clone_name(target.name, taken), routeflow_config,
+                                       frozenset(taken)), named)
 
 
 def _clone(screen: Any, target: Any, new: str, routeflow_config: Path | None) -> None:

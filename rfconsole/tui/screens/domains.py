@@ -624,7 +624,12 @@ class DomainsScreen(Screen):
             if yes:
                 self._run_operation(operation, targets)
 
-        self.app.push_screen(ConfirmDialog(question, fleetview.OPERATION_WARNINGS.get(operation, "")), answered)
+        warning = fleetview.OPERATION_WARNINGS.get(operation, "")
+        running = [t.name for t in targets if fleetview.state_label(t) in ("running", "paused", "in shutdown", "blocked")]
+        if operation == "undefine" and running:
+            warning += (f" {', '.join(running[:4])}{' …' if len(running) > 4 else ''} keeps running as a transient domain "
+                        "until it is shut down or destroyed (d), then is gone from the host.")
+        self.app.push_screen(ConfirmDialog(question, warning), answered)
 
     def _run_operation(self, operation: str, targets: list[DomainStatus]) -> None:
         if len(targets) == 1:
