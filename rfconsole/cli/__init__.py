@@ -27,7 +27,7 @@ from rfconsole.errors import RfconsoleError, UsageError
 TYPE_CHECKING = False  # as typing's, which type checkers know by name; importing typing costs `--help` milliseconds
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
+    from typing import Any, NoReturn
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -46,7 +46,7 @@ def _help_formatter(prog: str) -> argparse.HelpFormatter:
         columns = 0
     if columns <= 0:
         try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ is not None else 0
         except (AttributeError, ValueError, OSError):
             columns = 0
     return argparse.HelpFormatter(prog, width=(columns or 80) - 2)
@@ -62,10 +62,12 @@ class _Parser(argparse.ArgumentParser):
         """Subcommands are always a lazy ``Commands`` table, found again as ``parser.commands``."""
         kwargs.setdefault("action", Commands)
         kwargs.setdefault("parser_class", _Parser)
-        self.commands = super().add_subparsers(**kwargs)
-        return self.commands
+        commands = super().add_subparsers(**kwargs)
+        assert isinstance(commands, Commands)
+        self.commands = commands
+        return commands
 
-    def error(self, message: str) -> None:  # argparse's own exits with 2 as well; keep its wording
+    def error(self, message: str) -> NoReturn:  # argparse's own exits with 2 as well; keep its wording
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
