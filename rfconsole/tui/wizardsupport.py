@@ -231,8 +231,8 @@ def image_note(text: str) -> str:
         return "no image: allowed for the test driver and direct kernel boot"
     try:
         spec = DomainSpec(hypervisor=Hypervisor.TEST, name="probe", image=text)
-    except Exception as error:  # noqa: BLE001 - the field's own error shows on Next
-        return getattr(error, "message", str(error))
+    except InvalidSpec as invalid:  # the field's own error shows on Next
+        return invalid.message
     problems = missing_files(spec)
     return f"⚠ {problems[0].message}" if problems else "✓ the file exists"
 

@@ -315,6 +315,34 @@ async def test_the_wizard_asks_the_host_only_off_the_ui_thread(app, monkeypatch)
         assert wizard.query_one("#f-arch").value == "i686"  # the OS step's host question was asked, off the UI thread
 
 
+async def test_a_host_question_that_fails_is_told_and_the_keys_pressed_meanwhile_still_run(app, monkeypatch) -> None:
+    """The host goes away while the wizard asks it: a notification naming what was asked, never a
+    crash, and a key pressed while waiting (here Back) runs once the question is answered."""
+    import threading
+
+    from rfconsole.errors import RfconsoleError
+
+    release = threading.Event()
+
+    def host_gone(context, host):
+        release.wait(5)
+        raise RfconsoleError(f"cannot reach host {host}: the connection went away")
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        wizard = await open_wizard(pilot)
+        await app.workers.wait_for_complete()
+        monkeypatch.setattr(support, "hypervisor_choices", host_gone)
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: step_id(wizard) == "hypervisor" and wizard.asking == 1, "the hypervisor step asking the host")
+        await pilot.press("ctrl+b")  # waits for the answer
+        assert step_id(wizard) == "hypervisor" and wizard._queued == ["back"]
+        release.set()
+        await answered(pilot, wizard)
+        assert step_id(wizard) == "target"
+        assert any("the connection went away" in text for text in notifications(app))
+        assert [n.title for n in app._notifications if "went away" in n.message] == ["reading the hypervisors of host demo"]
+
+
 async def test_a_nic_error_names_the_nic_as_the_screen_does_and_wraps_at_80_columns(app) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         wizard = await open_wizard(pilot)

@@ -11,11 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, HorizontalGroup, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.worker import Worker, WorkerState
 from textual.widgets import (
     Button,
     Checkbox,
@@ -44,6 +45,7 @@ from rfconsole.tui.styles import stylesheet_paths
 NEW_VM = "new"
 FIRST_PRESET = next(iter(RFTEST2_PRESETS))
 NETWORK_PREFIX = "network:"  # in a NIC's source field: a libvirt network, not a bridge
+HOST_QUESTIONS = "wizard"  # the worker group of the libvirt calls the wizard makes
 
 
 @dataclass(frozen=True)
@@ -338,26 +340,35 @@ class WizardScreen(HoldsWork, Screen["WizardResult | None"]):
 
     # ---- the host is asked off the UI thread; keys pressed meanwhile wait their turn ---------
 
-    @work(thread=True, group="wizard", exit_on_error=False)
-    def _off_ui(self, doing: str, job: Callable[[], Any], then: Callable[[Any], None]) -> None:
-        try:
-            result = job()
-        except Exception as error:  # noqa: BLE001 - the host went away, say: a notification, never a crash
-            self.app.call_from_thread(self._back_on_ui, lambda _result, error=error: self.app.report(error, doing), None)
-            return
-        self.app.call_from_thread(self._back_on_ui, then, result)
-
     def _ask_host(self, doing: str, job: Callable[[], Any], then: Callable[[Any], None]) -> None:
-        """Run ``job`` (libvirt calls) on a worker, then ``then(result)`` here."""
+        """Run ``job`` (libvirt calls) on a worker, then ``then(result)`` here; its error is told by
+        ``on_worker_state_changed``."""
         self.asking += 1
-        self._off_ui(doing, job, then)
+
+        def asked() -> None:
+            result = job()
+            self.app.call_from_thread(self._back_on_ui, then, result)
+
+        self.run_worker(asked, name=doing, group=HOST_QUESTIONS, thread=True, exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A question to the host that failed (the host went away): a notification, never a crash,
+        and the keys pressed meanwhile still run."""
+        if event.worker.group == HOST_QUESTIONS and event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self._back_on_ui(lambda _result: self.app.report(error, event.worker.name), None)
 
     def _back_on_ui(self, then: Callable[[Any], None], result: Any) -> None:
         self.asking -= 1
         if self.is_attached:
             then(result)
         if not self.asking and self._queued:
-            self.run_action(self._queued.pop(0))
+            self.call_next(self._run_queued)
+
+    async def _run_queued(self) -> None:
+        """The keys pressed while the host was asked, in order, until one asks it again."""
+        while self._queued and not self.asking:
+            await self.run_action(self._queued.pop(0))
 
     def _wait_turn(self, action: str) -> bool:
         """While the host is being asked, a key's action waits for the answer (True: queued)."""
