@@ -8,6 +8,7 @@ import json
 import sys
 
 from rfconsole.cli import EXIT_OK
+from rfconsole.defaults import START_TIMEOUT
 from rfconsole.cli.vm_cmd import open_fleet, print_table
 from rfconsole.model.errors import InvalidSpec, Problem
 from rfconsole.model.text import text_problem
@@ -62,7 +63,7 @@ def run_revert(args: argparse.Namespace) -> int:
     fleet = open_fleet(args)
     try:
         print(fleet.snapshot_revert(args.vm, args.name, host=args.host, force=args.force, running=args.running,
-                                    timeout=30.0 if args.running else None))
+                                    timeout=START_TIMEOUT if args.running else None))
     finally:
         fleet.close()
     return EXIT_OK

@@ -773,14 +773,6 @@ def _as_int(value: Any) -> Any:
     return value
 
 
-def _set_attribute(element: etree._Element, name: str, value: str | None) -> None:
-    if value is None:
-        if name in element.attrib:
-            del element.attrib[name]
-    else:
-        element.set(name, value)
-
-
 def _child(parent: etree._Element, tag: str, order) -> etree._Element:
     """The first child ``tag`` of parent, created in libvirt's order if missing."""
     element = parent.find(tag)

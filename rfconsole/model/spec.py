@@ -215,10 +215,6 @@ class DomainSpec(_Model):
             raise InvalidSpec(problems)
         return self
 
-    @property
-    def os_type_needed(self) -> OSType:
-        return OS_TYPE_FOR[self.hypervisor]
-
 
 def house_rule_problems(spec: DomainSpec) -> list[Problem]:
     """rfconsole's own rules that ``spec`` breaks (see DomainSpec.house_rule_problems)."""

@@ -39,10 +39,6 @@ class BootRecord:
     running: float | None = None  # libvirt says running
     error: str | None = None
 
-    @property
-    def issue_latency(self) -> float | None:
-        return None if self.issued is None else self.issued - self.switch_up
-
 
 class Booter:
     """``Booter(fleet, mapping)``: boots the VMs mapped to each switch that comes up.

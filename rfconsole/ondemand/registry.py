@@ -88,10 +88,6 @@ class SwitchRegistry:
         with self._lock:
             return sum(1 for switch in self._connections.values() if switch.datapath_id == datapath_id)
 
-    def mapped_vms(self, datapath_id: int) -> tuple[str, ...]:
-        with self._lock:
-            return self._mapping.get(datapath_id, ())
-
     def set_mapping(self, mapping: Mapping[int, tuple[str, ...]]) -> None:
         """Replace the datapath id -> VMs map (connected switches show their new VMs)."""
         with self._lock:

@@ -67,10 +67,6 @@ def cpu_percent(status: DomainStatus) -> float:
     return float(status.cpu_percent or 0.0)
 
 
-def statuses(context: ConsoleContext) -> list[DomainStatus]:
-    return list(context.fleet.statuses())
-
-
 def statuses_and_problems(context: ConsoleContext) -> tuple[list[DomainStatus], dict[str, Any]]:
     """Every reachable host's domains, and for each host that cannot be reached (by name) its error."""
     found, problems = context.fleet.collect_statuses()

@@ -28,7 +28,8 @@ def build(field, value):
     """The spec, written as XML and read back; or the InvalidSpec refusing it."""
     spec = TEXT_FIELDS[field](value)
     document = DomainDocument.from_spec(spec)
-    DomainDocument.parse(document.to_bytes()).spec()
+    read_back = DomainDocument.parse(document.to_bytes()).spec()
+    assert read_back.model_dump() == spec.model_dump(), f"{field}={value!r} reads back otherwise"
     missing_files(spec)
     return spec
 
