@@ -25,6 +25,7 @@ from rfconsole.virt.errors import OperationInvalid, VirtError
 from rfconsole.virt.events import DomainState, Outcome
 
 if TYPE_CHECKING:
+    from rfconsole.store import Workdir
     from rfconsole.virt.host import Host
 
 
@@ -64,7 +65,7 @@ def overlay_disks(images: Images, host: Host, name: str) -> list[tuple[str, Path
 def reset(
     host: Host,
     name: str,
-    workdir: Path | None,
+    workdir: Workdir | None,
     snapshot: str | None = None,
     timeout: float = START_TIMEOUT,
     stage: Callable[[str], None] | None = None,
