@@ -18,7 +18,7 @@ def run_clone(args: argparse.Namespace) -> int:
         print(fleet.clone(args.source, args.new, force=args.force, routeflow_config=args.routeflow_config, datapath_id=datapath_id, new_id=args.id))
         if args.routeflow_config is None:
             try:
-                print_rows(args.new, new_vm_rows(fleet.store.load(args.new).spec(), datapath_id))
+                print_rows(args.new, new_vm_rows(fleet.document_of(args.new).spec(), datapath_id))
             except RouteflowRowsError as error:
                 print(f"rfconsole: warning: no RouteFlow rows for {args.new}: {error.message}", file=sys.stderr)
         if args.up:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 
-from rfconsole.config import DEFAULT_STATS_INTERVAL
+from rfconsole.config import Config
 from rfconsole.defaults import SHUTDOWN_TIMEOUT, START_TIMEOUT
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.domainxml import DomainDocument
@@ -45,6 +45,7 @@ from rfconsole.virt.host import Host, Subscriber
 # The console, the details view and snapshots are imported by the methods that use them: status,
 # up and redeploy do not pay for them (docs/performance.md, "Start-up").
 if TYPE_CHECKING:
+    from rfconsole.store import Store
     from rfconsole.virt.console import Console, NoticeCallback, OutputCallback
     from rfconsole.virt.details import VmDetails
     from rfconsole.virt.snapshots import SnapshotInfo
@@ -77,8 +78,9 @@ class OperationResult:
 class Fleet:
     """The configured hosts (or one forced host, or the demo) and the lifecycle of VMs on them."""
 
-    def __init__(self, config: Any, store: Any, *, demo: bool = False, connect: str | None = None) -> None:
-        self.config = config
+    def __init__(self, config: Config | None, store: Store | None, *, demo: bool = False, connect: str | None = None) -> None:
+        """``config`` None: the defaults; ``store`` None: no working folder (what needs XML/ refuses)."""
+        self.config = config if config is not None else Config()
         self.store = store
         self.demo = demo
         if demo:
@@ -87,13 +89,13 @@ class Fleet:
             name = config.host_name_for_uri(connect) if config is not None else None
             hosts = [Host(name or connect, connect, demo=connect == demo_uri())]
         else:
-            hosts = [Host(name, uri) for name, uri in config.hosts.items()]
-            default = config.default_host
+            hosts = [Host(name, uri) for name, uri in self.config.hosts.items()]
+            default = self.config.default_host
             hosts.sort(key=lambda host: host.name != default)  # the default host is searched first
         self._hosts: dict[str, Host] = {host.name: host for host in hosts}
 
     @classmethod
-    def from_args(cls, config: Any, store: Any, *, demo: bool = False, connect: str | None = None) -> Fleet:
+    def from_args(cls, config: Config | None, store: Store | None, *, demo: bool = False, connect: str | None = None) -> Fleet:
         """What the faces open: the demo with --demo, or when there is neither --connect nor an
         rfconsole.toml in the working folder; one host with --connect; else the configured hosts."""
         use_demo = demo or (connect is None and not getattr(config, "found", False))
@@ -103,7 +105,7 @@ class Fleet:
     def stats_interval(self) -> float:
         """Seconds between CPU/memory samples (rfconsole.toml's stats_interval): how often a
         face should read statuses() for CPU % to mean something."""
-        return float(getattr(self.config, "stats_interval", DEFAULT_STATS_INTERVAL))
+        return float(self.config.stats_interval)
 
     # ------------------------------------------------------------------ hosts
     def host_names(self) -> list[str]:
@@ -169,8 +171,7 @@ class Fleet:
         chosen, domain = self.locate(name, host)
         if domain is None:
             raise DomainNotFound(f"host {chosen.name} ({chosen.uri}) has no domain named {name}")
-        ondemand = getattr(self.config, "ondemand", None)
-        return gather_details(chosen, name, self.store, getattr(ondemand, "routeflow_config", None))
+        return gather_details(chosen, name, self.store, self.config.ondemand.routeflow_config)
 
     def console(
         self,
@@ -380,7 +381,7 @@ class Fleet:
         says we just did so ourselves on a local host, whose daemon reads the same schema files."""
         marked = document.copy()
         marked.mark_owned()
-        host.define_xml(document.name, marked.to_xml(), validate=not (schema_checked and host.is_local))
+        host.define_xml(self._name_of(document), marked.to_xml(), validate=not (schema_checked and host.is_local))
 
     @staticmethod
     def _name_of(document: DomainDocument) -> str:
@@ -516,7 +517,7 @@ class Fleet:
             state = DomainState.UNDEFINED if host.connected else DomainState.UNKNOWN
             found.append(DomainStatus(
                 name, host.name, hypervisor, state, settings["vcpu"], settings["memory"], 0.0,
-                entry.document.owned, host.demo,
+                entry.document is not None and entry.document.owned, host.demo,
             ))
             defined.add(name)
         return found
@@ -783,6 +784,8 @@ class Fleet:
         defined: ``up`` does that."""
         from rfconsole.virt.clone import clone as clone_vm  # here, not above: every command would pay for the spec model
 
+        if self.store is None:
+            raise RfconsoleError(f"no working folder to clone {source} into")
         csv_path = Path(os.path.abspath(routeflow_config)) if routeflow_config is not None else None
         return clone_vm(self.store, self.hosts(), self.locate, source, new, force, routeflow_config=csv_path, datapath_id=datapath_id, new_id=new_id)
 
@@ -796,7 +799,7 @@ class Fleet:
     # ------------------------------------------------------------------ many at once
     def run_many(
         self,
-        operation: str | Callable[[str], str],
+        operation: str | Callable[..., str],
         names: Iterable[str],
         progress: Callable[[OperationResult, int, int], None] | None = None,
         max_workers: int | None = None,
