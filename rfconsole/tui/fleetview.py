@@ -112,6 +112,8 @@ def needs_nothing(operation: str, target: DomainStatus) -> str | None:
         return f"{target.name} on host {target.host} is {state_label(target)}: only a running domain reboots"
     if operation == "power_cycle" and not target.state.is_active:
         return f"{target.name} on host {target.host} is {state_label(target)}: only a running domain can be power-cycled"
+    if operation == "pause" and state_label(target) not in ("running", "paused"):
+        return f"{target.name} on host {target.host} is {state_label(target)}: only a running domain pauses (a paused one resumes)"
     if operation in ("undefine", "destroy", "shutdown", "pause", "autostart") and is_undefined(target):
         return f"{target.name} is only in XML/, not defined on host {target.host}: define it (f) or start it (s) first"
     return None

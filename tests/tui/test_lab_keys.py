@@ -73,7 +73,9 @@ async def test_a_domain_without_xml_is_cloned_from_its_host_definition_and_a_cla
         assert app.screen.suggestion == "rfvmF"  # rfvmE is taken now
         app.screen.query_one("Input").value = "rfvmC"
         await pilot.press("enter")
-        await wait_until(pilot, lambda: any("host demo already has a domain called rfvmC" in n for n in notifications(app)), "the refusal")
+        # refused in the dialog, which stays open saying why (issue 17 item 9)
+        await wait_until(pilot, lambda: isinstance(app.screen, CloneDialog)
+                         and "rfvmC already exists" in str(app.screen.query_one("#clone-error").render()), "the refusal")
         assert not (context.store.xml_dir / "rfvmC.xml").exists()
 
 

@@ -604,9 +604,14 @@ class DomainsScreen(Screen):
         if not targets:
             self.notify(f"no domain selected to {operation}", severity="warning")
             return
+        # one rule for every key, one row or many: the domains it has nothing to do on are skipped,
+        # and one notice says which and why (never libvirt's refusal of each)
         idle = {fleetview.row_key(t): why for t in targets if (why := fleetview.needs_nothing(operation, t))}
-        for why in idle.values():
-            self.notify(why, severity="warning")
+        if idle:
+            whys = list(idle.values())
+            heading = f"{len(idle)} of {len(targets)} skipped:\n" if len(targets) > 1 else ""
+            more = f"\n… and {len(whys) - 4} more" if len(whys) > 4 else ""
+            self.notify(heading + "\n".join(whys[:4]) + more, severity="warning")
         targets = [t for t in targets if fleetview.row_key(t) not in idle]
         if not targets:
             return
