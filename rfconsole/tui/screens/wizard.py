@@ -13,9 +13,8 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, HorizontalGroup, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 from textual.widgets import (
     Button,
@@ -38,13 +37,13 @@ from rfconsole.model.spec import MANAGED_HYPERVISORS, OS_TYPE_FOR, Arch, DomainS
 from rfconsole.tui import keymap
 from rfconsole.tui.unsaved import HoldsWork
 from rfconsole.tui.widgets.keybar import KeyBar
+from rfconsole.tui.widgets.wizardfields import NicRow, field_row, field_words
 from rfconsole.tui import wizardsupport as support
 from rfconsole.model.rftest2 import RFTEST2_PRESETS, RFTEST2_VMS
 from rfconsole.tui.styles import stylesheet_paths
 
 NEW_VM = "new"
 FIRST_PRESET = next(iter(RFTEST2_PRESETS))
-NETWORK_PREFIX = "network:"  # in a NIC's source field: a libvirt network, not a bridge
 HOST_QUESTIONS = "wizard"  # the worker group of the libvirt calls the wizard makes
 
 
@@ -70,70 +69,9 @@ FIELD_WORDS = {"vcpu": "vCPUs", "memory": "memory", "image": "image", "interface
 STEP_OF_FIELD = {field: index for index, step in enumerate(STEPS) for field in step.fields}
 
 
-NIC_FIELD_WORDS = {"mac": "MAC", "bridge": "bridge", "network": "network", "target_dev": "host dev",
-                   "virtualport": "OVS port", "model": "model"}
-KERNEL_FIELD_WORDS = {"kernel": "kernel", "initrd": "initrd", "cmdline": "kernel command line"}
-
-
-def field_words(problem_field: str) -> str:
-    """A nested field as the screen labels it: 'interfaces.0.mac' is eth0's MAC, 'kernel_boot.kernel' the kernel."""
-    parts = problem_field.split(".")
-    if parts[0] == "interfaces" and len(parts) > 1 and parts[1].isdigit():
-        return f"eth{parts[1]}" + (f" {NIC_FIELD_WORDS.get(parts[2], parts[2])}" if len(parts) > 2 else "")
-    if parts[0] == "kernel_boot" and len(parts) > 1:
-        return KERNEL_FIELD_WORDS.get(parts[1], parts[1])
-    return problem_field
-
-
 def step_of(problem_field: str) -> int:
     root = problem_field.split(".")[0]
     return STEP_OF_FIELD.get(root, len(STEPS) - 1)
-
-
-def field_row(label: str, widget: Widget, name: str, hint: str = "") -> Vertical:
-    """A label, the widget and, under it, the place for this field's error."""
-    hint_label = Label(hint, classes="field-hint", id=f"h-{name}")
-    hint_label.display = bool(hint)
-    error_label = Label("", classes="field-error", id=f"e-{name}")
-    error_label.display = False
-    parts: list[Widget] = [Label(label, classes="field-label"), widget, hint_label, error_label]
-    return Vertical(*parts, classes="field", id=f"row-{name}")
-
-
-class NicRow(HorizontalGroup):
-    """One network interface, editable: MAC, bridge, host-side device, Open vSwitch port."""
-
-    def __init__(self, index: int, nic: Interface | None) -> None:
-        super().__init__(classes="nic")
-        self.index = index
-        self.nic = nic
-
-    def compose(self) -> ComposeResult:
-        nic = self.nic
-        yield Label(f"eth{self.index}", classes="nic-name")
-        yield Input(nic.mac or "" if nic else "", placeholder="MAC", classes="nic-mac", compact=True)
-        source = (nic.bridge or (f"{NETWORK_PREFIX}{nic.network}" if nic.network else "")) if nic else ""
-        yield Input(source, placeholder="bridge, or network:NAME", classes="nic-bridge", compact=True)
-        yield Input(nic.target_dev or "" if nic else "", placeholder="host dev", classes="nic-dev", compact=True)
-        # compact: the row is one line high, and a bordered checkbox showed only its top border there
-        yield Checkbox("OVS", bool(nic and nic.virtualport), classes="nic-ovs", compact=True)
-
-    def interface(self) -> dict[str, Any]:
-        """The NIC as typed; before the row has drawn its fields, the NIC it was given."""
-        nic = self.nic
-        if not self.query(".nic-mac"):
-            given = nic.model_dump() if nic is not None else {}
-            return {key: given.get(key) for key in ("mac", "bridge", "network", "target_dev", "virtualport", "model")}
-        mac, source, dev = (self.query_one(f".nic-{part}", Input).value.strip() for part in ("mac", "bridge", "dev"))
-        on_network = source.startswith(NETWORK_PREFIX)  # a libvirt network: "network:default"
-        return {
-            "mac": mac or None,
-            "bridge": None if on_network else source or None,
-            "network": source.removeprefix(NETWORK_PREFIX) if on_network else None,
-            "target_dev": dev or None,
-            "virtualport": "openvswitch" if self.query_one(".nic-ovs", Checkbox).value else None,
-            "model": nic.model if nic is not None else None,  # not shown; kept as given
-        }
 
 
 @dataclass(frozen=True)
