@@ -33,6 +33,8 @@ def test_wizard_xml_start_destroy_by_keyboard(demo_console: Terminal, tmp_path: 
     screen = term.wait_for_text("follows libvirt's domain schema")
     assert "<name>rfvmA</name>" in screen
     term.send("C-d")  # save to XML/ and define
+    term.wait_for_text("Replace rfvmA on host demo?")  # the demo host has an rfvmA: replacing it asks first
+    term.send("y")
     term.wait_for(lambda s: "rfvmA saved, defined" in s, "the wizard's save-and-define notice")
     assert (tmp_path / "XML" / "rfvmA.xml").is_file()
 
@@ -79,7 +81,9 @@ def test_the_whole_round_at_80x24_never_loses_work(tmp_path: Path) -> None:
             term.send("C-n")
             term.wait_for(lambda s, step=step: f"step {step} of 8" in s, f"wizard step {step}")
         term.wait_for_text("follows libvirt's domain schema")
-        term.send("C-d")  # save and define
+        term.send("C-d")  # save and define; the demo host's rfvmA is replaced only after asking
+        term.wait_for_text("Replace rfvmA on host demo?")
+        term.send("y")
         term.wait_for(lambda s: "shut off" in row_state(term, s, "rfvmA") and "step" not in s, "back on the table")
         assert (tmp_path / "XML" / "rfvmA.xml").is_file()
 
