@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from rfconsole.errors import RfconsoleError
-from rfconsole.model.text import file_kind, file_type_words, own_folder_problem
+from rfconsole.model.text import file_kind, file_type_words, missing_folder_words, own_folder_problem
 
 BASE_FOLDER = "base"
 BACKUP_FOLDER = ".backup"
@@ -256,9 +256,9 @@ class Images:
                 raise ImageError(f"cannot write into {step}: it {problem}")
             try:
                 step.mkdir(exist_ok=True)
-            except FileNotFoundError:
+            except (FileNotFoundError, NotADirectoryError):
                 raise ImageError(
-                    f"cannot make {step}: the working folder {self.folder.parent} does not exist",
+                    f"cannot make {step}: the working folder {self.folder.parent} {missing_folder_words(self.folder.parent)}",
                     hint="create it first, or give an existing one with --workdir",
                 ) from None
             except OSError as error:
@@ -552,9 +552,9 @@ def _temporary_beside(target: Path) -> Iterator[Path]:
     a temporary file nobody holds is a leftover of a writer that was killed (``Images.leftovers``)."""
     try:
         handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=LEFTOVER_SUFFIX, dir=target.parent)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise ImageError(
-            f"cannot write {target}: the folder {target.parent} does not exist",
+            f"cannot write {target}: the folder {target.parent} {missing_folder_words(target.parent)}",
             hint="rfconsole makes Images/ and Images/base/ in an existing working folder, and no other folder",
         ) from None
     except OSError as error:

@@ -14,6 +14,7 @@ from rfconsole.model.errors import InvalidSpec
 from rfconsole.model.rftest2 import RFTEST2_PRESETS, preset_spec
 from rfconsole.model.schema import schema_problems
 from rfconsole.tui.context import ConsoleContext
+from rfconsole.tui.widgets.wizardfields import field_words
 
 NEW_VM_DEFAULT_NAME = "vm1"
 
@@ -190,7 +191,7 @@ def review_check(context: ConsoleContext, spec: DomainSpec, host: str | None, ba
     files the VM needs (an overlay of ``base`` comes with the save), the host's memory, and the
     host's own definition of the name, which Save+define would replace."""
     files = tuple(
-        f"{field_label(problem.field)} {problem.value}: {problem.message}"
+        f"{field_words(problem.field)} {problem.value}: {problem.message}"
         for problem in missing_files(spec) if not (base is not None and problem.field == "image")
     )
     define_refusals: list[str] = []
@@ -211,11 +212,6 @@ def review_check(context: ConsoleContext, spec: DomainSpec, host: str | None, ba
                 define_refusals.append(f"{spec.name} is {existing.state.value} on host {host}: a running domain is never replaced; shut it down first")
     # libvirt's test driver defines a VM without its files and never starts one without them
     return ReviewCheck(files, spec.hypervisor is not Hypervisor.TEST, tuple(define_refusals), tuple(start_refusals), replaces)
-
-
-def field_label(field: str) -> str:
-    """A problem's field as a user reads it: kernel_boot.kernel -> kernel."""
-    return field.split(".")[-1].replace("_", " ")
 
 
 def resource_problems(context: ConsoleContext, spec: DomainSpec, host: str | None) -> list[Problem]:
