@@ -527,3 +527,23 @@ async def test_a_bulk_key_skips_the_rows_it_has_nothing_to_do_on_and_says_which(
         assert not [n for n in app._notifications if n.severity == "error"], notifications(app)
         skipped = [n.message for n in app._notifications if n.severity == "warning"]
         assert len(skipped) == 1 and skipped[0].startswith("3 of 4 skipped:") and "rfvmB on host demo is shut off" in skipped[0], skipped
+
+
+async def test_the_key_bar_never_splits_a_key_from_its_label(app) -> None:
+    """At every width the bar wraps between keys, never inside one ("r" on one line, "Redeploy" on the next)."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        for width in range(60, 130, 3):
+            await pilot.resize_terminal(width, 24)
+            await pilot.pause(0.05)
+            bar = app.screen.query_one("KeyBar")
+            lines = [bar.render_line(y).text.rstrip() for y in range(bar.size.height)]
+            shown = " ".join(lines)
+            keys_of: dict[str, list[str]] = {}
+            for _node, binding, _enabled, _tooltip in app.screen.active_bindings.values():
+                if binding.show and binding.description in shown:
+                    keys_of.setdefault(binding.description, []).append(app.get_key_display(binding))
+            assert len(keys_of) >= 6, (width, lines)
+            for label, keys in keys_of.items():
+                assert any(f"{key} {label}" in line for line in lines for key in keys), (width, label, lines)
+            assert all(len(line) <= bar.content_size.width + 1 for line in lines), (width, lines)

@@ -87,16 +87,29 @@ class KeyBar(Static):
     _drawn: tuple = ()
 
     def _text(self, shown: list[tuple[str, str, bool]], pinned: list[tuple[str, str, bool]], labels: dict[str, str], left_out: int) -> Text:
-        text = Text(no_wrap=False, overflow="fold")
+        """The keys packed into lines of the bar's width, a line breaking only between two keys."""
+        items: list[Text] = []
         for action, key, enabled in [*shown, *pinned]:
             label = labels[action]
             if action == "help" and left_out:
                 label += f" +{left_out} keys"
-            text.append(key, style=self._key_style(enabled))
-            text.append(f" {label}", style="" if enabled else "dim")
-            text.append("  ")
-        text.append("^p", style=self._key_style(True))
-        text.append(" palette")
+            item = Text()
+            item.append(key, style=self._key_style(enabled))
+            item.append(f" {label}", style="" if enabled else "dim")
+            items.append(item)
+        items.append(Text.assemble(("^p", self._key_style(True)), " palette"))
+        width = self._width()
+        text = Text(no_wrap=False, overflow="fold")
+        line_length = 0
+        for item in items:
+            if line_length and line_length + 2 + item.cell_len > width:
+                text.append("\n")
+                line_length = 0
+            elif line_length:
+                text.append("  ")
+                line_length += 2
+            text.append_text(item)
+            line_length += item.cell_len
         return text
 
     def _lines(self, text: Text) -> int:
