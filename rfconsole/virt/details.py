@@ -139,8 +139,9 @@ class VmDetails:
 
     # The words both faces show, said once here.
     @property
-    def state_words(self) -> str:  # "running (booted)", "shut off (destroyed), transient"
-        return f"{self.state} ({self.reason})" + ("" if self.persistent else ", transient")
+    def state_words(self) -> str:  # "running (booted)", "shut off (destroyed), transient"; libvirt's "unknown" reason is left out
+        reason = "" if self.reason == _REASONS[DomainState.SHUTOFF][0] else f" ({self.reason})"
+        return f"{self.state}{reason}" + ("" if self.persistent else ", transient")
 
     @property
     def vcpus_words(self) -> str:  # "2 defined, 1 live"

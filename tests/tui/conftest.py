@@ -49,3 +49,24 @@ async def wait_until(pilot, predicate: Callable[[], bool], what: str, timeout: f
 
 def notifications(app: RfconsoleApp) -> list[str]:
     return [notification.message for notification in app._notifications]
+
+
+def cut_texts(screen) -> list[tuple[str, str]]:
+    """The labels of ``screen`` whose whole text is not on screen (cut at an edge or a height), as
+    (text, what shows); wrapping is fine."""
+    from textual.widgets import Label, Static
+
+    cut = []
+    for widget in screen.query(Static):
+        if not isinstance(widget, Label) and type(widget) is not Static:
+            continue
+        if not widget.display or widget.region.area == 0:
+            continue
+        text = " ".join(str(widget.render()).split())
+        shown = " ".join(" ".join(widget.render_line(y).text for y in range(widget.size.height)).split())
+        if text.startswith("RichVisual("):  # a Rich table: a cell too narrow for its text ends in "…"
+            text = shown.replace("…", "<cut>")
+        inside = widget.parent.content_region if widget.parent is not None else screen.region
+        if text and (text not in shown or widget.region.right > inside.right or widget.region.x < inside.x):
+            cut.append((text, shown))
+    return cut

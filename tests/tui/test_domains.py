@@ -540,7 +540,8 @@ async def test_the_key_bar_never_splits_a_key_from_its_label(app) -> None:
             lines = [bar.render_line(y).text.rstrip() for y in range(bar.size.height)]
             shown = " ".join(lines)
             keys_of: dict[str, list[str]] = {}
-            for _node, binding, _enabled, _tooltip in app.screen.active_bindings.values():
+            for active in app.screen.active_bindings.values():
+                binding = active.binding
                 if binding.show and binding.description in shown:
                     keys_of.setdefault(binding.description, []).append(app.get_key_display(binding))
             assert len(keys_of) >= 6, (width, lines)

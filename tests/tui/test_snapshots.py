@@ -150,3 +150,11 @@ def test_wizard_identity_80x24(snap_app, snap_compare) -> None:
 
 def test_domains_120x40(snap_app, snap_compare) -> None:
     assert snap_compare(snap_app, terminal_size=(120, 40), run_before=_settle)
+
+
+def test_clone_dialog_80x24(snap_app, snap_compare) -> None:
+    assert snap_compare(snap_app, terminal_size=(80, 24), run_before=_after("c"))
+
+
+def test_clone_dialog_120x40(snap_app, snap_compare) -> None:
+    assert snap_compare(snap_app, terminal_size=(120, 40), run_before=_after("c"))

@@ -26,6 +26,12 @@ from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui.widgets.sparkline import HISTORY, sparkline
 
 SAMPLES = HISTORY * 3
+WIDE_COLUMNS = 120  # below this the NICs are listed one wrapping line each, not in seven columns
+
+
+def plain(words: str) -> Text:
+    """Text as it is: a name, path or libvirt message with "[...]" in it is not read as Rich markup."""
+    return Text(words)
 
 
 class VmDetailsScreen(Screen):
@@ -51,6 +57,10 @@ class VmDetailsScreen(Screen):
             yield Static("", id="details-xml")
             yield Static("", id="details-log")
         yield KeyBar()
+
+    def on_resize(self) -> None:
+        if self.details is not None:
+            self._show(self.details, sample=False)
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.vm} on {self.host_name}"
@@ -87,10 +97,11 @@ class VmDetailsScreen(Screen):
         self.shown["details-summary"] = Text(f"{self.vm} on {self.host_name}: {message}", style="bold red")
         self.query_one("#details-summary", Static).update(self.shown["details-summary"])
 
-    def _show(self, details: Any) -> None:
+    def _show(self, details: Any, sample: bool = True) -> None:
         self.details = details
-        self.cpu.append(details.cpu_percent if details.state.is_active else 0.0)
-        self.memory.append(float(details.memory_live_mib or 0))
+        if sample:
+            self.cpu.append(details.cpu_percent if details.state.is_active else 0.0)
+            self.memory.append(float(details.memory_live_mib or 0))
         self.shown = {
             "details-summary": self._summary(details),
             "details-nics": self._nics(details),
@@ -106,37 +117,54 @@ class VmDetailsScreen(Screen):
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold")
         table.add_column()
-        table.add_row("State", details.state_words)
-        table.add_row("Host", f"{details.host} ({details.uri})")
-        table.add_row("Hypervisor", str(details.hypervisor or "?"))
-        table.add_row("vCPUs", details.vcpus_words)
-        table.add_row("Memory", details.memory_words)
+        table.add_row("State", plain(details.state_words))
+        table.add_row("Host", plain(f"{details.host} ({details.uri})"))
+        table.add_row("Hypervisor", plain(str(details.hypervisor or "?")))
+        table.add_row("vCPUs", plain(details.vcpus_words))
+        table.add_row("Memory", plain(details.memory_words))
         table.add_row("CPU %", f"{details.cpu_percent:5.1f}  {sparkline(self.cpu, width=SAMPLES)}")
         ceiling = float(details.memory_defined_mib or max(self.memory, default=1) or 1)
         table.add_row("Memory over time", f"{'':5}  {sparkline(self.memory, width=SAMPLES, ceiling=ceiling)}")
         return table
 
     def _nics(self, details: Any) -> Table:
+        """A column per fact where the screen is wide; where it is not, one wrapping line per NIC,
+        so a MAC or an address is never cut."""
+        caption = plain(f"switch ports: {details.switch_note}; addresses: {details.addresses_note}")
+        if self.size.width and self.size.width < WIDE_COLUMNS:
+            table = Table.grid(padding=(0, 2), expand=True)
+            table.add_column(style="bold", no_wrap=True)
+            table.add_column(ratio=1)
+            table.title, table.title_justify = "Network interfaces", "left"
+            for nic in details.nics:
+                addresses = ", ".join(map(str, nic.addresses)) or "—"
+                table.add_row(plain(nic.name), plain(
+                    f"MAC {nic.mac or '?'} · plugged into {nic.plugged_into} · host device {nic.target_dev or '—'} · "
+                    f"OVS port {nic.ovs_port or '—'} · OpenFlow switch:port {nic.switch_words or '—'} · addresses {addresses}"))
+            if not details.nics:
+                table.add_row("—", "no network interface")
+            table.add_row("", caption)
+            return table
         table = Table(title="Network interfaces", title_justify="left", expand=True)
         for heading in ("eth", "MAC", "plugged into", "host device", "OVS port", "OpenFlow switch:port", "guest addresses"):
-            table.add_column(heading)
+            table.add_column(heading, overflow="fold")
         for nic in details.nics:
-            table.add_row(
+            table.add_row(*map(plain, (
                 nic.name, nic.mac or "?", nic.plugged_into, nic.target_dev or "—", nic.ovs_port or "—",
                 nic.switch_words or "—", "\n".join(map(str, nic.addresses)) or "—",
-            )
+            )))
         if not details.nics:
             table.add_row("—", "no network interface", "", "", "", "", "")
-        table.caption = f"switch ports: {details.switch_note}; addresses: {details.addresses_note}"
+        table.caption = caption
         table.caption_justify = "left"
         return table
 
     def _disks(self, details: Any) -> Table:
         table = Table(title="Disks and filesystems", title_justify="left", expand=True)
         for heading in ("target", "device", "source", "bus"):
-            table.add_column(heading)
+            table.add_column(heading, overflow="fold")
         for disk in details.disks:
-            table.add_row(disk.target or "—", disk.device or "—", disk.source or "—", disk.bus or "—")
+            table.add_row(*map(plain, (disk.target or "—", disk.device or "—", disk.source or "—", disk.bus or "—")))
         if not details.disks:
             table.add_row("—", "none (direct kernel boot, or none declared)", "", "")
         return table
@@ -147,9 +175,9 @@ class VmDetailsScreen(Screen):
             table.add_column(heading)
         for info in details.snapshots:
             taken = info.created.strftime("%Y-%m-%d %H:%M:%S") if info.created else "?"
-            table.add_row("*" if info.current else "", info.name, taken, info.state, "yes" if info.memory else "no")
+            table.add_row("*" if info.current else "", plain(info.name), taken, plain(info.state), "yes" if info.memory else "no")
         if not details.snapshots:
-            table.add_row("—", details.snapshots_note or "none", "", "", "")
+            table.add_row("—", plain(details.snapshots_note or "none"), "", "", "")
         return table
 
     def _xml(self, details: Any) -> Text:
@@ -167,7 +195,7 @@ class VmDetailsScreen(Screen):
         entries = [(event.time, event_words(event)) for event in details.events]
         entries += self._boots()
         for when, what in sorted(entries)[-50:]:
-            table.add_row(time.strftime("%H:%M:%S", time.localtime(when)), what)
+            table.add_row(time.strftime("%H:%M:%S", time.localtime(when)), plain(what))
         if not entries:
             table.add_row("—", "nothing yet")
         return table
