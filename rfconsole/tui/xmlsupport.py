@@ -58,12 +58,3 @@ def save(context: ConsoleContext, text: str, path: Path | None, based_on: str | 
     document = DomainDocument.parse(text, source=str(path) if path else "editor")
     saved = context.store.save(document, path=path, overwrite=True, based_on=based_on)
     return saved, file_version(document.to_bytes())
-
-
-def normalised(text: str) -> str:
-    """The text as the model writes it (same quoting and layout), so a diff shows meaning, not spelling;
-    the text itself when it does not parse."""
-    try:
-        return DomainDocument.parse(text, source="diff").to_xml()
-    except RfconsoleError:
-        return text

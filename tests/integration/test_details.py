@@ -72,3 +72,29 @@ def test_details_of_a_running_rftest2_vm(workdir, guest, dp0_bridge):
         assert EventKind.STOPPED in [event.kind for event in stopped.events]
     finally:
         fleet.close()
+
+
+def test_a_file_against_real_libvirts_definition_shows_only_real_differences(workdir, guest, dp0_bridge):
+    """QEMU's driver fills in a machine type, controllers, a balloon, PCI addresses, KiB …: none of it is a
+    difference (issue 17 item 9: ctrl+d was flooded); a changed vCPU count and memory are."""
+    import difflib
+
+    from rfconsole.model.xmldiff import comparable
+
+    path = save_spec(workdir, rftest2_spec("rfvmA", guest, workdir))
+    fleet = Fleet(Config.load(workdir), Store(workdir), connect=QEMU_URI)
+    try:
+        fleet.define("rfvmA")
+    finally:
+        fleet.close()
+    live = subprocess.run(["virsh", "-c", QEMU_URI, "dumpxml", "--inactive", "rfvmA"], check=True, capture_output=True, text=True).stdout
+    text = path.read_text()
+    assert len(list(difflib.unified_diff(live.splitlines(), text.splitlines(), lineterm=""))) > 50  # the flood, unfiltered
+
+    same = comparable(live, text)
+    assert same.live == same.file and same.left_out > 10, (same.live, same.file)
+
+    edited = comparable(live, text.replace("<vcpu>1</vcpu>", "<vcpu>2</vcpu>"))
+    changed = [line for line in difflib.unified_diff(edited.live.splitlines(), edited.file.splitlines(), lineterm="", n=0)
+               if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    assert changed == ["-  <vcpu>1</vcpu>", "+  <vcpu>2</vcpu>"]

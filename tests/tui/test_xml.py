@@ -99,6 +99,24 @@ async def test_diff_against_libvirts_live_definition(app, workdir: Path) -> None
         assert any(line.startswith("+") and "Images/h1.img" in line for line in diff.splitlines())  # the file has a disk, the demo none
 
 
+async def test_the_diff_leaves_out_what_libvirt_filled_in_and_shows_a_real_change(app, context, workdir: Path) -> None:
+    path = save_rfvmA(workdir)
+    (workdir / "Images" / "h1.img").write_bytes(b"")  # the file's disk, so the demo accepts the define
+    context.fleet.define("rfvmA", force=True)  # libvirt's definition is now the file's, plus its defaults
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_xml(pilot, "e")
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        assert screen.diff_text.startswith("no difference"), screen.diff_text
+        assert "libvirt filled in" in screen.diff_text
+        await pilot.press("ctrl+d")  # closed
+        screen.query_one("#xml-text", TextArea).text = path.read_text().replace("<vcpu>1</vcpu>", "<vcpu>2</vcpu>")
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        changed = [line for line in screen.diff_text.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+        assert changed == ["-  <vcpu>1</vcpu>", "+  <vcpu>2</vcpu>"], screen.diff_text
+
+
 async def test_the_read_only_view_does_not_offer_save(app, workdir: Path) -> None:
     save_rfvmA(workdir)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Label, Static, TextArea
 
 from rfconsole.errors import RfconsoleError
+from rfconsole.model.xmldiff import comparable
 from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import xmlsupport
@@ -146,9 +147,11 @@ class XmlScreen(HoldsWork, Screen):
             self.diff_text = f"{self.domain_name or self.path} is not defined on host {self.host}: nothing to compare with"
             self.query_one("#xml-diff-text", Static).update(self.diff_text)
         else:
-            live = xmlsupport.normalised(self.live_text)
-            lines = list(difflib.unified_diff(live.splitlines(), xmlsupport.normalised(text).splitlines(), "libvirt (live)", "XML/ file", lineterm=""))
-            self.diff_text = "\n".join(lines) if lines else "no difference: the file and libvirt's live definition say the same"
+            pair = comparable(self.live_text, text)
+            lines = list(difflib.unified_diff(pair.live.splitlines(), pair.file.splitlines(), "libvirt (live)", "XML/ file", lineterm=""))
+            defaults = (f"\n(left out: {pair.left_out} element{'s' if pair.left_out != 1 else ''} libvirt filled in that the file does not set)"
+                        if pair.left_out else "")
+            self.diff_text = ("\n".join(lines) if lines else "no difference: the file and libvirt's live definition say the same") + defaults
             self.query_one("#xml-diff-text", Static).update(Syntax(self.diff_text, "diff", theme="ansi_dark", word_wrap=True))
         diff.display = True
 
