@@ -99,6 +99,9 @@ async def test_happy_path_rfvmA_saved_defined_started(app, context, workdir: Pat
         saved = workdir / "XML" / "rfvmA.xml"
         assert saved.is_file()
         assert DomainDocument.read(saved).spec().hypervisor is Hypervisor.TEST
+        table = app.screen.query_one("DomainTable")
+        await wait_until(pilot, lambda: "demo/rfvmA" in table.rows and str(table.get_cell("demo/rfvmA", "image")) == "Images/h1.img",
+                         "the Image column naming the saved file's image")  # issue 17 item 9
         await wait_until(
             pilot,
             lambda: any(s.name == "rfvmA" and str(getattr(s.state, "value", s.state)) == "running" for s in context.fleet.statuses()),

@@ -87,6 +87,21 @@ async def test_valid_edit_is_saved_with_a_backup(app, workdir: Path) -> None:
         assert len(backups) == 1 and backups[0].read_text() == before
 
 
+async def test_an_image_changed_in_the_editor_shows_in_the_table_after_saving(app, workdir: Path) -> None:
+    path = save_rfvmA(workdir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_xml(pilot, "e")
+        area = screen.query_one("#xml-text", TextArea)
+        area.text = path.read_text().replace("Images/h1.img", "Images/other.img")
+        await wait_until(pilot, lambda: "valid" in problems_text(screen), "the check")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "Images/other.img" in path.read_text(), "the save")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, DomainsScreen), "the table")
+        table = app.screen.query_one("DomainTable")
+        await wait_until(pilot, lambda: str(table.get_cell("demo/rfvmA", "image")) == "Images/other.img", "the new image in its row")
+
+
 async def test_diff_against_libvirts_live_definition(app, workdir: Path) -> None:
     save_rfvmA(workdir)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -206,15 +206,27 @@ class DomainsScreen(Screen):
     def refresh_one(self, event: DomainEvent) -> None:
         self.refresh_domains([(event.domain, event.host)])
 
-    @work(thread=True, group="event", exit_on_error=False)
-    def refresh_domains(self, domains: list[tuple[str, str]]) -> None:
-        """Re-read these (name, host) domains only, and their files' images; rows of the ones gone are dropped."""
+    def on_screen_resume(self) -> None:
+        """Back from a screen that may have written XML/ (the editor, the wizard): the images again."""
+        if self.app.context is not None and self.read_once:
+            self.refresh_images()
+
+    @work(thread=True, group="images", exclusive=True, exit_on_error=False)
+    def refresh_images(self) -> None:
+        self._read_images()
+
+    def _read_images(self) -> None:
         try:
             images = fleetview.images_by_name(self.app.context)
         except Exception as error:  # noqa: BLE001
             self.app.call_from_thread(self.app.report, error, "reading XML/")
         else:
             self.app.call_from_thread(self._apply_images, images)
+
+    @work(thread=True, group="event", exit_on_error=False)
+    def refresh_domains(self, domains: list[tuple[str, str]]) -> None:
+        """Re-read these (name, host) domains only, and their files' images; rows of the ones gone are dropped."""
+        self._read_images()
         for name, host in domains:
             try:
                 status = fleetview.status_of(self.app.context, name, host)
