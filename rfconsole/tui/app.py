@@ -182,6 +182,12 @@ class RfconsoleApp(App[int]):
 
     # ---- errors and long work -------------------------------------------------------------
 
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Every notification as plain words: a libvirt or OS message's "[Errno 2]" or a path's "[x]" is shown,
+        not read as markup (screens and widgets reach this through their own notify, which says markup=True)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     def report(self, error: BaseException, doing: str = "") -> None:
         """Show a problem as a notification; the console carries on."""
         if isinstance(error, RfconsoleError):

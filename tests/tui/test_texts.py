@@ -49,3 +49,37 @@ async def test_the_details_screen_is_whole(app, size) -> None:
         )
         assert "02:a0:a0:a0:a0:a0" in shown and "rfvmA.1 on dp0" in shown  # a MAC and a port whole, at 80 columns too
         assert "rfconsole.toml's [ondemand]" in " ".join(shown.split())  # "[ondemand]" is words, not Rich markup
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_console_status_says_its_state_and_a_takeover_whole(app, size) -> None:
+    from rfconsole.tui.screens.vmconsole import VmConsoleScreen
+    from rfconsole.virt.console import ConsoleNotice, ConsoleState
+
+    async with app.run_test(size=size) as pilot:
+        await loaded(pilot)
+        screen = VmConsoleScreen("rfvmA", "demo")
+        await app.push_screen(screen)
+        words = ("connected to the console of rfvmA on host demo (test:///default); took it over from the client "
+                 "that held it (that client was disconnected)")
+        screen.post_message(VmConsoleScreen.Notice(ConsoleNotice(ConsoleState.ATTACHED, words)))
+        status = screen.query_one("#console-status")
+        await wait_until(pilot, lambda: "took it over" in str(status.render()), "the status")
+        await pilot.pause(0.1)
+        assert str(status.render()).startswith("[attaching] connected to the console")  # the state is words, not markup
+        assert cut_texts(screen) == []
+
+
+async def test_a_notification_with_brackets_is_shown_as_words(app) -> None:
+    """An OS error's "[Errno 13]" or a libvirt message's "[ondemand]" is words, not markup, wherever it is notified from."""
+    from textual.widgets._toast import Toast
+
+    from tests.tui.conftest import notifications
+
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        app.report(PermissionError(13, "Permission denied", "/tmp/x"), "saving")
+        app.screen.notify("see rfconsole.toml's [ondemand] table")
+        await wait_until(pilot, lambda: len(app.screen.query(Toast)) >= 2, "the toasts")
+        toasts = " ".join(toast.render_line(y).text for toast in app.screen.query(Toast) for y in range(toast.size.height))
+        assert "[Errno 13] Permission denied" in toasts and "[ondemand]" in toasts, (toasts, notifications(app))

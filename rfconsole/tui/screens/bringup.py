@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, VerticalScroll
@@ -142,12 +143,12 @@ class BringUpScreen(Screen):
             if isinstance(outcome, BaseException):
                 failed += 1
                 self.reasons[slot] = reason_words(outcome)
-                label.update(f"✗ failed (r: why) {getattr(outcome, 'message', outcome)}")
+                label.update(Text(f"✗ failed (r: why) {getattr(outcome, 'message', outcome)}"))
                 label.add_class("failed")
                 label.tooltip = self.reasons[slot]
                 self.app.report(outcome, f"deploying {slot}")
             else:
-                label.update(f"✓ {outcome}")
+                label.update(Text(f"✓ {outcome}"))
                 label.remove_class("failed")
                 label.tooltip = None
                 self.query_one(f"#progress-{slot}", ProgressBar).update(progress=len(STAGES))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -77,7 +78,7 @@ class CloneDialog(ModalScreen["CloneChoice | None"]):
         name = self.query_one(Input).value.strip()
         problem = self._name_problem(name)
         if problem is not None:
-            self.query_one("#clone-error", Label).update(f"✗ {problem}")
+            self.query_one("#clone-error", Label).update(Text(f"✗ {problem}"))
             self.query_one(Input).focus()
             return
         add_rows = self.routeflow_config is not None and self.query_one("#clone-rows", Checkbox).value

@@ -13,6 +13,7 @@ import threading
 import weakref
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
@@ -133,7 +134,7 @@ class VmConsoleScreen(Screen):
         if not labels:
             return  # not composed yet: on_mount shows it
         state = self.console.state.value if self.console is not None else "attaching"
-        labels.first(Label).update(f"[{state}] {self._state_words}")
+        labels.first(Label).update(Text(f"[{state}] {self._state_words}"))  # Text: "[attached]" is words, not markup
 
     def attached(self, console: Any) -> None:
         self.console = console

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.syntax import Syntax
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -89,7 +90,7 @@ class XmlScreen(HoldsWork, Screen):
         area.load_text(source.text)
         if self.editable and source.path is None:
             self.path = xmlsupport.default_path(self.app.context, self.domain_name)
-            self.query_one("#xml-source", Label).update(f"libvirt's live definition on host {self.host}; saving writes {self.path}")
+            self.query_one("#xml-source", Label).update(Text(f"libvirt's live definition on host {self.host}; saving writes {self.path}"))
         area.focus()
         self.check_now()
 
@@ -132,7 +133,7 @@ class XmlScreen(HoldsWork, Screen):
             return
         self.saved_text = text
         self.path = path
-        self.query_one("#xml-source", Label).update(f"file {path}")
+        self.query_one("#xml-source", Label).update(Text(f"file {path}"))
         self.notify(f"saved {path} (the previous version kept as a backup)", timeout=4)
         self.report_unsaved_work()
         self.check_now()
