@@ -10,10 +10,11 @@ from __future__ import annotations
 class RfconsoleError(Exception):
     """A problem the user can act on: the message says what is wrong, the hint what to do."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, console_hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.console_hint = console_hint  # what to do in the console, where ``hint`` names a command-line way
 
     def __str__(self) -> str:
         return self.message

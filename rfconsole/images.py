@@ -407,6 +407,7 @@ class Images:
             raise ImageError(
                 f"{target} already exists; not creating an overlay over it",
                 hint="use --force to replace it (the old file is kept in Images/.backup/)",
+                console_hint="choose another name for the VM, or move that file away first",
             )
         base_dir = self.base_dir.resolve()
         if target.parent.resolve() == base_dir:

@@ -383,6 +383,7 @@ class Store:
                 raise StoreError(
                     f"{target} already exists; not replacing it",
                     hint="use --force to replace it (the old file is kept in .backup/)",
+                    console_hint="choose another name, or edit that VM with e on the table",
                 )
             expected = based_on
             if expected is None:
@@ -858,6 +859,7 @@ def _write_new(path: Path, data: bytes, like: os.stat_result | None = None) -> N
         raise StoreError(
             f"{path} appeared while rfconsole was writing it (another rfconsole or an editor); not replacing it",
             hint="nothing was written: look at the file, then try again (with --force to replace it)",
+            console_hint="nothing was written: look at the file (x on the table), then save again",
         ) from None
     except OSError as error:
         raise StoreError(f"cannot write {path}: {error.strerror or error}") from None

@@ -7,6 +7,7 @@ fleet on a thread of its own (importing libvirt and lxml there), and only then r
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -47,6 +48,19 @@ class ContextOpened(Message):
 
 
 ContextOpener = Callable[[], ConsoleContext]
+
+
+COMMAND_LINE_WORDS = re.compile(r"(?<![\w-])--[a-z]|`rfconsole |\brfconsole (xml|image|clone|up|down|define|console|watch) ")
+
+
+def console_hint(error: RfconsoleError) -> str | None:
+    """What to do, in the console's terms: the error's own console hint, else its hint, said to be for
+    the command line when it names a command or flag (the console has no flags to give)."""
+    if error.console_hint:
+        return error.console_hint
+    if error.hint and COMMAND_LINE_WORDS.search(error.hint) and "in the console" not in error.hint:
+        return f"on the command line: {error.hint}"
+    return error.hint
 
 
 class RfconsoleApp(App[int]):
@@ -191,7 +205,7 @@ class RfconsoleApp(App[int]):
     def report(self, error: BaseException, doing: str = "") -> None:
         """Show a problem as a notification; the console carries on."""
         if isinstance(error, RfconsoleError):
-            text = error.message + (f"\nhint: {error.hint}" if error.hint else "")
+            text = error.message + (f"\nhint: {console_hint(error)}" if error.hint or error.console_hint else "")
         else:
             text = f"{type(error).__name__}: {error}"
         self.notify(text, title=doing or "rfconsole", severity="error", timeout=8)

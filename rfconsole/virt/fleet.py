@@ -126,6 +126,7 @@ class Fleet:
             raise RfconsoleError(
                 f"no host named {name!r}: the hosts are {', '.join(self._hosts)}",
                 hint="hosts come from [hosts] in rfconsole.toml, or --connect URI",
+                console_hint="hosts come from [hosts] in rfconsole.toml, or rfconsole --connect URI when the console starts",
             ) from None
 
     def host_states(self) -> list[HostState]:

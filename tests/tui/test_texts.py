@@ -83,3 +83,32 @@ async def test_a_notification_with_brackets_is_shown_as_words(app) -> None:
         await wait_until(pilot, lambda: len(app.screen.query(Toast)) >= 2, "the toasts")
         toasts = " ".join(toast.render_line(y).text for toast in app.screen.query(Toast) for y in range(toast.size.height))
         assert "[Errno 13] Permission denied" in toasts and "[ondemand]" in toasts, (toasts, notifications(app))
+
+
+async def test_a_hint_for_the_command_line_is_not_given_as_a_console_step(app, context) -> None:
+    """Issue 17 item 8: '--force' means nothing in the console: a console hint is given where the error
+    has one, and a command-line hint is said to be one."""
+    from textual.widgets._toast import Toast
+
+    from rfconsole.images import Images
+
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        overlay = context.workdir.images_dir / "rfvmE.qcow2"
+        overlay.write_bytes(b"")
+        try:
+            Images(context.workdir).check_overlay_target(overlay)
+        except Exception as error:  # noqa: BLE001 - the real refusal, reported as the console reports any
+            app.report(error, "saving rfvmE")
+        try:
+            context.fleet.host("elsewhere")
+        except Exception as error:  # noqa: BLE001
+            app.report(error, "opening a host")
+        from rfconsole.errors import RfconsoleError
+        app.report(RfconsoleError("no base named b1", hint="register it first: rfconsole image base b1"), "a base")
+        await wait_until(pilot, lambda: len(app.screen.query(Toast)) >= 3, "the toasts")
+        toasts = " ".join(" ".join(toast.render_line(y).text for y in range(toast.size.height)) for toast in app.screen.query(Toast))
+        toasts = " ".join(toasts.split())
+        assert "--force" not in toasts and "choose another name for the VM" in toasts, toasts
+        assert "rfconsole --connect URI when the console starts" in toasts, toasts
+        assert "on the command line: register it first: rfconsole image base b1" in toasts, toasts
