@@ -112,3 +112,19 @@ async def test_a_hint_for_the_command_line_is_not_given_as_a_console_step(app, c
         assert "--force" not in toasts and "choose another name for the VM" in toasts, toasts
         assert "rfconsole --connect URI when the console starts" in toasts, toasts
         assert "on the command line: register it first: rfconsole image base b1" in toasts, toasts
+
+
+async def test_a_long_path_in_an_error_is_shown_whole_at_80x24(app) -> None:
+    from textual.widgets._toast import Toast
+
+    from rfconsole.errors import RfconsoleError
+
+    path = "/srv/lab/" + "/".join(f"a-rather-long-folder-name-{number}" for number in range(5)) + "/rfvmA.qcow2"
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await loaded(pilot)
+        app.report(RfconsoleError(f"cannot write {path}: the folder does not exist"), "saving rfvmA")
+        await wait_until(pilot, lambda: len(app.screen.query(Toast)) == 1, "the notification")
+        await pilot.pause(0.1)
+        toast = app.screen.query_one(Toast)
+        shown = "".join(toast.render_line(y).text.strip() for y in range(toast.size.height))
+        assert path in shown and toast.region.bottom < 24 - 2, (shown, toast.region)  # whole, and above the key bar
