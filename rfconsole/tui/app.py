@@ -12,13 +12,13 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from textual import work
 from textual.app import App, SystemCommand
 from textual.message import Message
 from textual.screen import Screen
 from textual.signal import Signal
 
 from rfconsole.errors import RfconsoleError
+from rfconsole.tui.background import in_background
 from rfconsole.tui.context import ConsoleContext
 from rfconsole.tui import keymap
 from rfconsole.tui.styles import APP_STYLESHEETS, stylesheet_paths
@@ -210,16 +210,9 @@ class RfconsoleApp(App[int]):
             text = f"{type(error).__name__}: {error}"
         self.notify(text, title=doing or "rfconsole", severity="error", timeout=8)
 
-    @work(thread=True, exit_on_error=False, group="operations")
     def run_in_background(self, doing: str, job: Callable[[], Any], done: Callable[[Any], None] | None = None) -> None:
         """Run ``job`` off the UI thread; hand its result to ``done`` on the UI thread, or notify its error."""
-        try:
-            result = job()
-        except Exception as error:  # noqa: BLE001 - every failure becomes a notification, never a crash
-            self.call_from_thread(self.report, error, doing)
-            return
-        if done is not None:
-            self.call_from_thread(done, result)
+        in_background(self, doing, job, done)
 
     # ---- global actions --------------------------------------------------------------------
 

@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Header, Label, ProgressBar, Static
 
+from rfconsole.tui.background import in_background
 from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import bringupsupport as support
@@ -119,17 +120,16 @@ class BringUpScreen(Screen):
             self.query_one(f"#result-{slot}", Label).update("waiting")
         self.deploy()
 
-    @work(thread=True, exit_on_error=False, group="operations")
     def deploy(self) -> None:
         def progress(slot: str, stage: str, done: int) -> None:
             self.app.call_from_thread(self._progress, slot, stage, done)
 
-        try:
-            results = support.deploy(self.app.context, dict(self.chosen), progress)
-        except Exception as error:  # noqa: BLE001 - e.g. no host reachable: told, never a crash
-            self.app.call_from_thread(self.app.report, error, "deploying rftest2")
-            results = {}
-        self.app.call_from_thread(self._finished, results)
+        def failed(error: BaseException) -> None:  # e.g. no host reachable
+            self.app.report(error, "deploying rftest2")
+            self._finished({})
+
+        in_background(self, "deploying rftest2", lambda: support.deploy(self.app.context, dict(self.chosen), progress),
+                      self._finished, failed)
 
     def _progress(self, slot: str, stage: str, done: int) -> None:
         self.query_one(f"#progress-{slot}", ProgressBar).update(progress=done)

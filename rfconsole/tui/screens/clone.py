@@ -18,6 +18,7 @@ from textual.widgets import Button, Checkbox, Input, Label
 from rfconsole.model.clone import check_clone_name, suggest_clone_name
 from rfconsole.model.errors import InvalidSpec
 from rfconsole.model.rftest2 import rftest2_naming
+from rfconsole.tui.background import in_background
 from rfconsole.tui import keymap
 from rfconsole.tui.styles import stylesheet_paths
 
@@ -124,16 +125,12 @@ def _clone(screen: Any, target: Any, new: str, routeflow_config: Path | None) ->
     app = screen.app
     known_switch = rftest2_naming(new) is not None
 
-    def run() -> None:
-        doing = f"clone {target.name} as {new}"
-        try:
-            message = app.context.fleet.clone(target.name, new, routeflow_config=routeflow_config if known_switch else None)
-        except Exception as error:  # noqa: BLE001 - the refusal as a notification, never a crash
-            app.call_from_thread(app.report, error, doing)
-        else:
-            if routeflow_config is not None and not known_switch:
-                message += (f"; its rows were not added to {routeflow_config}: which switch {new} serves is not known "
-                            f"(rfconsole clone … --routeflow-config CSV --datapath-id ID)")
-            app.call_from_thread(screen.notify, message, timeout=8)
+    def cloned(message: str) -> None:
+        if routeflow_config is not None and not known_switch:
+            message += (f"; its rows were not added to {routeflow_config}: which switch {new} serves is not known "
+                        f"(on the command line: rfconsole clone … --routeflow-config CSV --datapath-id ID)")
+        screen.notify(message, timeout=8)
 
-    screen.run_worker(run, thread=True, group="operations", exit_on_error=False, name=f"clone {new}")
+    in_background(screen, f"clone {target.name} as {new}",
+                  lambda: app.context.fleet.clone(target.name, new, routeflow_config=routeflow_config if known_switch else None),
+                  cloned)

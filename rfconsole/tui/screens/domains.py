@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -9,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import events, on, work
+from textual import events, on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -17,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Label, ProgressBar
 from textual.widgets.data_table import RowDoesNotExist
 
+from rfconsole.tui.background import in_background
 from rfconsole.tui import keymap
 from rfconsole.tui.widgets.hostline import HostLine
 from rfconsole.tui.widgets.keybar import KeyBar
@@ -157,18 +160,16 @@ class DomainsScreen(Screen):
 
     # ---- data in ---------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
     def refresh_statuses(self) -> None:
-        try:
+        def read() -> tuple[list[DomainStatus], dict[str, str], dict[str, Any]]:
             statuses, problems = fleetview.statuses_and_problems(self.app.context)
-            images = fleetview.images_by_name(self.app.context)
-        except Exception as error:  # noqa: BLE001 - a host going away is a notification
-            self.app.call_from_thread(self.app.report, error, "reading the hosts")
-            self.app.call_from_thread(self._poll_failed)
-            return
-        self.app.call_from_thread(self._apply_poll, statuses, images, problems)
+            return statuses, fleetview.images_by_name(self.app.context), problems
 
-    def _poll_failed(self) -> None:
+        in_background(self, "reading the hosts", read, lambda found: self._apply_poll(*found), self._poll_failed,
+                      group="poll", exclusive=True)
+
+    def _poll_failed(self, error: BaseException) -> None:  # a host going away is a notification
+        self.app.report(error, "reading the hosts")
         if not self.read_once:
             again = " (read again at the next poll)" if self.app.poll_seconds else ""
             self.query_one("#status-line", Label).update(f"the hosts could not be read: the notice says why{again}")
@@ -211,32 +212,22 @@ class DomainsScreen(Screen):
         if self.app.context is not None and self.read_once:
             self.refresh_images()
 
-    @work(thread=True, group="images", exclusive=True, exit_on_error=False)
     def refresh_images(self) -> None:
-        self._read_images()
+        in_background(self, "reading XML/", lambda: fleetview.images_by_name(self.app.context), self._apply_images,
+                      group="images", exclusive=True)
 
-    def _read_images(self) -> None:
-        try:
-            images = fleetview.images_by_name(self.app.context)
-        except Exception as error:  # noqa: BLE001
-            self.app.call_from_thread(self.app.report, error, "reading XML/")
-        else:
-            self.app.call_from_thread(self._apply_images, images)
-
-    @work(thread=True, group="event", exit_on_error=False)
     def refresh_domains(self, domains: list[tuple[str, str]]) -> None:
         """Re-read these (name, host) domains only, and their files' images; rows of the ones gone are dropped."""
-        self._read_images()
+        self.refresh_images()
         for name, host in domains:
-            try:
-                status = fleetview.status_of(self.app.context, name, host)
-            except Exception as error:  # noqa: BLE001
-                self.app.call_from_thread(self.app.report, error, f"reading {name} on {host}")
-                continue
-            if status is None:
-                self.app.call_from_thread(self.forget, f"{host}/{name}")
-            else:
-                self.app.call_from_thread(self.apply_statuses, [status], False)
+            in_background(self, f"reading {name} on {host}", partial(fleetview.status_of, self.app.context, name, host),
+                          partial(self._apply_status, f"{host}/{name}"), group="event")
+
+    def _apply_status(self, key: str, status: DomainStatus | None) -> None:
+        if status is None:
+            self.forget(key)
+        else:
+            self.apply_statuses([status], False)
 
     def apply_statuses(self, statuses: Iterable[DomainStatus], complete: bool) -> None:
         """Change rows in place; new domains refill the table once, in order; with ``complete``,
@@ -654,34 +645,41 @@ class DomainsScreen(Screen):
             return
         self._run_bulk(operation, targets)
 
-    @work(thread=True, group="operations", exit_on_error=False)
     def _run_single(self, operation: str, target: DomainStatus) -> None:
         doing = f"{fleetview.operation_word(operation, target)} {target.name} on {target.host}"
-        self.app.call_from_thread(self._show_progress, f"{doing}…", None)
-        try:
-            said = fleetview.run_operation(self.app.context, operation, target)
-        except Exception as error:  # noqa: BLE001 - libvirt's message as a notification, never a crash
-            self.app.call_from_thread(self.app.report, error, doing)
-            self.app.call_from_thread(self.refresh_domains, [(target.name, target.host)])
-        else:
-            self.app.call_from_thread(self._after_operation, operation, [target], [], said)
-        finally:
-            self.app.call_from_thread(self._hide_progress)
+        self._show_progress(f"{doing}…", None)
 
-    @work(thread=True, group="operations", exit_on_error=False)
+        def done(said: str) -> None:
+            self._hide_progress()
+            self._after_operation(operation, [target], [], said)
+
+        def failed(error: BaseException) -> None:  # libvirt's message as a notification
+            self._hide_progress()
+            self.app.report(error, doing)
+            self.refresh_domains([(target.name, target.host)])
+
+        in_background(self, doing, partial(fleetview.run_operation, self.app.context, operation, target), done, failed)
+
     def _run_bulk(self, operation: str, targets: list[DomainStatus]) -> None:
-        self.app.call_from_thread(self._show_progress, f"{operation} ×{len(targets)}", len(targets))
+        self._show_progress(f"{operation} ×{len(targets)}", len(targets))
 
         def progress(done: int, _total: int, _name: str) -> None:
             self.app.call_from_thread(self._advance_progress, done)
 
-        failures = fleetview.run_many(self.app.context, operation, targets, progress)
-        for target, error in failures:
-            self.app.call_from_thread(self.app.report, error, f"{fleetview.operation_word(operation, target)} {target.name} on {target.host}")
-        failed = [target for target, _ in failures]
-        done = [target for target in targets if target not in failed]
-        self.app.call_from_thread(self._after_operation, operation, done, failed, "")
-        self.app.call_from_thread(self._hide_progress)
+        def finished(failures: list[tuple[DomainStatus, BaseException]]) -> None:
+            self._hide_progress()
+            for target, error in failures:
+                self.app.report(error, f"{fleetview.operation_word(operation, target)} {target.name} on {target.host}")
+            failed = [target for target, _ in failures]
+            self._after_operation(operation, [target for target in targets if target not in failed], failed, "")
+
+        def failed(error: BaseException) -> None:
+            self._hide_progress()
+            self.app.report(error, f"{operation} ×{len(targets)}")
+            self.refresh_domains([(target.name, target.host) for target in targets])
+
+        in_background(self, f"{operation} ×{len(targets)}", partial(fleetview.run_many, self.app.context, operation, targets, progress),
+                      finished, failed)
 
     def _after_operation(self, operation: str, done: list[DomainStatus], failed: list[DomainStatus], said: str) -> None:
         """The summary names only the domains the operation succeeded on, each with its own verb."""

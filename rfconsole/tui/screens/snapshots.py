@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import work
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Label, Static
 
+from rfconsole.tui.background import in_background
 from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui.styles import stylesheet_paths
@@ -41,14 +41,10 @@ class SnapshotsScreen(Screen):
         self.query_one(DataTable).add_columns(*COLUMNS)
         self.reload()
 
-    @work(thread=True, group="snapshots", exclusive=True, exit_on_error=False)
     def reload(self) -> None:
-        try:
-            found = self.app.context.fleet.snapshot_list(self.domain, host=self.host)
-        except Exception as error:  # noqa: BLE001 - shown, never a crash
-            self.app.call_from_thread(self.app.report, error, f"list the snapshots of {self.domain}")
-            return
-        self.app.call_from_thread(self._show, found)
+        in_background(self, f"list the snapshots of {self.domain}",
+                      lambda: self.app.context.fleet.snapshot_list(self.domain, host=self.host), self._show,
+                      group="snapshots", exclusive=True)
 
     def _show(self, found: list[Any]) -> None:
         self.snapshots = found
@@ -108,13 +104,12 @@ class SnapshotsScreen(Screen):
         self.app.push_screen(ConfirmDialog(question, warning), answered)
 
     def _perform(self, doing: str, call: Any) -> None:
-        def run() -> None:
-            try:
-                message = call(self.app.context.fleet)
-            except Exception as error:  # noqa: BLE001 - libvirt's message or the refusal, as a notification
-                self.app.call_from_thread(self.app.report, error, doing)
-            else:
-                self.app.call_from_thread(self.notify, message, timeout=6)
-            self.app.call_from_thread(self.reload)
+        def done(message: str) -> None:
+            self.notify(message, timeout=6)
+            self.reload()
 
-        self.run_worker(run, thread=True, group="snapshot-operations", exit_on_error=False)
+        def failed(error: BaseException) -> None:
+            self.app.report(error, doing)
+            self.reload()
+
+        in_background(self, doing, lambda: call(self.app.context.fleet), done, failed, group="snapshot-operations")

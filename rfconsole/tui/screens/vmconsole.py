@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Label
 
+from rfconsole.tui.background import in_background
 from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui.widgets.terminal import TerminalView
@@ -183,21 +184,9 @@ def _open_session(app: Any, screen: VmConsoleScreen, force: bool) -> Any:
 
 
 def _attach(app: Any, name: str, host: str, force: bool) -> None:
-    from rfconsole.errors import RfconsoleError
     from rfconsole.virt.errors import ConsoleBusy
 
     screen = VmConsoleScreen(name, host)
-
-    def job() -> None:
-        try:
-            console = _open_session(app, screen, force)
-        except RfconsoleError as error:
-            app.call_from_thread(failed, error)
-            return
-        except Exception as error:  # noqa: BLE001 - a bug is a notification, never a crash
-            app.call_from_thread(app.report, error, f"console of {name} on {host}")
-            return
-        app.call_from_thread(done, console)
 
     def done(console: Any) -> None:
         installed = screen_name(host, name)
@@ -227,4 +216,4 @@ def _attach(app: Any, name: str, host: str, force: bool) -> None:
             return
         app.report(error, f"console of {name} on {host}")
 
-    app.run_worker(job, thread=True, group="console", exit_on_error=False)
+    in_background(app, f"console of {name} on {host}", lambda: _open_session(app, screen, force), done, failed, group="console")

@@ -14,12 +14,12 @@ from typing import Any
 
 from rich.table import Table
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
+from rfconsole.tui.background import in_background
 from rfconsole.tui import keymap
 from rfconsole.virt.details import event_words
 from rfconsole.tui.widgets.keybar import KeyBar
@@ -75,14 +75,10 @@ class VmDetailsScreen(Screen):
         if getattr(event, "domain", None) == self.vm or getattr(event, "host", None) == self.host_name:
             self.refresh_details()
 
-    @work(thread=True, exclusive=True, group="details", exit_on_error=False)
     def refresh_details(self) -> None:
-        try:
-            details = self.app.context.fleet.details(self.vm, self.host_name)
-        except Exception as error:  # noqa: BLE001 - a VM undefined or a host gone is shown, not raised
-            self.app.call_from_thread(self._show_problem, error)
-            return
-        self.app.call_from_thread(self._show, details)
+        # a VM undefined or a host gone is shown in place of the details
+        in_background(self, f"details of {self.vm}", lambda: self.app.context.fleet.details(self.vm, self.host_name),
+                      self._show, self._show_problem, group="details", exclusive=True)
 
     def action_refresh(self) -> None:
         self.refresh_details()

@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.syntax import Syntax
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
@@ -16,6 +16,7 @@ from textual.widgets import Header, Label, Static, TextArea
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.xmldiff import comparable
+from rfconsole.tui.background import in_background
 from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import xmlsupport
@@ -64,16 +65,15 @@ class XmlScreen(HoldsWork, Screen):
         self.sub_title = ("Edit " if self.editable else "XML of ") + (self.domain_name or str(self.path))
         self.load()
 
-    @work(thread=True, exit_on_error=False)
     def load(self) -> None:
-        context = self.app.context
-        try:
-            source = xmlsupport.open_xml(context, self.domain_name, self.host, self.path)
-        except Exception as error:  # noqa: BLE001
-            self.app.call_from_thread(self.app.report, error, f"reading the XML of {self.domain_name or self.path}")
-            self.app.call_from_thread(self._loaded, None)
-            return
-        self.app.call_from_thread(self._loaded, source)
+        doing = f"reading the XML of {self.domain_name or self.path}"
+
+        def failed(error: BaseException) -> None:
+            self.app.report(error, doing)
+            self._loaded(None)
+
+        in_background(self, doing, lambda: xmlsupport.open_xml(self.app.context, self.domain_name, self.host, self.path),
+                      self._loaded, failed, group="load")
 
     def _loaded(self, source: xmlsupport.XmlSource | None) -> None:
         if source is None:

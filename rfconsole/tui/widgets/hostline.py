@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import time
 
-from textual import work
 from textual.widgets import Static
 
+from rfconsole.tui.background import in_background
 from rfconsole.tui import fleetview
 from rfconsole.virt.events import HostEvent, HostState
 
@@ -44,16 +44,17 @@ class HostLine(Static):
         self._reading = True
         self._read_states()
 
-    @work(thread=True, group="hosts", exit_on_error=False)
     def _read_states(self) -> None:
-        try:
-            states = self.app.context.fleet.host_states()
-        finally:
-            self.app.call_from_thread(self._done_reading)
-        self.app.call_from_thread(self._show, states)
+        in_background(self, "reading the hosts' states", self.app.context.fleet.host_states, self._read, self._not_read,
+                      group="hosts")
 
-    def _done_reading(self) -> None:
+    def _read(self, states: list[HostState]) -> None:
         self._reading = False
+        self._show(states)
+
+    def _not_read(self, error: BaseException) -> None:
+        self._reading = False
+        self.app.report(error, "reading the hosts' states")
 
     def _show(self, states: list[HostState]) -> None:
         self.states = states
