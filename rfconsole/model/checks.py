@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from rfconsole.errors import UsageError
 from rfconsole.model.domainxml import DomainDocument
-from rfconsole.model.errors import InvalidSpec, Problem
+from rfconsole.model.errors import InvalidSpec, Problem, field_words
 from rfconsole.model.fields import CLEARABLE_KEYS, SET_KEYS, binding_for
 from rfconsole.model.rules import house_rule_problems_of, settings_missing_files
 from rfconsole.model.schema import schema_problems
@@ -50,7 +50,7 @@ def check_document(document: DomainDocument) -> DocumentCheck:
     warnings = list(document.notes())
     if settings is not None:
         warnings.extend(f"rfconsole would not create this: {problem}" for problem in house_rule_problems_of(settings))
-        warnings.extend(f"{problem.field} {problem.value}: {problem.message}" for problem in settings_missing_files(settings))
+        warnings.extend(f"{field_words(problem.field)} {problem.value}: {problem.message}" for problem in settings_missing_files(settings))
     return DocumentCheck(settings, errors, warnings)
 
 

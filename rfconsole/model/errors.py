@@ -9,6 +9,24 @@ from typing import Any
 from rfconsole.errors import RfconsoleError
 
 
+NIC_FIELD_WORDS = {"mac": "MAC", "bridge": "bridge", "network": "network", "target_dev": "host dev",
+                   "virtualport": "OVS port", "model": "model", "type": "type", "source_dev": "source device"}
+KERNEL_FIELD_WORDS = {"kernel": "kernel", "initrd": "initrd", "cmdline": "kernel command line"}
+
+
+def field_words(problem_field: str) -> str:
+    """A nested field as both faces name it: 'interfaces.0.mac' is eth0's MAC, 'kernel_boot.kernel'
+    the kernel, 'disks.1.source' disk 2's source; a top-level field is its own name."""
+    parts = problem_field.split(".")
+    if parts[0] == "interfaces" and len(parts) > 1 and parts[1].isdigit():
+        return f"eth{parts[1]}" + (f" {NIC_FIELD_WORDS.get(parts[2], parts[2].replace('_', ' '))}" if len(parts) > 2 else "")
+    if parts[0] == "disks" and len(parts) > 1 and parts[1].isdigit():
+        return f"disk {int(parts[1]) + 1}" + (f" {parts[2].replace('_', ' ')}" if len(parts) > 2 else "")
+    if parts[0] == "kernel_boot" and len(parts) > 1:
+        return KERNEL_FIELD_WORDS.get(parts[1], parts[1])
+    return problem_field
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with one field (or one line of a file, for schema problems)."""
@@ -19,8 +37,8 @@ class Problem:
 
     def __str__(self) -> str:
         if self.value is None or self.value == "":
-            return f"{self.field}: {self.message}"
-        return f"{self.field}: {self.message} (given: {_show(self.value)})"
+            return f"{field_words(self.field)}: {self.message}"
+        return f"{field_words(self.field)}: {self.message} (given: {_show(self.value)})"
 
 
 def _show(value: Any) -> str:

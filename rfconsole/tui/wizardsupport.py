@@ -14,7 +14,7 @@ from rfconsole.model.errors import InvalidSpec
 from rfconsole.model.rftest2 import RFTEST2_PRESETS, preset_spec
 from rfconsole.model.schema import schema_problems
 from rfconsole.tui.context import ConsoleContext
-from rfconsole.tui.widgets.wizardfields import field_words
+from rfconsole.model.errors import field_words
 
 NEW_VM_DEFAULT_NAME = "vm1"
 

@@ -73,6 +73,18 @@ async def test_invalid_edit_is_refused_with_words_and_line_number(app, workdir: 
         assert path.read_text() == before
 
 
+async def test_problems_name_fields_as_the_screen_does_not_as_the_model_does(app, workdir: Path) -> None:
+    """Issue 17 item 8: 'eth1 MAC', 'kernel', never 'interfaces.1.mac' or 'kernel_boot.kernel'."""
+    path = save_rfvmA(workdir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_xml(pilot, "e")
+        area = screen.query_one("#xml-text", TextArea)
+        area.text = path.read_text().replace("02:a1:a1:a1:a1:a1", "02:a1:a1:a1:a1")
+        await wait_until(pilot, lambda: "✗" in problems_text(screen), "the check as you type")
+        text = problems_text(screen)
+        assert "eth1 MAC: a MAC address" in text and "interfaces." not in text, text
+
+
 async def test_valid_edit_is_saved_with_a_backup(app, workdir: Path) -> None:
     path = save_rfvmA(workdir)
     before = path.read_text()

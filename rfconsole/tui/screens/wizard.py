@@ -37,7 +37,8 @@ from rfconsole.model.spec import MANAGED_HYPERVISORS, OS_TYPE_FOR, Arch, DomainS
 from rfconsole.tui import keymap
 from rfconsole.tui.unsaved import HoldsWork
 from rfconsole.tui.widgets.keybar import KeyBar
-from rfconsole.tui.widgets.wizardfields import NicRow, field_row, field_words
+from rfconsole.model.errors import field_words
+from rfconsole.tui.widgets.wizardfields import NicRow, field_row
 from rfconsole.tui import wizardsupport as support
 from rfconsole.model.rftest2 import RFTEST2_PRESETS, RFTEST2_VMS
 from rfconsole.tui.styles import stylesheet_paths

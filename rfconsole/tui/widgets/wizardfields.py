@@ -14,20 +14,6 @@ from rfconsole.model.spec import Interface
 
 NETWORK_PREFIX = "network:"  # in a NIC's source field: a libvirt network, not a bridge
 
-NIC_FIELD_WORDS = {"mac": "MAC", "bridge": "bridge", "network": "network", "target_dev": "host dev",
-                   "virtualport": "OVS port", "model": "model"}
-KERNEL_FIELD_WORDS = {"kernel": "kernel", "initrd": "initrd", "cmdline": "kernel command line"}
-
-
-def field_words(problem_field: str) -> str:
-    """A nested field as the screen labels it: 'interfaces.0.mac' is eth0's MAC, 'kernel_boot.kernel' the kernel."""
-    parts = problem_field.split(".")
-    if parts[0] == "interfaces" and len(parts) > 1 and parts[1].isdigit():
-        return f"eth{parts[1]}" + (f" {NIC_FIELD_WORDS.get(parts[2], parts[2])}" if len(parts) > 2 else "")
-    if parts[0] == "kernel_boot" and len(parts) > 1:
-        return KERNEL_FIELD_WORDS.get(parts[1], parts[1])
-    return problem_field
-
 
 def field_row(label: str, widget: Widget, name: str, hint: str = "") -> Vertical:
     """A label, the widget and, under it, the place for this field's error."""

@@ -301,7 +301,7 @@ def test_rows_that_cannot_be_added_leave_xml_and_csv_untouched(tmp_path, capsys)
 @pytest.mark.parametrize("option, value, words", [
     ("--image", "fifo", "image: this is a FIFO (named pipe), not an image file (a regular file) or a folder"),
     ("--image", "/dev/zero", "image: this is a character device, not an image file"),
-    ("--kernel", "/dev/zero", "kernel_boot.kernel: this is a character device, not a kernel file"),
+    ("--kernel", "/dev/zero", "kernel: this is a character device, not a kernel file"),
 ])
 def test_new_refuses_a_special_file_as_image_or_kernel(tmp_path, capsys, option, value, words):
     """issue 16 item 8: a FIFO or /dev/zero was taken as an image; /dev/zero as a kernel 'did not exist'."""
