@@ -113,7 +113,7 @@ def run_status(args: argparse.Namespace) -> int:
         if args.watch:
             return _watch(fleet, args)
         # running domains are sampled twice for their CPU %: at most a second apart here, so a script's status stays quick
-        statuses, problems = fleet.collect_statuses(sample_cpu=min(fleet.stats_interval, 1.0))
+        statuses, problems = fleet.lab_statuses(sample_cpu=min(fleet.stats_interval, 1.0))
         _print_status(statuses, args.json, sys.stdout)
         for problem in problems:
             print(f"rfconsole: error: {problem.message}", file=sys.stderr)
@@ -145,7 +145,7 @@ def _watch(fleet: Fleet, args: argparse.Namespace) -> int:
     clear = sys.stdout.isatty() and not args.json
     try:
         while True:
-            statuses, problems = fleet.collect_statuses()
+            statuses, problems = fleet.lab_statuses()
             if clear:
                 sys.stdout.write("\x1b[H\x1b[2J")
             _print_status(statuses, args.json, sys.stdout)

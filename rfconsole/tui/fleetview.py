@@ -69,8 +69,7 @@ def cpu_percent(status: DomainStatus) -> float:
 
 def statuses_and_problems(context: ConsoleContext) -> tuple[list[DomainStatus], dict[str, Any]]:
     """Every reachable host's domains, and for each host that cannot be reached (by name) its error."""
-    found, problems = context.fleet.collect_statuses()
-    found = list(found) + context.fleet.stored_only(found)  # VMs only in XML/, to define and start from here
+    found, problems = context.fleet.lab_statuses()  # with the VMs only in XML/, to define and start from here
     down = [state.name for state in context.fleet.host_states() if not state.connected]
     by_host = {}
     for name in down:

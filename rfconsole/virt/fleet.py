@@ -231,6 +231,13 @@ class Fleet:
                 problems.append(problem)
         return statuses, problems
 
+    def lab_statuses(self, sample_cpu: float = 0.0) -> tuple[list[DomainStatus], list[VirtError]]:
+        """What the lab holds, as `status` and the console list it: every reachable host's domains,
+        then the VMs of XML/ no host has defined (undefined, or unknown on a host that cannot be
+        reached); and one error per unreachable host."""
+        statuses, problems = self.collect_statuses(sample_cpu)
+        return statuses + self.stored_only(statuses), problems
+
     def _reachable(self) -> list[Host]:
         reachable = []
         for host in self._hosts.values():

@@ -108,6 +108,25 @@ def test_unreachable_host_exits_1_with_hint(capsys, workdir):
     assert "cannot connect to host qemu+tcp://127.0.0.1:1/system" in err and "hint: is libvirtd running on 127.0.0.1?" in err
 
 
+def test_status_lists_the_vms_of_xml_on_an_unreachable_host_as_unknown(capsys, workdir):
+    """A host that is down is no empty lab: its VMs of XML/ are listed, their state unknown."""
+    assert main(["--workdir", str(workdir.root), "xml", "new", "--preset", "rfvmA", "--hypervisor", "qemu"]) == 0
+    capsys.readouterr()
+    code, out, err = run(capsys, workdir, "--connect", "qemu+tcp://127.0.0.1:1/system", "status", "--json")
+    assert code == 1 and "cannot connect to host" in err
+    assert [(row["name"], row["state"]) for row in json.loads(out)] == [("rfvmA", "unknown")]
+    code, out, _ = run(capsys, workdir, "--connect", "qemu+tcp://127.0.0.1:1/system", "status")
+    assert code == 1 and out.splitlines()[1].split()[:4] == ["rfvmA", "qemu+tcp://127.0.0.1:1/system", "qemu", "unknown"]
+
+
+def test_status_lists_a_vm_only_in_xml_as_undefined(capsys, workdir):
+    assert main(["--workdir", str(workdir.root), "xml", "new", "--preset", "rfvmE", "--hypervisor", "test"]) == 0
+    capsys.readouterr()
+    code, out, _ = run(capsys, workdir, "--demo", "status", "--json")
+    assert code == 0
+    assert [(row["name"], row["state"]) for row in json.loads(out)] == [*((name, "shut off") for name in RFTEST2), ("rfvmE", "undefined")]
+
+
 def test_the_seeds_kvm_uri_gets_the_right_one_in_the_hint(capsys, workdir):
     code, _, err = run(capsys, workdir, "--connect", "kvm:///", "status")
     assert code == 1 and "use --connect qemu:///system" in err
