@@ -483,7 +483,7 @@ class Images:
 
     @staticmethod
     def _infos(paths: Iterable[Path]) -> list[ImageInfo | None]:
-        infos = []
+        infos: list[ImageInfo | None] = []
         for path in paths:
             try:
                 infos.append(image_info(path))

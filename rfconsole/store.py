@@ -114,7 +114,7 @@ class StoreEntry:
     @cached_property
     def spec(self) -> DomainSpec | None:
         """The file as a DomainSpec, or None when it breaks a rule (see ``problem``)."""
-        if self.settings is None:
+        if self.settings is None or self.document is None:
             return None
         return self.document.spec()
 
@@ -431,8 +431,10 @@ class Store:
         Call under ``locked()``."""
         self._require_lock("record an operation's intent")
         data = intent.to_json().encode()
-        current = _lexists(self.journal_path)
-        (_replace if current else _write_new)(self.journal_path, data, like=os.stat(self.journal_path) if current else None)
+        if _lexists(self.journal_path):
+            _replace(self.journal_path, data, like=os.stat(self.journal_path))
+        else:
+            _write_new(self.journal_path, data)
 
     def clear_intent(self) -> None:
         """The operation is done (or undone): its record goes."""
@@ -505,6 +507,8 @@ class Store:
             if not added:
                 return []
             data, _ = add_routeflow_rows(current[0] if current else None, rows, str(target))
+            if data is None:  # every row is there already
+                return []
             if current is None:
                 _write_new(real, data)
             else:
@@ -522,6 +526,8 @@ class Store:
         if not added:
             return None
         data, _ = add_routeflow_rows(current[0] if current else None, rows, str(target))
+        if data is None:
+            return None
         return FileUndo(real, current[0] if current else None, file_version(data))
 
     def save_intent(self, document: DomainDocument, path: str | os.PathLike[str] | None = None, through_link: bool = False) -> FileUndo:
@@ -643,8 +649,11 @@ class OverlayUndo:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> OverlayUndo:
-        paths = {key: None if data.get(key) is None else Path(data[key]) for key in ("target", "staged", "kept", "backup", "kept_backing")}
-        return cls(**paths, kept_backing_format=data.get("kept_backing_format"))
+        def path(key: str) -> Path | None:
+            return None if data.get(key) is None else Path(data[key])
+
+        return cls(Path(data["target"]), Path(data["staged"]), path("kept"), path("backup"), path("kept_backing"),
+                   data.get("kept_backing_format"))
 
 
 @dataclass

@@ -79,8 +79,8 @@ def write_new_vm(store: Store, images: Images, plan: NewVM) -> NewVMWritten:
         if plan.print_xml is not None:
             plan.print_xml(plan.document.to_xml())
             return NewVMWritten(plan.document.name or "", None)
-        xml = store.save(plan.document, path=plan.path, overwrite=plan.overwrite, based_on=plan.based_on, through_link=plan.through_link)
-        return NewVMWritten(plan.document.name or "", xml)
+        saved = store.save(plan.document, path=plan.path, overwrite=plan.overwrite, based_on=plan.based_on, through_link=plan.through_link)
+        return NewVMWritten(plan.document.name or "", saved)
     with store.locked():
         base, intent = _checked_intent(store, images, plan)
         store.record_intent(intent)
@@ -88,7 +88,7 @@ def write_new_vm(store: Store, images: Images, plan: NewVM) -> NewVMWritten:
         try:
             if intent.overlay is not None and base is not None:
                 _put_overlay_in_place(images, base, intent.overlay)
-            xml = None
+            xml: Path | None = None
             if plan.print_xml is None:
                 xml = store.save(plan.document, path=plan.path, overwrite=plan.overwrite, based_on=plan.based_on, through_link=plan.through_link)
             _step(5)

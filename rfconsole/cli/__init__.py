@@ -52,6 +52,13 @@ def _help_formatter(prog: str) -> argparse.HelpFormatter:
     return argparse.HelpFormatter(prog, width=(columns or 80) - 2)
 
 
+def subcommands(parser: argparse.ArgumentParser, **kwargs: Any) -> Commands:
+    """``parser``'s table of subcommands (a ``Commands``, as every parser of rfconsole makes)."""
+    commands = parser.add_subparsers(**kwargs)
+    assert isinstance(commands, Commands)
+    return commands
+
+
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _help_formatter)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from rfconsole.cli import Commands
+from rfconsole.cli import Commands, subcommands
 
 
 def register(commands: Commands) -> None:
@@ -21,7 +21,7 @@ def register(commands: Commands) -> None:
 
 
 def _image_arguments(image: argparse.ArgumentParser) -> None:
-    commands = image.add_subparsers(dest="image_command", metavar="SUBCOMMAND", required=True)
+    commands = subcommands(image, dest="image_command", metavar="SUBCOMMAND", required=True)
     commands.add(
         "base",
         "register a qcow2 or raw image as a base",

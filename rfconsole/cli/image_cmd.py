@@ -87,11 +87,11 @@ def run_list(args: argparse.Namespace) -> int:
     widths = [max(len(line[column]) for line in table) for column in range(len(LIST_COLUMNS))]
     for line in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
-    overlays = [row for row in rows if row.info is not None and row.info.is_overlay]
-    virtual = sum(row.info.virtual_size for row in overlays)
+    overlays = [row.info for row in rows if row.info is not None and row.info.is_overlay]
+    virtual = sum(info.virtual_size for info in overlays)
     summary = f"\n{len(rows)} images, {human_size(total)} on disk"
     if overlays:
-        summary += f"; {len(overlays)} overlays hold {human_size(sum(row.info.disk_usage for row in overlays))} of their own ({human_size(virtual)} as full copies)"
+        summary += f"; {len(overlays)} overlays hold {human_size(sum(info.disk_usage for info in overlays))} of their own ({human_size(virtual)} as full copies)"
     print(summary)
     for row in rows:
         for note in row.notes:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from rfconsole.cli import Commands
+from rfconsole.cli import Commands, subcommands
 
 
 def register(commands: Commands) -> None:
@@ -21,7 +21,7 @@ def register(commands: Commands) -> None:
 
 
 def _snapshot_arguments(snapshot: argparse.ArgumentParser) -> None:
-    commands = snapshot.add_subparsers(dest="snapshot_command", metavar="SUBCOMMAND", required=True)
+    commands = subcommands(snapshot, dest="snapshot_command", metavar="SUBCOMMAND", required=True)
     commands.add(
         "create", "take a snapshot (running or shut off)", _create_arguments, run="rfconsole.cli.snapshot_cmd:run_create",
         description="Take a snapshot of VM: its disks, and its memory when it runs.",

@@ -7,6 +7,8 @@ succeeded. See docs/lifecycle.md.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import argparse
 import sys
 import threading
@@ -91,7 +93,7 @@ def print_summary(results: list[OperationResult], out: TextIO, command: str) -> 
     print(f"{command}: {len(results) - failed} of {len(results)} ok" + (f", {failed} failed" if failed else ""), file=out)
 
 
-def print_table(rows: list[tuple[str, ...]], out: TextIO) -> None:
+def print_table(rows: Sequence[tuple[str, ...]], out: TextIO) -> None:
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip(), file=out)

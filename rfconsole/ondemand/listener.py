@@ -131,7 +131,7 @@ class _Connection:
             async with asyncio.timeout(self.settings.handshake_timeout):
                 features = await self._handshake()
             self.datapath_id = features.datapath_id
-            version = of.Version(self.version).label
+            version = of.Version(self._negotiated()).label
             others = registry.connections(features.datapath_id)
             if others:
                 log.warning(
@@ -206,18 +206,25 @@ class _Connection:
                 return message
             await self._dispatch(message)
 
+    def _negotiated(self) -> int:
+        """The version both ends agreed on in their HELLOs (every message after them carries it)."""
+        if self.version is None:
+            raise _Closing("no OpenFlow version agreed yet")
+        return self.version
+
     def _ask_slave_role(self) -> None:
         self._role_attempts += 1
-        if self.version == of.Version.OF10:
+        version = self._negotiated()
+        if version == of.Version.OF10:
             xid = self._next_xid()
             self._role_xids[xid] = "slave"
-            self._send(of.NiciraRoleRequest(self.version, xid, of.NiciraRole.SLAVE))
+            self._send(of.NiciraRoleRequest(version, xid, of.NiciraRole.SLAVE))
         else:
             # A SLAVE request must carry a generation id no older than the one the switch holds
             # (from its master); ask for it first with NOCHANGE, which changes nothing.
             xid = self._next_xid()
             self._role_xids[xid] = "current"
-            self._send(of.RoleRequest(self.version, xid, of.Role.NOCHANGE))
+            self._send(of.RoleRequest(version, xid, of.Role.NOCHANGE))
 
     def _role_granted(self) -> None:
         assert self.datapath_id is not None

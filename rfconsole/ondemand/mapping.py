@@ -52,8 +52,8 @@ def build_datapath_map(
                 )
             if found:
                 result.vms[datapath_id] = found
-    for datapath_id, names in (explicit or {}).items():
-        result.vms[datapath_id] = tuple(dict.fromkeys(names))
+    for datapath_id, mapped in (explicit or {}).items():
+        result.vms[datapath_id] = tuple(dict.fromkeys(mapped))
     return result
 
 

@@ -140,7 +140,7 @@ class Hello:
         bitmap = 0
         for number in self.versions:
             bitmap |= 1 << number
-        words = []
+        words: list[int] = []
         while bitmap or not words:
             words.append(bitmap & 0xFFFFFFFF)
             bitmap >>= 32

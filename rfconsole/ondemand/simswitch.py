@@ -13,7 +13,7 @@ import contextlib
 
 from rfconsole.ondemand import openflow as of
 
-NX_TO_ROLE = {of.NiciraRole.OTHER: "equal", of.NiciraRole.MASTER: "master", of.NiciraRole.SLAVE: "slave"}
+NX_TO_ROLE: dict[int, str] = {of.NiciraRole.OTHER: "equal", of.NiciraRole.MASTER: "master", of.NiciraRole.SLAVE: "slave"}
 OF_TO_ROLE = {of.Role.EQUAL: "equal", of.Role.MASTER: "master", of.Role.SLAVE: "slave"}
 
 

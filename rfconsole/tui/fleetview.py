@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.text import Text
 
+from rfconsole.errors import RfconsoleError
 from rfconsole.model.rftest2 import RFTEST2_VMS
 from rfconsole.tui.context import ConsoleContext
 from rfconsole.virt.events import DomainState, DomainStatus, HostState
@@ -168,9 +169,10 @@ def run_operation(context: ConsoleContext, operation: str, target: DomainStatus)
 def define_file(context: ConsoleContext, path: Path) -> tuple[str, str, str]:
     """Define the domain of any XML file (read as the store reads XML/): (name, host, what happened)."""
     document = context.store.load(path)
-    said = context.fleet.define(document)
-    status = context.fleet.status(document.name)
-    return document.name, status.host if status is not None else context.fleet.host().name, said
+    said = context.fleet.define(document)  # refuses a document without a name, in libvirt's words
+    name = document.name or path.stem
+    status = context.fleet.status(name)
+    return name, status.host if status is not None else context.fleet.host().name, said
 
 
 def run_many(
@@ -186,7 +188,7 @@ def run_many(
         progress(done, total, by_key[result.name].name)
 
     results = context.fleet.run_many(one, list(by_key), report)
-    return [(by_key[result.name], result.error) for result in results if not result.ok]
+    return [(by_key[result.name], result.error or RfconsoleError(result.message)) for result in results if not result.ok]
 
 
 # ---- the hosts' line (the home screen's strip under the header) ------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Section:
     # the guest): the key bar shows only priority keys there (F1 for help, ctrl+q to quit)
     takes_keys: bool = False
 
-    def bindings(self) -> list[Binding]:
+    def bindings(self) -> list[BindingType]:
         return [key.binding() for key in self.keys if key.bound]
 
 

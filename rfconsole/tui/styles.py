@@ -7,7 +7,7 @@ Textual reads the first time that screen is shown (docs/architecture.md, "The fi
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from rfconsole.errors import RfconsoleError
 
@@ -28,7 +28,7 @@ def styles_dir() -> Path:
     )
 
 
-def stylesheet_paths(*names: str) -> list[Path]:
+def stylesheet_paths(*names: str) -> list[str | PurePath]:
     """The paths of these stylesheets (every one when none is named)."""
     folder = styles_dir()
-    return [folder / name for name in names or STYLESHEETS]
+    return [folder / name for name in (names or STYLESHEETS)]

@@ -39,7 +39,7 @@ def open_xml(context: ConsoleContext, name: str | None, host: str | None, path: 
     return XmlSource(live, None, live)
 
 
-def default_path(context: ConsoleContext, name: str | None) -> Path:
+def default_path(context: ConsoleContext, name: str) -> Path:
     return context.store.path_for(name)
 
 

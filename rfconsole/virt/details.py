@@ -192,11 +192,11 @@ def gather(host: Host, name: str, store: Store | None, routeflow_config: Path | 
     defined = host.document(name, inactive=True) if persistent else live
     live_values, defined_values = live.values(), defined.values()
     status = host.status(name)
-    nics = _nics(live_values["interfaces"])
+    read_nics = _nics(live_values["interfaces"])
     addresses, addresses_note = _addresses(host, name, state)
-    ports, switch_note = _switch_ports(routeflow_config, nics)
+    ports, switch_note = _switch_ports(routeflow_config, read_nics)
     nics = tuple(
-        _with(nic, ports.get(nic.index), addresses.get((nic.mac or "").lower(), ())) for nic in nics
+        _with(nic, ports.get(nic.index), addresses.get((nic.mac or "").lower(), ())) for nic in read_nics
     )
     xml_file, agrees, xml_note = _file_against_definition(store, name, defined)
     return VmDetails(
@@ -317,7 +317,7 @@ def _file_against_definition(store: Store | None, name: str, defined: DomainDocu
     """The VM's file in XML/ and whether libvirt's (persistent) definition says the same in every
     field rfconsole models; the full text diff is the XML view's (x)."""
     path = store.find(name) if store is not None else None
-    if path is None:
+    if store is None or path is None:
         return None, None, "no file in XML/ defines this VM"
     try:
         document = store.load(path)

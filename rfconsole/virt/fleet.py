@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from contextlib import nullcontext
-from collections.abc import Callable, Iterable
+from collections.abc import Mapping, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -693,7 +693,7 @@ class Fleet:
         return Outcome(said, host=chosen.name, domain=name, action="down")
 
     def bring_up_rftest2(
-        self, chosen: dict[str, Path | None], progress: Callable[[str, str, int], None] | None = None
+        self, chosen: Mapping[str, Path | None], progress: Callable[[str, str, int], None] | None = None
     ) -> dict[str, Any]:
         """rftest2's bring-up: redeploy each slot (rfvmA–rfvmD) from its chosen XML file,
         concurrently. ``progress(slot, stage, stages_done)``; per slot, the outcome or the error."""

@@ -105,10 +105,12 @@ class XmlPickerDialog(ModalScreen["Path | str | None"]):
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id == NEW_WITH_WIZARD:
+        chosen = event.option.id
+        assert chosen is not None  # every option is made with an id: an entry's index, or NEW_WITH_WIZARD
+        if chosen == NEW_WITH_WIZARD:
             self.dismiss(NEW_WITH_WIZARD)
         else:
-            self.dismiss(self.entries[int(event.option.id)].path)
+            self.dismiss(self.entries[int(chosen)].path)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -85,10 +85,10 @@ class XmlScreen(HoldsWork, Screen):
         self.saved_text = source.text
         self.version = source.version
         where = f"file {source.path}" if source.path else f"libvirt's live definition on host {self.host} (no file in XML/)"
-        self.query_one("#xml-source", Label).update(where)
+        self.query_one("#xml-source", Label).update(Text(where))
         area = self.query_one("#xml-text", TextArea)
         area.load_text(source.text)
-        if self.editable and source.path is None:
+        if self.editable and source.path is None and self.domain_name is not None:
             self.path = xmlsupport.default_path(self.app.context, self.domain_name)
             self.query_one("#xml-source", Label).update(Text(f"libvirt's live definition on host {self.host}; saving writes {self.path}"))
         area.focus()
