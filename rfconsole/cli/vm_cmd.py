@@ -100,7 +100,7 @@ def print_table(rows: Sequence[tuple[str, ...]], out: TextIO) -> None:
 
 
 def status_rows(statuses: list[Any]) -> list[tuple[str, ...]]:
-    rows = [STATUS_COLUMNS]
+    rows: list[tuple[str, ...]] = [STATUS_COLUMNS]
     for s in statuses:
         rows.append((
             s.name, s.host, s.hypervisor.value if s.hypervisor else "?", s.state.value, str(s.vcpus),

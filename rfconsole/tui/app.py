@@ -50,7 +50,10 @@ class ContextOpened(Message):
 ContextOpener = Callable[[], ConsoleContext]
 
 
-COMMAND_LINE_WORDS = re.compile(r"(?<![\w-])--[a-z]|`rfconsole |\brfconsole (xml|image|clone|up|down|define|console|watch) ")
+COMMAND_LINE_WORDS = re.compile(
+    r"(?<![\w-])--[a-z]|`rfconsole |\brfconsole (xml|image|snapshot|clone|up|down|start|shutdown|destroy|define|undefine"
+    r"|redeploy|reset|status|details|console|watch) "
+)
 
 
 def console_hint(error: RfconsoleError) -> str | None:

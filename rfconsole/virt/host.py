@@ -287,7 +287,7 @@ class Host:
             self._connection = None
             self._went_down(CLOSE_REASONS.get(reason, f"closed (reason {reason})"))
             self._start_reconnecting(old=connection)
-        self._emit(HostEvent(self.name, self.uri, False, self._last_problem))
+        self._emit(HostEvent(self.name, self.uri, False, self._last_problem or "closed"))
 
     def _start_reconnecting(self, old: libvirt.virConnect | None = None) -> None:
         if self._closed or (self._reconnector is not None and self._reconnector.is_alive()):
@@ -384,9 +384,9 @@ class Host:
         with self._changed:
             self._changed.notify_all()
         if kind is not None:
-            event = DomainEvent(self.name, name, kind, words)
-            self._history.append(event)
-            self._emit(event)
+            happened = DomainEvent(self.name, name, kind, words)
+            self._history.append(happened)
+            self._emit(happened)
 
     def events_of(self, name: str) -> list[DomainEvent]:
         """The lifecycle events of domain ``name`` this host has seen (since its first connection;
@@ -685,26 +685,28 @@ class Host:
             self._lost(problem)
         where = f"{name} on host {self.name} ({self.uri})"
         words = (problem.libvirt_message or "").lower()
-        known = {"code": problem.code, "libvirt_message": problem.libvirt_message, "host": self.name, "domain": name}
+        code, said = problem.code, problem.libvirt_message
         if problem.code == libvirt.VIR_ERR_NO_SUPPORT:
             return ConsoleUnavailable(
                 f"host {self.name} ({self.uri}) has no text consoles: its libvirt driver does not offer them",
                 "the demo's test driver has none; consoles work on qemu:// and lxc:// hosts",
-                **known,
+                code=code, libvirt_message=said, host=self.name, domain=name,
             )
         if isinstance(problem, OperationInvalid) and "not running" in words:
-            return ConsoleNotRunning(
+            not_running = ConsoleNotRunning(
                 f"{where} is not running: its console exists only while it runs",
                 f"start it first (rfconsole start {name})",
-                **known,
+                code=code, libvirt_message=said, host=self.name, domain=name,
             )
+            not_running.console_hint = "start it first (s on the table)"
+            return not_running
         # "not using a PTY", "PTY device is not yet assigned": QEMU's pty is announced a moment after the
         # domain's started event (after a snapshot revert most of all); the console tries again
         if "character device" in words or "cannot find" in words or "not using a pty" in words or "not yet assigned" in words:
             return ConsoleUnavailable(
                 f"{where} has no console rfconsole can open: {problem.libvirt_message}",
                 "give the domain a <console type='pty'/> (rfconsole's XML has one; `rfconsole xml show` the file)",
-                **known,
+                code=code, libvirt_message=said, host=self.name, domain=name,
             )
         return problem
 
