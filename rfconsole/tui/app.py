@@ -78,10 +78,9 @@ class RfconsoleApp(App[int]):
         calls on a thread after its first frame (the console's own start, launch.run_console).
         ``poll_seconds``: between status polls (0: none; None: the fleet's stats_interval)."""
         super().__init__()
-        opened = isinstance(context, ConsoleContext)
         # None until opened: every key that needs it is disabled until then (check_action)
-        self.context: ConsoleContext | None = context if opened else None
-        self._opener: ContextOpener | None = None if opened else context
+        self.context: ConsoleContext | None = context if isinstance(context, ConsoleContext) else None
+        self._opener: ContextOpener | None = None if isinstance(context, ConsoleContext) else context
         self._opening: threading.Thread | None = None
         self._opened: ConsoleContext | None = None  # set by the opening thread
         self.opening_error: BaseException | None = None  # what stopped the opening; launch raises it

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,6 @@ def defined_slots(context: ConsoleContext) -> list[str]:
     return [f"{status.name} on host {status.host}" for status in context.fleet.statuses() if status.name in SLOTS]
 
 
-def deploy(context: ConsoleContext, chosen: dict[str, Path], progress: Callable[[str, str, int], None]) -> dict[str, Any]:
+def deploy(context: ConsoleContext, chosen: Mapping[str, Path | None], progress: Callable[[str, str, int], None]) -> dict[str, Any]:
     """Each slot's XML through Fleet's bring-up; per slot, its result text or its error."""
     return context.fleet.bring_up_rftest2(chosen, progress=progress)

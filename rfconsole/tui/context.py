@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+from textual.dom import DOMNode
+from textual.signal import Signal
+
+from rfconsole.errors import RfconsoleError
 
 if TYPE_CHECKING:
     from rfconsole.config import Config
@@ -24,3 +30,30 @@ class ConsoleContext:
     def demo(self) -> bool:
         """The fleet is libvirt's test driver: asked for with --demo, or the default with no config."""
         return self.fleet.demo
+
+
+class ConsoleApp(Protocol):
+    """What screens and widgets use of the console's app (tui/app.py's RfconsoleApp), beyond Textual's App."""
+
+    context: ConsoleContext | None  # None until the app has opened the working folder and the hosts
+    poll_seconds: float | None
+    fleet_events: Signal[Any]
+    switch_events: Signal[Any]
+    context_ready: Signal[ConsoleContext]
+
+    def report(self, error: BaseException, doing: str = "") -> None: ...
+
+    def run_in_background(self, doing: str, job: Callable[[], Any], done: Callable[[Any], None] | None = None) -> None: ...
+
+
+def console_app(node: DOMNode) -> ConsoleApp:
+    """``node``'s app, typed as the console's (Textual types ``node.app`` as any App)."""
+    return cast(ConsoleApp, node.app)
+
+
+def opened(node: DOMNode) -> ConsoleContext:
+    """The console's working folder and hosts; a key that needs them is disabled until they are open."""
+    context = console_app(node).context
+    if context is None:
+        raise RfconsoleError("the console is still opening its working folder and hosts")
+    return context

@@ -12,6 +12,7 @@ from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Header, Label, ProgressBar, Static
 
+from rfconsole.tui.context import console_app, opened
 from rfconsole.tui.background import in_background
 from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
@@ -49,7 +50,7 @@ class BringUpScreen(Screen):
 
     def on_mount(self) -> None:
         self.sub_title = "rftest2 bring-up"
-        for slot, path in support.existing_choices(self.app.context).items():
+        for slot, path in support.existing_choices(opened(self)).items():
             self._set_choice(slot, path)
         self.query_one(f"#choose-{SLOTS[0]}", Button).focus()
 
@@ -61,7 +62,7 @@ class BringUpScreen(Screen):
 
     @on(Button.Pressed, ".slot-choose")
     def _choose_pressed(self, event: Button.Pressed) -> None:
-        self.action_choose(event.button.id.removeprefix("choose-"))
+        self.action_choose((event.button.id or "").removeprefix("choose-"))
 
     def action_choose(self, slot: str) -> None:
         from rfconsole.tui.screens.dialogs import NEW_WITH_WIZARD, XmlPickerDialog
@@ -69,7 +70,7 @@ class BringUpScreen(Screen):
 
         def picked(choice: Path | str | None) -> None:
             if choice == NEW_WITH_WIZARD:
-                self.app.push_screen(WizardScreen(slot=slot), lambda made: made and self._set_choice(slot, made.path))
+                self.app.push_screen(WizardScreen(slot=slot), lambda made: self._set_choice(slot, made.path) if made else None)
             elif choice is not None:
                 name = next((entry.name for entry in entries if entry.path == Path(choice)), None)
                 if name != slot:  # deploying it would redeploy another VM and report on the wrong one
@@ -78,7 +79,7 @@ class BringUpScreen(Screen):
                     return
                 self._set_choice(slot, Path(choice))
 
-        entries = support.xml_entries(self.app.context)
+        entries = support.xml_entries(opened(self))
         self.app.push_screen(XmlPickerDialog(entries, f"XML for {slot}"), picked)
 
     # ---- deploying -------------------------------------------------------------------------
@@ -91,8 +92,8 @@ class BringUpScreen(Screen):
             return
         if self.deploying:
             return
-        context = self.app.context
-        self.app.run_in_background("reading which rftest2 VMs the hosts have", lambda: support.defined_slots(context), self._confirm_deploy)
+        context = opened(self)
+        console_app(self).run_in_background("reading which rftest2 VMs the hosts have", lambda: support.defined_slots(context), self._confirm_deploy)
 
     def _confirm_deploy(self, replaced: list[str]) -> None:
         """Ask first when the deploy replaces VMs a host has defined (read on a worker: a libvirt call)."""
@@ -125,10 +126,10 @@ class BringUpScreen(Screen):
             self.app.call_from_thread(self._progress, slot, stage, done)
 
         def failed(error: BaseException) -> None:  # e.g. no host reachable
-            self.app.report(error, "deploying rftest2")
+            console_app(self).report(error, "deploying rftest2")
             self._finished({})
 
-        in_background(self, "deploying rftest2", lambda: support.deploy(self.app.context, dict(self.chosen), progress),
+        in_background(self, "deploying rftest2", lambda: support.deploy(opened(self), dict(self.chosen), progress),
                       self._finished, failed)
 
     def _progress(self, slot: str, stage: str, done: int) -> None:
@@ -146,7 +147,7 @@ class BringUpScreen(Screen):
                 label.update(Text(f"✗ failed (r: why) {getattr(outcome, 'message', outcome)}"))
                 label.add_class("failed")
                 label.tooltip = self.reasons[slot]
-                self.app.report(outcome, f"deploying {slot}")
+                console_app(self).report(outcome, f"deploying {slot}")
             else:
                 label.update(Text(f"✓ {outcome}"))
                 label.remove_class("failed")

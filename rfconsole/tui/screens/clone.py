@@ -18,6 +18,7 @@ from textual.widgets import Button, Checkbox, Input, Label
 from rfconsole.model.clone import check_clone_name, suggest_clone_name
 from rfconsole.model.errors import InvalidSpec
 from rfconsole.model.rftest2 import rftest2_naming
+from rfconsole.tui.context import opened
 from rfconsole.tui.background import in_background
 from rfconsole.tui import keymap
 from rfconsole.tui.styles import stylesheet_paths
@@ -106,8 +107,8 @@ class CloneDialog(ModalScreen["CloneChoice | None"]):
 
 def ask_clone(screen: Any, target: Any) -> None:
     """Ask for the clone's name over the domains screen, then clone in a worker."""
-    context = screen.app.context
-    taken = {entry.name for entry in context.store.entries()} | {status.name for status in screen.app.context.fleet.statuses()}
+    context = opened(screen)
+    taken = {entry.name for entry in context.store.entries()} | {status.name for status in opened(screen).fleet.statuses()}
 
     routeflow_config = context.config.ondemand.routeflow_config
 

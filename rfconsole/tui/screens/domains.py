@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Label, ProgressBar
 from textual.widgets.data_table import RowDoesNotExist
 
+from rfconsole.tui.context import console_app, opened
 from rfconsole.tui.background import in_background
 from rfconsole.tui import keymap
 from rfconsole.tui.widgets.hostline import HostLine
@@ -140,21 +141,22 @@ class DomainsScreen(Screen):
         self.query_one("#filter").display = False
         self.query_one("#progress-bar").display = False
         table.focus()
-        self.app.fleet_events.subscribe(self, self._fleet_event)
-        self.app.switch_events.subscribe(self, lambda _event: self.redraw_switches())
-        if self.app.context is None:  # the app opens it after the first frame
-            self.app.context_ready.subscribe(self, lambda _context: self._start_reading())
+        console_app(self).fleet_events.subscribe(self, self._fleet_event)
+        console_app(self).switch_events.subscribe(self, lambda _event: self.redraw_switches())
+        if console_app(self).context is None:  # the app opens it after the first frame
+            console_app(self).context_ready.subscribe(self, lambda _context: self._start_reading())
         else:
             self._start_reading()
 
     def _start_reading(self) -> None:
         self.refresh_bindings()
         self.refresh_statuses()
-        if self.app.poll_seconds:
-            self.set_interval(self.app.poll_seconds, self.refresh_statuses)
+        poll_seconds = console_app(self).poll_seconds
+        if poll_seconds:
+            self.set_interval(poll_seconds, self.refresh_statuses)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.app.context is None and action not in WITHOUT_FLEET:
+        if console_app(self).context is None and action not in WITHOUT_FLEET:
             return None  # shown, disabled, until the fleet is open
         return True
 
@@ -162,16 +164,16 @@ class DomainsScreen(Screen):
 
     def refresh_statuses(self) -> None:
         def read() -> tuple[list[DomainStatus], dict[str, str], dict[str, Any]]:
-            statuses, problems = fleetview.statuses_and_problems(self.app.context)
-            return statuses, fleetview.images_by_name(self.app.context), problems
+            statuses, problems = fleetview.statuses_and_problems(opened(self))
+            return statuses, fleetview.images_by_name(opened(self)), problems
 
         in_background(self, "reading the hosts", read, lambda found: self._apply_poll(*found), self._poll_failed,
                       group="poll", exclusive=True)
 
     def _poll_failed(self, error: BaseException) -> None:  # a host going away is a notification
-        self.app.report(error, "reading the hosts")
+        console_app(self).report(error, "reading the hosts")
         if not self.read_once:
-            again = " (read again at the next poll)" if self.app.poll_seconds else ""
+            again = " (read again at the next poll)" if console_app(self).poll_seconds else ""
             self.query_one("#status-line", Label).update(f"the hosts could not be read: the notice says why{again}")
 
     def _apply_poll(self, statuses: list[DomainStatus], images: dict[str, str], problems: dict[str, Any]) -> None:
@@ -183,7 +185,7 @@ class DomainsScreen(Screen):
         for host, problem in problems.items():
             if host not in self.host_problems:
                 if isinstance(problem, BaseException):
-                    self.app.report(problem, f"host {host} cannot be reached")
+                    console_app(self).report(problem, f"host {host} cannot be reached")
                 else:
                     self.notify(str(problem), title=f"host {host} cannot be reached", severity="error", timeout=8)
         self.host_problems = set(problems)
@@ -209,18 +211,18 @@ class DomainsScreen(Screen):
 
     def on_screen_resume(self) -> None:
         """Back from a screen that may have written XML/ (the editor, the wizard): the images again."""
-        if self.app.context is not None and self.read_once:
+        if console_app(self).context is not None and self.read_once:
             self.refresh_images()
 
     def refresh_images(self) -> None:
-        in_background(self, "reading XML/", lambda: fleetview.images_by_name(self.app.context), self._apply_images,
+        in_background(self, "reading XML/", lambda: fleetview.images_by_name(opened(self)), self._apply_images,
                       group="images", exclusive=True)
 
     def refresh_domains(self, domains: list[tuple[str, str]]) -> None:
         """Re-read these (name, host) domains only, and their files' images; rows of the ones gone are dropped."""
         self.refresh_images()
         for name, host in domains:
-            in_background(self, f"reading {name} on {host}", partial(fleetview.status_of, self.app.context, name, host),
+            in_background(self, f"reading {name} on {host}", partial(fleetview.status_of, opened(self), name, host),
                           partial(self._apply_status, f"{host}/{name}"), group="event")
 
     def _apply_status(self, key: str, status: DomainStatus | None) -> None:
@@ -295,7 +297,7 @@ class DomainsScreen(Screen):
             "memory": memory_label(status.memory_mib),
             "cpu": f"{fleetview.cpu_percent(status):5.1f}",
             "spark": Text(sparkline(row.cpu), style="green"),
-            "switch": fleetview.switch_label(self.app.context, status),
+            "switch": fleetview.switch_label(opened(self), status),
             "image": self.images.get(status.name, ""),
         }
         return tuple(every[key] for key, _, _ in self._columns())
@@ -417,7 +419,7 @@ class DomainsScreen(Screen):
 
     def action_mark_all(self) -> None:
         table = self.query_one(DomainTable)
-        shown = {key.value for key in table.rows}
+        shown = {key.value for key in table.rows if key.value is not None}
         changed = shown if not (shown <= self.marked) else set(self.marked)
         self.marked = set() if shown <= self.marked and shown else shown
         for key in changed:
@@ -427,7 +429,7 @@ class DomainsScreen(Screen):
     def redraw_switches(self) -> None:
         """A switch came or went: only the Switch cells change."""
         for key, row in self.rows.items():
-            self._update_cell(key, "switch", fleetview.switch_label(self.app.context, row.status))
+            self._update_cell(key, "switch", fleetview.switch_label(opened(self), row.status))
 
     def _redraw_mark(self, key: str) -> None:
         table = self.query_one(DomainTable)
@@ -562,12 +564,12 @@ class DomainsScreen(Screen):
         """Pick any XML file under the working folder and define it (what `virsh define FILE` does)."""
         from rfconsole.tui.screens.dialogs import FilePickerDialog
 
-        context = self.app.context
+        context = opened(self)
         root = context.workdir.xml_dir if context.workdir.xml_dir.is_dir() else context.workdir.root
 
         def chosen(path: Path | None) -> None:
             if path is not None:
-                self.app.run_in_background(f"defining {path.name}", lambda: fleetview.define_file(context, path), self._file_defined)
+                console_app(self).run_in_background(f"defining {path.name}", lambda: fleetview.define_file(context, path), self._file_defined)
 
         self.app.push_screen(FilePickerDialog(root, "Define an XML file"), chosen)
 
@@ -655,10 +657,10 @@ class DomainsScreen(Screen):
 
         def failed(error: BaseException) -> None:  # libvirt's message as a notification
             self._hide_progress()
-            self.app.report(error, doing)
+            console_app(self).report(error, doing)
             self.refresh_domains([(target.name, target.host)])
 
-        in_background(self, doing, partial(fleetview.run_operation, self.app.context, operation, target), done, failed)
+        in_background(self, doing, partial(fleetview.run_operation, opened(self), operation, target), done, failed)
 
     def _run_bulk(self, operation: str, targets: list[DomainStatus]) -> None:
         self._show_progress(f"{operation} ×{len(targets)}", len(targets))
@@ -669,16 +671,16 @@ class DomainsScreen(Screen):
         def finished(failures: list[tuple[DomainStatus, BaseException]]) -> None:
             self._hide_progress()
             for target, error in failures:
-                self.app.report(error, f"{fleetview.operation_word(operation, target)} {target.name} on {target.host}")
+                console_app(self).report(error, f"{fleetview.operation_word(operation, target)} {target.name} on {target.host}")
             failed = [target for target, _ in failures]
             self._after_operation(operation, [target for target in targets if target not in failed], failed, "")
 
         def failed(error: BaseException) -> None:
             self._hide_progress()
-            self.app.report(error, f"{operation} ×{len(targets)}")
+            console_app(self).report(error, f"{operation} ×{len(targets)}")
             self.refresh_domains([(target.name, target.host) for target in targets])
 
-        in_background(self, f"{operation} ×{len(targets)}", partial(fleetview.run_many, self.app.context, operation, targets, progress),
+        in_background(self, f"{operation} ×{len(targets)}", partial(fleetview.run_many, opened(self), operation, targets, progress),
                       finished, failed)
 
     def _after_operation(self, operation: str, done: list[DomainStatus], failed: list[DomainStatus], said: str) -> None:

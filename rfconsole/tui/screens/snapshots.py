@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Label, Static
 
+from rfconsole.tui.context import console_app, opened
 from rfconsole.tui.background import in_background
 from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
@@ -43,7 +44,7 @@ class SnapshotsScreen(Screen):
 
     def reload(self) -> None:
         in_background(self, f"list the snapshots of {self.domain}",
-                      lambda: self.app.context.fleet.snapshot_list(self.domain, host=self.host), self._show,
+                      lambda: opened(self).fleet.snapshot_list(self.domain, host=self.host), self._show,
                       group="snapshots", exclusive=True)
 
     def _show(self, found: list[Any]) -> None:
@@ -109,7 +110,7 @@ class SnapshotsScreen(Screen):
             self.reload()
 
         def failed(error: BaseException) -> None:
-            self.app.report(error, doing)
+            console_app(self).report(error, doing)
             self.reload()
 
-        in_background(self, doing, lambda: call(self.app.context.fleet), done, failed, group="snapshot-operations")
+        in_background(self, doing, lambda: call(opened(self).fleet), done, failed, group="snapshot-operations")

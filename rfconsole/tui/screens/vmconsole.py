@@ -119,8 +119,11 @@ class VmConsoleScreen(Screen):
         notice = message.notice
         self._state_words = notice.message
         self._show_status()
-        severity = "error" if notice.problem else ("information" if notice.state.value == "attached" else "warning")
-        self.app.notify(notice.message, title=f"console of {self.vm}", severity=severity, timeout=6)
+        if notice.problem:
+            self.app.notify(notice.message, title=f"console of {self.vm}", severity="error", timeout=6)
+        else:
+            self.app.notify(notice.message, title=f"console of {self.vm}", timeout=6,
+                            severity="information" if notice.state.value == "attached" else "warning")
 
     # ---- keys to the guest ------------------------------------------------------------------
 
@@ -154,7 +157,7 @@ class VmConsoleScreen(Screen):
             self.notify("no other console is open (open one with v on the table)", severity="warning")
             return
         following = consoles[(consoles.index(self) + 1) % len(consoles)]
-        self.app.switch_screen(following.name)
+        self.app.switch_screen(following)
 
     def action_scroll(self, pages: int) -> None:
         self.query_one(TerminalView).scroll_history(pages)

@@ -19,6 +19,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
+from rfconsole.tui.context import console_app, opened
 from rfconsole.tui.background import in_background
 from rfconsole.tui import keymap
 from rfconsole.virt.details import event_words
@@ -64,12 +65,12 @@ class VmDetailsScreen(Screen):
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.vm} on {self.host_name}"
-        self.app.fleet_events.subscribe(self, self._fleet_event)
+        console_app(self).fleet_events.subscribe(self, self._fleet_event)
         self.refresh_details()
-        self.set_interval(max(0.5, float(self.app.context.fleet.stats_interval)), self.refresh_details)
+        self.set_interval(max(0.5, float(opened(self).fleet.stats_interval)), self.refresh_details)
 
     def on_unmount(self) -> None:
-        self.app.fleet_events.unsubscribe(self)
+        console_app(self).fleet_events.unsubscribe(self)
 
     def _fleet_event(self, event: Any) -> None:
         if getattr(event, "domain", None) == self.vm or getattr(event, "host", None) == self.host_name:
@@ -77,7 +78,7 @@ class VmDetailsScreen(Screen):
 
     def refresh_details(self) -> None:
         # a VM undefined or a host gone is shown in place of the details
-        in_background(self, f"details of {self.vm}", lambda: self.app.context.fleet.details(self.vm, self.host_name),
+        in_background(self, f"details of {self.vm}", lambda: opened(self).fleet.details(self.vm, self.host_name),
                       self._show, self._show_problem, group="details", exclusive=True)
 
     def action_refresh(self) -> None:
@@ -198,7 +199,7 @@ class VmDetailsScreen(Screen):
 
     def _boots(self) -> list[tuple[float, str]]:
         """The on-demand booter's records for this VM (its times are monotonic: turned into wall time)."""
-        switches = self.app.context.switches
+        switches = opened(self).switches
         records = getattr(getattr(switches, "booter", None), "records", None) or []
         offset = time.time() - time.monotonic()
         found = []

@@ -16,6 +16,7 @@ from textual.widgets import Header, Label, Static, TextArea
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.xmldiff import comparable
+from rfconsole.tui.context import console_app, opened
 from rfconsole.tui.background import in_background
 from rfconsole.tui import keymap
 from rfconsole.tui.widgets.keybar import KeyBar
@@ -69,10 +70,10 @@ class XmlScreen(HoldsWork, Screen):
         doing = f"reading the XML of {self.domain_name or self.path}"
 
         def failed(error: BaseException) -> None:
-            self.app.report(error, doing)
+            console_app(self).report(error, doing)
             self._loaded(None)
 
-        in_background(self, doing, lambda: xmlsupport.open_xml(self.app.context, self.domain_name, self.host, self.path),
+        in_background(self, doing, lambda: xmlsupport.open_xml(opened(self), self.domain_name, self.host, self.path),
                       self._loaded, failed, group="load")
 
     def _loaded(self, source: xmlsupport.XmlSource | None) -> None:
@@ -89,7 +90,7 @@ class XmlScreen(HoldsWork, Screen):
         area = self.query_one("#xml-text", TextArea)
         area.load_text(source.text)
         if self.editable and source.path is None and self.domain_name is not None:
-            self.path = xmlsupport.default_path(self.app.context, self.domain_name)
+            self.path = xmlsupport.default_path(opened(self), self.domain_name)
             self.query_one("#xml-source", Label).update(Text(f"libvirt's live definition on host {self.host}; saving writes {self.path}"))
         area.focus()
         self.check_now()
@@ -127,9 +128,9 @@ class XmlScreen(HoldsWork, Screen):
             return
         text = self.query_one("#xml-text", TextArea).text
         try:
-            path, self.version = xmlsupport.save(self.app.context, text, self.path, self.version)
+            path, self.version = xmlsupport.save(opened(self), text, self.path, self.version)
         except RfconsoleError as error:
-            self.app.report(error, "saving the XML")
+            console_app(self).report(error, "saving the XML")
             return
         self.saved_text = text
         self.path = path
@@ -160,7 +161,7 @@ class XmlScreen(HoldsWork, Screen):
         """What quitting would drop, in words; None when the text is as saved (or read-only)."""
         if not self.editable or not self.is_mounted or self.query_one("#xml-text", TextArea).text == self.saved_text:
             return None
-        return f"the XML editor: unsaved changes to {self.domain_name or 'the XML'} ({self.app.context.workdir.shown(self.path)})"
+        return f"the XML editor: unsaved changes to {self.domain_name or 'the XML'} ({opened(self).workdir.shown(self.path) if self.path else 'not saved yet'})"
 
     def action_close(self) -> None:
         """Close; with unsaved changes, the first escape only says so and the second drops them."""

@@ -11,6 +11,7 @@ import time
 
 from textual.widgets import Static
 
+from rfconsole.tui.context import console_app, opened
 from rfconsole.tui.background import in_background
 from rfconsole.tui import fleetview
 from rfconsole.virt.events import HostEvent, HostState
@@ -26,9 +27,9 @@ class HostLine(Static):
         self._shown: object = None
 
     def on_mount(self) -> None:
-        self.app.fleet_events.subscribe(self, self._fleet_event)
-        if self.app.context is None:
-            self.app.context_ready.subscribe(self, lambda _context: self.read())
+        console_app(self).fleet_events.subscribe(self, self._fleet_event)
+        if console_app(self).context is None:
+            console_app(self).context_ready.subscribe(self, lambda _context: self.read())
         else:
             self.read()
         self.set_interval(1.0, self.read)
@@ -39,13 +40,13 @@ class HostLine(Static):
 
     def read(self) -> None:
         """Read the hosts' states again (the home screen asks after each poll)."""
-        if self.app.context is None or self._reading:
+        if console_app(self).context is None or self._reading:
             return
         self._reading = True
         self._read_states()
 
     def _read_states(self) -> None:
-        in_background(self, "reading the hosts' states", self.app.context.fleet.host_states, self._read, self._not_read,
+        in_background(self, "reading the hosts' states", opened(self).fleet.host_states, self._read, self._not_read,
                       group="hosts")
 
     def _read(self, states: list[HostState]) -> None:
@@ -54,7 +55,7 @@ class HostLine(Static):
 
     def _not_read(self, error: BaseException) -> None:
         self._reading = False
-        self.app.report(error, "reading the hosts' states")
+        console_app(self).report(error, "reading the hosts' states")
 
     def _show(self, states: list[HostState]) -> None:
         self.states = states
