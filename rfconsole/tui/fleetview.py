@@ -16,7 +16,7 @@ from rich.text import Text
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.rftest2 import RFTEST2_VMS
 from rfconsole.tui.context import ConsoleContext
-from rfconsole.virt.events import DomainState, DomainStatus, HostState
+from rfconsole.virt.events import DomainState, DomainStatus, HostState, Outcome
 
 SLOTS = tuple(RFTEST2_VMS)  # rfvmA–rfvmD, shown first
 
@@ -143,7 +143,7 @@ def switch_label(context: ConsoleContext, status: DomainStatus) -> str:
 CONFIRMED = {"destroy", "undefine", "redeploy", "reset", "power_cycle"}  # the console asked first, naming the domain and host
 
 
-def run_operation(context: ConsoleContext, operation: str, target: DomainStatus) -> str:
+def run_operation(context: ConsoleContext, operation: str, target: DomainStatus) -> Outcome:
     """One key, one Fleet call. After the console's confirmation, ``force`` lets Fleet act on a
     domain without rfconsole's mark (Fleet's own rule: only with an explicit confirmation)."""
     fleet = context.fleet
@@ -166,7 +166,7 @@ def run_operation(context: ConsoleContext, operation: str, target: DomainStatus)
     return getattr(fleet, operation)(target.name, host=target.host)
 
 
-def define_file(context: ConsoleContext, path: Path) -> tuple[str, str, str]:
+def define_file(context: ConsoleContext, path: Path) -> tuple[str, str, Outcome]:
     """Define the domain of any XML file (read as the store reads XML/): (name, host, what happened)."""
     document = context.store.load(path)
     said = context.fleet.define(document)  # refuses a document without a name, in libvirt's words
@@ -181,7 +181,7 @@ def run_many(
     """Every target through Fleet.run_many (concurrently); the failures, each with its error."""
     by_key = {row_key(target): target for target in targets}
 
-    def one(key: str) -> str:
+    def one(key: str) -> Outcome:
         return run_operation(context, operation, by_key[key])
 
     def report(result: Any, done: int, total: int) -> None:

@@ -705,7 +705,7 @@ class Fleet:
             report(slot, word, done)
             steps_done[slot] = done + 1
 
-        def one(slot: str, stage: Callable[[str], None]) -> str:
+        def one(slot: str, stage: Callable[[str], None]) -> Outcome:
             path = chosen.get(slot)
             if path is None:
                 raise RfconsoleError(f"{slot}: no XML chosen", hint="choose a file from XML/ or make one with the wizard")
@@ -783,7 +783,7 @@ class Fleet:
         routeflow_config: str | os.PathLike[str] | None = None,
         datapath_id: int | None = None,
         new_id: int | None = None,
-    ) -> str:
+    ) -> Outcome:
         """A new VM ``new`` in XML/ from ``source`` (virt/clone.py): new id, MACs unique across
         XML/ and the hosts, host-side NIC names, its own overlay of the source's base (an existing
         file only with ``force``, kept in Images/.backup/); with ``routeflow_config``, its rows
@@ -795,7 +795,8 @@ class Fleet:
         if self.store is None:
             raise RfconsoleError(f"no working folder to clone {source} into")
         csv_path = Path(os.path.abspath(routeflow_config)) if routeflow_config is not None else None
-        return clone_vm(self.store, self.hosts(), self.locate, source, new, force, routeflow_config=csv_path, datapath_id=datapath_id, new_id=new_id)
+        words = clone_vm(self.store, self.hosts(), self.locate, source, new, force, routeflow_config=csv_path, datapath_id=datapath_id, new_id=new_id)
+        return Outcome(words, host=self.placed_host(new).name, domain=new, action="clone")  # the host `up` will define it on
 
     def writers_of(self, paths: Iterable[str | os.PathLike[str]]) -> WritersFound:
         """The active domains of this machine's hosts that write one of ``paths`` (virt/writers.py),
@@ -807,7 +808,7 @@ class Fleet:
     # ------------------------------------------------------------------ many at once
     def run_many(
         self,
-        operation: str | Callable[..., str],
+        operation: str | Callable[..., Outcome],
         names: Iterable[str],
         progress: Callable[[OperationResult, int, int], None] | None = None,
         max_workers: int | None = None,
@@ -827,7 +828,7 @@ class Fleet:
             label = operation
             method = getattr(self, operation)
             if stage is not None and operation in STAGED_OPERATIONS:
-                function: Callable[[str], str] = lambda name: method(name, stage=lambda step: stage(name, step), **options)  # noqa: E731
+                function: Callable[[str], Outcome] = lambda name: method(name, stage=lambda step: stage(name, step), **options)  # noqa: E731
             else:
                 function = lambda name: method(name, **options)  # noqa: E731
         else:
@@ -842,8 +843,8 @@ class Fleet:
         def timed(name: str) -> OperationResult:
             started = time.monotonic()
             try:
-                message = function(name)
-                return OperationResult(name, label, True, message, time.monotonic() - started)
+                outcome = function(name)
+                return OperationResult(name, label, True, str(outcome), time.monotonic() - started)
             except RfconsoleError as error:
                 return OperationResult(name, label, False, error.message, time.monotonic() - started, error)
             except Exception as error:  # noqa: BLE001 - a bug in one VM's run is reported, not lost

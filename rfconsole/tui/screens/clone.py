@@ -18,6 +18,7 @@ from textual.widgets import Button, Checkbox, Input, Label
 from rfconsole.model.clone import check_clone_name, suggest_clone_name
 from rfconsole.model.errors import InvalidSpec
 from rfconsole.model.rftest2 import rftest2_naming
+from rfconsole.virt.events import Outcome
 from rfconsole.tui.context import opened
 from rfconsole.tui.background import in_background
 from rfconsole.tui import keymap
@@ -126,7 +127,8 @@ def _clone(screen: Any, target: Any, new: str, routeflow_config: Path | None) ->
     app = screen.app
     known_switch = rftest2_naming(new) is not None
 
-    def cloned(message: str) -> None:
+    def cloned(outcome: Outcome) -> None:
+        message = str(outcome)
         if routeflow_config is not None and not known_switch:
             message += (f"; its rows were not added to {routeflow_config}: which switch {new} serves is not known "
                         f"(on the command line: rfconsole clone … --routeflow-config CSV --datapath-id ID)")

@@ -25,7 +25,7 @@ from rfconsole.tui import keymap
 from rfconsole.tui.widgets.hostline import HostLine
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import fleetview
-from rfconsole.virt.events import DomainEvent, DomainStatus, HostEvent
+from rfconsole.virt.events import DomainEvent, DomainStatus, HostEvent, Outcome
 from rfconsole.tui.widgets.sparkline import history, sparkline
 
 # (key, heading, width): fixed widths, so a cell changing in place never re-measures the table
@@ -651,7 +651,7 @@ class DomainsScreen(Screen):
         doing = f"{fleetview.operation_word(operation, target)} {target.name} on {target.host}"
         self._show_progress(f"{doing}…", None)
 
-        def done(said: str) -> None:
+        def done(said: Outcome) -> None:
             self._hide_progress()
             self._after_operation(operation, [target], [], said)
 
@@ -673,7 +673,7 @@ class DomainsScreen(Screen):
             for target, error in failures:
                 console_app(self).report(error, f"{fleetview.operation_word(operation, target)} {target.name} on {target.host}")
             failed = [target for target, _ in failures]
-            self._after_operation(operation, [target for target in targets if target not in failed], failed, "")
+            self._after_operation(operation, [target for target in targets if target not in failed], failed, None)
 
         def failed(error: BaseException) -> None:
             self._hide_progress()
@@ -683,7 +683,7 @@ class DomainsScreen(Screen):
         in_background(self, f"{operation} ×{len(targets)}", partial(fleetview.run_many, opened(self), operation, targets, progress),
                       finished, failed)
 
-    def _after_operation(self, operation: str, done: list[DomainStatus], failed: list[DomainStatus], said: str) -> None:
+    def _after_operation(self, operation: str, done: list[DomainStatus], failed: list[DomainStatus], said: Outcome | None) -> None:
         """The summary names only the domains the operation succeeded on, each with its own verb."""
         by_word: dict[str, list[str]] = {}
         for target in done:

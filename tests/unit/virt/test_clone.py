@@ -85,6 +85,7 @@ def test_fleet_clone_writes_the_xml_and_its_own_overlay(demo, store, workdir, ba
     base, overlay = base_and_overlay
     save_preset(store, "rfvmA", Hypervisor.QEMU, image=overlay)
     message = demo.clone("rfvmA", "rfvmE")
+    assert (message.domain, message.action, message.host) == ("rfvmE", "clone", "demo")  # a typed outcome, as up/down give
     assert message.startswith(f"rfvmE (id 5) cloned from rfvmA: {workdir.xml_dir / 'rfvmE.xml'}, overlay {workdir.image('h5.qcow2')} of tiny.qcow2")
     clone = store.load("rfvmE").spec()
     assert clone.image == workdir.image("h5.qcow2") and image_info(clone.image).backing == base
