@@ -117,3 +117,16 @@ def test_a_sigterm_arriving_inside_a_callback_still_ends_the_command():
     result = subprocess.run([sys.executable, "-c", SIGTERM_IN_A_CALLBACK], capture_output=True, text=True, timeout=30, check=False)
     assert result.stdout.strip() == "terminated", result.stdout + result.stderr
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr, result.stderr
+
+
+def test_a_child_whose_parent_is_already_gone_runs_nothing(tmp_path: Path) -> None:
+    """The moment between fork and setpriv's prctl: a parent killed then left a child nothing would
+    kill (issue 16's last gap). The child checks its parent after the death signal is set: here it
+    is told a parent that is not its own, so it must run nothing and exit ORPHANED_EXIT."""
+    from rfconsole.images import ORPHANED_EXIT, dying_with
+
+    mark = tmp_path / "ran"
+    orphan = subprocess.run(dying_with(1, ["touch", str(mark)]), capture_output=True, text=True, check=False)
+    assert orphan.returncode == ORPHANED_EXIT and not mark.exists()
+    tied = subprocess.run(dying_with(os.getpid(), ["touch", str(mark)]), capture_output=True, text=True, check=False)
+    assert tied.returncode == 0 and mark.exists()
