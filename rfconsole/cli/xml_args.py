@@ -45,6 +45,7 @@ def _xml_arguments(xml: argparse.ArgumentParser) -> None:
 def _new_arguments(new: argparse.ArgumentParser) -> None:
     import textwrap
 
+    from rfconsole.model.fields import DOMAIN_FIELDS
     from rfconsole.model.rftest2 import DATA_BRIDGE, MANAGEMENT_BRIDGE, RFTEST2_PRESETS
 
     new.description = textwrap.fill(
@@ -62,25 +63,17 @@ def _new_arguments(new: argparse.ArgumentParser) -> None:
         "  rfconsole xml new --hypervisor qemu --name tiny --kernel /boot/vmlinuz --initrd /boot/initrd.img --cmdline 'console=ttyS0'"
     )
     new.formatter_class = argparse.RawDescriptionHelpFormatter
-    new.add_argument("--hypervisor", required=True, metavar="H", help="kvm, qemu, lxc or test (the demo driver)")
-    new.add_argument("--name", metavar="N", help="unique name: letters, digits, _ . - (at most 64); with --preset, the preset's")
-    new.add_argument("--id", metavar="I", help="unique positive integer; default: the preset's if free, else the next free id")
-    new.add_argument("--arch", metavar="A", help="an architecture libvirt knows: i686, x86_64, aarch64, ppc64le … (default x86_64)")
-    new.add_argument("--os-type", metavar="T", help="hvm (kvm, qemu, test) or exe (lxc); default: what the hypervisor needs")
-    new.add_argument("--vcpu", metavar="C", help="number of virtual CPUs (default 1)")
-    new.add_argument("--memory", metavar="MIB", help="memory in MiB (default 512)")
-    new.add_argument("--image", metavar="PATH", help="disk image file, or for lxc an image file or a root-filesystem folder; relative paths are taken from the current directory")
-    new.add_argument(
-        "--base",
-        metavar="NAME",
-        help="give the VM a qcow2 overlay of this base (see `rfconsole image list`): Images/h<N>.qcow2 with --preset, "
-        "else Images/<name>.qcow2; never over an existing file without --force (a backup is kept)",
-    )
-    new.add_argument("--no-image", action="store_true", help="no disk or root filesystem (direct kernel boot, or an lxc application container sharing the host's root)")
-    new.add_argument("--init", metavar="PATH", help="lxc: the program to start in the container (default /sbin/init)")
-    new.add_argument("--kernel", metavar="K", help="direct kernel boot: kernel file on the host")
-    new.add_argument("--initrd", metavar="I", help="direct kernel boot: initrd file on the host")
-    new.add_argument("--cmdline", metavar="C", help="direct kernel boot: kernel command line")
+    for binding in DOMAIN_FIELDS:  # the field table's options, in its order
+        if binding.flag is not None:
+            new.add_argument(binding.flag.name, metavar=binding.flag.metavar, help=binding.flag.help, required=binding.flag.required)
+        if binding.key == "image":  # the other ways to give the VM its storage
+            new.add_argument(
+                "--base",
+                metavar="NAME",
+                help="give the VM a qcow2 overlay of this base (see `rfconsole image list`): Images/h<N>.qcow2 with --preset, "
+                "else Images/<name>.qcow2; never over an existing file without --force (a backup is kept)",
+            )
+            new.add_argument("--no-image", action="store_true", help="no disk or root filesystem (direct kernel boot, or an lxc application container sharing the host's root)")
     new.add_argument(
         "--nic",
         action="append",

@@ -91,20 +91,7 @@ def run_new(args: argparse.Namespace) -> int:
         raise UsageError("--initrd and --cmdline need --kernel (direct kernel boot)")
     if not args.preset and not args.name:
         raise UsageError("a new VM needs --name (or --preset, whose name is the default)")
-    settings: dict[str, Any] = {
-        "hypervisor": args.hypervisor,
-        "name": args.name,
-        "arch": args.arch,
-        "os_type": args.os_type,
-        "vcpu": args.vcpu,
-        "memory": args.memory,
-        "init": args.init,
-    }
-    if args.image:
-        settings["image"] = _absolute(args.image)
-    if args.kernel:
-        settings["kernel_boot"] = {"kernel": _absolute(args.kernel), "initrd": _absolute(args.initrd), "cmdline": args.cmdline}
-    settings = {key: value for key, value in settings.items() if value is not None}
+    settings = _flag_settings(args)
     extra_nics = [parse_nic(text) for text in args.nic]
     from rfconsole.images import OVERLAY_SUFFIX, Images, overlay_name_for  # qemu-img and friends: `xml new` only
     from rfconsole.transaction import NewVM, write_new_vm
@@ -197,13 +184,42 @@ def _new_spec(args: argparse.Namespace, store: Store, settings: dict[str, Any], 
     return spec
 
 
-_NIC_KEYS = {"bridge": "bridge", "network": "network", "mac": "mac", "target": "target_dev", "model": "model"}
+def _flag_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The spec's settings the field table's options of ``xml new`` give (nested ones, such as
+    kernel_boot.kernel, in their own dict); an option not given is no setting."""
+    from rfconsole.model.fields import DOMAIN_FIELDS
+
+    settings: dict[str, Any] = {}
+    for binding in DOMAIN_FIELDS:
+        if binding.flag is None:
+            continue
+        value = getattr(args, binding.flag.dest)
+        if binding.flag.path:
+            value = _absolute(value)
+        if value is None:
+            continue
+        *outer, field = binding.key.split(".")
+        place = settings
+        for part in outer:
+            place = place.setdefault(part, {})
+        place[field] = value
+    # A nested setting exists when its group's first field is given (--cmdline '' alone is no kernel boot).
+    groups = {binding.key.split(".")[0]: binding.key.split(".")[1] for binding in reversed(DOMAIN_FIELDS) if "." in binding.key}
+    return {key: value for key, value in settings.items() if key not in groups or groups[key] in value}
+
+
+def _nic_keys() -> dict[str, str]:
+    """``--nic``'s KEY=VALUE keys, each an Interface field (the field table's nic_key)."""
+    from rfconsole.model.fields import INTERFACE_FIELDS
+
+    return {binding.nic_key: binding.key for binding in INTERFACE_FIELDS if binding.nic_key}
 
 
 def parse_nic(text: str) -> Interface:
     """``--nic bridge=dp0,ovs,target=vm1.1,mac=…`` as an Interface."""
     from rfconsole.model.spec import Interface
 
+    nic_keys = _nic_keys()
     settings: dict[str, str] = {}
     for part in (piece.strip() for piece in text.split(",")):
         if not part:
@@ -212,11 +228,11 @@ def parse_nic(text: str) -> Interface:
             settings["virtualport"] = "openvswitch"
             continue
         key, separator, value = part.partition("=")
-        if not separator or key not in _NIC_KEYS:
+        if not separator or key not in nic_keys:
             raise UsageError(
                 f"--nic {text!r}: {part!r} is not one of bridge=BR, network=NET, mac=M, ovs, target=DEV, model=M"
             )
-        settings[_NIC_KEYS[key]] = value
+        settings[nic_keys[key]] = value
     try:
         return Interface(**settings)
     except InvalidSpec as error:
