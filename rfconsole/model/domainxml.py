@@ -390,7 +390,7 @@ class DomainDocument:
         old_storage = (_path_text(old["image"]), old["image_kind"], old_container)
         new_storage = (str(spec.image) if spec.image else None, spec.image_kind, new_container)
         if old_storage != new_storage:
-            self._write_image(spec, old_container, os_element)
+            self._write_image(spec, old_container, os_element, old_root_storage)
         if old_container != new_container:
             self._fit_os_to(new_container, os_element, type_element)
         self._write_interfaces(spec.interfaces)
@@ -538,9 +538,10 @@ class DomainDocument:
         self.mark_owned()
         self._mark().set("id", str(new_id))
 
-    def _write_image(self, spec: DomainSpec, old_container: bool, os_element: etree._Element) -> None:
+    def _write_image(self, spec: DomainSpec, old_container: bool, os_element: etree._Element, old_element: etree._Element | None) -> None:
+        """``old_element``: the root storage before the disks were written (a file disk the spec
+        adds is not the image's, though it may now be the first)."""
         new_container = spec.hypervisor.is_container
-        _, _, old_element = self._root_storage(old_container)
         devices = _child(self.root, "devices", DOMAIN_ORDER)
         if old_element is not None and (old_container != new_container or spec.image is None):
             _remove(old_element)
@@ -560,7 +561,11 @@ class DomainDocument:
             etree.SubElement(disk, "driver", name="qemu", type=image_driver_type(spec.image))
             etree.SubElement(disk, "source", file=str(spec.image))
             etree.SubElement(disk, "target", dev="vda", bus="virtio")
-            _insert(devices, disk, DEVICES_ORDER)
+            first_disk = devices.find("disk")
+            if first_disk is not None:
+                _insert_before(first_disk, disk)  # the first file disk is the image (_root_storage)
+            else:
+                _insert(devices, disk, DEVICES_ORDER)
             if os_element.find("boot") is None and spec.kernel_boot is None:
                 _insert(os_element, etree.Element("boot", dev="hd"), OS_ORDER)
             return

@@ -21,8 +21,6 @@ BASE = {
     "name": "probe",
     "image": "/srv/probe.qcow2",
     "interfaces": ({"mac": "02:00:00:00:00:01", "bridge": "br0"},),
-    # A block disk: DomainDocument takes the first file disk for the image (see the report of
-    # issue 18's field-table work: a new document's extra file disk is taken for the image).
     "disks": ({"type": "block", "source": "/dev/sdz", "target_dev": "vdb"},),
 }
 NIC = "devices/interface[1]"
@@ -115,3 +113,14 @@ def test_each_row_is_written_where_libvirt_keeps_it_and_read_back(table, key):
         assert reread.root.xpath(case.xpath, namespaces={"rfconsole": RFCONSOLE_NS}) == case.text, f"{how}: {key} written elsewhere"
         assert _read_back(reread.spec(), table, key) == case.read, f"{how}: {key} read back differently"
         assert reread.spec() == wanted, f"{how}: reading it back changed the spec"
+
+
+def test_a_file_disk_added_with_the_image_stays_its_own_disk():
+    """The image is the first file disk (how a document is read); a spec's extra file disk was
+    taken for the image when both were written at once, and the extra disk's file was lost."""
+    spec = DomainSpec(**{**BASE, "disks": ({"source": "/srv/data.img", "target_dev": "vdb"},)})
+    for document in (DomainDocument.from_spec(spec), DomainDocument.from_spec(DomainSpec(hypervisor="qemu", name="probe", kernel_boot=KernelBoot(kernel="/boot/k")))):
+        document.apply(spec)
+        reread = DomainDocument.parse(document.to_xml())
+        assert reread.root.xpath("string(devices/disk[target/@dev='vdb']/source/@file)") == "/srv/data.img"
+        assert reread.spec() == spec
