@@ -41,6 +41,7 @@ from rfconsole.virt.errors import (
 )
 from rfconsole.virt.events import DomainState, DomainStatus, HostState, Outcome
 from rfconsole.virt.host import Host, Subscriber
+from rfconsole.virt.stats import DomainCounters
 
 # The console, the details view and snapshots are imported by the methods that use them: status,
 # up and redeploy do not pay for them (docs/performance.md, "Start-up").
@@ -230,6 +231,18 @@ class Fleet:
             except VirtError as problem:
                 problems.append(problem)
         return statuses, problems
+
+    def domain_counters(self) -> tuple[list[DomainCounters], list[VirtError]]:
+        """(every reachable host's domain counters, one bulk call per host; one error per
+        unreachable host): a tick of virt/stats.py's ResourceHistory."""
+        counters: list[DomainCounters] = []
+        problems: list[VirtError] = []
+        for host in self._hosts.values():
+            try:
+                counters.extend(host.domain_counters())
+            except VirtError as problem:
+                problems.append(problem)
+        return counters, problems
 
     def lab_statuses(self, sample_cpu: float = 0.0) -> tuple[list[DomainStatus], list[VirtError]]:
         """What the lab holds, as `status` and the console list it: every reachable host's domains,

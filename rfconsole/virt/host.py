@@ -44,6 +44,7 @@ from rfconsole.virt.errors import (
     unreachable_hint,
 )
 from rfconsole.virt.events import DomainEvent, DomainState, DomainStatus, HostEvent, event_words
+from rfconsole.virt.stats import DomainCounters, counters_from_record
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,11 @@ T = TypeVar("T")
 KEEPALIVE_INTERVAL = 5  # seconds between keepalive probes on daemon connections
 EVENT_HISTORY = 2000  # lifecycle events kept per host
 KEEPALIVE_COUNT = 3  # unanswered probes before libvirt closes the connection
+# the groups `top` and the sparklines show, read for every domain in one call per tick
+STATS_GROUPS = (
+    libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL | libvirt.VIR_DOMAIN_STATS_BALLOON
+    | libvirt.VIR_DOMAIN_STATS_BLOCK | libvirt.VIR_DOMAIN_STATS_INTERFACE
+)
 CLOSE_REASONS = {
     libvirt.VIR_CONNECT_CLOSE_REASON_ERROR: "connection error",
     libvirt.VIR_CONNECT_CLOSE_REASON_EOF: "the daemon closed the connection",
@@ -762,6 +768,16 @@ class Host:
         percent = max(0.0, min(100.0, 100.0 * (cpu_time - previous[0]) / elapsed_ns))
         self._cpu_percent[name] = percent
         return percent
+
+    def domain_counters(self) -> list[DomainCounters]:
+        """Every domain's counters (virt/stats.py) from one getAllDomainStats call; NOWAIT: a
+        domain whose monitor is busy (a job running) reports what libvirt has without waiting."""
+        connection = self._connect()
+        records = self._call(
+            "read the domains' statistics", connection.getAllDomainStats, STATS_GROUPS, libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT
+        )
+        at = time.monotonic()
+        return [counters_from_record(self.name, domain.name(), record, at) for domain, record in records]
 
     def needs_cpu_sample(self) -> bool:
         """Some running domain has no CPU sample yet (its CPU % would read 0)."""

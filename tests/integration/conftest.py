@@ -106,6 +106,10 @@ class SerialConsole:
                     pass
         return self.output[start:].decode(errors="replace")
 
+    def send(self, line: str) -> None:
+        """Type ``line`` and Enter into the guest's shell."""
+        os.write(self._descriptor, line.encode() + b"\n")
+
     def close(self) -> None:
         os.close(self._descriptor)
 

@@ -1,0 +1,93 @@
+"""One resource tick (issue 21) on the real libvirtd with 1,000 defined domains.
+
+- ``stats.tick_1000_domains``: ``Fleet.domain_counters()`` and ``ResourceHistory.update`` (what
+  `rfconsole top` and the console do once per tick: one getAllDomainStats call per host, the
+  records turned into counters and rates); baseline: one bare ``getAllDomainStats`` call in
+  libvirt-python with the same groups and flags on the same daemon.
+
+The 1,000 domains (rfbench-stats-0000 …, shut off: the figures of running ones would measure
+QEMU, not the tick) are defined through libvirt-python before and undefined after, even when
+the measurement fails. Medians over REPEATS. Run alone: .venv/bin/python -m bench.stats
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import libvirt
+
+from bench.common import DAEMONS_LOCK, hold_daemons_lock, median, row
+from rfconsole.config import Config
+from rfconsole.store import Store, Workdir
+from rfconsole.virt.fleet import Fleet
+from rfconsole.virt.host import STATS_GROUPS
+from rfconsole.virt.stats import ResourceHistory
+
+URI = "qemu:///system"
+DOMAINS = 1000
+PREFIX = "rfbench-stats-"
+REPEATS = 15
+DOMAIN_XML = """<domain type='qemu'><name>{name}</name><memory unit='MiB'>32</memory>
+<os><type arch='x86_64'>hvm</type></os></domain>"""
+
+
+def run() -> list[dict]:
+    with hold_daemons_lock(f"bench.stats: waiting for the integration tests to release {DAEMONS_LOCK}"):
+        return _measure()
+
+
+def _undefine_ours(connection: libvirt.virConnect) -> None:
+    for domain in connection.listAllDomains(0):
+        if domain.name().startswith(PREFIX):
+            domain.undefine()
+
+
+def _measure() -> list[dict]:
+    connection = libvirt.open(URI)
+    try:
+        _undefine_ours(connection)  # a run killed half-way left some
+        started = time.perf_counter()
+        for index in range(DOMAINS):
+            connection.defineXML(DOMAIN_XML.format(name=f"{PREFIX}{index:04d}"))
+        define_s = time.perf_counter() - started
+        try:
+            return [_tick_against_bare_call(connection, define_s)]
+        finally:
+            _undefine_ours(connection)
+    finally:
+        connection.close()
+
+
+def _tick_against_bare_call(connection: libvirt.virConnect, define_s: float) -> dict:
+    with tempfile.TemporaryDirectory(prefix="rfconsole-bench-") as folder:
+        workdir = Workdir(Path(folder))
+        fleet = Fleet(Config.load(workdir), Store(workdir), connect=URI)
+        try:
+            history = ResourceHistory()
+            history.update(fleet.domain_counters()[0])  # the connection opened, outside the timing
+            bare, ticks = [], []
+            for _ in range(REPEATS):
+                started = time.perf_counter()
+                records = connection.getAllDomainStats(STATS_GROUPS, libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)
+                bare.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                counters, problems = fleet.domain_counters()
+                resources = history.update(counters)
+                ticks.append(time.perf_counter() - started)
+                ours = sum(1 for r in resources if r.name.startswith(PREFIX))
+                if problems or ours != DOMAINS or sum(1 for domain, _ in records if domain.name().startswith(PREFIX)) != DOMAINS:
+                    raise RuntimeError(f"a tick saw {ours} of the {DOMAINS} domains ({problems})")
+        finally:
+            fleet.close()
+    return row(
+        "stats.tick_1000_domains", "one bare getAllDomainStats call (libvirt-python)", median(bare), median(ticks),
+        domains=DOMAINS, repeats=REPEATS, define_1000_s=round(define_s, 2),
+    )
+
+
+if __name__ == "__main__":
+    from bench.common import format_table
+
+    print(format_table(run()))
