@@ -162,22 +162,15 @@ class HostState:
     retry_at: float | None = None  # time.time() of the next reconnection attempt (None: none waiting)
 
 
-class Outcome(str):
-    """What a lifecycle operation did: the words the faces print (the string itself, unchanged)
-    and where and what as fields, so nothing upstream reads them out of the words."""
+@dataclass(frozen=True)
+class Outcome:
+    """What an operation did: the words the faces print (``str(outcome)``) and where and what as
+    fields, so nothing upstream reads them out of the words."""
 
+    words: str
     host: str
     domain: str
     action: str
 
-    def __new__(cls, words: str, *, host: str, domain: str, action: str) -> Outcome:
-        outcome = super().__new__(cls, words)
-        outcome.host, outcome.domain, outcome.action = host, domain, action
-        return outcome
-
-    @property
-    def words(self) -> str:
-        return str(self)
-
-    def __repr__(self) -> str:
-        return f"Outcome({str.__repr__(self)}, host={self.host!r}, domain={self.domain!r}, action={self.action!r})"
+    def __str__(self) -> str:
+        return self.words

@@ -703,7 +703,7 @@ class Fleet:
             chosen.destroy(name)
             return Outcome(f"destroyed (it was paused), shut off on host {chosen.name}", host=chosen.name, domain=name, action="down")
         said = self.shutdown(name, chosen.name, timeout=timeout, destroy_after=destroy_after, force=force, stage=stage)
-        return Outcome(said, host=chosen.name, domain=name, action="down")
+        return Outcome(said.words, host=chosen.name, domain=name, action="down")
 
     def bring_up_rftest2(
         self, chosen: Mapping[str, Path | None], progress: Callable[[str, str, int], None] | None = None

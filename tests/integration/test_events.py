@@ -83,7 +83,7 @@ def test_remote_uri_works_like_the_local_one(workdir, guest, open_fleet):
     recorder = EventRecorder()
     fleet.subscribe(recorder)
 
-    assert "running" in fleet.up("rfit-remote")
+    assert "running" in fleet.up("rfit-remote").words
     recorder.domain_event("rfit-remote", "started")
     assert domain_state(QEMU_URI, "rfit-remote") == "running"  # the same daemon, seen locally
     assert [status.name for status in fleet.statuses() if status.name == "rfit-remote"] == ["rfit-remote"]

@@ -47,7 +47,7 @@ def test_qemu_guest_really_boots_the_tiny_kernel(workdir, guest, open_fleet):
     fleet.up("rfit-boot")
     output = console_output_until(QEMU_URI, "rfit-boot", READY_MARKER)
     assert "Run /init as init process" in output or READY_MARKER in output
-    assert fleet.down("rfit-boot", timeout=1).startswith("destroyed after")  # it ignores ACPI: see docs/testing.md
+    assert fleet.down("rfit-boot", timeout=1).words.startswith("destroyed after")  # it ignores ACPI: see docs/testing.md
     assert domain_state(QEMU_URI, "rfit-boot") == "shut off"
 
 
@@ -110,7 +110,7 @@ def test_lxc_container_reaches_running_with_its_init(workdir, guest, open_fleet)
     save_spec(workdir, spec)
     fleet = open_fleet(workdir, LXC_URI)
 
-    assert "running" in fleet.up("rfit-lxc")
+    assert "running" in fleet.up("rfit-lxc").words
     assert domain_state(LXC_URI, "rfit-lxc") == "running"
     # memory is the container's allocation, as for a VM (libvirt's current memory of an LXC domain is its usage)
     assert fleet.status("rfit-lxc").memory_mib == 64

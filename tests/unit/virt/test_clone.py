@@ -84,9 +84,9 @@ def base_and_overlay(workdir):
 def test_fleet_clone_writes_the_xml_and_its_own_overlay(demo, store, workdir, base_and_overlay):
     base, overlay = base_and_overlay
     save_preset(store, "rfvmA", Hypervisor.QEMU, image=overlay)
-    message = demo.clone("rfvmA", "rfvmE")
-    assert (message.domain, message.action, message.host) == ("rfvmE", "clone", "demo")  # a typed outcome, as up/down give
-    assert message.startswith(f"rfvmE (id 5) cloned from rfvmA: {workdir.xml_dir / 'rfvmE.xml'}, overlay {workdir.image('h5.qcow2')} of tiny.qcow2")
+    outcome = demo.clone("rfvmA", "rfvmE")
+    assert (outcome.domain, outcome.action, outcome.host) == ("rfvmE", "clone", "demo")  # a typed outcome, as up/down give
+    assert outcome.words.startswith(f"rfvmE (id 5) cloned from rfvmA: {workdir.xml_dir / 'rfvmE.xml'}, overlay {workdir.image('h5.qcow2')} of tiny.qcow2")
     clone = store.load("rfvmE").spec()
     assert clone.image == workdir.image("h5.qcow2") and image_info(clone.image).backing == base
     assert clone.id == 5 and [nic.target_dev for nic in clone.interfaces][1:] == ["rfvmE.1", "rfvmE.2", "rfvmE.3", "rfvmE.4"]
@@ -145,7 +145,7 @@ def test_clone_adds_its_rows_to_routeflows_csv_after_checking_them_first(demo, s
     with pytest.raises(RfconsoleError, match="line 3 already maps VM 2D0D0D0D0D0 .* to switch 9 port 1"):
         demo.clone("rfvmA", "rfvmE", routeflow_config=csv_file)
     assert store.find("rfvmE") is None and not workdir.image("h5.qcow2").exists()  # refused before anything was written
-    message = demo.clone("rfvmA", "rfvmE", routeflow_config=csv_file, datapath_id=0x11)
+    message = demo.clone("rfvmA", "rfvmE", routeflow_config=csv_file, datapath_id=0x11).words
     assert message.endswith(f"; added 4 rows to {csv_file}: rfvmE serves switch 0000000000000011 (rfconsole watch boots it when that switch connects)")
     assert csv_file.read_text().splitlines()[3:] == [f"2E0E0E0E0E0,{port},0,11,{port}" for port in range(1, 5)]
 

@@ -46,7 +46,7 @@ def test_domains_are_found_on_whichever_host_has_them(two_hosts):
 
 def test_placement_decides_where_a_new_vm_is_defined(two_hosts, store):
     save_preset(store, "rfvmA", name="rfvmZ", id=26)
-    assert two_hosts.up("rfvmZ") == "defined, started, running on host two"
+    assert two_hosts.up("rfvmZ").words == "defined, started, running on host two"
     assert two_hosts.status("rfvmZ").host == "two"
     assert not two_hosts.host("one").exists("rfvmZ")
 
@@ -74,7 +74,7 @@ def test_an_unreachable_host_is_reported_and_the_others_carry_on(tmp_path, store
         assert states["gone"].down_since is not None and states["gone"].down_since <= time.time()
         states = {state.name: state for state in fleet.host_states()}
         assert states["demo"].connected and not states["gone"].connected and states["gone"].problem
-        assert fleet.up("rfvmA") == "started, running on host demo"  # the reachable host still works
+        assert fleet.up("rfvmA").words == "started, running on host demo"  # the reachable host still works
     finally:
         fleet.close()
 

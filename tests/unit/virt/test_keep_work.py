@@ -18,7 +18,7 @@ from tests.unit.virt.conftest import save_preset
 
 def test_undefine_without_a_file_saves_libvirts_definition_to_xml_first(demo, store):
     assert store.find("rfvmA") is None
-    said = demo.undefine("rfvmA")
+    said = demo.undefine("rfvmA").words
     saved = store.find("rfvmA")
     assert saved is not None and saved.parent == store.workdir.xml_dir
     assert str(saved) in said
@@ -34,7 +34,7 @@ def test_undefine_with_a_file_leaves_the_file_as_it_was(demo, store):
     save_preset(store, "rfvmB", id=2)
     path = store.find("rfvmB")
     before = path.read_bytes()
-    said = demo.undefine("rfvmB")
+    said = demo.undefine("rfvmB").words
     assert "saved" not in said
     assert path.read_bytes() == before
     assert sorted(p.name for p in store.workdir.xml_dir.glob("*.xml")) == ["rfvmB.xml"]
@@ -82,7 +82,7 @@ def test_bring_up_refuses_a_file_whose_vm_is_not_the_slots(demo, store, workdir)
 def test_autostart_toggles_on_and_off(demo):
     host = demo.host("demo")
     assert not host.autostart("rfvmC")
-    assert demo.toggle_autostart("rfvmC") == "autostart on on host demo"
+    assert demo.toggle_autostart("rfvmC").words == "autostart on on host demo"
     assert host.autostart("rfvmC")
-    assert demo.toggle_autostart("rfvmC") == "autostart off on host demo"
+    assert demo.toggle_autostart("rfvmC").words == "autostart off on host demo"
     assert not host.autostart("rfvmC")

@@ -37,7 +37,7 @@ def test_demo_holds_the_four_vms_shut_off_and_owned(demo):
 
 
 def test_start_suspend_resume_shutdown_with_events(demo, recorder):
-    assert demo.start("rfvmA") == "running on host demo"
+    assert demo.start("rfvmA").words == "running on host demo"
     assert state(demo, "rfvmA") is DomainState.RUNNING
     expect_event(recorder, "rfvmA", EventKind.STARTED, "booted")
 
@@ -49,7 +49,7 @@ def test_start_suspend_resume_shutdown_with_events(demo, recorder):
     assert state(demo, "rfvmA") is DomainState.RUNNING
     expect_event(recorder, "rfvmA", EventKind.RESUMED, "unpaused")
 
-    assert demo.shutdown("rfvmA", timeout=5) == "shut off on host demo"
+    assert demo.shutdown("rfvmA", timeout=5).words == "shut off on host demo"
     assert state(demo, "rfvmA") is DomainState.SHUTOFF
     expect_event(recorder, "rfvmA", EventKind.STOPPED, "shutdown")
 
@@ -60,7 +60,7 @@ def test_destroy_and_undefine_with_events(demo, recorder):
     assert state(demo, "rfvmB") is DomainState.SHUTOFF
     expect_event(recorder, "rfvmB", EventKind.STOPPED, "destroyed")
 
-    said = demo.undefine("rfvmB")  # XML/ had no file of it: libvirt's definition is saved there first
+    said = demo.undefine("rfvmB").words  # XML/ had no file of it: libvirt's definition is saved there first
     assert said.startswith("undefined on host demo; its definition was saved to ") and "XML/rfvmB.xml" in said
     assert demo.status("rfvmB") is None and not demo.has_domain("rfvmB")
     expect_event(recorder, "rfvmB", EventKind.UNDEFINED, "removed")
@@ -70,12 +70,12 @@ def test_define_marks_the_domain_as_ours_and_raises_defined(demo, recorder, stor
     text = save_preset(store, "rfvmA").to_xml()
     unmarked = DomainDocument.parse(text.replace("rfvmA", "plain").replace("<metadata>", "<!--").replace("</metadata>", "-->"))
     assert not unmarked.owned
-    assert demo.define(unmarked) == "defined on host demo"
+    assert demo.define(unmarked).words == "defined on host demo"
     expect_event(recorder, "plain", EventKind.DEFINED, "added")
     assert demo.status("plain").owned  # defined by rfconsole, so rfconsole's
 
     # by name, from XML/: the demo's rfvmA is ours, so redefining it (while shut off) is allowed
-    assert demo.define("rfvmA") == "redefined on host demo"
+    assert demo.define("rfvmA").words == "redefined on host demo"
     expect_event(recorder, "rfvmA", EventKind.UNDEFINED, "removed")
     expect_event(recorder, "rfvmA", EventKind.DEFINED, "added")
     assert demo.status("rfvmA").owned
@@ -117,7 +117,7 @@ def test_redeploy_of_a_file_libvirt_would_refuse_leaves_the_running_domain_alone
 
 def test_reboot_keeps_it_running(demo):
     demo.start("rfvmC")
-    assert demo.reboot("rfvmC") == "reboot requested on host demo"
+    assert demo.reboot("rfvmC").words == "reboot requested on host demo"
     assert state(demo, "rfvmC") is DomainState.RUNNING
 
 
@@ -153,22 +153,22 @@ def test_libvirt_validation_refuses_what_the_schema_does_not_allow(demo):
 
 
 def test_up_is_idempotent_and_defines_from_xml(demo, store):
-    assert demo.up("rfvmA") == "started, running on host demo"
-    assert demo.up("rfvmA") == "already running on host demo"
+    assert demo.up("rfvmA").words == "started, running on host demo"
+    assert demo.up("rfvmA").words == "already running on host demo"
     demo.suspend("rfvmA")
-    assert demo.up("rfvmA") == "resumed, running on host demo"
+    assert demo.up("rfvmA").words == "resumed, running on host demo"
     save_preset(store, "rfvmA", name="extra", id=9)
-    assert demo.up("extra") == "defined, started, running on host demo"  # its image made by save_preset
+    assert demo.up("extra").words == "defined, started, running on host demo"  # its image made by save_preset
     assert demo.is_running("extra")
 
 
 def test_down_is_idempotent(demo):
     demo.start("rfvmD")
-    assert demo.down("rfvmD", timeout=5) == "shut off on host demo"
-    assert demo.down("rfvmD") == "already shut off on host demo"
+    assert demo.down("rfvmD", timeout=5).words == "shut off on host demo"
+    assert demo.down("rfvmD").words == "already shut off on host demo"
     demo.start("rfvmD")
     demo.suspend("rfvmD")
-    assert "destroyed (it was paused)" in demo.down("rfvmD")
+    assert "destroyed (it was paused)" in demo.down("rfvmD").words
 
 
 def test_cpu_percent_needs_two_samples(demo):
@@ -206,7 +206,7 @@ def test_up_and_down_tell_each_step(demo, store):
 
 def test_outcomes_carry_host_domain_and_action_besides_their_words(demo):
     started = demo.start("rfvmA")
-    assert started == "running on host demo"  # the words the faces print, unchanged
+    assert str(started) == "running on host demo"  # the words the faces print, unchanged
     assert (started.host, started.domain, started.action, started.words) == ("demo", "rfvmA", "start", "running on host demo")
     paused = demo.suspend("rfvmA")
     assert (paused.host, paused.domain, paused.action) == ("demo", "rfvmA", "suspend")
@@ -219,5 +219,5 @@ def test_power_cycle_is_libvirts_hard_reset_of_a_running_domain_only(demo):
     with pytest.raises(OperationInvalid, match="rfvmC on host demo is not running"):
         demo.power_cycle("rfvmC")
     demo.start("rfvmC")
-    assert demo.power_cycle("rfvmC") == "power-cycled (hard reset) on host demo"
+    assert demo.power_cycle("rfvmC").words == "power-cycled (hard reset) on host demo"
     assert state(demo, "rfvmC") is DomainState.RUNNING

@@ -42,13 +42,13 @@ def test_redeploy_and_redefine_over_a_foreign_domain_need_force(foreign, foreign
     assert foreign.status("test").state is DomainState.RUNNING and not foreign.status("test").owned
     with pytest.raises(NotOwned, match="refusing to redefine"):
         foreign.define(foreign_test_document())
-    assert foreign.redeploy(foreign_test_document(), force=True) == f"running on host {foreign_uri}"
+    assert foreign.redeploy(foreign_test_document(), force=True).words == f"running on host {foreign_uri}"
     assert foreign.status("test").owned  # rfconsole defined it now
 
 
 def test_down_shuts_a_foreign_domain_down_gracefully_without_force(foreign, foreign_uri):
     # a graceful shutdown is the guest's own decision: allowed; only the destroy after the timeout needs force
-    assert foreign.down("test", timeout=5) == f"shut off on host {foreign_uri}"
+    assert foreign.down("test", timeout=5).words == f"shut off on host {foreign_uri}"
 
 
 def test_redeploy_over_a_transient_domain(tmp_path, workdir, store):
@@ -64,7 +64,7 @@ def test_redeploy_over_a_transient_domain(tmp_path, workdir, store):
     try:
         stages = []
         # destroying a transient domain makes it vanish: there is nothing left to undefine
-        assert fleet.redeploy(foreign_test_document(), force=True, stage=stages.append).startswith("running")
+        assert fleet.redeploy(foreign_test_document(), force=True, stage=stages.append).words.startswith("running")
         assert stages == ["destroy", "define", "start"]
         assert fleet.status("test").owned
     finally:

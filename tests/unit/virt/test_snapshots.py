@@ -17,14 +17,14 @@ from rfconsole.virt.snapshots import SnapshotNotFound
 
 def test_create_list_revert_delete_on_the_demo(demo):
     demo.start("rfvmA")
-    assert "taken (disks and memory, while running)" in demo.snapshot_create("rfvmA", "clean", description="fresh lab")
+    assert "taken (disks and memory, while running)" in demo.snapshot_create("rfvmA", "clean", description="fresh lab").words
     demo.destroy("rfvmA")
-    assert "while shut off" in demo.snapshot_create("rfvmA", "off")
+    assert "while shut off" in demo.snapshot_create("rfvmA", "off").words
     listed = demo.snapshot_list("rfvmA")
     assert [(info.name, info.state, info.current) for info in listed] == [("clean", "running", False), ("off", "shutoff", True)]
     assert listed[0].description == "fresh lab" and listed[0].to_json()["domain"] == "rfvmA"
 
-    assert demo.snapshot_revert("rfvmA", "clean") == "reverted to snapshot clean, running on host demo"
+    assert demo.snapshot_revert("rfvmA", "clean").words == "reverted to snapshot clean, running on host demo"
     assert demo.is_running("rfvmA")
     assert [info.name for info in demo.snapshot_list("rfvmA") if info.current] == ["clean"]
     demo.snapshot_revert("rfvmA", "off")
@@ -32,7 +32,7 @@ def test_create_list_revert_delete_on_the_demo(demo):
     demo.snapshot_revert("rfvmA", "off", running=True, timeout=5)
     assert demo.is_running("rfvmA")
 
-    assert "deleted" in demo.snapshot_delete("rfvmA", "off")
+    assert "deleted" in demo.snapshot_delete("rfvmA", "off").words
     assert [info.name for info in demo.snapshot_list("rfvmA")] == ["clean"]
 
 
@@ -122,7 +122,7 @@ def test_reset_to_a_named_snapshot_and_refusals(demo, foreign):
 
     demo.snapshot_create("rfvmB", "first")
     demo.snapshot_create("rfvmB", "second")
-    assert demo.reset("rfvmB", snapshot="first", timeout=5) == "reverted to snapshot first, running on host demo"
+    assert demo.reset("rfvmB", snapshot="first", timeout=5).words == "reverted to snapshot first, running on host demo"
     with pytest.raises(SnapshotNotFound, match="no snapshot called 'third'"):
         demo.reset("rfvmB", snapshot="third")
     with pytest.raises(NothingToReset, match="rfvmC on host demo: it has no snapshot, and no disk that is an overlay of a base"):
@@ -134,6 +134,6 @@ def test_reset_to_a_named_snapshot_and_refusals(demo, foreign):
 
 def test_a_snapshot_without_a_name_is_named_by_the_utc_time(demo):
     """Fleet.snapshot_create's default name (model/snapshot.py's default_snapshot_name)."""
-    said = demo.snapshot_create("rfvmA")
+    said = demo.snapshot_create("rfvmA").words
     [info] = demo.snapshot_list("rfvmA")
     assert re.fullmatch(r"snap-\d{8}T\d{6}", info.name) and f"snapshot {info.name} of rfvmA taken" in said
