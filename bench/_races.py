@@ -144,8 +144,8 @@ def _new_base(workdir: Path, name: str) -> Path:
 def race_clone_ids(workdir: Path, round_number: int, workers: int, findings: Findings) -> None:
     if round_number == 0:
         from rfconsole.images import Images
-        from rfconsole.model.rftest2 import preset_spec
         from rfconsole.model.domainxml import DomainDocument
+        from rfconsole.model.rftest2 import preset_spec
         from rfconsole.store import Store, Workdir
 
         base = _new_base(workdir, "clonebase")

@@ -67,7 +67,7 @@ def libvirt_version() -> str:
 def machine() -> dict[str, str]:
     """Where the numbers were measured."""
     return {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "nproc": str(os.cpu_count()),
         "cpu": cpu_model(),
         "kernel": platform.release(),

@@ -32,7 +32,14 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import DAEMONS_LOCK, compile_bytecode, hold_daemons_lock, median, percentile, row
+from bench.common import (
+    DAEMONS_LOCK,
+    compile_bytecode,
+    hold_daemons_lock,
+    median,
+    percentile,
+    row,
+)
 from rfconsole.config import Config
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.rftest2 import RFTEST2_VMS, preset_spec

@@ -27,7 +27,17 @@ import time
 from pathlib import Path
 
 from bench.common import DAEMONS_LOCK, hold_daemons_lock, median, row
-from bench.redeploy import GUEST, NAMES, RFCONSOLE, URI, _require_setup, _run, _virsh, timed_command, under_subreaper
+from bench.redeploy import (
+    GUEST,
+    NAMES,
+    RFCONSOLE,
+    URI,
+    _require_setup,
+    _run,
+    _virsh,
+    timed_command,
+    under_subreaper,
+)
 from rfconsole.config import Config
 from rfconsole.images import Images
 from rfconsole.model.domainxml import DomainDocument

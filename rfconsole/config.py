@@ -38,9 +38,9 @@ from typing import Any
 
 from rfconsole.defaults import DEFAULT_LISTEN
 from rfconsole.errors import RfconsoleError
+from rfconsole.model.kinds import Hypervisor
 from rfconsole.model.rftest2 import datapath_id_problem, parse_datapath_id
 from rfconsole.model.safexml import read_untrusted_file
-from rfconsole.model.kinds import Hypervisor
 from rfconsole.model.text import domain_name_problem, path_problem, text_problem
 
 CONFIG_FILE = "rfconsole.toml"

@@ -25,12 +25,17 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from rfconsole.errors import RfconsoleError
-from rfconsole.model.text import file_kind, file_type_words, missing_folder_words, own_folder_problem
+from rfconsole.model.text import (
+    file_kind,
+    file_type_words,
+    missing_folder_words,
+    own_folder_problem,
+)
 
 BASE_FOLDER = "base"
 BACKUP_FOLDER = ".backup"

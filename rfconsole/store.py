@@ -36,8 +36,17 @@ from rfconsole.errors import RfconsoleError
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec, Problem, XMLInputError
 from rfconsole.model.rftest2 import MAX_CSV_BYTES, RouteflowRow, add_routeflow_rows
-from rfconsole.model.safexml import MAX_XML_BYTES, read_regular_file, read_untrusted_file
-from rfconsole.model.text import file_kind, file_type_words, missing_folder_words, own_folder_problem
+from rfconsole.model.safexml import (
+    MAX_XML_BYTES,
+    read_regular_file,
+    read_untrusted_file,
+)
+from rfconsole.model.text import (
+    file_kind,
+    file_type_words,
+    missing_folder_words,
+    own_folder_problem,
+)
 
 if TYPE_CHECKING:
     from rfconsole.model.spec import DomainSpec
@@ -406,7 +415,10 @@ class Store:
 
     def _backup(self, path: Path, data: bytes, status: os.stat_result) -> Path:
         backups = self.workdir.backup_dir if self._in_xml_dir(path) else path.parent / BACKUP_FOLDER
-        from datetime import UTC, datetime  # only here: a command that saves nothing does not import it
+        from datetime import (  # only here: a command that saves nothing does not import it
+            UTC,
+            datetime,
+        )
 
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         backup = backups / f"{path.stem}.{stamp}.xml"
@@ -633,7 +645,9 @@ class OverlayUndo:
         if self.kept is None or self.backup is None or not _lexists(self.kept):
             return
         if self.kept_backing is not None:
-            from rfconsole.images import qemu_img  # qemu-img only when an old overlay is kept
+            from rfconsole.images import (
+                qemu_img,  # qemu-img only when an old overlay is kept
+            )
 
             arguments = ["rebase", "-u", "-b", os.path.relpath(self.kept_backing, self.backup.parent)]
             if self.kept_backing_format:

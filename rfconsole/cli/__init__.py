@@ -195,7 +195,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.connect is not None:
-        from rfconsole.model.text import text_problem  # libvirt's open raised on invalid UTF-8
+        from rfconsole.model.text import (
+            text_problem,  # libvirt's open raised on invalid UTF-8
+        )
 
         problem = text_problem(args.connect, "the URI")
         if problem:

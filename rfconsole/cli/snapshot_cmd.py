@@ -8,8 +8,8 @@ import json
 import sys
 
 from rfconsole.cli import EXIT_OK
-from rfconsole.defaults import START_TIMEOUT
 from rfconsole.cli.vm_cmd import open_fleet, print_table
+from rfconsole.defaults import START_TIMEOUT
 from rfconsole.model.errors import InvalidSpec, Problem
 from rfconsole.model.text import text_problem
 

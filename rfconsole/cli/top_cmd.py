@@ -9,7 +9,7 @@ import time
 
 from rfconsole.cli import EXIT_FAILED, EXIT_OK, output_lost
 from rfconsole.cli.vm_cmd import open_fleet, print_table
-from rfconsole.virt.stats import Resources, ResourceHistory
+from rfconsole.virt.stats import ResourceHistory, Resources
 
 TOP_COLUMNS = ("NAME", "HOST", "STATE", "CPU%", "MEMORY", "DISK R/s", "DISK W/s", "NET RX/s", "NET TX/s")
 

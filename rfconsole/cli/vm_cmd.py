@@ -7,11 +7,10 @@ succeeded. See docs/lifecycle.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import argparse
 import sys
 import threading
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from rfconsole.cli import EXIT_FAILED, EXIT_OK, output_lost

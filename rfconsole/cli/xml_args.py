@@ -98,7 +98,10 @@ def _validate_arguments(validate: argparse.ArgumentParser) -> None:
 def _set_arguments(change: argparse.ArgumentParser) -> None:
     import textwrap
 
-    from rfconsole.model.fields import CLEARABLE_KEYS, SET_KEYS  # the binding table's keys
+    from rfconsole.model.fields import (  # the binding table's keys
+        CLEARABLE_KEYS,
+        SET_KEYS,
+    )
 
     change.description = textwrap.fill(
         "Change modelled fields of an existing domain XML. Everything else in the file "

@@ -93,7 +93,11 @@ def run_new(args: argparse.Namespace) -> int:
         raise UsageError("a new VM needs --name (or --preset, whose name is the default)")
     settings = _flag_settings(args)
     extra_nics = [parse_nic(text) for text in args.nic]
-    from rfconsole.images import OVERLAY_SUFFIX, Images, overlay_name_for  # qemu-img and friends: `xml new` only
+    from rfconsole.images import (  # qemu-img and friends: `xml new` only
+        OVERLAY_SUFFIX,
+        Images,
+        overlay_name_for,
+    )
     from rfconsole.transaction import NewVM, write_new_vm
 
     images = Images(store.workdir)

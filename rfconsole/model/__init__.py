@@ -11,7 +11,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rfconsole.model.errors import InvalidSpec, Problem, SchemaProblems, XMLInputError
+    from rfconsole.model.errors import (
+        InvalidSpec,
+        Problem,
+        SchemaProblems,
+        XMLInputError,
+    )
     from rfconsole.model.kinds import Arch, Hypervisor, ImageKind, OSType
     from rfconsole.model.spec import DomainSpec, Interface, KernelBoot, missing_files
 

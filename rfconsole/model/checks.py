@@ -4,9 +4,9 @@ XML editor, the wizard) call these, so they judge a document the same way, in th
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 

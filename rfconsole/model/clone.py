@@ -18,9 +18,16 @@ from pathlib import Path
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.domainxml import DomainDocument
-from rfconsole.model.rftest2 import RFTEST2_PRESETS, RFTEST2_VMS, rftest2_naming
 from rfconsole.model.errors import InvalidSpec, Problem
-from rfconsole.model.spec import DEVICE_NAME_MAX, NAME_MAX, NAME_RE, NAME_RULE, DomainSpec, Interface
+from rfconsole.model.rftest2 import RFTEST2_PRESETS, RFTEST2_VMS, rftest2_naming
+from rfconsole.model.spec import (
+    DEVICE_NAME_MAX,
+    NAME_MAX,
+    NAME_RE,
+    NAME_RULE,
+    DomainSpec,
+    Interface,
+)
 
 LOCALLY_ADMINISTERED = 0x02  # first byte: unicast, locally administered (IEEE 802)
 # Host-side names libvirt makes up for a NIC that names none (its reserved prefixes; testnet: the test driver)

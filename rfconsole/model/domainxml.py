@@ -26,10 +26,16 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from rfconsole.model.errors import InvalidSpec, Problem, XMLInputError
-from rfconsole.model.safexml import parse_untrusted
-from rfconsole.model.fields import DISK_FIELDS, DOMAIN_FIELDS, INTERFACE_FIELDS, SOURCE_ATTRIBUTE, Binding
+from rfconsole.model.fields import (
+    DISK_FIELDS,
+    DOMAIN_FIELDS,
+    INTERFACE_FIELDS,
+    SOURCE_ATTRIBUTE,
+    Binding,
+)
 from rfconsole.model.kinds import Hypervisor, ImageKind, OSType
 from rfconsole.model.rules import lenient_settings
+from rfconsole.model.safexml import parse_untrusted
 
 if TYPE_CHECKING:  # the pydantic models are imported where a spec is built or applied, not to read a document
     from rfconsole.model.spec import Disk, DomainSpec, Interface

@@ -8,7 +8,6 @@ from typing import Any
 
 from rfconsole.errors import RfconsoleError
 
-
 NIC_FIELD_WORDS = {"mac": "MAC", "bridge": "bridge", "network": "network", "target_dev": "host dev",
                    "virtualport": "OVS port", "model": "model", "type": "type", "source_dev": "source device"}
 KERNEL_FIELD_WORDS = {"kernel": "kernel", "initrd": "initrd", "cmdline": "kernel command line"}

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from rfconsole.model.text import file_type_words
 from rfconsole.model.errors import XMLInputError
+from rfconsole.model.text import file_type_words
 
 MAX_XML_BYTES = 1024 * 1024  # a domain XML is a few KiB; virsh dumpxml of a big VM, tens of KiB
 

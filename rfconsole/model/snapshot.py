@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 from lxml import etree
 
 from rfconsole.model.domainxml import DomainDocument
-from rfconsole.model.text import text_problem
 from rfconsole.model.errors import InvalidSpec, Problem
-from rfconsole.model.safexml import parse_untrusted
 from rfconsole.model.kinds import Hypervisor
+from rfconsole.model.safexml import parse_untrusted
+from rfconsole.model.text import text_problem
 
 SNAPSHOT_NAME_MAX = 64
 SNAPSHOT_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")

@@ -25,20 +25,27 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from rfconsole.model import (
+    rules,  # each field's rule and the rules across fields, without pydantic
+)
 from rfconsole.model.errors import InvalidSpec, Problem
 from rfconsole.model.kinds import (  # re-exported: rfconsole.model.spec.Hypervisor … as before
-    Arch,
     CREATED_INTERFACE_TYPES,
     DEFAULT_LXC_INIT,
     DEVICE_NAME_MAX,
     DISK_DEVICES,
     DISK_TYPES,
-    Hypervisor,
     ID_MAX,
     INTERFACE_TYPES,
-    ImageKind,
     LENIENT,
     MAC_RE,
     MANAGED_HYPERVISORS,
@@ -47,13 +54,15 @@ from rfconsole.model.kinds import (  # re-exported: rfconsole.model.spec.Hypervi
     NAME_RE,
     NAME_RULE,
     NETWORK_NAME_RE,
-    OSType,
     OS_TYPE_FOR,
     VCPU_MAX,
     VIRTUALPORT_TYPES,
+    Arch,
+    Hypervisor,
+    ImageKind,
+    OSType,
     missing_paths,
 )
-from rfconsole.model import rules  # each field's rule and the rules across fields, without pydantic
 
 
 def _is_lenient(info: ValidationInfo | None) -> bool:

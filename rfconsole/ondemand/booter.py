@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.ondemand.mapping import DatapathMap
-from rfconsole.ondemand.registry import SwitchEvent, SwitchEventKind, SwitchRegistry, format_datapath_id
+from rfconsole.ondemand.registry import (
+    SwitchEvent,
+    SwitchEventKind,
+    SwitchRegistry,
+    format_datapath_id,
+)
 from rfconsole.virt.events import DomainState
 
 if TYPE_CHECKING:

@@ -10,9 +10,9 @@ so the booter reads it again when the next switch comes up.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rfconsole.model.rftest2 import read_routeflow_csv
 from rfconsole.ondemand.registry import format_datapath_id

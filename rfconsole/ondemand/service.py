@@ -26,7 +26,12 @@ from rfconsole.errors import RfconsoleError
 from rfconsole.ondemand.booter import Booter, BootRecord
 from rfconsole.ondemand.listener import ListenerSettings, SwitchListener
 from rfconsole.ondemand.mapping import DatapathMap, MapSource
-from rfconsole.ondemand.registry import Switch, SwitchEvent, SwitchRegistry, format_datapath_id
+from rfconsole.ondemand.registry import (
+    Switch,
+    SwitchEvent,
+    SwitchRegistry,
+    format_datapath_id,
+)
 
 if TYPE_CHECKING:
     from rfconsole.config import OndemandSettings

@@ -18,9 +18,9 @@ from textual.screen import Screen
 from textual.signal import Signal
 
 from rfconsole.errors import RfconsoleError
+from rfconsole.tui import keymap
 from rfconsole.tui.background import in_background
 from rfconsole.tui.context import ConsoleContext
-from rfconsole.tui import keymap
 from rfconsole.tui.styles import APP_STYLESHEETS, stylesheet_paths
 from rfconsole.tui.unsaved import UnsavedWork
 from rfconsole.virt.demo import DEMO_BANNER

@@ -8,13 +8,12 @@ from typing import Any
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.model import DomainSpec, Hypervisor, Problem, missing_files
-from rfconsole.model.kinds import Arch
 from rfconsole.model.domainxml import DomainDocument
-from rfconsole.model.errors import InvalidSpec
+from rfconsole.model.errors import InvalidSpec, field_words
+from rfconsole.model.kinds import Arch
 from rfconsole.model.rftest2 import RFTEST2_PRESETS, preset_spec
 from rfconsole.model.schema import schema_problems
 from rfconsole.tui.context import ConsoleContext
-from rfconsole.model.errors import field_words
 
 NEW_VM_DEFAULT_NAME = "vm1"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rfconsole.model.safexml import parse_untrusted
 from rfconsole.model.kinds import OS_TYPE_FOR, Hypervisor
+from rfconsole.model.safexml import parse_untrusted
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rfconsole.images import ImageError, Images, image_info
-from rfconsole.model.clone import CloneError, check_clone_name, clone_document, clone_image_name, clone_spec, macs_in
+from rfconsole.model.clone import (
+    CloneError,
+    check_clone_name,
+    clone_document,
+    clone_image_name,
+    clone_spec,
+    macs_in,
+)
 from rfconsole.model.rftest2 import new_vm_rows, rftest2_naming, rows_added_words
 from rfconsole.store import StoreError
 from rfconsole.transaction import NewVM, write_new_vm

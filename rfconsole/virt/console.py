@@ -30,7 +30,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from rfconsole.virt.errors import ConsoleBusy, ConsoleNotRunning, ConsoleUnavailable, DomainNotFound, HostUnavailable, VirtError
+from rfconsole.virt.errors import (
+    ConsoleBusy,
+    ConsoleNotRunning,
+    ConsoleUnavailable,
+    DomainNotFound,
+    HostUnavailable,
+    VirtError,
+)
 from rfconsole.virt.events import DomainEvent, EventKind, HostEvent
 from rfconsole.virt.host import ConsoleStream, Host
 

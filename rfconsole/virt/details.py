@@ -10,7 +10,7 @@ returns is plain data (no libvirt handle), rendered by the faces.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 

@@ -13,21 +13,20 @@ from __future__ import annotations
 import os
 import threading
 import time
-from contextlib import nullcontext
-from collections.abc import Mapping, Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
 
 from rfconsole.config import Config
 from rfconsole.defaults import SHUTDOWN_TIMEOUT, START_TIMEOUT
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.kinds import Hypervisor, missing_paths
 from rfconsole.model.rftest2 import RFTEST2_VMS
 from rfconsole.model.schema import SchemaUnavailable, schema_problems
-from rfconsole.model.kinds import Hypervisor, missing_paths
 from rfconsole.virt.demo import DEMO_HOST, demo_uri
 from rfconsole.virt.errors import (
     DomainNotFound,
@@ -780,7 +779,9 @@ class Fleet:
               timeout: float = START_TIMEOUT, stage: Callable[[str], None] | None = None) -> Outcome:
         """Back to a clean state, then running (virt/reset.py): ``snapshot``, else the current
         snapshot, else a fresh overlay of each overlay disk's base. What the VM wrote is lost."""
-        from rfconsole.virt.reset import reset as reset_vm  # here, not above: every command would pay for images and the spec model
+        from rfconsole.virt.reset import (
+            reset as reset_vm,  # here, not above: every command would pay for images and the spec model
+        )
 
         with self._vm_locked(name):
             tell = stage or (lambda _stage: None)
@@ -803,7 +804,9 @@ class Fleet:
         appended to RouteFlow's CSV (switch ``datapath_id``, default rftest2's naming's); id
         ``new_id`` (default: rftest2's naming's when free, else the next free one). Not
         defined: ``up`` does that."""
-        from rfconsole.virt.clone import clone as clone_vm  # here, not above: every command would pay for the spec model
+        from rfconsole.virt.clone import (
+            clone as clone_vm,  # here, not above: every command would pay for the spec model
+        )
 
         if self.store is None:
             raise RfconsoleError(f"no working folder to clone {source} into")

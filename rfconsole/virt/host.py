@@ -18,8 +18,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import threading
-from collections import deque
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -43,7 +43,13 @@ from rfconsole.virt.errors import (
     translate,
     unreachable_hint,
 )
-from rfconsole.virt.events import DomainEvent, DomainState, DomainStatus, HostEvent, event_words
+from rfconsole.virt.events import (
+    DomainEvent,
+    DomainState,
+    DomainStatus,
+    HostEvent,
+    event_words,
+)
 from rfconsole.virt.stats import DomainCounters, counters_from_record
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from rfconsole.defaults import START_TIMEOUT
 from rfconsole.images import ImageError, Images, fresh_overlay, image_info
-from rfconsole.model.snapshot import disks
 from rfconsole.model.kinds import Hypervisor
+from rfconsole.model.snapshot import disks
 from rfconsole.virt import snapshots
 from rfconsole.virt.errors import OperationInvalid, VirtError
 from rfconsole.virt.events import DomainState, Outcome

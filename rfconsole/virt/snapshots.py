@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from rfconsole.model.snapshot import check_snapshot_name, parse_snapshot, snapshot_refusal, snapshot_xml
+from rfconsole.model.snapshot import (
+    check_snapshot_name,
+    parse_snapshot,
+    snapshot_refusal,
+    snapshot_xml,
+)
 from rfconsole.virt.errors import SnapshotNotFound, VirtError
 from rfconsole.virt.events import DomainState, Outcome
 

@@ -15,7 +15,13 @@ import pytest
 
 from rfconsole.model.spec import DomainSpec, Hypervisor
 from tests.e2e.tmux import REPO, Terminal
-from tests.integration.conftest import LXC_URI, QEMU_URI, qemu_spec, restart_libvirtd, save_spec
+from tests.integration.conftest import (
+    LXC_URI,
+    QEMU_URI,
+    qemu_spec,
+    restart_libvirtd,
+    save_spec,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.usefixtures("clean_libvirt")]
 

@@ -29,7 +29,9 @@ from rfconsole.model.rftest2 import RFTEST2_VMS, preset_spec
 from rfconsole.model.spec import DomainSpec, Hypervisor, KernelBoot
 from rfconsole.store import Store, Workdir
 from rfconsole.virt.fleet import Fleet
-from tests.event_recorder import EventRecorder as EventRecorder  # re-exported: test_events imports it from here
+from tests.event_recorder import (
+    EventRecorder as EventRecorder,  # re-exported: test_events imports it from here
+)
 
 REPO = Path(__file__).resolve().parents[2]
 GUEST_DIR = REPO / ".cache" / "guest"

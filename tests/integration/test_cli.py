@@ -7,7 +7,17 @@ import json
 
 import pytest
 
-from .conftest import QEMU_URI, READY_MARKER, RFTEST2_NAMES, SerialConsole, domain_state, qemu_spec, run_cli, save_spec, virsh
+from .conftest import (
+    QEMU_URI,
+    READY_MARKER,
+    RFTEST2_NAMES,
+    SerialConsole,
+    domain_state,
+    qemu_spec,
+    run_cli,
+    save_spec,
+    virsh,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_libvirt")]
 

@@ -7,7 +7,16 @@ import subprocess
 
 import pytest
 
-from .conftest import BASE_NAME, QEMU_URI, READY_MARKER, RFTEST2_NAMES, console_output_until, domain_state, run_cli, virsh
+from .conftest import (
+    BASE_NAME,
+    QEMU_URI,
+    READY_MARKER,
+    RFTEST2_NAMES,
+    console_output_until,
+    domain_state,
+    run_cli,
+    virsh,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_libvirt")]
 

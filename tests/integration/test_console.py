@@ -16,7 +16,16 @@ from rfconsole.virt.console import ConsoleEnd, ConsoleNotice, ConsoleState
 from rfconsole.virt.errors import ConsoleBusy, ConsoleNotRunning
 from rfconsole.virt.fleet import Fleet
 
-from .conftest import LXC_URI, QEMU_URI, RFCONSOLE, TCP_URI, qemu_spec, restart_libvirtd, save_spec, virsh
+from .conftest import (
+    LXC_URI,
+    QEMU_URI,
+    RFCONSOLE,
+    TCP_URI,
+    qemu_spec,
+    restart_libvirtd,
+    save_spec,
+    virsh,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_libvirt")]
 

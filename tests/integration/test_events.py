@@ -7,7 +7,15 @@ import pytest
 
 from rfconsole.virt.events import DomainEvent, DomainState, EventKind, HostEvent
 
-from .conftest import QEMU_URI, TCP_URI, EventRecorder, domain_state, qemu_spec, restart_libvirtd, save_spec
+from .conftest import (
+    QEMU_URI,
+    TCP_URI,
+    EventRecorder,
+    domain_state,
+    qemu_spec,
+    restart_libvirtd,
+    save_spec,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_libvirt")]
 

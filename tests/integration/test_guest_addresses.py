@@ -16,11 +16,19 @@ import pytest
 from rfconsole.model.spec import DomainSpec, Hypervisor, Interface
 from rfconsole.tui.app import RfconsoleApp
 from rfconsole.tui.launch import build_context
-from rfconsole.tui.screens.vmdetails import VmDetailsScreen
 from rfconsole.tui.screens.domains import DomainTable
+from rfconsole.tui.screens.vmdetails import VmDetailsScreen
 from tests.tui.conftest import wait_until as wait_in_app
 
-from .conftest import LXC_URI, QEMU_URI, qemu_spec, run_cli, save_spec, virsh, wait_until
+from .conftest import (
+    LXC_URI,
+    QEMU_URI,
+    qemu_spec,
+    run_cli,
+    save_spec,
+    virsh,
+    wait_until,
+)
 from .test_console import Screen, echo_answered
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_libvirt")]

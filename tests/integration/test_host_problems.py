@@ -24,7 +24,14 @@ from rfconsole.tui.screens.dialogs import ConfirmDialog
 from rfconsole.tui.screens.domains import DomainsScreen
 from rfconsole.virt.errors import HostUnavailable, VirtError
 
-from .conftest import QEMU_URI, RFTEST2_NAMES, domain_state, qemu_spec, rftest2_spec, save_spec
+from .conftest import (
+    QEMU_URI,
+    RFTEST2_NAMES,
+    domain_state,
+    qemu_spec,
+    rftest2_spec,
+    save_spec,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_libvirt")]
 

@@ -13,7 +13,17 @@ from rfconsole.model.spec import DomainSpec, Hypervisor
 from rfconsole.virt.errors import HypervisorUnavailable, NotOwned
 from rfconsole.virt.events import DomainState
 
-from .conftest import LXC_URI, QEMU_URI, READY_MARKER, console_output_until, domain_state, qemu_spec, save_spec, virsh, wait_until
+from .conftest import (
+    LXC_URI,
+    QEMU_URI,
+    READY_MARKER,
+    console_output_until,
+    domain_state,
+    qemu_spec,
+    save_spec,
+    virsh,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_libvirt")]
 

@@ -9,7 +9,16 @@ import subprocess
 
 import pytest
 
-from .conftest import BASE_PATTERN, QEMU_URI, RFCONSOLE, RFTEST2_NAMES, disk_holds, domain_state, run_cli, virsh
+from .conftest import (
+    BASE_PATTERN,
+    QEMU_URI,
+    RFCONSOLE,
+    RFTEST2_NAMES,
+    disk_holds,
+    domain_state,
+    run_cli,
+    virsh,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_libvirt")]
 

@@ -9,7 +9,14 @@ import subprocess
 
 import pytest
 
-from .conftest import QEMU_URI, READY_MARKER, SerialConsole, rftest2_spec, run_cli, save_spec
+from .conftest import (
+    QEMU_URI,
+    READY_MARKER,
+    SerialConsole,
+    rftest2_spec,
+    run_cli,
+    save_spec,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("clean_libvirt")]
 

@@ -10,11 +10,22 @@ from textual.widgets import Button
 
 from rfconsole.tui.screens.bringup import BringUpScreen
 from rfconsole.tui.screens.clone import CloneDialog
-from rfconsole.tui.screens.dialogs import ConfirmDialog, FilePickerDialog, XmlPickerDialog
+from rfconsole.tui.screens.dialogs import (
+    ConfirmDialog,
+    FilePickerDialog,
+    XmlPickerDialog,
+)
 from rfconsole.tui.screens.domains import DomainsScreen
 from rfconsole.tui.screens.wizard import NicRow, WizardScreen
 from tests.tui.conftest import wait_until
-from tests.tui.test_wizard import answered, choose_target, next_until, open_wizard, step_id, yes_replace_it
+from tests.tui.test_wizard import (
+    answered,
+    choose_target,
+    next_until,
+    open_wizard,
+    step_id,
+    yes_replace_it,
+)
 
 CLICKED = {
     WizardScreen: {"back", "next", "browse", "add-nic", "remove-nic", "save", "save-define", "save-start"},

@@ -8,9 +8,9 @@ import re
 import time
 from pathlib import Path
 
-from rfconsole.model.rftest2 import RFTEST2_VMS, preset_spec
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.kinds import Hypervisor
+from rfconsole.model.rftest2 import RFTEST2_VMS, preset_spec
 from rfconsole.store import Store, Workdir
 from rfconsole.tui import fleetview
 from rfconsole.tui.app import RfconsoleApp

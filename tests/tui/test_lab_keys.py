@@ -157,9 +157,8 @@ async def test_the_wizard_never_makes_an_overlay_over_a_file(app, context, workd
 
 
 async def test_the_details_of_a_vm_list_its_snapshots(app, context) -> None:
-    from tests.tui.test_vm_details import _all_text
-
     from rfconsole.tui.screens.vmdetails import VmDetailsScreen
+    from tests.tui.test_vm_details import _all_text
 
     context.fleet.snapshot_create("rfvmA", "clean", host="demo", description="fresh")
     async with app.run_test(size=(160, 60)) as pilot:

@@ -11,10 +11,10 @@ from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.rftest2 import preset_spec
 from rfconsole.model.spec import Hypervisor
 from rfconsole.store import Store, Workdir
+from rfconsole.tui import wizardsupport as support
 from rfconsole.tui.screens.dialogs import ConfirmDialog
 from rfconsole.tui.screens.domains import DomainsScreen
 from rfconsole.tui.screens.wizard import STEPS, WizardScreen
-from rfconsole.tui import wizardsupport as support
 from tests.tui.conftest import notifications, wait_until
 
 

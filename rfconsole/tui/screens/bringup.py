@@ -12,12 +12,12 @@ from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Header, Label, ProgressBar, Static
 
-from rfconsole.tui.context import console_app, opened
-from rfconsole.tui.background import in_background
-from rfconsole.tui import keymap
-from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui import bringupsupport as support
+from rfconsole.tui import keymap
+from rfconsole.tui.background import in_background
+from rfconsole.tui.context import console_app, opened
 from rfconsole.tui.fleetview import SLOTS
+from rfconsole.tui.widgets.keybar import KeyBar
 
 STAGES = ("destroy", "undefine", "define", "start")
 

@@ -18,11 +18,11 @@ from textual.widgets import Button, Checkbox, Input, Label
 from rfconsole.model.clone import check_clone_name, suggest_clone_name
 from rfconsole.model.errors import InvalidSpec
 from rfconsole.model.rftest2 import rftest2_naming
-from rfconsole.virt.events import Outcome
-from rfconsole.tui.context import opened
-from rfconsole.tui.background import in_background
 from rfconsole.tui import keymap
+from rfconsole.tui.background import in_background
+from rfconsole.tui.context import opened
 from rfconsole.tui.styles import stylesheet_paths
+from rfconsole.virt.events import Outcome
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +18,13 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Label, ProgressBar
 from textual.widgets.data_table import RowDoesNotExist
 
-from rfconsole.tui.context import console_app, opened
+from rfconsole.tui import fleetview, keymap
 from rfconsole.tui.background import in_background
-from rfconsole.tui import keymap
+from rfconsole.tui.context import console_app, opened
 from rfconsole.tui.widgets.hostline import HostLine
 from rfconsole.tui.widgets.keybar import KeyBar
-from rfconsole.tui import fleetview
-from rfconsole.virt.events import DomainEvent, DomainStatus, HostEvent, Outcome
 from rfconsole.tui.widgets.sparkline import history, sparkline
+from rfconsole.virt.events import DomainEvent, DomainStatus, HostEvent, Outcome
 
 # (key, heading, width): fixed widths, so a cell changing in place never re-measures the table
 COLUMNS = (

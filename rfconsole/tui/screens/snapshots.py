@@ -10,11 +10,11 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Label, Static
 
-from rfconsole.tui.context import console_app, opened
-from rfconsole.tui.background import in_background
 from rfconsole.tui import keymap
-from rfconsole.tui.widgets.keybar import KeyBar
+from rfconsole.tui.background import in_background
+from rfconsole.tui.context import console_app, opened
 from rfconsole.tui.styles import stylesheet_paths
+from rfconsole.tui.widgets.keybar import KeyBar
 
 COLUMNS = ("", "Snapshot", "Taken (UTC)", "State when taken", "Memory", "Description")
 

@@ -19,11 +19,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Label
 
-from rfconsole.tui.background import in_background
 from rfconsole.tui import keymap
+from rfconsole.tui.background import in_background
+from rfconsole.tui.styles import stylesheet_paths
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui.widgets.terminal import TerminalView
-from rfconsole.tui.styles import stylesheet_paths
 
 SCREEN_PREFIX = "console:"
 NOT_SENT = "(keys are not sent while detached)"

@@ -19,12 +19,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
-from rfconsole.tui.context import console_app, opened
-from rfconsole.tui.background import in_background
 from rfconsole.tui import keymap
-from rfconsole.virt.details import event_words
+from rfconsole.tui.background import in_background
+from rfconsole.tui.context import console_app, opened
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui.widgets.sparkline import HISTORY, sparkline
+from rfconsole.virt.details import event_words
 
 SAMPLES = HISTORY * 3
 WIDE_COLUMNS = 120  # below this the NICs are listed one wrapping line each, not in seven columns

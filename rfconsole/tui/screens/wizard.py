@@ -6,8 +6,8 @@ each problem beside the field it names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
 from textual.widgets import (
     Button,
     Checkbox,
@@ -29,19 +28,26 @@ from textual.widgets import (
     Static,
     TextArea,
 )
+from textual.worker import Worker, WorkerState
 
 from rfconsole.errors import RfconsoleError
-from rfconsole.model.errors import InvalidSpec, Problem
+from rfconsole.model.errors import InvalidSpec, Problem, field_words
 from rfconsole.model.fields import fields_of_step
-from rfconsole.model.spec import MANAGED_HYPERVISORS, OS_TYPE_FOR, Arch, DomainSpec, Hypervisor, Interface
+from rfconsole.model.rftest2 import RFTEST2_PRESETS, RFTEST2_VMS
+from rfconsole.model.spec import (
+    MANAGED_HYPERVISORS,
+    OS_TYPE_FOR,
+    Arch,
+    DomainSpec,
+    Hypervisor,
+    Interface,
+)
 from rfconsole.tui import keymap
+from rfconsole.tui import wizardsupport as support
+from rfconsole.tui.styles import stylesheet_paths
 from rfconsole.tui.unsaved import HoldsWork
 from rfconsole.tui.widgets.keybar import KeyBar
-from rfconsole.model.errors import field_words
 from rfconsole.tui.widgets.wizardfields import NicRow, field_row
-from rfconsole.tui import wizardsupport as support
-from rfconsole.model.rftest2 import RFTEST2_PRESETS, RFTEST2_VMS
-from rfconsole.tui.styles import stylesheet_paths
 
 NEW_VM = "new"
 FIRST_PRESET = next(iter(RFTEST2_PRESETS))

@@ -16,13 +16,12 @@ from textual.widgets import Header, Label, Static, TextArea
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.model.xmldiff import comparable
-from rfconsole.tui.context import console_app, opened
+from rfconsole.tui import keymap, xmlsupport
 from rfconsole.tui.background import in_background
-from rfconsole.tui import keymap
-from rfconsole.tui.widgets.keybar import KeyBar
-from rfconsole.tui import xmlsupport
-from rfconsole.tui.unsaved import HoldsWork
+from rfconsole.tui.context import console_app, opened
 from rfconsole.tui.styles import stylesheet_paths
+from rfconsole.tui.unsaved import HoldsWork
+from rfconsole.tui.widgets.keybar import KeyBar
 
 CHECK_DELAY = 0.25  # seconds of quiet typing before the XML is checked again
 

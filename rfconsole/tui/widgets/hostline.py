@@ -11,9 +11,9 @@ import time
 
 from textual.widgets import Static
 
-from rfconsole.tui.context import console_app, opened
-from rfconsole.tui.background import in_background
 from rfconsole.tui import fleetview
+from rfconsole.tui.background import in_background
+from rfconsole.tui.context import console_app, opened
 from rfconsole.virt.events import HostEvent, HostState
 
 

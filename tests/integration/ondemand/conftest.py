@@ -20,7 +20,14 @@ import pytest
 from rfconsole.model.rftest2 import RFTEST2_VMS, vm_id_from_mac
 from rfconsole.model.spec import Interface
 from rfconsole.store import Workdir
-from tests.integration.conftest import DATA_BRIDGE, QEMU_URI, RFCONSOLE, Guest, rftest2_spec, save_spec
+from tests.integration.conftest import (
+    DATA_BRIDGE,
+    QEMU_URI,
+    RFCONSOLE,
+    Guest,
+    rftest2_spec,
+    save_spec,
+)
 
 BRIDGE_PREFIX = "rfod"
 

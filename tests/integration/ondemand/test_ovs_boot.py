@@ -14,7 +14,14 @@ import pytest
 
 from rfconsole.model.rftest2 import RFTEST2_VMS
 from rfconsole.ondemand import openflow as of
-from tests.integration.conftest import DATA_BRIDGE, GUEST_MEMORY_MIB, QEMU_URI, domain_state, run_cli, wait_until
+from tests.integration.conftest import (
+    DATA_BRIDGE,
+    GUEST_MEMORY_MIB,
+    QEMU_URI,
+    domain_state,
+    run_cli,
+    wait_until,
+)
 from tests.integration.ondemand.conftest import Watch, ovs_vsctl, remove_test_bridges
 
 pytestmark = pytest.mark.integration

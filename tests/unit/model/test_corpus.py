@@ -20,8 +20,8 @@ from lxml import etree
 from rfconsole.cli import build_parser
 from rfconsole.cli.xml_cmd import run_show
 from rfconsole.errors import RfconsoleError
-from rfconsole.model.checks import changed_spec, check_document
 from rfconsole.model import rules
+from rfconsole.model.checks import changed_spec, check_document
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.schema import domain_schema
 

@@ -11,7 +11,12 @@ import pytest
 
 from rfconsole.cli import main
 from rfconsole.model import DomainSpec, Interface, InvalidSpec
-from rfconsole.model.checks import changed_spec, check_document, choose_id, parse_changes
+from rfconsole.model.checks import (
+    changed_spec,
+    check_document,
+    choose_id,
+    parse_changes,
+)
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.fields import CLEARABLE_KEYS, DOMAIN_FIELDS, SET_KEYS
 from rfconsole.model.rftest2 import RouteflowMap, parse_routeflow_csv

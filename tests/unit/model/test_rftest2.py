@@ -8,10 +8,10 @@ from rfconsole.errors import RfconsoleError
 from rfconsole.model import Hypervisor, ImageKind
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.rftest2 import (
-    RFTEST2_SWITCH_DPID,
-    RFTEST2_PRESETS,
-    RFTEST2_VMS,
     MAX_CSV_BYTES,
+    RFTEST2_PRESETS,
+    RFTEST2_SWITCH_DPID,
+    RFTEST2_VMS,
     CsvError,
     RouteflowRowsError,
     add_routeflow_rows,
@@ -20,10 +20,10 @@ from rfconsole.model.rftest2 import (
     mac_from_vm_id,
     new_vm_rows,
     parse_datapath_id,
-    routeflow_rows,
     parse_routeflow_csv,
     preset_spec,
     read_routeflow_csv,
+    routeflow_rows,
     vm_id_from_mac,
 )
 from rfconsole.model.schema import schema_problems

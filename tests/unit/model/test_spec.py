@@ -5,7 +5,17 @@ from pathlib import Path
 import pytest
 
 from rfconsole.errors import RfconsoleError
-from rfconsole.model import Arch, DomainSpec, Hypervisor, ImageKind, Interface, InvalidSpec, KernelBoot, OSType, missing_files
+from rfconsole.model import (
+    Arch,
+    DomainSpec,
+    Hypervisor,
+    ImageKind,
+    Interface,
+    InvalidSpec,
+    KernelBoot,
+    OSType,
+    missing_files,
+)
 
 
 def problems_of(**settings):

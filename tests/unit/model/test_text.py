@@ -5,7 +5,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rfconsole.model import DomainSpec, Interface, InvalidSpec, KernelBoot, missing_files
+from rfconsole.model import (
+    DomainSpec,
+    Interface,
+    InvalidSpec,
+    KernelBoot,
+    missing_files,
+)
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.text import path_problem, text_problem
 

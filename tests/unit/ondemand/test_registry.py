@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import threading
 
-from rfconsole.ondemand.registry import SwitchEventKind, SwitchRegistry, format_datapath_id
+from rfconsole.ondemand.registry import (
+    SwitchEventKind,
+    SwitchRegistry,
+    format_datapath_id,
+)
 
 
 def test_datapath_ids_are_written_like_open_vswitch():

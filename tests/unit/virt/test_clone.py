@@ -10,7 +10,14 @@ import pytest
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.images import Images, image_info
-from rfconsole.model.clone import CloneError, clone_document, clone_interfaces, clone_image_name, random_mac, suggest_clone_name
+from rfconsole.model.clone import (
+    CloneError,
+    clone_document,
+    clone_image_name,
+    clone_interfaces,
+    random_mac,
+    suggest_clone_name,
+)
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec
 from rfconsole.model.rftest2 import RFTEST2_VMS, preset_spec, rftest2_naming

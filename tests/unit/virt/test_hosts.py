@@ -4,7 +4,6 @@ an error with libvirt's message and a hint, never a crash, and the other hosts c
 from __future__ import annotations
 
 import time
-
 from pathlib import Path
 
 import pytest

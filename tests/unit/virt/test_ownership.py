@@ -9,6 +9,7 @@ from rfconsole.model.domainxml import DomainDocument
 from rfconsole.virt.errors import NotOwned
 from rfconsole.virt.events import DomainState
 
+
 def foreign_test_document() -> DomainDocument:
     return DomainDocument.parse("<domain type='test'><name>test</name><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>")
 
