@@ -51,6 +51,20 @@ def notifications(app: RfconsoleApp) -> list[str]:
     return [notification.message for notification in app._notifications]
 
 
+def toasts_shown(app: RfconsoleApp, count: int) -> Callable[[], str]:
+    """What the screen's toasts show, as words: empty until ``count`` toasts are laid out (a toast is
+    queryable before it has a size, and then renders nothing)."""
+    from textual.widgets._toast import Toast
+
+    def shown() -> str:
+        toasts = list(app.screen.query(Toast))
+        if len(toasts) < count or any(toast.size.height == 0 for toast in toasts):
+            return ""
+        return " ".join(" ".join(toast.render_line(y).text for toast in toasts for y in range(toast.size.height)).split())
+
+    return shown
+
+
 def cut_texts(screen) -> list[tuple[str, str]]:
     """The labels of ``screen`` whose whole text is not on screen (cut at an edge or a height), as
     (text, what shows); wrapping is fine."""

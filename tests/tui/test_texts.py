@@ -7,7 +7,7 @@ import pytest
 
 from rfconsole.tui.screens.clone import CloneDialog
 from rfconsole.tui.screens.dialogs import ConfirmDialog
-from tests.tui.conftest import cut_texts, wait_until
+from tests.tui.conftest import cut_texts, toasts_shown, wait_until
 from tests.tui.test_domains import loaded
 
 SIZES = [(80, 24), (120, 40)]
@@ -72,7 +72,6 @@ async def test_the_console_status_says_its_state_and_a_takeover_whole(app, size)
 
 async def test_a_notification_with_brackets_is_shown_as_words(app) -> None:
     """An OS error's "[Errno 13]" or a libvirt message's "[ondemand]" is words, not markup, wherever it is notified from."""
-    from textual.widgets._toast import Toast
 
     from tests.tui.conftest import notifications
 
@@ -80,15 +79,15 @@ async def test_a_notification_with_brackets_is_shown_as_words(app) -> None:
         await loaded(pilot)
         app.report(PermissionError(13, "Permission denied", "/tmp/x"), "saving")
         app.screen.notify("see rfconsole.toml's [ondemand] table")
-        await wait_until(pilot, lambda: len(app.screen.query(Toast)) >= 2, "the toasts")
-        toasts = " ".join(toast.render_line(y).text for toast in app.screen.query(Toast) for y in range(toast.size.height))
+        shown = toasts_shown(app, 2)
+        await wait_until(pilot, lambda: bool(shown()), "the toasts laid out")
+        toasts = shown()
         assert "[Errno 13] Permission denied" in toasts and "[ondemand]" in toasts, (toasts, notifications(app))
 
 
 async def test_a_hint_for_the_command_line_is_not_given_as_a_console_step(app, context) -> None:
     """Issue 17 item 8: '--force' means nothing in the console: a console hint is given where the error
     has one, and a command-line hint is said to be one."""
-    from textual.widgets._toast import Toast
 
     from rfconsole.images import Images
 
@@ -106,9 +105,9 @@ async def test_a_hint_for_the_command_line_is_not_given_as_a_console_step(app, c
             app.report(error, "opening a host")
         from rfconsole.errors import RfconsoleError
         app.report(RfconsoleError("no base named b1", hint="register it first: rfconsole image base b1"), "a base")
-        await wait_until(pilot, lambda: len(app.screen.query(Toast)) >= 3, "the toasts")
-        toasts = " ".join(" ".join(toast.render_line(y).text for y in range(toast.size.height)) for toast in app.screen.query(Toast))
-        toasts = " ".join(toasts.split())
+        shown = toasts_shown(app, 3)
+        await wait_until(pilot, lambda: bool(shown()), "the toasts laid out")
+        toasts = shown()
         assert "--force" not in toasts and "choose another name for the VM" in toasts, toasts
         assert "rfconsole --connect URI when the console starts" in toasts, toasts
         assert "on the command line: register it first: rfconsole image base b1" in toasts, toasts
@@ -123,8 +122,7 @@ async def test_a_long_path_in_an_error_is_shown_whole_at_80x24(app) -> None:
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await loaded(pilot)
         app.report(RfconsoleError(f"cannot write {path}: the folder does not exist"), "saving rfvmA")
-        await wait_until(pilot, lambda: len(app.screen.query(Toast)) == 1, "the notification")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: bool(toasts_shown(app, 1)()), "the notification laid out")
         toast = app.screen.query_one(Toast)
         shown = "".join(toast.render_line(y).text.strip() for y in range(toast.size.height))
         assert path in shown and toast.region.bottom < 24 - 2, (shown, toast.region)  # whole, and above the key bar
