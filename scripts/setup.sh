@@ -57,6 +57,10 @@ COMMANDS=(
   ip:iproute2
   # end-to-end console tests
   tmux:tmux
+  # `rfconsole serve`'s tests (tests/browser): a real headless Chromium, Debian's (Playwright downloads
+  # none); chromedriver for Selenium users
+  /usr/bin/chromium:chromium
+  chromedriver:chromium-driver
   # the Makefile's targets
   make:make
   # .venv and libvirt-python's build
