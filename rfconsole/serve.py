@@ -166,6 +166,8 @@ class ConsoleServer(Server):
             return await handler(request)
         if not hmac.compare_digest(request.cookies.get(COOKIE, ""), self.cookie_value):
             return forbidden("open the URL with the token that `rfconsole serve` printed")
+        if request.path in ("/", "/ws") and self.full():
+            return self.full_page()
         return await handler(request)
 
     async def handle_auth(self, request: web.Request) -> web.StreamResponse:
@@ -188,20 +190,17 @@ class ConsoleServer(Server):
             f"{'' if count == 1 else 's'} at once (--max-sessions). Close one and reload this page.</p>",
         )
 
-    async def handle_index(self, request: web.Request) -> Any:
-        if self.full():
-            return self.full_page()
-        return await super().handle_index(request)
-
-    async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
-        if self.full():
-            return self.full_page()
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         websocket = web.WebSocketResponse(heartbeat=15)
         width = _size(request.query.get("width"), 80)
         height = _size(request.query.get("height"), 24)
         await websocket.prepare(request)
+
+        async def close() -> None:
+            await websocket.close()
+
         session = _Session(self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
-                           close=websocket.close, download_manager=self.download_manager, debug=False)
+                           close=close, download_manager=self.download_manager, debug=False)
         self.sessions.add(session)
         try:
             await session.start(width, height)

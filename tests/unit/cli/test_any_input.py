@@ -21,7 +21,7 @@ from rfconsole.model import DomainSpec
 from rfconsole.model.domainxml import DomainDocument
 
 # Commands that serve until interrupted, and options that make a command serve until interrupted.
-SERVING = {("watch",), ("top",)}  # top without --once redraws until interrupted
+SERVING = {("watch",), ("top",), ("serve",)}  # top without --once redraws until interrupted
 SERVING_OPTIONS = {"--watch"}
 
 
