@@ -258,6 +258,8 @@ def console_command(workdir: Path, connect: str | None, demo: bool, read_only: b
         command += ["--connect", connect]
     elif demo:
         command.append("--demo")
+    if read_only:
+        command.append("--read-only")
     return tuple(command)
 
 

@@ -174,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="use the embedded demo: libvirt's test driver holding rftest2's four VMs, no daemon needed",
     )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="open every host through libvirt's read-only connection: see, change nothing (the console offers no "
+        "changing key; a changing command is refused)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_GROUPS:
         importlib.import_module(f"rfconsole.cli.{name}").register(commands)

@@ -31,6 +31,9 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"address to listen on; default {SERVE_LISTEN} (port 0: any free port)")
     parser.add_argument("--max-sessions", metavar="N", type=int, default=SERVE_MAX_SESSIONS,
                         help=f"at most N console processes at once; default {SERVE_MAX_SESSIONS}")
+    # its own dest: a subcommand's default would overwrite `rfconsole --read-only serve`'s
+    parser.add_argument("--read-only", dest="serve_read_only", action="store_true",
+                        help="every session sees and changes nothing: libvirt's read-only connections, no changing key")
     parser.add_argument("--tls-cert", metavar="FILE", type=Path, help="PEM certificate (chain): serve https")
     parser.add_argument("--tls-key", metavar="FILE", type=Path, help="PEM private key of --tls-cert")
     parser.add_argument("--insecure-behind-proxy", action="store_true",

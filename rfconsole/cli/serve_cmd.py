@@ -11,7 +11,7 @@ def run_serve(args: argparse.Namespace) -> int:
     host, port = parse_listen(args.listen)
     options = ServeOptions(
         host=host, port=port, max_sessions=args.max_sessions,
-        console_command=console_command(args.workdir, args.connect, args.demo),
+        console_command=console_command(args.workdir, args.connect, args.demo, read_only=args.read_only or args.serve_read_only),
         tls_cert=args.tls_cert, tls_key=args.tls_key,
         public_url=args.public_url, insecure_behind_proxy=args.insecure_behind_proxy,
     )

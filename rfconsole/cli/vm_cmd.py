@@ -27,7 +27,8 @@ def open_fleet(args: argparse.Namespace, announce_demo: bool = True) -> Fleet:
 
     workdir = Workdir(args.workdir)
     config = Config.load(workdir)
-    fleet = Fleet.from_args(config, Store(workdir), demo=bool(getattr(args, "demo", False)), connect=getattr(args, "connect", None))
+    fleet = Fleet.from_args(config, Store(workdir), demo=bool(getattr(args, "demo", False)), connect=getattr(args, "connect", None),
+                            read_only=bool(getattr(args, "read_only", False)))
     if fleet.demo and announce_demo:
         print(f"rfconsole: {DEMO_BANNER}", file=sys.stderr)
     return fleet

@@ -216,6 +216,26 @@ class RfconsoleApp(App[int]):
         """Run ``job`` off the UI thread; hand its result to ``done`` on the UI thread, or notify its error."""
         in_background(self, doing, job, done)
 
+    # ---- read-only sessions ----------------------------------------------------------------
+
+    @property
+    def read_only(self) -> bool:
+        return self.context is not None and self.context.read_only
+
+    def refuses(self, action: str) -> bool:
+        """A read-only session (--read-only) runs no key that changes a domain or a file."""
+        return self.read_only and action.split("(")[0] in keymap.CHANGING_ACTIONS
+
+    async def run_action(self, action: Any, default_namespace: Any = None, namespaces: Any = None) -> bool:
+        """Every key, palette entry and click reaches its action here: a read-only session says why
+        a changing one does nothing (the connection would refuse it too)."""
+        name = action if isinstance(action, str) else action[1]
+        if self.refuses(name):
+            self.notify(f"this session is read-only (--read-only): {name.split('(')[0].replace('_', ' ')} changes "
+                        "things, so it is off", title="read-only", severity="warning")
+            return True
+        return await super().run_action(action, default_namespace, namespaces)
+
     # ---- global actions --------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -257,7 +277,7 @@ class RfconsoleApp(App[int]):
         from rfconsole.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(getattr(self.screen, "KEYMAP", ())))
+            self.push_screen(HelpScreen(getattr(self.screen, "KEYMAP", ()), read_only=self.read_only))
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
@@ -275,7 +295,8 @@ class RfconsoleApp(App[int]):
         sections = [(screen, section) for section in getattr(screen, "KEYMAP", ())] + [(self, keymap.APP)]
         for target, section in sections:
             for key in section.keys:
-                if not (key.bound and key.palette) or not target.check_action(key.action.split("(")[0], ()):
+                if (not (key.bound and key.palette) or self.refuses(key.action)
+                        or not target.check_action(key.action.split("(")[0], ())):
                     continue
                 yield SystemCommand(f"{key.label} ({key.written})", key.help, _runner(target, key.action))
 

@@ -31,6 +31,11 @@ class ConsoleContext:
         """The fleet is libvirt's test driver: asked for with --demo, or the default with no config."""
         return self.fleet.demo
 
+    @property
+    def read_only(self) -> bool:
+        """Opened with --read-only: libvirt's read-only connections, and no key that changes anything."""
+        return self.fleet.read_only
+
 
 class ConsoleApp(Protocol):
     """What screens and widgets use of the console's app (tui/app.py's RfconsoleApp), beyond Textual's App."""
@@ -42,6 +47,8 @@ class ConsoleApp(Protocol):
     context_ready: Signal[ConsoleContext]
 
     def report(self, error: BaseException, doing: str = "") -> None: ...
+
+    def refuses(self, action: str) -> bool: ...
 
     def run_in_background(self, doing: str, job: Callable[[], Any], done: Callable[[Any], None] | None = None) -> None: ...
 

@@ -22,6 +22,7 @@ class Key:
     palette: bool = True  # offered in the command palette while its screen is on top
     bound: bool = True  # False: only explained in the help (keys a widget handles itself)
     spare: bool = False  # the key bar leaves it out first when the width is short (the help lists it)
+    changes: bool = False  # it changes a domain or a file: off in a read-only session (--read-only)
 
     @property
     def written(self) -> str:
@@ -48,7 +49,7 @@ class Section:
 
 
 APP = Section("Everywhere", (
-    Key("a", "bring_up", "rftest2", "Bring up rftest2: choose XML for rfvmA–rfvmD and deploy all four (from the table)"),
+    Key("a", "bring_up", "rftest2", "Bring up rftest2: choose XML for rfvmA–rfvmD and deploy all four (from the table)", changes=True),
     Key("question_mark", "help", "Help", "This help, this screen's keys first", display="?"),
     # '?' is text in a field (the wizard's, the XML editor's): F1 reaches the help from anywhere
     Key("f1", "help", "Help", "The help from any screen, also while typing in a field", display="F1", priority=True,
@@ -62,28 +63,28 @@ APP = Section("Everywhere", (
 ))
 
 DOMAINS = Section("Domains (home)", (
-    Key("n", "new", "New", "New VM through the wizard"),
-    Key("e", "edit", "Edit", "Edit the selected domain's XML (XML/<name>.xml), checked as you type"),
+    Key("n", "new", "New", "New VM through the wizard", changes=True),
+    Key("e", "edit", "Edit", "Edit the selected domain's XML (XML/<name>.xml), checked as you type", changes=True),
     Key("x", "xml", "XML", "Show the selected domain's XML, highlighted, with a diff against libvirt's live definition", spare=True),
-    Key("s", "start", "Start", "Start the selected domain(s); one only in XML/ is defined first"),
-    Key("h", "shutdown", "Shutdown", "Shut down the selected domain(s) (ACPI, the guest decides)"),
-    Key("d", "destroy", "Destroy", "Destroy (power off) the selected domain(s), after confirmation"),
-    Key("u", "undefine", "Undefine", "Undefine the selected domain(s), after confirmation"),
-    Key("f", "define", "Define", "Define the selected domain from XML/<name>.xml", spare=True),
+    Key("s", "start", "Start", "Start the selected domain(s); one only in XML/ is defined first", changes=True),
+    Key("h", "shutdown", "Shutdown", "Shut down the selected domain(s) (ACPI, the guest decides)", changes=True),
+    Key("d", "destroy", "Destroy", "Destroy (power off) the selected domain(s), after confirmation", changes=True),
+    Key("u", "undefine", "Undefine", "Undefine the selected domain(s), after confirmation", changes=True),
+    Key("f", "define", "Define", "Define the selected domain from XML/<name>.xml", spare=True, changes=True),
     Key("F", "define_file", "Define file", "Define any XML file, picked under the working folder (what `virsh define FILE` does)",
-        show=False),
-    Key("r", "redeploy", "Redeploy", "Redeploy: destroy, undefine, define from XML/ and start, after confirmation"),
-    Key("p", "pause", "Pause", "Pause a running domain, resume a paused one", spare=True),
-    Key("R", "reboot", "Reboot", "Reboot the selected domain(s) (ACPI: the guest reboots itself)", show=False),
+        show=False, changes=True),
+    Key("r", "redeploy", "Redeploy", "Redeploy: destroy, undefine, define from XML/ and start, after confirmation", changes=True),
+    Key("p", "pause", "Pause", "Pause a running domain, resume a paused one", spare=True, changes=True),
+    Key("R", "reboot", "Reboot", "Reboot the selected domain(s) (ACPI: the guest reboots itself)", show=False, changes=True),
     Key("P", "power_cycle", "Power-cycle", "Power-cycle (hard reset, libvirt's virDomainReset) the selected running domain(s), after confirmation",
-        show=False),
-    Key("A", "autostart", "Autostart", "Turn autostart (start with the host) on or off for the selected domain(s)", show=False),
-    Key("z", "snapshot", "Snapshot", "Take a snapshot of the selected domain(s): disks, and memory when running", spare=True),
-    Key("b", "reset", "Reset", "Reset the selected domain(s) to their snapshot or a fresh overlay of their base, after confirmation", spare=True),
+        show=False, changes=True),
+    Key("A", "autostart", "Autostart", "Turn autostart (start with the host) on or off for the selected domain(s)", show=False, changes=True),
+    Key("z", "snapshot", "Snapshot", "Take a snapshot of the selected domain(s): disks, and memory when running", spare=True, changes=True),
+    Key("b", "reset", "Reset", "Reset the selected domain(s) to their snapshot or a fresh overlay of their base, after confirmation", spare=True, changes=True),
     Key("l", "snapshots", "Snapshots", "The selected domain's snapshots: revert to one, delete one, take one", spare=True),
-    Key("c", "clone", "Clone", "Clone the selected domain under a new name (new id, MACs, NIC names, its own overlay)", spare=True),
+    Key("c", "clone", "Clone", "Clone the selected domain under a new name (new id, MACs, NIC names, its own overlay)", spare=True, changes=True),
     Key("i", "details", "Details", "Details of the selected VM: state, resources over time, NICs and switch ports, IPs, disks, events"),
-    Key("v", "console", "Console", "Open the selected VM's own console (its serial port, or LXC's console) in rfconsole"),
+    Key("v", "console", "Console", "Open the selected VM's own console (its serial port, or LXC's console) in rfconsole", changes=True),
     # priority: the keys typed right after it (a paste, a fast typist) must find the filter already
     # focused, not reach the table's bindings while the focus moves one message later
     Key("slash", "filter", "Filter", "Filter the table by name, host, hypervisor, state or image", display="/",
@@ -104,15 +105,15 @@ WIZARD = Section("Wizard", (
     Key("ctrl+n", "next", "Next", "Check this step and go to the next", priority=True),
     Key("ctrl+b", "back", "Back", "Go back one step (what was typed is kept)", priority=True),
     Key("escape", "leave", "Leave", "Leave the wizard (asks first when fields were filled in)"),
-    Key("ctrl+s", "finish(False, False)", "Save", "On the review step: save to XML/", priority=True),
-    Key("ctrl+d", "finish(True, False)", "Save+define", "On the review step: save and define on the host", priority=True),
-    Key("ctrl+t", "finish(True, True)", "Save+define+start", "On the review step: save, define and start", priority=True),
+    Key("ctrl+s", "finish(False, False)", "Save", "On the review step: save to XML/", priority=True, changes=True),
+    Key("ctrl+d", "finish(True, False)", "Save+define", "On the review step: save and define on the host", priority=True, changes=True),
+    Key("ctrl+t", "finish(True, True)", "Save+define+start", "On the review step: save, define and start", priority=True, changes=True),
     Key("tab,shift+tab", "", "Fields", "Move between fields", display="tab / shift+tab", bound=False, palette=False),
 ))
 
 EDITOR = Section("XML view and editor", (
     Key("ctrl+s", "save", "Save", "Save (atomic, the previous file kept as a backup); refused while the XML has errors",
-        priority=True),
+        priority=True, changes=True),
     Key("ctrl+d", "diff", "Diff vs libvirt", "Diff of the file in XML/ against libvirt's live definition", priority=True),
     # priority: the text area would take the first escape only to let go of the focus
     Key("escape", "close", "Close", "Close (with unsaved changes: asks first)", priority=True),
@@ -125,7 +126,7 @@ BRINGUP = Section("rftest2 bring-up", (
             bar="1–4" if number == 1 else None)
         for number, slot in enumerate(("rfvmA", "rfvmB", "rfvmC", "rfvmD"), start=1)
     ),
-    Key("ctrl+r", "deploy", "Deploy all", "Deploy all four (asks first): destroy, undefine, define, start each, with progress and result"),
+    Key("ctrl+r", "deploy", "Deploy all", "Deploy all four (asks first): destroy, undefine, define, start each, with progress and result", changes=True),
     Key("r", "reasons", "Why failed", "The whole reason of each VM whose deploy failed: libvirt's message and what to do"),
     Key("escape", "close", "Back", "Back to the table"),
 ))
@@ -136,9 +137,9 @@ CONFIRM = Section("Confirmation", (
 ))
 
 SNAPSHOTS = Section("Snapshots of a domain", (
-    Key("n", "take", "Take", "Take a snapshot now (disks, and memory when the domain runs)"),
-    Key("r", "revert", "Revert", "Revert to the snapshot under the cursor, after a confirmation naming what is lost"),
-    Key("d", "delete", "Delete", "Delete the snapshot under the cursor, after confirmation"),
+    Key("n", "take", "Take", "Take a snapshot now (disks, and memory when the domain runs)", changes=True),
+    Key("r", "revert", "Revert", "Revert to the snapshot under the cursor, after a confirmation naming what is lost", changes=True),
+    Key("d", "delete", "Delete", "Delete the snapshot under the cursor, after confirmation", changes=True),
     Key("escape", "close", "Back", "Back to the table"),
 ))
 
@@ -178,5 +179,7 @@ SECTIONS: tuple[Section, ...] = (DOMAINS, TABLE, WIZARD, EDITOR, BRINGUP, SNAPSH
 
 # The key bar's own order of leaving keys out when short of width: the spare ones first.
 SPARE_ACTIONS = frozenset(key.action for section in SECTIONS for key in section.keys if key.spare)
+# The actions that change a domain or a file (by name: no action name both changes and not, a test says).
+CHANGING_ACTIONS = frozenset(key.action.split("(")[0] for section in SECTIONS for key in section.keys if key.changes)
 # Always in the key bar, last: the way to every other key.
 PINNED_ACTIONS = frozenset({"help", "quit", "command_palette"})

@@ -21,14 +21,15 @@ def build_context(args: argparse.Namespace) -> ConsoleContext:
     workdir = Workdir(args.workdir)
     store = Store(workdir)
     config = Config.load(workdir)
-    fleet = Fleet.from_args(config, store, demo=bool(getattr(args, "demo", False)), connect=getattr(args, "connect", None))
+    fleet = Fleet.from_args(config, store, demo=bool(getattr(args, "demo", False)), connect=getattr(args, "connect", None),
+                            read_only=bool(getattr(args, "read_only", False)))
     return ConsoleContext(workdir=workdir, store=store, config=config, fleet=fleet)
 
 
 def start_ondemand(context: ConsoleContext) -> None:
-    """With an rfconsole.toml (not in the demo), listen for switches and boot their VMs on demand;
+    """With an rfconsole.toml (not in the demo nor read-only), listen for switches and boot their VMs on demand;
     a port in use or a bad map is shown in the console, which opens anyway."""
-    if context.demo or not getattr(context.config, "found", False):
+    if context.demo or context.read_only or not getattr(context.config, "found", False):
         return
     from rfconsole.errors import RfconsoleError
     from rfconsole.ondemand.service import OnDemand

@@ -57,6 +57,10 @@ class HostUnavailable(VirtError):
     """The host's libvirt cannot be reached (no daemon, connection lost, access refused)."""
 
 
+class ReadOnlyRefused(VirtError):
+    """A change asked of a read-only connection (``--read-only``): libvirt refused it, nothing changed."""
+
+
 class DomainNotFound(VirtError):
     """The host has no domain of that name."""
 
@@ -150,8 +154,10 @@ _DEFINITION = {
 _CLOSED_CONNECTION_WORDS = ("client socket is closed", "connection closed", "cannot recv data", "end of file while reading")
 
 
-def translate(error: libvirt.libvirtError, doing: str, host: str, uri: str, domain: str | None = None) -> VirtError:
-    """Our exception for ``error`` raised while ``doing`` (e.g. "start rfvmA") on ``host``."""
+def translate(error: libvirt.libvirtError, doing: str, host: str, uri: str, domain: str | None = None, *,
+              read_only: bool = False) -> VirtError:
+    """Our exception for ``error`` raised while ``doing`` (e.g. "start rfvmA") on ``host``, whose
+    connection is ``read_only`` (libvirt's read-only connection, which refuses every change)."""
     code = error.get_error_code()
     said = error.get_error_message() or str(error)
     where = f"host {host} ({uri})"
@@ -173,6 +179,11 @@ def translate(error: libvirt.libvirtError, doing: str, host: str, uri: str, doma
     bridge_hint = _bridge_hint(said, host)
     if bridge_hint is not None:
         return VirtError(message, bridge_hint, **details)
+    if read_only and code == libvirt.VIR_ERR_OPERATION_DENIED:
+        return ReadOnlyRefused(
+            f"cannot {doing} on {where}: this session is read-only (rfconsole --read-only) and changes nothing",
+            "start rfconsole without --read-only to change domains", **details,
+        )
     if code in _ACCESS:
         return HostUnavailable(
             message,

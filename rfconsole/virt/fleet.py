@@ -78,28 +78,32 @@ class OperationResult:
 class Fleet:
     """The configured hosts (or one forced host, or the demo) and the lifecycle of VMs on them."""
 
-    def __init__(self, config: Config | None, store: Store | None, *, demo: bool = False, connect: str | None = None) -> None:
-        """``config`` None: the defaults; ``store`` None: no working folder (what needs XML/ refuses)."""
+    def __init__(self, config: Config | None, store: Store | None, *, demo: bool = False, connect: str | None = None,
+                 read_only: bool = False) -> None:
+        """``config`` None: the defaults; ``store`` None: no working folder (what needs XML/ refuses);
+        ``read_only``: every host through libvirt's read-only connection (reads, refuses changes)."""
         self.config = config if config is not None else Config()
         self.store = store
         self.demo = demo
+        self.read_only = read_only
         if demo:
-            hosts = [Host(DEMO_HOST, demo_uri(), demo=True)]
+            hosts = [Host(DEMO_HOST, demo_uri(), demo=True, read_only=read_only)]
         elif connect:
             name = config.host_name_for_uri(connect) if config is not None else None
-            hosts = [Host(name or connect, connect, demo=connect == demo_uri())]
+            hosts = [Host(name or connect, connect, demo=connect == demo_uri(), read_only=read_only)]
         else:
-            hosts = [Host(name, uri) for name, uri in self.config.hosts.items()]
+            hosts = [Host(name, uri, read_only=read_only) for name, uri in self.config.hosts.items()]
             default = self.config.default_host
             hosts.sort(key=lambda host: host.name != default)  # the default host is searched first
         self._hosts: dict[str, Host] = {host.name: host for host in hosts}
 
     @classmethod
-    def from_args(cls, config: Config | None, store: Store | None, *, demo: bool = False, connect: str | None = None) -> Fleet:
+    def from_args(cls, config: Config | None, store: Store | None, *, demo: bool = False, connect: str | None = None,
+                  read_only: bool = False) -> Fleet:
         """What the faces open: the demo with --demo, or when there is neither --connect nor an
         rfconsole.toml in the working folder; one host with --connect; else the configured hosts."""
         use_demo = demo or (connect is None and not getattr(config, "found", False))
-        return cls(config, store, demo=use_demo, connect=None if use_demo else connect)
+        return cls(config, store, demo=use_demo, connect=None if use_demo else connect, read_only=read_only)
 
     @property
     def stats_interval(self) -> float:

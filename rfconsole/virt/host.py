@@ -154,10 +154,11 @@ UNDEFINE_FLAG_CHOICES = (
 class Host:
     """One libvirt URI under a name of the configuration (``local``, ``lab2``, ``demo`` …)."""
 
-    def __init__(self, name: str, uri: str, *, demo: bool = False, backoff: Backoff = Backoff()) -> None:
+    def __init__(self, name: str, uri: str, *, demo: bool = False, read_only: bool = False, backoff: Backoff = Backoff()) -> None:
         self.name = name
         self.uri = uri
         self.demo = demo
+        self.read_only = read_only  # libvirt's read-only connection: it reads, and refuses every change
         self.backoff = backoff
         self._lock = threading.RLock()
         self._connection: libvirt.virConnect | None = None
@@ -236,15 +237,18 @@ class Host:
                 )
             ensure_event_loop()
             try:
-                connection = libvirt.open(self.uri)
+                connection = self._open()
             except libvirt.libvirtError as error:
-                problem = translate(error, "connect", self.name, self.uri)
+                problem = self._translate(error, "connect")
                 self._went_down(problem.libvirt_message)
                 if self._subscribers:
                     self._start_reconnecting()
                 raise problem from None
             self._attach(connection)
             return connection
+
+    def _open(self) -> libvirt.virConnect:
+        return libvirt.openReadOnly(self.uri) if self.read_only else libvirt.open(self.uri)
 
     def _attach(self, connection: libvirt.virConnect) -> None:
         """Register our callbacks on a freshly opened connection and make it the current one."""
@@ -325,7 +329,7 @@ class Host:
                 return
             self._retry_at = None  # trying now
             try:
-                connection = libvirt.open(self.uri)
+                connection = self._open()
             except libvirt.libvirtError as error:
                 self._last_problem = error.get_error_message()
                 log.debug("host %s: reconnect failed: %s", self.name, self._last_problem)
@@ -340,12 +344,15 @@ class Host:
                 self._changed.notify_all()
             return
 
+    def _translate(self, error: libvirt.libvirtError, doing: str, domain: str | None = None) -> VirtError:
+        return translate(error, doing, self.name, self.uri, domain, read_only=self.read_only)
+
     def _call(self, doing: str, function: Callable[..., T], *args: Any, domain: str | None = None) -> T:
         """Run one libvirt call, turning its errors into ours (a dead connection starts reconnecting)."""
         try:
             return function(*args)
         except libvirt.libvirtError as error:
-            problem = translate(error, doing, self.name, self.uri, domain)
+            problem = self._translate(error, doing, domain)
             if isinstance(problem, HostUnavailable):
                 self._lost(problem)
             raise problem from None
@@ -420,7 +427,7 @@ class Host:
         except libvirt.libvirtError as error:
             if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 return None
-            problem = translate(error, f"look up {name}", self.name, self.uri, name)
+            problem = self._translate(error, f"look up {name}", name)
             if isinstance(problem, HostUnavailable):
                 self._lost(problem)
             raise problem from None
@@ -518,7 +525,7 @@ class Host:
                 return
             except libvirt.libvirtError as error:
                 if error.get_error_code() != libvirt.VIR_ERR_INVALID_ARG:  # "unsupported flags"
-                    raise translate(error, f"undefine {name}", self.name, self.uri, name) from None
+                    raise self._translate(error, f"undefine {name}", name) from None
         self._call(f"undefine {name}", domain.undefineFlags, UNDEFINE_FLAG_CHOICES[-1], domain=name)
 
     # ------------------------------------------------------------------ operations, by name
@@ -608,7 +615,7 @@ class Host:
         except libvirt.libvirtError as error:
             if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_SNAPSHOT:
                 return None
-            raise translate(error, f"read the current snapshot of {name}", self.name, self.uri, name) from None
+            raise self._translate(error, f"read the current snapshot of {name}", name) from None
 
     def snapshot_create(self, name: str, xml: str) -> None:
         self._act("snapshot", name, "snapshotCreateXML", xml, 0)
@@ -623,7 +630,7 @@ class Host:
             domain.revertToSnapshot(target, flags)
         except libvirt.libvirtError as error:
             if error.get_error_code() != libvirt.VIR_ERR_SNAPSHOT_REVERT_RISKY:
-                raise translate(error, f"revert {name} to snapshot {snapshot}", self.name, self.uri, name) from None
+                raise self._translate(error, f"revert {name} to snapshot {snapshot}", name) from None
             self._call(f"revert {name} to snapshot {snapshot}", domain.revertToSnapshot, target,
                        flags | libvirt.VIR_DOMAIN_SNAPSHOT_REVERT_FORCE, domain=name)
 
@@ -636,7 +643,7 @@ class Host:
             return domain.snapshotLookupByName(snapshot, 0)
         except libvirt.libvirtError as error:
             if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN_SNAPSHOT:
-                raise translate(error, f"look up snapshot {snapshot} of {name}", self.name, self.uri, name) from None
+                raise self._translate(error, f"look up snapshot {snapshot} of {name}", name) from None
         names = sorted(self._call(f"list the snapshots of {name}", domain.snapshotListNames, 0, domain=name))
         raise SnapshotNotFound(
             f"{name} on host {self.name} has no snapshot called {snapshot!r}"
@@ -692,7 +699,7 @@ class Host:
 
     def console_error(self, error: libvirt.libvirtError, doing: str, name: str) -> VirtError:
         """libvirt's refusal of a console in rfconsole's words and kinds."""
-        problem = translate(error, doing, self.name, self.uri, name)
+        problem = self._translate(error, doing, name)
         if isinstance(problem, HostUnavailable):
             self._lost(problem)
         where = f"{name} on host {self.name} ({self.uri})"

@@ -14,6 +14,14 @@ from pathlib import Path
 import pyte
 import pytest
 
+from tests.integration.conftest import (  # noqa: F401 - the real daemons' fixtures, for the tests on qemu:///system
+    clean_libvirt,
+    daemons,
+    daemons_lock,
+    guest,
+    workdir,
+)
+
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 URL_LINE = re.compile(r"open (http://[^ ]+)/auth\?token=(\S+)")
@@ -35,9 +43,11 @@ class Served:
         return [int(pid) for pid in children]
 
 
-def serve(workdir: Path, *options: str) -> Served:
+def serve(folder: Path, *options: str, connect: str | None = None) -> Served:
+    """``rfconsole serve`` on the demo, or on the real host ``connect``."""
+    target = ["--connect", connect] if connect else ["--demo"]
     process = subprocess.Popen(
-        [str(REPO / ".venv/bin/rfconsole"), "--demo", "--workdir", str(workdir), "serve", "--listen", "127.0.0.1:0", *options],
+        [str(REPO / ".venv/bin/rfconsole"), *target, "--workdir", str(folder), "serve", "--listen", "127.0.0.1:0", *options],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert process.stdout is not None
@@ -61,8 +71,8 @@ def demo_folder(tmp_path: Path) -> Path:
 def server_factory(demo_folder: Path) -> Iterator:
     started: list[Served] = []
 
-    def start(*options: str) -> Served:
-        served = serve(demo_folder, *options)
+    def start(*options: str, connect: str | None = None, folder: Path | None = None) -> Served:
+        served = serve(folder or demo_folder, *options, connect=connect)
         started.append(served)
         return served
 
@@ -76,7 +86,9 @@ def server_factory(demo_folder: Path) -> Iterator:
             served.process.wait()
 
 
-@pytest.fixture(scope="session")
+# package scope: Playwright's sync API runs an event loop of its own while it lives, and the
+# asyncio tests (tests/tui) that run after these in one session cannot start theirs beside it
+@pytest.fixture(scope="package")
 def browser() -> Iterator:
     if not os.path.exists(CHROMIUM):
         pytest.fail("Debian's chromium is missing: run scripts/setup.sh")

@@ -7,7 +7,15 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from rfconsole.store import Workdir
 from tests.browser.conftest import open_console
+from tests.integration.conftest import (
+    QEMU_URI,
+    domain_state,
+    qemu_spec,
+    save_spec,
+    wait_until,
+)
 
 VMS = ("rfvmA", "rfvmB", "rfvmC", "rfvmD")
 
@@ -102,3 +110,40 @@ def test_foreign_origin_is_refused_even_with_the_cookie(server_factory):
         except urllib.error.HTTPError as error:
             got = error.code
         assert got == status, origin  # 400: past the gate, the handshake fails (urllib sends Connection: close)
+
+
+def rfit_web_folder(workdir: Workdir, guest) -> Workdir:
+    """XML/ holding one tiny TCG guest, rfit-web, that no host has yet."""
+    save_spec(workdir, qemu_spec("rfit-web", guest))
+    return workdir
+
+
+def press_start_on(page, screen, name: str) -> None:
+    """Filter the table down to ``name``, then press s on it."""
+    screen.wait_for(page, lambda text: name in text, name)
+    page.locator("body").click()
+    page.keyboard.press("/")
+    screen.wait_for(page, lambda text: "filtering (enter: to the table)" in text, "the filter focused")
+    page.keyboard.type(name)
+    screen.wait_for(page, lambda text: "1 domain, " in text, "the table filtered to " + name)
+    page.keyboard.press("Enter")
+    screen.wait_for(page, lambda text: "filtering (enter" not in text, "the table focused")
+    page.keyboard.press("s")
+
+
+def test_a_key_starts_a_real_vm_seen_in_libvirt(browser, server_factory, clean_libvirt, guest, workdir):
+    served = server_factory(connect=QEMU_URI, folder=rfit_web_folder(workdir, guest).root)
+    page, screen, _ = open_console(browser, served)
+    press_start_on(page, screen, "rfit-web")
+    wait_until(lambda: domain_state(QEMU_URI, "rfit-web") == "running", 30, "rfit-web running (virsh)")
+    page.context.close()
+
+
+def test_read_only_refuses_the_same_key_and_libvirt_never_sees_it(browser, server_factory, clean_libvirt, guest, workdir):
+    served = server_factory("--read-only", connect=QEMU_URI, folder=rfit_web_folder(workdir, guest).root)
+    page, screen, _ = open_console(browser, served)
+    press_start_on(page, screen, "rfit-web")
+    screen.wait_for(page, lambda text: "read-only" in text, "the read-only refusal")
+    page.wait_for_timeout(1000)  # what a start would have needed to define the domain
+    assert domain_state(QEMU_URI, "rfit-web") is None  # never defined, never started
+    page.context.close()

@@ -378,7 +378,7 @@ class DomainsScreen(Screen):
             return  # it says READING (or why the hosts could not be read) until a poll's result is shown
         table = self.query_one(DomainTable)
         running = sum(1 for row in self.rows.values() if fleetview.state_label(row.status) == "running")
-        parts = [f"{len(self.rows)} domains, {running} running"]
+        parts = [f"{len(self.rows)} domain{'' if len(self.rows) == 1 else 's'}, {running} running"]
         if self.query_one("#filter", Input).has_focus:  # letters are the filter's now, not keys
             typed = f" '{self.filter_text}'" if self.filter_text else ""
             parts.append(f"filtering{typed} (enter: to the table)" + (f": {table.row_count} shown" if self.filter_text else ""))

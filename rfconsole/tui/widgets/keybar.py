@@ -14,6 +14,7 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Static
 
+from rfconsole.tui.context import console_app
 from rfconsole.tui.keymap import PINNED_ACTIONS, SPARE_ACTIONS
 
 MAX_LINES = 2
@@ -54,6 +55,7 @@ class KeyBar(Static):
     def _redraw(self) -> None:
         self._drawn_for_width = self.content_size.width
         bindings = [(binding, enabled) for _node, binding, enabled, _tooltip in self.screen.active_bindings.values()]
+        refuses = console_app(self).refuses
         takes_keys = any(section.takes_keys for section in getattr(self.screen, "KEYMAP", ()))
         shown_actions = {binding.action for binding, _enabled in bindings if binding.show}
         keys: list[tuple[str, str, bool]] = []  # (action, written key, enabled), in the screen's order
@@ -65,6 +67,8 @@ class KeyBar(Static):
                 continue  # the focused widget takes this key: another key of the action, or none, is shown
             if not binding.show and not takes_keys:
                 continue
+            if refuses(binding.action):
+                continue  # a read-only session: the help lists it as off
             seen.add(binding.action)
             keys.append((binding.action, self.app.get_key_display(binding), enabled))
         labels = {binding.action: binding.description for binding, _enabled in bindings}
