@@ -181,20 +181,21 @@ class ConsoleServer(Server):
     def full(self) -> bool:
         return len(self.sessions) >= self.options.max_sessions
 
-    def full_page(self) -> web.Response:
+    def full_page(self) -> web.HTTPServiceUnavailable:
         count = self.options.max_sessions
-        return web.Response(
-            status=503, content_type="text/html",
+        return web.HTTPServiceUnavailable(
+            content_type="text/html",
             text=f"<!doctype html><title>rfconsole: all sessions in use</title><h1>All {count} session"
             f"{'' if count == 1 else 's'} in use</h1><p>rfconsole serve runs at most {count} console"
             f"{'' if count == 1 else 's'} at once (--max-sessions). Close one and reload this page.</p>",
         )
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        if self.full():  # checked and the slot taken with no await between: racing handshakes cannot both pass
+            raise self.full_page()
         websocket = web.WebSocketResponse(heartbeat=15)
         width = _size(request.query.get("width"), 80)
         height = _size(request.query.get("height"), 24)
-        await websocket.prepare(request)
 
         async def close() -> None:
             await websocket.close()
@@ -202,6 +203,11 @@ class ConsoleServer(Server):
         session = _Session(self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
                            close=close, download_manager=self.download_manager, debug=False)
         self.sessions.add(session)
+        try:
+            await websocket.prepare(request)
+        except BaseException:  # not a WebSocket handshake after all (aiohttp answers 400): the slot is free again
+            self.sessions.discard(session)
+            raise
         try:
             await session.start(width, height)
             await self._process_messages(websocket, session)

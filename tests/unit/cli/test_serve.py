@@ -49,3 +49,38 @@ def test_a_bad_certificate_is_one_line(capsys, tmp_path):
     code, err = serve_error(capsys, tmp_path, "--listen", "0.0.0.0:0", "--tls-cert", str(tmp_path / "cert.pem"),
                             "--tls-key", str(tmp_path / "key.pem"))
     assert code == 1 and "cannot use --tls-cert" in err and "Traceback" not in err
+
+
+def test_two_handshakes_at_once_never_pass_the_cap(tmp_path):
+    """The cap holds against handshakes racing each other: with --max-sessions 1, of three sockets
+    opened at the same instant one is a console and the others get the 503 page."""
+    import asyncio
+
+    import aiohttp
+
+    from tests.browser.conftest import serve
+
+    (tmp_path / "XML").mkdir()
+    served = serve(tmp_path, "--max-sessions", "1")
+
+    async def race() -> list[int]:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:  # unsafe: an IP host
+            async with session.get(served.login) as response:
+                assert response.status == 200  # the token became the cookie
+
+            async def handshake() -> int:
+                try:
+                    socket = await session.ws_connect(served.base + "/ws?width=80&height=24", headers={"Origin": served.base})
+                except aiohttp.WSServerHandshakeError as refused:
+                    return refused.status
+                await asyncio.sleep(1.0)  # held open while the others try
+                await socket.close()
+                return 101
+
+            return sorted(await asyncio.gather(*(handshake() for _ in range(8))))
+
+    try:
+        assert asyncio.run(race()) == [101] + [503] * 7
+    finally:
+        served.process.terminate()
+        served.process.wait(10)
