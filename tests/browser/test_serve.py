@@ -7,8 +7,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from bench._served import open_console
 from rfconsole.store import Workdir
-from tests.browser.conftest import open_console
 from tests.integration.conftest import (
     QEMU_URI,
     domain_state,

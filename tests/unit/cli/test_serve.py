@@ -58,7 +58,7 @@ def test_two_handshakes_at_once_never_pass_the_cap(tmp_path):
 
     import aiohttp
 
-    from tests.browser.conftest import serve
+    from bench._served import serve
 
     (tmp_path / "XML").mkdir()
     served = serve(tmp_path, "--max-sessions", "1")
