@@ -131,11 +131,22 @@ def press_start_on(page, screen, name: str) -> None:
     page.keyboard.press("s")
 
 
-def test_a_key_starts_a_real_vm_seen_in_libvirt(browser, server_factory, clean_libvirt, guest, workdir):
+def test_a_key_starts_a_real_vm_seen_in_libvirt_and_its_console_answers_in_the_page(browser, server_factory, clean_libvirt,
+                                                                                       guest, workdir):
     served = server_factory(connect=QEMU_URI, folder=rfit_web_folder(workdir, guest).root)
     page, screen, _ = open_console(browser, served)
     press_start_on(page, screen, "rfit-web")
     wait_until(lambda: domain_state(QEMU_URI, "rfit-web") == "running", 30, "rfit-web running (virsh)")
+    screen.wait_for(page, lambda text: any("rfit-web" in line and "running" in line for line in text.splitlines()),
+                    "rfit-web running on the screen")
+    page.keyboard.press("v")  # the VM console pane, in the page: typed into the guest's shell
+    screen.wait_for(page, lambda text: "connected to the console of rfit-web" in text, "the console pane")
+    deadline = time.monotonic() + 60  # the guest may still be booting: ask until its shell answers
+    while not any(line.strip() == "RF42" for line in screen.text().splitlines()):
+        assert time.monotonic() < deadline, f"the guest never answered in the page:\n{screen.text()}"
+        page.keyboard.type("echo RF$((6*7))")
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(2000)
     page.context.close()
 
 
