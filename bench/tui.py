@@ -65,7 +65,7 @@ async def _until(pilot, predicate: Callable[[], bool], timeout: float = 60.0) ->
 
 
 def _table(app):
-    from rfconsole.tui.screens.domains import DomainTable
+    from rfconsole.tui.widgets.domaintable import DomainTable
 
     return app.screen.query_one(DomainTable)
 
@@ -103,9 +103,9 @@ async def _key_presses(workdir: Path, connect: str | None, count: int) -> tuple[
                 starts.append(time.perf_counter() - begin)
             polls = []
             for _ in range(REPEATS):  # a poll: statuses read off the UI thread, then applied on it
-                statuses = fleetview.statuses(context)
+                statuses, _problems = fleetview.statuses_and_problems(context)
                 begin = time.perf_counter()
-                app.screen.apply_statuses(statuses, complete=True)
+                app.screen.table.apply_statuses(statuses, complete=True)
                 polls.append(time.perf_counter() - begin)
             return median(moves), median(starts), median(polls)
     finally:

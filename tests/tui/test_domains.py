@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from rfconsole.tui.screens.dialogs import ConfirmDialog
-from rfconsole.tui.screens.domains import DomainsScreen, DomainTable
+from rfconsole.tui.screens.domains import DomainsScreen
+from rfconsole.tui.widgets.domaintable import DomainTable
 from tests.tui.conftest import notifications, wait_until
 
 SLOTS = ["rfvmA", "rfvmB", "rfvmC", "rfvmD"]
@@ -123,13 +124,13 @@ async def test_filter_sort_and_bulk_start_with_progress(app, context) -> None:
         await pilot.press("up", "up")
 
         await pilot.press("space", "space")  # select rfvmA and rfvmB (the cursor moves down)
-        assert app.screen.marked == {"demo/rfvmA", "demo/rfvmB"}
+        assert table(app).marked == {"demo/rfvmA", "demo/rfvmB"}
         await pilot.press("s")
         await wait_until(pilot, lambda: state_of(app, "rfvmA") == state_of(app, "rfvmB") == "running", "both running")
         assert host_state(context, "rfvmC") == "shut off"
 
         await pilot.press("o", "o", "o", "o")  # name, host, hypervisor, state
-        assert app.screen.sort_by == "state"
+        assert table(app).sort_by == "state"
         assert shown_names(app)[:2] == ["rfvmA", "rfvmB"]  # "running" sorts before "shut off"
 
 
@@ -449,7 +450,7 @@ async def test_keys_typed_in_a_burst_after_slash_go_to_the_filter_not_the_table(
 async def test_every_column_is_in_view_at_80_columns_and_memory_is_never_cut(app, context) -> None:
     """Issue 17 item 9: at 80 columns Switch and Image were off-screen; item 8: 16 GiB of memory
     showed as '167772' in a 6-wide MiB column."""
-    from rfconsole.tui.screens.domains import memory_label
+    from rfconsole.tui.widgets.domaintable import memory_label
 
     assert [memory_label(m) for m in (512, 1536, 16384, 16777216, 1048575)] == ["512M", "1.5G", "16G", "16T", "1024G"]
     async with app.run_test(size=(80, 24)) as pilot:

@@ -18,8 +18,9 @@ from rfconsole.errors import RfconsoleError
 from rfconsole.tui import launch
 from rfconsole.tui.app import RfconsoleApp
 from rfconsole.tui.launch import build_context, run_app
-from rfconsole.tui.screens.domains import READING, DomainsScreen, DomainTable
+from rfconsole.tui.screens.domains import READING, DomainsScreen
 from rfconsole.tui.styles import APP_STYLESHEETS, STYLESHEETS
+from rfconsole.tui.widgets.domaintable import DomainTable
 from tests.tui.conftest import notifications, wait_until
 
 

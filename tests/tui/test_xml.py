@@ -22,7 +22,7 @@ def save_rfvmA(workdir: Path) -> Path:
 
 
 async def open_xml(pilot, key: str) -> XmlScreen:
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, DomainsScreen) and pilot.app.screen.rows, "the table")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, DomainsScreen) and pilot.app.screen.table.domains, "the table")
     await pilot.press(key)
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, XmlScreen), "the XML screen")
     screen = pilot.app.screen

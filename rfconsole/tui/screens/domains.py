@@ -2,107 +2,28 @@
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from rich.text import Text
 from textual import events, on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Label, ProgressBar
-from textual.widgets.data_table import RowDoesNotExist
+from textual.widgets import Header, Input, Label, ProgressBar
 
 from rfconsole.tui import fleetview, keymap
 from rfconsole.tui.background import in_background
 from rfconsole.tui.context import console_app, opened
+from rfconsole.tui.widgets.domaintable import DomainTable
 from rfconsole.tui.widgets.hostline import HostLine
 from rfconsole.tui.widgets.keybar import KeyBar
-from rfconsole.tui.widgets.sparkline import history, sparkline
 from rfconsole.virt.events import DomainEvent, DomainStatus, HostEvent, Outcome
 
-# (key, heading, width): fixed widths, so a cell changing in place never re-measures the table
-COLUMNS = (
-    ("mark", " ", 1),
-    ("name", "Name", 14),
-    ("host", "Host", 8),
-    ("hypervisor", "Hyp", 4),
-    ("state", "State", 11),
-    ("vcpus", "vCPU", 4),
-    ("memory", "Memory", 6),
-    ("cpu", "CPU %", 5),
-    ("spark", "CPU history", 12),
-    ("switch", "Switch", 10),
-    ("image", "Image", 21),
-)
-# Below WIDE columns the table leaves out vCPU and the CPU history (the details screen, i, shows both)
-# and narrows the rest, so every column is in view at 80: each column takes its width plus 2 of padding.
-WIDE = 120
-NARROW_COLUMNS = (
-    ("mark", " ", 1),
-    ("name", "Name", 11),
-    ("host", "Host", 6),
-    ("hypervisor", "Hyp", 4),
-    ("state", "State", 11),
-    ("memory", "Memory", 6),
-    ("cpu", "CPU %", 5),
-    ("switch", "Switch", 7),
-    ("image", "Image", 9),
-)
-SORTS = ("name", "host", "hypervisor", "state", "cpu", "memory")
 # the keys that need no fleet: they work while the console is still opening it (the others are shown disabled)
 WITHOUT_FLEET = frozenset({"filter", "clear_filter", "toggle_mark", "mark_all", "next_sort"})
 READING = "reading the hosts…"
-DESCENDING = {"cpu", "memory"}  # the busiest first
-STATE_STYLES = {
-    "running": "bold green",
-    "paused": "yellow",
-    "shut off": "dim",
-    "shutoff": "dim",
-    "crashed": "bold red",
-    "in shutdown": "dark_orange",
-    "blocked": "cyan",
-    "pmsuspended": "yellow",
-    "undefined": "dim italic",
-    "unknown": "italic red",
-}
-
-
-@dataclass
-class Row:
-    """What one line of the table shows, and the CPU history behind its sparkline."""
-
-    status: DomainStatus
-    cpu: deque[float]
-
-    @property
-    def key(self) -> str:
-        return fleetview.row_key(self.status)
-
-
-def memory_label(mib: int) -> str:
-    """Memory in at most 5 characters, with its unit: 512M, 1.5G, 16G, 16T."""
-    for unit, size in (("T", 1024 * 1024), ("G", 1024)):
-        if mib >= size:
-            value = mib / size
-            return f"{value:.1f}".removesuffix(".0") + unit if value < 10 else f"{value:.0f}{unit}"
-    return f"{mib}M"
-
-
-class DomainTable(DataTable):
-    """The table of domains; its keys (select, sort) are the screen's, from keymap.TABLE."""
-
-    # home and end move the cursor to the first and the last row (the help says so), not sideways
-    def action_scroll_home(self) -> None:
-        self.action_scroll_top()
-
-    def action_scroll_end(self) -> None:
-        self.action_scroll_bottom()
 
 
 class DomainsScreen(Screen):
@@ -111,12 +32,6 @@ class DomainsScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: dict[str, Row] = {}
-        self.marked: set[str] = set()
-        self.filter_text = ""
-        self.sort_by = "slot"
-        self.images: dict[str, str] = {}  # domain name -> image of its file in XML/
-        self.wanted_cursor: str | None = None  # a row to put the cursor on once it shows up
         self.busy = 0  # operations running: the progress bar shows while any is
         self.host_problems: set[str] = set()  # names of the unreachable hosts already told
         self.read_once = False  # a poll's result has been shown: until then the status line says so
@@ -134,13 +49,12 @@ class DomainsScreen(Screen):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        table = self.query_one(DomainTable)
-        self._add_columns(table)
+        table = self.table
         self.query_one("#filter").display = False
         self.query_one("#progress-bar").display = False
         table.focus()
         console_app(self).fleet_events.subscribe(self, self._fleet_event)
-        console_app(self).switch_events.subscribe(self, lambda _event: self.redraw_switches())
+        console_app(self).switch_events.subscribe(self, lambda _event: self.table.redraw_switches())
         if console_app(self).context is None:  # the app opens it after the first frame
             console_app(self).context_ready.subscribe(self, lambda _context: self._start_reading())
         else:
@@ -174,11 +88,15 @@ class DomainsScreen(Screen):
             again = " (read again at the next poll)" if console_app(self).poll_seconds else ""
             self.query_one("#status-line", Label).update(f"the hosts could not be read: the notice says why{again}")
 
+    @property
+    def table(self) -> DomainTable:
+        return self.query_one(DomainTable)
+
     def _apply_poll(self, statuses: list[DomainStatus], images: dict[str, str], problems: dict[str, Any]) -> None:
-        self.images = images
+        self.table.images = images
         self.read_once = True
         self.query_one(HostLine).read()  # the poll has just connected or failed each host
-        self.apply_statuses(statuses, complete=True)
+        self.table.apply_statuses(statuses, complete=True)
         # each unreachable host is told once, not at every poll, until it answers again
         for host, problem in problems.items():
             if host not in self.host_problems:
@@ -187,14 +105,6 @@ class DomainsScreen(Screen):
                 else:
                     self.notify(str(problem), title=f"host {host} cannot be reached", severity="error", timeout=8)
         self.host_problems = set(problems)
-
-    def _apply_images(self, images: dict[str, str]) -> None:
-        """A file in XML/ was written (the wizard, the editor, undefine): its row's Image cell now."""
-        changed = {name for name in set(images) | set(self.images) if images.get(name) != self.images.get(name)}
-        self.images = images
-        for key, row in self.rows.items():
-            if row.status.name in changed:
-                self._update_cell(key, "image", images.get(row.status.name, ""))
 
     def _fleet_event(self, event: DomainEvent | HostEvent) -> None:
         """A host came or went: read every host again. One domain's event: re-read that domain only
@@ -213,7 +123,8 @@ class DomainsScreen(Screen):
             self.refresh_images()
 
     def refresh_images(self) -> None:
-        in_background(self, "reading XML/", lambda: fleetview.images_by_name(opened(self)), self._apply_images,
+        """A file in XML/ was written (the wizard, the editor, undefine): its row's Image cell now."""
+        in_background(self, "reading XML/", lambda: fleetview.images_by_name(opened(self)), self.table.set_images,
                       group="images", exclusive=True)
 
     def refresh_domains(self, domains: list[tuple[str, str]]) -> None:
@@ -225,227 +136,50 @@ class DomainsScreen(Screen):
 
     def _apply_status(self, key: str, status: DomainStatus | None) -> None:
         if status is None:
-            self.forget(key)
+            self.table.forget(key)
         else:
-            self.apply_statuses([status], False)
-
-    def apply_statuses(self, statuses: Iterable[DomainStatus], complete: bool) -> None:
-        """Change rows in place; new domains refill the table once, in order; with ``complete``,
-        drop rows no host reports any more."""
-        table = self.query_one(DomainTable)
-        seen: set[str] = set()
-        added = False
-        for status in statuses:
-            key = fleetview.row_key(status)
-            seen.add(key)
-            row = self.rows.get(key)
-            if row is None:
-                row = self.rows[key] = Row(status, history())
-                row.cpu.append(fleetview.cpu_percent(status))
-                added = True
-                continue
-            if status == row.status:  # the usual poll: only the CPU history moves
-                old_spark = sparkline(row.cpu)
-                row.cpu.append(fleetview.cpu_percent(status))
-                new_spark = sparkline(row.cpu)
-                if new_spark != old_spark and not added:
-                    self._update_cell(key, "spark", Text(new_spark, style="green"))
-                continue
-            before = self._cells(row)
-            row.status = status
-            row.cpu.append(fleetview.cpu_percent(status))
-            if added or key not in table.rows:
-                continue
-            for (column, _, _), old, new in zip(self._columns(), before, self._cells(row), strict=True):
-                if old != new:
-                    self._update_cell(key, column, new)
-        if complete:
-            for key in set(self.rows) - seen:
-                self.forget(key)
-        if added:
-            self._rebuild()
-        else:
-            self._update_status_line()
-            self._place_wanted_cursor()
-
-    def forget(self, key: str) -> None:
-        self.rows.pop(key, None)
-        self.marked.discard(key)
-        table = self.query_one(DomainTable)
-        if key in table.rows:
-            table.remove_row(key)
-        self._update_status_line()
-
-    # ---- rendering -------------------------------------------------------------------------
-
-    def _columns(self) -> tuple[tuple[str, str, int], ...]:
-        return COLUMNS if self.size.width >= WIDE else NARROW_COLUMNS
-
-    def _cells(self, row: Row) -> tuple[Any, ...]:
-        """The row's cells, in the order of the columns shown at this width."""
-        status = row.status
-        state = fleetview.state_label(status)
-        every = {
-            "mark": Text("●", style="bold magenta") if row.key in self.marked else Text(" "),
-            "name": Text(status.name, style="bold") if getattr(status, "owned", False) else Text(status.name),
-            "host": status.host,
-            "hypervisor": fleetview.hypervisor_label(status),
-            "state": Text(state, style=STATE_STYLES.get(state, "")),
-            "vcpus": str(status.vcpus),
-            "memory": memory_label(status.memory_mib),
-            "cpu": f"{fleetview.cpu_percent(status):5.1f}",
-            "spark": Text(sparkline(row.cpu), style="green"),
-            "switch": fleetview.switch_label(opened(self), status),
-            "image": self.images.get(status.name, ""),
-        }
-        return tuple(every[key] for key, _, _ in self._columns())
-
-    def _update_cell(self, key: str, column: str, value: Any) -> None:
-        """Change one cell in place, when its row is shown and its column is at this width."""
-        table = self.query_one(DomainTable)
-        if key in table.rows and column in table.columns:
-            table.update_cell(key, column, value)
-
-    def on_resize(self, _event: events.Resize) -> None:
-        if [column.key.value for column in self.query_one(DomainTable).ordered_columns] != [key for key, _, _ in self._columns()]:
-            self._rebuild()
-
-    def _shown(self, row: Row) -> bool:
-        if not self.filter_text:
-            return True
-        needle = self.filter_text.lower()
-        status = row.status
-        haystack = " ".join(
-            (status.name, status.host, fleetview.hypervisor_label(status), fleetview.state_label(status),
-             self.images.get(status.name, ""))
-        ).lower()
-        return all(word in haystack for word in needle.split())
-
-    def _headings(self) -> list[str]:
-        """The column the table is sorted by is marked (▴ up, ▾ down; none: rftest2 order)."""
-        return [("▾" if key in DESCENDING else "▴") + label.replace(" ", "") if key == self.sort_by else label
-                for key, label, _width in self._columns()]
-
-    def _add_columns(self, table: DataTable) -> None:
-        for (key, _, width), heading in zip(self._columns(), self._headings(), strict=True):
-            table.add_column(heading, key=key, width=width)
-
-    def _rebuild(self) -> None:
-        """Filter or sort changed: the one time the table is refilled."""
-        table = self.query_one(DomainTable)
-        selected = self.selected_key()
-        if [str(column.label) for column in table.ordered_columns] == self._headings():
-            table.clear()  # same headings (the first fill, a filter): the columns stay as measured
-        else:
-            table.clear(columns=True)
-            self._add_columns(table)
-        for row in sorted(self.rows.values(), key=self._sort_key):
-            if self._shown(row):
-                table.add_row(*self._cells(row), key=row.key)
-        if selected is not None and selected in table.rows:
-            table.move_cursor(row=table.get_row_index(selected))
-        self._update_status_line()
-        self._place_wanted_cursor()
+            self.table.apply_statuses([status], False)
 
     def point_at(self, name: str, host: str) -> None:
         """Put the cursor on this domain's row, now or as soon as it appears (after a wizard)."""
-        self.wanted_cursor = f"{host}/{name}"
-        self._place_wanted_cursor()
+        self.table.point_at(f"{host}/{name}")
         self.refresh_domains([(name, host)])
 
-    def _place_wanted_cursor(self) -> None:
-        table = self.query_one(DomainTable)
-        if self.wanted_cursor is not None and self.wanted_cursor in table.rows:
-            table.move_cursor(row=table.get_row_index(self.wanted_cursor))
-            self.wanted_cursor = None
+    # ---- the status line -------------------------------------------------------------------
 
-    def _sort_key(self, row: Row) -> tuple:
-        status = row.status
-        if self.sort_by == "cpu":
-            return (-fleetview.cpu_percent(status), status.name)
-        if self.sort_by == "memory":
-            return (-status.memory_mib, status.name)
-        if self.sort_by in ("host", "hypervisor", "state"):
-            value = {"host": status.host, "hypervisor": fleetview.hypervisor_label(status),
-                     "state": fleetview.state_label(status)}[self.sort_by]
-            return (value, fleetview.slot_order(status), status.name)
-        if self.sort_by == "name":
-            return (status.name, status.host)
-        return (fleetview.slot_order(status), status.name, status.host)  # rfvmA–rfvmD first
+    def on_domain_table_changed(self, _message: DomainTable.Changed) -> None:
+        self._update_status_line()
 
     def _update_status_line(self) -> None:
         if not self.read_once:
             return  # it says READING (or why the hosts could not be read) until a poll's result is shown
-        table = self.query_one(DomainTable)
-        running = sum(1 for row in self.rows.values() if fleetview.state_label(row.status) == "running")
-        parts = [f"{len(self.rows)} domain{'' if len(self.rows) == 1 else 's'}, {running} running"]
+        table = self.table
+        count = len(table.domains)
+        parts = [f"{count} domain{'' if count == 1 else 's'}, {table.running} running"]
         if self.query_one("#filter", Input).has_focus:  # letters are the filter's now, not keys
-            typed = f" '{self.filter_text}'" if self.filter_text else ""
-            parts.append(f"filtering{typed} (enter: to the table)" + (f": {table.row_count} shown" if self.filter_text else ""))
-        elif self.filter_text:
-            parts.append(f"filter '{self.filter_text}': {table.row_count} shown")
-        if self.marked:
-            parts.append(f"{len(self.marked)} selected")
-        parts.append(f"sorted by {self.sort_by}")
+            typed = f" '{table.filter_text}'" if table.filter_text else ""
+            parts.append(f"filtering{typed} (enter: to the table)" + (f": {table.row_count} shown" if table.filter_text else ""))
+        elif table.filter_text:
+            parts.append(f"filter '{table.filter_text}': {table.row_count} shown")
+        if table.marked:
+            parts.append(f"{len(table.marked)} selected")
+        parts.append(f"sorted by {table.sort_by}")
         self.query_one("#status-line", Label).update(" · ".join(parts))
 
-    # ---- selection -------------------------------------------------------------------------
-
-    def selected_key(self) -> str | None:
-        table = self.query_one(DomainTable)
-        if table.row_count == 0:
-            return None
-        try:
-            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except RowDoesNotExist:
-            return None
+    # ---- selection and sort (keymap.TABLE: the screen's keys, the table's work) ------------
 
     def targets(self) -> list[DomainStatus]:
         """The marked domains, or else the one under the cursor."""
-        keys = sorted(self.marked) if self.marked else [k for k in [self.selected_key()] if k]
-        return [self.rows[key].status for key in keys if key in self.rows]
+        return self.table.targets()
 
     def action_toggle_mark(self) -> None:
-        key = self.selected_key()
-        if key is None:
-            return
-        self.marked ^= {key}
-        self._redraw_mark(key)
-        table = self.query_one(DomainTable)
-        table.move_cursor(row=min(table.cursor_row + 1, table.row_count - 1))
-        self._update_status_line()
+        self.table.toggle_mark()
 
     def action_mark_all(self) -> None:
-        table = self.query_one(DomainTable)
-        shown = {key.value for key in table.rows if key.value is not None}
-        changed = shown if not (shown <= self.marked) else set(self.marked)
-        self.marked = set() if shown <= self.marked and shown else shown
-        for key in changed:
-            self._redraw_mark(key)
-        self._update_status_line()
-
-    def redraw_switches(self) -> None:
-        """A switch came or went: only the Switch cells change."""
-        for key, row in self.rows.items():
-            self._update_cell(key, "switch", fleetview.switch_label(opened(self), row.status))
-
-    def _redraw_mark(self, key: str) -> None:
-        table = self.query_one(DomainTable)
-        if key in table.rows and key in self.rows:
-            table.update_cell(key, "mark", self._cells(self.rows[key])[0])
+        self.table.mark_all()
 
     def action_next_sort(self) -> None:
-        order = ("slot",) + SORTS
-        self.sort_by = order[(order.index(self.sort_by) + 1) % len(order)]
-        self._rebuild()
-        self.notify(f"sorted by {self.sort_by}", timeout=2)
-
-    @on(DataTable.HeaderSelected)
-    def _sort_by_header(self, event: DataTable.HeaderSelected) -> None:
-        column = event.column_key.value
-        if column in SORTS:
-            self.sort_by = column
-            self._rebuild()
+        self.notify(f"sorted by {self.table.next_sort()}", timeout=2)
 
     # ---- filter ----------------------------------------------------------------------------
 
@@ -461,8 +195,7 @@ class DomainsScreen(Screen):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value.strip()
-        self._rebuild()
+        self.table.filter_by(event.value)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if event.widget.id == "filter":
@@ -474,19 +207,16 @@ class DomainsScreen(Screen):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.query_one(DomainTable).focus()
+        self.table.focus()
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
         if box.display:
             box.value = ""
             box.display = False
-            self.query_one(DomainTable).focus()
-        elif self.marked:
-            self.marked, cleared = set(), self.marked
-            for key in cleared:
-                self._redraw_mark(key)
-            self._update_status_line()
+            self.table.focus()
+        else:
+            self.table.clear_marks()
 
     # ---- actions ---------------------------------------------------------------------------
 
