@@ -65,6 +65,12 @@ STATS_GROUPS = (
     libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL | libvirt.VIR_DOMAIN_STATS_BALLOON
     | libvirt.VIR_DOMAIN_STATS_BLOCK | libvirt.VIR_DOMAIN_STATS_INTERFACE
 )
+# what the table's poll shows of every domain (state, CPU time, memory, vCPUs), read in one call per host
+STATUS_GROUPS = (
+    libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL | libvirt.VIR_DOMAIN_STATS_BALLOON
+    | libvirt.VIR_DOMAIN_STATS_VCPU
+)
+_STATUS_FIELDS = ("state.state", "balloon.maximum", "balloon.current", "vcpu.current", "cpu.time")
 CLOSE_REASONS = {
     libvirt.VIR_CONNECT_CLOSE_REASON_ERROR: "connection error",
     libvirt.VIR_CONNECT_CLOSE_REASON_EOF: "the daemon closed the connection",
@@ -176,6 +182,9 @@ class Host:
         self._facts: dict[str, tuple[bool, Hypervisor | None]] = {}  # name -> (owned, hypervisor)
         self._cpu_samples: dict[str, tuple[int, float]] = {}  # name -> (cpu time ns, monotonic s)
         self._cpu_percent: dict[str, float] = {}
+        # None until the first poll: whether the driver gives every status field in one
+        # getAllDomainStats call (QEMU does; LXC has no such call, the test driver gives only states)
+        self.bulk_statuses: bool | None = None
         self._history: deque[DomainEvent] = deque(maxlen=EVENT_HISTORY)  # for a VM's details
         self._consoles_exclusive = True  # False once the driver refused SAFE/FORCE (LXC)
 
@@ -731,15 +740,42 @@ class Host:
 
     # ------------------------------------------------------------------ statuses
     def statuses(self) -> list[DomainStatus]:
+        """Every domain's status: one getAllDomainStats call where the driver gives every field
+        (NOWAIT: a domain whose monitor is busy is read on its own), else one call per domain."""
         connection = self._connect()
-        domains = self._call("list the domains", connection.listAllDomains, 0)
+        records: list[tuple[libvirt.virDomain, dict[str, Any] | None]] | None = self._bulk_records(connection)
+        if records is None:
+            records = [(domain, None) for domain in self._call("list the domains", connection.listAllDomains, 0)]
         result = []
-        for domain in domains:
+        for domain, record in records:
             try:
-                result.append(self._status(domain))
+                if record is not None and all(field in record for field in _STATUS_FIELDS):
+                    result.append(self._status_of(domain, record["state.state"], record["balloon.maximum"],
+                                                  record["balloon.current"], record["vcpu.current"], record["cpu.time"]))
+                else:
+                    result.append(self._status(domain))
             except DomainNotFound:  # undefined while we were reading
                 continue
         return sorted(result, key=lambda status: status.name)
+
+    def _bulk_records(self, connection: libvirt.virConnect) -> list[tuple[libvirt.virDomain, dict[str, Any] | None]] | None:
+        """Every domain with its status fields from one call; None where the driver cannot say them
+        all in one (remembered: the next polls go per domain at once)."""
+        if self.bulk_statuses is False:
+            return None
+        try:
+            records = self._call("read the domains' states", connection.getAllDomainStats, STATUS_GROUPS,
+                                 libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)
+        except VirtError as error:
+            if error.code != libvirt.VIR_ERR_NO_SUPPORT:
+                raise
+            self.bulk_statuses = False
+            return None
+        if records and not any(all(field in record for field in _STATUS_FIELDS) for _domain, record in records):
+            self.bulk_statuses = False
+        elif records:
+            self.bulk_statuses = True
+        return records
 
     def status(self, name: str) -> DomainStatus | None:
         domain = self._find(name)
@@ -752,7 +788,11 @@ class Host:
 
     def _status(self, domain: libvirt.virDomain) -> DomainStatus:
         name = domain.name()
-        state_number, max_kib, current_kib, vcpus, cpu_time = self._call(f"read {name}", domain.info, domain=name)
+        return self._status_of(domain, *self._call(f"read {name}", domain.info, domain=name))
+
+    def _status_of(self, domain: libvirt.virDomain, state_number: int, max_kib: int, current_kib: int, vcpus: int,
+                   cpu_time: int) -> DomainStatus:
+        name = domain.name()
         state = DomainState.from_libvirt(state_number)
         owned, hypervisor = self._facts_of(domain)
         return DomainStatus(
