@@ -144,6 +144,22 @@ class Commands(argparse.Action):
             vars(namespace).setdefault("_unrecognized_args", []).extend(left)
 
 
+def seconds(low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a number of seconds from ``low`` to ``high``; anything else (a word, nan,
+    inf, a negative) is refused in words naming the range."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        if not low <= value <= high:  # nan fails every comparison
+            raise argparse.ArgumentTypeError(f"{text!r}: give {low:g} to {high:g} seconds")
+        return value
+
+    return parse
+
+
 def add_routeflow_rows_options(parser: argparse.ArgumentParser, vm: str) -> None:
     """--routeflow-config and --datapath-id of the commands that make a VM (xml new, clone)."""
     parser.add_argument(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from rfconsole.cli import Commands, add_routeflow_rows_options
+from rfconsole.cli import Commands, add_routeflow_rows_options, seconds
 from rfconsole.defaults import START_TIMEOUT
 
 
@@ -31,4 +31,4 @@ def _clone_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="replace an existing overlay file (the old one is kept in Images/.backup/)")
     add_routeflow_rows_options(parser, "NEW")
     parser.add_argument("--up", action="store_true", help="then define and start it (as `rfconsole up NEW`)")
-    parser.add_argument("--timeout", type=float, default=START_TIMEOUT, metavar="S", help=f"with --up: seconds to wait for it to be running (default {START_TIMEOUT:g})")
+    parser.add_argument("--timeout", type=seconds(0, 86400), default=START_TIMEOUT, metavar="S", help=f"with --up: seconds to wait for it to be running (default {START_TIMEOUT:g})")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from rfconsole.cli import Commands
+from rfconsole.cli import Commands, seconds
 
 
 def register(commands: Commands) -> None:
@@ -21,17 +21,9 @@ def register(commands: Commands) -> None:
     )
 
 
-def _positive_seconds(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0.1 <= seconds <= 3600:
-        raise argparse.ArgumentTypeError(f"seconds between ticks must be from 0.1 to 3600 (given: {text})")
-    return seconds
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON array per tick, on one line each")
     parser.add_argument("--once", action="store_true", help="print one tick (rates over one interval) and exit")
-    parser.add_argument("--interval", type=_positive_seconds, metavar="SECONDS", help="seconds between ticks; default: 1")
+    parser.add_argument("--interval", type=seconds(0.1, 3600), metavar="SECONDS", help="seconds between ticks; default: 1")

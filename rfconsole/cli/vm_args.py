@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from functools import partial
 
-from rfconsole.cli import Commands
+from rfconsole.cli import Commands, seconds
 from rfconsole.defaults import SHUTDOWN_TIMEOUT, START_TIMEOUT
 
 # command -> (summary, options)
@@ -51,9 +51,9 @@ def _lifecycle_arguments(command: str, options: tuple[str, ...], parser: argpars
     if "timeout" in options:
         default = SHUTDOWN_TIMEOUT if command == "down" else START_TIMEOUT
         what = "for a graceful shutdown before destroying" if command == "down" else "for each VM to be running"
-        parser.add_argument("--timeout", type=_seconds, default=default, metavar="S", help=f"seconds to wait {what} (default {default:g})")
+        parser.add_argument("--timeout", type=seconds(0, 86400), default=default, metavar="S", help=f"seconds to wait {what} (default {default:g})")
     if "timeout_optional" in options:
-        parser.add_argument("--timeout", type=_seconds, default=None, metavar="S", help="wait up to S seconds for each guest to be shut off")
+        parser.add_argument("--timeout", type=seconds(0, 86400), default=None, metavar="S", help="wait up to S seconds for each guest to be shut off")
     if "no_destroy" in options:
         parser.add_argument("--no-destroy", action="store_true", help="never destroy: a guest still running after --timeout is an error")
     if "no_wait" in options:
@@ -72,11 +72,3 @@ def _status_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--watch", action="store_true", help="refresh on every libvirt event and every stats interval; Ctrl-C quits")
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 <= value <= 86400:
-        raise argparse.ArgumentTypeError(f"{text!r}: give 0 to 86400 seconds")
-    return value

@@ -72,4 +72,4 @@ def test_top_refuses_an_interval_out_of_range(capsys):
     with pytest.raises(SystemExit) as exit:
         main(["--demo", "top", "--interval", "0"])
     assert exit.value.code == 2
-    assert "--interval: seconds between ticks must be from 0.1 to 3600 (given: 0)" in capsys.readouterr().err
+    assert "--interval: '0': give 0.1 to 3600 seconds" in capsys.readouterr().err
