@@ -36,7 +36,9 @@ def state(context, name: str) -> str:
 async def open_bringup(pilot) -> BringUpScreen:
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, DomainsScreen), "the home screen")
     await pilot.press("a")
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, BringUpScreen), "the bring-up")
+    # mounted (its files chosen, its first button focused), not only on the stack: keys are its own then
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, BringUpScreen) and pilot.app.screen.focused is not None,
+                     "the bring-up")
     return pilot.app.screen
 
 
