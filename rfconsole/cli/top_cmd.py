@@ -9,17 +9,9 @@ import time
 
 from rfconsole.cli import EXIT_FAILED, EXIT_OK, output_lost
 from rfconsole.cli.vm_cmd import open_fleet, print_table
-from rfconsole.virt.stats import ResourceHistory, Resources
+from rfconsole.virt.stats import ResourceHistory, Resources, human_rate
 
 TOP_COLUMNS = ("NAME", "HOST", "STATE", "CPU%", "MEMORY", "DISK R/s", "DISK W/s", "NET RX/s", "NET TX/s")
-
-
-def human_rate(bytes_per_s: float) -> str:
-    for unit in ("B", "KiB", "MiB"):
-        if bytes_per_s < 1024:
-            return f"{bytes_per_s:.0f} {unit}" if unit == "B" else f"{bytes_per_s:.1f} {unit}"
-        bytes_per_s /= 1024
-    return f"{bytes_per_s:.1f} GiB"
 
 
 def top_rows(resources: list[Resources]) -> list[tuple[str, ...]]:

@@ -20,6 +20,7 @@ from rfconsole.virt.errors import VirtError
 from rfconsole.virt.events import DomainEvent, DomainState
 from rfconsole.virt.host import ADDRESS_SOURCES, Host
 from rfconsole.virt.snapshots import SnapshotInfo, list_snapshots
+from rfconsole.virt.stats import DomainCounters
 
 if TYPE_CHECKING:
     from rfconsole.model.domainxml import DomainDocument
@@ -136,6 +137,7 @@ class VmDetails:
     events: tuple[DomainEvent, ...] = field(default_factory=tuple)
     snapshots: tuple[SnapshotInfo, ...] = ()  # oldest first (virt/snapshots.py)
     snapshots_note: str = ""  # why there are none to show, when libvirt cannot list them (LXC)
+    counters: DomainCounters | None = None  # disk and network bytes so far (virt/stats.py); None: the driver has none (LXC)
 
     # The words both faces show, said once here.
     @property
@@ -171,6 +173,10 @@ class VmDetails:
             "xml": {"file": None if self.xml_file is None else str(self.xml_file), "agrees": self.xml_agrees, "note": self.xml_note},
             "snapshots": [info.to_json() for info in self.snapshots], "snapshots_note": self.snapshots_note,
             "events": [event_json(event) for event in self.events],
+            "counters": None if self.counters is None else {
+                "disk_read_bytes": self.counters.disk_read_bytes, "disk_write_bytes": self.counters.disk_write_bytes,
+                "nics": [{"device": nic.device, "rx_bytes": nic.rx_bytes, "tx_bytes": nic.tx_bytes} for nic in self.counters.nics],
+            },
         }
 
 
@@ -220,6 +226,7 @@ def gather(host: Host, name: str, store: Store | None, routeflow_config: Path | 
         addresses_note=addresses_note,
         switch_note=switch_note,
         events=tuple(host.events_of(name)),
+        counters=host.domain_counters_of(name),
         **_snapshots(host, name),
     )
 

@@ -832,6 +832,21 @@ class Host:
         at = time.monotonic()
         return [counters_from_record(self.name, domain.name(), record, at) for domain, record in records]
 
+    def domain_counters_of(self, name: str) -> DomainCounters | None:
+        """One domain's counters from one domainListGetStats call; None where the driver has no
+        such call (LXC)."""
+        domain = self._domain(name)
+        connection = self._connect()
+        try:
+            records = self._call(f"read the statistics of {name}", connection.domainListGetStats, [domain], STATS_GROUPS,
+                                 libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT, domain=name)
+        except VirtError as error:
+            if error.code == libvirt.VIR_ERR_NO_SUPPORT:
+                return None
+            raise
+        at = time.monotonic()
+        return next((counters_from_record(self.name, name, record, at) for _domain, record in records), None)
+
     def needs_cpu_sample(self) -> bool:
         """Some running domain has no CPU sample yet (its CPU % would read 0)."""
         return any(status.state.is_active and status.name not in self._cpu_percent for status in self.statuses())

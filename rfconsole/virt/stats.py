@@ -121,6 +121,15 @@ class Resources:
         return data
 
 
+def human_rate(bytes_per_s: float) -> str:
+    """A rate in bytes per second, in the unit that keeps it short: "0 B", "12.5 KiB", "3.1 MiB"."""
+    for unit in ("B", "KiB", "MiB"):
+        if bytes_per_s < 1024:
+            return f"{bytes_per_s:.0f} {unit}" if unit == "B" else f"{bytes_per_s:.1f} {unit}"
+        bytes_per_s /= 1024
+    return f"{bytes_per_s:.1f} GiB"
+
+
 def _rate(now: int | None, before: int | None, seconds: float) -> float:
     if now is None or before is None or seconds <= 0 or now < before:  # a counter that went back: the domain restarted
         return 0.0

@@ -53,7 +53,12 @@ def test_details_of_a_running_rftest2_vm(workdir, guest, dp0_bridge):
         # `rfconsole details --json`, another process on the same host, says the same.
         shown = run_cli("--workdir", str(workdir.root), "--connect", QEMU_URI, "details", "rfvmA", "--json")
         assert shown.returncode == 0, shown.stderr
-        assert json.loads(shown.stdout) == {**details.to_json(), "events": json.loads(shown.stdout)["events"]}
+        said = json.loads(shown.stdout)
+        assert said == {**details.to_json(), "events": said["events"], "counters": said["counters"]}  # both go on moving
+        # its disk and NIC byte counters (the details screen's rates), each NIC by its host device
+        assert details.counters is not None and {nic.device for nic in details.counters.nics} == {nic.target_dev for nic in details.nics}
+        later = {nic["device"]: nic for nic in said["counters"]["nics"]}
+        assert all(later[nic.device]["rx_bytes"] >= nic.rx_bytes for nic in details.counters.nics)
         text = run_cli("--workdir", str(workdir.root), "--connect", QEMU_URI, "details", "rfvmA").stdout
         assert "State       running (booted)" in text and "rfvmA.3 on dp0" in text and "0000000000000005:7" in text
 

@@ -34,6 +34,9 @@ async def test_details_of_a_vm_follow_its_events(routeflow_workdir) -> None:
             assert "1 defined, — live" in text and "512 MiB defined" in text
             assert "rfvmA.1 on dp0" in text and "0000000000000005:1" in text and "0000000000000005:2" in text
             assert "02:a0:a0:a0:a0:a0" in text and "no file in XML/ defines this VM" in text
+            assert "Disk read, write" in text and "measured from the next refresh on" in text
+            await pilot.press("ctrl+r")  # a second reading: rates between the two (the test driver's counters stay 0)
+            await wait_until(pilot, lambda: "0 B/s, 0 B/s" in _all_text(app.screen), "the disk and network rates")
 
             context.fleet.start("rfvmA")
             await wait_until(pilot, lambda: "running (booted)" in _all_text(app.screen), "the new state", timeout=10)

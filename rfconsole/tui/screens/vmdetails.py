@@ -1,5 +1,5 @@
 """One VM in detail (``i`` on the table): state and why, host, hypervisor, vCPUs and memory as
-defined and live, CPU and memory over time, each NIC with its Open vSwitch port, the OpenFlow
+defined and live, CPU and memory over time, disk and network rates over time, each NIC with its Open vSwitch port, the OpenFlow
 switch port RouteFlow's CSV maps it to and the guest's addresses, disks, the file in XML/ against
 libvirt's definition, and a log of the VM's lifecycle events and on-demand boots.
 
@@ -25,6 +25,7 @@ from rfconsole.tui.context import console_app, opened
 from rfconsole.tui.widgets.keybar import KeyBar
 from rfconsole.tui.widgets.sparkline import HISTORY, sparkline
 from rfconsole.virt.details import event_words
+from rfconsole.virt.stats import ResourceHistory, human_rate
 
 SAMPLES = HISTORY * 3
 WIDE_COLUMNS = 120  # below this the NICs are listed one wrapping line each, not in seven columns
@@ -47,6 +48,7 @@ class VmDetailsScreen(Screen):
         self.shown: dict[str, Any] = {}  # what each part of the screen shows (Rich renderables)
         self.cpu: deque[float] = deque(maxlen=SAMPLES)
         self.memory: deque[float] = deque(maxlen=SAMPLES)
+        self.resources = ResourceHistory(length=SAMPLES)  # disk and network rates, from each refresh's counters
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -99,6 +101,8 @@ class VmDetailsScreen(Screen):
         if sample:
             self.cpu.append(details.cpu_percent if details.state.is_active else 0.0)
             self.memory.append(float(details.memory_live_mib or 0))
+            if details.counters is not None:
+                self.resources.update([details.counters])
         self.shown = {
             "details-summary": self._summary(details),
             "details-nics": self._nics(details),
@@ -122,7 +126,21 @@ class VmDetailsScreen(Screen):
         table.add_row("CPU %", f"{details.cpu_percent:5.1f}  {sparkline(self.cpu, width=SAMPLES)}")
         ceiling = float(details.memory_defined_mib or max(self.memory, default=1) or 1)
         table.add_row("Memory over time", f"{'':5}  {sparkline(self.memory, width=SAMPLES, ceiling=ceiling)}")
+        table.add_row("Disk read, write", self._rates(details, "disk_read_bytes_per_s", "disk_write_bytes_per_s"))
+        table.add_row("Network in, out", self._rates(details, "net_rx_bytes_per_s", "net_tx_bytes_per_s"))
         return table
+
+    def _rates(self, details: Any, first: str, second: str) -> Text:
+        """Two rates now (per second), and the sum of both over time."""
+        if details.counters is None:
+            return plain(f"— (host {details.host}'s libvirt driver keeps no such counters)")
+        history = self.resources.history(details.name, details.host)
+        now = history[-1] if history else None
+        if now is None or len(history) < 2:
+            return plain("measured from the next refresh on")
+        words = f"{human_rate(getattr(now, first))}/s, {human_rate(getattr(now, second))}/s"
+        totals = [getattr(step, first) + getattr(step, second) for step in history[1:]]
+        return plain(f"{words}  {sparkline(totals, width=SAMPLES, ceiling=max(totals) or 1.0)}")
 
     def _nics(self, details: Any) -> Table:
         """A column per fact where the screen is wide; where it is not, one wrapping line per NIC,
