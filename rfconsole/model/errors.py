@@ -40,10 +40,14 @@ class Problem:
         return f"{field_words(self.field)}: {self.message} (given: {_show(self.value)})"
 
 
+SHOWN_VALUE = 120  # characters of a given value a message quotes at most
+
+
 def _show(value: Any) -> str:
+    """The value as given, quoted; a long one keeps its start and its end (a path's file name)."""
     text = str(value.value) if hasattr(value, "value") and not isinstance(value, str) else str(value)
-    if len(text) > 80:
-        text = text[:77] + "..."
+    if len(text) > SHOWN_VALUE:
+        text = text[:40] + "..." + text[-(SHOWN_VALUE - 43):]
     return repr(text)
 
 
