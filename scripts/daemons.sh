@@ -7,6 +7,13 @@
 #   scripts/daemons.sh stop               stop them all (running guests are left alone)
 #   scripts/daemons.sh status             say what runs; exit 1 if something does not answer
 #   scripts/daemons.sh restart-libvirtd   kill libvirtd only and start it again
+#   scripts/daemons.sh kill-host2         kill the second libvirtd only (a host going down)
+#
+# A second libvirtd ("host2", for multi-host and migration tests) runs with its own config,
+# runtime, state and log dirs bind-mounted over libvirt's in its own mount namespace, its own
+# host_uuid (a second daemon with the first one's uuid refuses migration), and an sshd on
+# 127.0.0.1:$HOST2_SSH_PORT in the same namespace, key authentication only, with a key this
+# script generates: it is reached as $HOST2_URI.
 #
 # libvirtd runs in its own mount namespace without the cgroup2 hybrid mount (LXC needs that)
 # and under scripts/subreaper.py, so the QEMUs it daemonises are reaped at once and
@@ -23,6 +30,13 @@ readonly VIRTLOGD_PIDFILE=/run/virtlogd.pid
 readonly OVS_RUN=/var/run/openvswitch
 readonly OVS_DB=/etc/openvswitch/conf.db
 readonly OVS_SCHEMA=/usr/share/openvswitch/vswitch.ovsschema
+readonly HOST2_DIR=/var/lib/rfconsole-host2
+readonly HOST2_RUN=/run/rfconsole-host2
+readonly HOST2_SSH_PORT=2222
+readonly HOST2_KEY=$HOST2_DIR/client_key
+readonly HOST2_URI="qemu+ssh://root@127.0.0.1:$HOST2_SSH_PORT/system?keyfile=$HOST2_KEY&no_verify=1"
+# QEMU's incoming-migration ports: the first daemon uses libvirt's default 49152-49215
+readonly HOST2_MIGRATION_PORTS=(49300 49363)
 
 # Daemons must not inherit our open files: a lock held by whoever runs us (flock(1), a test
 # session) would otherwise stay held by libvirtd and Open vSwitch for their whole life.
@@ -134,6 +148,87 @@ start_libvirtd() {
         libvirtd_answers || die "libvirtd is not usable; its log: $LOG_DIR/libvirtd.log"
 }
 
+# host2's dirs: libvirt's own paths, each with a private directory bind-mounted over it.
+readonly HOST2_BINDS=(etc:/etc/libvirt run:/run/libvirt lib-qemu:/var/lib/libvirt/qemu
+    lib-lxc:/var/lib/libvirt/lxc log:/var/log/libvirt cache:/var/cache/libvirt)
+
+prepare_host2() {
+    local bind
+    mkdir -p "$HOST2_RUN" /run/sshd
+    for bind in "${HOST2_BINDS[@]}"; do mkdir -p "$HOST2_DIR/${bind%%:*}" "${bind#*:}"; done
+    mkdir -p "$HOST2_DIR/log/qemu" "$HOST2_DIR/log/lxc" "$HOST2_DIR/etc/qemu" "$HOST2_DIR/etc/lxc"
+    chmod 0700 "$HOST2_DIR"
+    local conf=$HOST2_DIR/etc/libvirtd.conf
+    if ! grep -qE '^host_uuid = ' "$conf" 2>/dev/null; then
+        set_conf_key "$conf" host_uuid "\"$(cat /proc/sys/kernel/random/uuid)\""
+    fi
+    local host1_uuid
+    host1_uuid="$(sed -n 's/^host_uuid = //p' /etc/libvirt/libvirtd.conf)"
+    [ -z "$host1_uuid" ] || ! grep -qxF "host_uuid = $host1_uuid" "$conf" ||
+        die "$conf has the first libvirtd's host_uuid"
+    set_conf_key "$conf" listen_tcp 0
+    set_conf_key "$conf" listen_tls 0
+    set_conf_key "$HOST2_DIR/etc/qemu.conf" user '"root"'
+    set_conf_key "$HOST2_DIR/etc/qemu.conf" group '"root"'
+    # virtlogd's socket is the first daemon's (hidden here): QEMU writes its log file itself
+    set_conf_key "$HOST2_DIR/etc/qemu.conf" stdio_handler '"file"'
+    # both daemons share the cgroup tree, where a domain's group is named after its per-daemon
+    # id and name: during a migration between them two groups could clash
+    set_conf_key "$HOST2_DIR/etc/qemu.conf" cgroup_controllers '[ ]'
+    set_conf_key "$HOST2_DIR/etc/qemu.conf" migration_port_min "${HOST2_MIGRATION_PORTS[0]}"
+    set_conf_key "$HOST2_DIR/etc/qemu.conf" migration_port_max "${HOST2_MIGRATION_PORTS[1]}"
+    set_conf_key "$HOST2_DIR/etc/lxc.conf" log_with_libvirtd 0
+    [ -s "$HOST2_DIR/ssh_host_ed25519_key" ] ||
+        ssh-keygen -q -t ed25519 -N '' -C rfconsole-host2-sshd -f "$HOST2_DIR/ssh_host_ed25519_key"
+    [ -s "$HOST2_KEY" ] || ssh-keygen -q -t ed25519 -N '' -C rfconsole-host2-client -f "$HOST2_KEY"
+    install -m 0600 "$HOST2_KEY.pub" "$HOST2_DIR/authorized_keys"
+    cat >"$HOST2_DIR/sshd_config.new" <<SSHD
+ListenAddress 127.0.0.1:$HOST2_SSH_PORT
+HostKey $HOST2_DIR/ssh_host_ed25519_key
+PidFile $HOST2_RUN/sshd.pid
+AuthorizedKeysFile $HOST2_DIR/authorized_keys
+AuthenticationMethods publickey
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+AllowUsers root
+UsePAM no
+X11Forwarding no
+AllowTcpForwarding no
+SSHD
+    mv "$HOST2_DIR/sshd_config.new" "$HOST2_DIR/sshd_config"
+}
+
+host2_answers() { virsh -c "$HOST2_URI" version; }
+
+# The command that becomes host2: its dirs mounted over libvirt's, its sshd (which sees them,
+# so virt-ssh-helper reaches this daemon's socket), then libvirtd in the foreground.
+readonly HOST2_IN_NAMESPACE='
+dir=$1; shift
+if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified || exit 1; fi
+for bind in $BINDS; do mount --bind "$dir/${bind%%:*}" "${bind#*:}" || exit 1; done
+/usr/sbin/sshd -f "$dir/sshd_config" || exit 1
+exec /usr/sbin/libvirtd "$@"'
+
+start_host2() {
+    if pid_alive "$HOST2_RUN/libvirtd.pid" && host2_answers >/dev/null 2>&1; then return 0; fi
+    if ! pid_alive "$HOST2_RUN/libvirtd.pid"; then
+        stop_pidfile "host2's sshd" "$HOST2_RUN/sshd.pid"
+        rm -f "$HOST2_RUN/libvirtd.pid"
+        say "starting the second libvirtd (host2) with its sshd on 127.0.0.1:$HOST2_SSH_PORT"
+        BINDS="${HOST2_BINDS[*]}" setsid "$here/subreaper.py" unshare -m --propagation private \
+            sh -c "$HOST2_IN_NAMESPACE" host2 "$HOST2_DIR" --pid-file "$HOST2_RUN/libvirtd.pid" \
+            </dev/null >>"$HOST2_DIR/log/libvirtd.log" 2>&1 &
+    fi
+    wait_for "host2 ($HOST2_URI)" host2_answers ||
+        die "the second libvirtd is not usable; its log: $HOST2_DIR/log/libvirtd.log"
+}
+
+stop_host2() {
+    stop_pidfile "host2's libvirtd" "$HOST2_RUN/libvirtd.pid"
+    stop_pidfile "host2's sshd" "$HOST2_RUN/sshd.pid"
+}
+
 ovs_answers() { ovs-vsctl --timeout=2 show; }
 
 start_ovs() {
@@ -183,11 +278,14 @@ cmd_start() {
     start_virtlogd
     start_libvirtd
     start_ovs
-    say "ready: libvirtd (qemu, lxc, tcp 127.0.0.1:$TCP_PORT), virtlogd, Open vSwitch"
+    prepare_host2
+    start_host2
+    say "ready: libvirtd (qemu, lxc, tcp 127.0.0.1:$TCP_PORT), virtlogd, Open vSwitch, host2 ($HOST2_URI)"
 }
 
 cmd_stop() {
     require_root
+    stop_host2
     stop_pidfile libvirtd "$LIBVIRTD_PIDFILE"
     stop_pidfile virtlogd "$VIRTLOGD_PIDFILE"
     stop_pidfile ovs-vswitchd "$OVS_RUN/ovs-vswitchd.pid"
@@ -206,6 +304,17 @@ cmd_restart_libvirtd() {
     start_libvirtd
 }
 
+cmd_kill_host2() {
+    require_root
+    pid_alive "$HOST2_RUN/libvirtd.pid" || die "host2 is not running; use: scripts/daemons.sh start"
+    local pid
+    pid="$(cat "$HOST2_RUN/libvirtd.pid")"
+    say "killing host2's libvirtd (pid $pid)"
+    kill -KILL "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    rm -f "$HOST2_RUN/libvirtd.pid"
+}
+
 cmd_status() {
     local failed=0
     report() {
@@ -216,6 +325,7 @@ cmd_status() {
     report "libvirtd lxc:///system" virsh -c lxc:///system version
     report "libvirtd qemu+tcp://127.0.0.1:$TCP_PORT/system" virsh -c "qemu+tcp://127.0.0.1:$TCP_PORT/system" version
     report "Open vSwitch" ovs_answers
+    report "host2 $HOST2_URI" host2_answers
     if pid_alive "$LIBVIRTD_PIDFILE"; then
         local parent
         parent="$(ps -o comm= -p "$(ps -o ppid= -p "$(cat "$LIBVIRTD_PIDFILE")" | tr -d ' ')" || true)"
@@ -231,5 +341,6 @@ case "${1:-}" in
     stop) cmd_stop ;;
     status) cmd_status ;;
     restart-libvirtd) cmd_restart_libvirtd ;;
-    *) echo "usage: $0 start|stop|status|restart-libvirtd" >&2; exit 2 ;;
+    kill-host2) cmd_kill_host2 ;;
+    *) echo "usage: $0 start|stop|status|restart-libvirtd|kill-host2" >&2; exit 2 ;;
 esac

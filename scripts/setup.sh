@@ -55,6 +55,13 @@ COMMANDS=(
   # tests/integration's dhcp_network); ip finds a free subnet for that network
   dnsmasq:dnsmasq-base
   ip:iproute2
+  # the second libvirtd reached over qemu+ssh (scripts/daemons.sh): sshd on loopback, its
+  # keys; the client side (ssh) and libvirt's remote helper on the daemon's side
+  /usr/sbin/sshd:openssh-server
+  ssh-keygen:openssh-client
+  ssh:openssh-client
+  virt-ssh-helper:libvirt-daemon
+  mount:mount
   # end-to-end console tests
   tmux:tmux
   # `rfconsole serve`'s tests (tests/browser): a real headless Chromium, Debian's (Playwright downloads

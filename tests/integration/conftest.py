@@ -41,6 +41,9 @@ RFCONSOLE = REPO / ".venv" / "bin" / "rfconsole"
 QEMU_URI = "qemu:///system"
 LXC_URI = "lxc:///system"
 TCP_URI = "qemu+tcp://127.0.0.1/system"
+# The second libvirtd (scripts/daemons.sh: its own dirs and host_uuid, sshd on 127.0.0.1:2222)
+HOST2_KEY = Path("/var/lib/rfconsole-host2/client_key")
+HOST2_URI = f"qemu+ssh://root@127.0.0.1:2222/system?keyfile={HOST2_KEY}&no_verify=1"
 TEST_PREFIX = "rfit-"
 RFTEST2_NAMES = tuple(RFTEST2_VMS)
 CLONE_NAMES = ("rfvmE",)  # rftest2's naming extended: `rfconsole clone rfvmA rfvmE`
@@ -213,6 +216,35 @@ def clean_libvirt(daemons: None) -> Iterator[None]:
     yield
     for uri in (QEMU_URI, LXC_URI):
         remove_test_domains(uri)
+
+
+@pytest.fixture(scope="session")
+def host2(daemons: None) -> str:
+    """The second libvirtd's URI (qemu+ssh); it must answer."""
+    problem = _answers(HOST2_URI)
+    if problem is not None:
+        pytest.fail(f"the second libvirtd does not answer on {HOST2_URI}: {problem}; {DAEMON_HINT}")
+    return HOST2_URI
+
+
+@pytest.fixture
+def clean_host2(host2: str, clean_libvirt: None) -> Iterator[str]:
+    """clean_libvirt on both daemons: no rfit-… or rfvmA–rfvmE domain on either before or after."""
+    remove_test_domains(host2)
+    yield host2
+    remove_test_domains(host2)
+
+
+def kill_host2() -> None:
+    result = subprocess.run([str(DAEMONS_SCRIPT), "kill-host2"], capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        pytest.fail(f"scripts/daemons.sh kill-host2 failed: {result.stderr.strip()}")
+
+
+def start_daemons() -> None:
+    result = subprocess.run([str(DAEMONS_SCRIPT), "start"], capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        pytest.fail(f"scripts/daemons.sh start failed: {result.stderr.strip()}")
 
 
 # ---------------------------------------------------------------------------- a libvirt network with DHCP
