@@ -8,13 +8,16 @@ succeeded. See docs/lifecycle.md.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from rfconsole.cli import EXIT_FAILED, EXIT_OK, output_lost
 from rfconsole.virt.demo import DEMO_BANNER
+from rfconsole.virt.events import HostState
 from rfconsole.virt.fleet import DEFAULT_VMS, Fleet, OperationResult
 
 STATUS_COLUMNS = ("NAME", "HOST", "HYPERVISOR", "STATE", "VCPUS", "MEMORY", "CPU%", "OWNED")
@@ -109,6 +112,19 @@ def status_rows(statuses: list[Any]) -> list[tuple[str, ...]]:
     return rows
 
 
+def host_state_line(state: HostState) -> str:
+    """``host NAME: connected (URI)``, or ``down since HH:MM:SS, retrying in N s`` for one that is not."""
+    if state.connected:
+        words = "connected"
+    elif state.down_since is None:
+        words = "not connected"
+    else:
+        words = f"down since {time.strftime('%H:%M:%S', time.localtime(state.down_since))}"
+        if state.retry_at is not None:
+            words += f", retrying in {max(0, math.ceil(state.retry_at - time.time()))} s"
+    return f"host {state.name}: {words} ({state.uri})"
+
+
 def run_status(args: argparse.Namespace) -> int:
     fleet = open_fleet(args)
     try:
@@ -117,6 +133,9 @@ def run_status(args: argparse.Namespace) -> int:
         # running domains are sampled twice for their CPU %: at most a second apart here, so a script's status stays quick
         statuses, problems = fleet.lab_statuses(sample_cpu=min(fleet.stats_interval, 1.0))
         _print_status(statuses, args.json, sys.stdout)
+        if not fleet.demo:
+            for state in fleet.host_states():
+                print(host_state_line(state), file=sys.stderr)
         for problem in problems:
             print(f"rfconsole: error: {problem.message}", file=sys.stderr)
             if problem.hint:

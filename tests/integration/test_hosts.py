@@ -3,12 +3,27 @@ second over qemu+ssh with its own host_uuid, as two hosts of a lab."""
 
 from __future__ import annotations
 
+import argparse
 import re
 import subprocess
+import time
 
 import pytest
 
-from tests.integration.conftest import QEMU_URI, TCP_URI, virsh
+from rfconsole.store import Workdir
+from rfconsole.tui.app import RfconsoleApp
+from rfconsole.tui.launch import build_context
+from tests.integration.conftest import (
+    QEMU_URI,
+    TCP_URI,
+    kill_host2,
+    qemu_spec,
+    run_cli,
+    save_spec,
+    start_daemons,
+    virsh,
+)
+from tests.integration.test_host_problems import wait_in_app
 
 pytestmark = pytest.mark.integration
 
@@ -33,3 +48,59 @@ def test_the_second_daemon_keeps_its_own_domains(clean_host2: str) -> None:
     subprocess.run(["virsh", "-c", clean_host2, "define", "/dev/stdin"], input=xml, text=True, check=True, capture_output=True)
     assert "rfit-host2-only" in virsh(clean_host2, "list", "--all", "--name")
     assert "rfit-host2-only" not in virsh(QEMU_URI, "list", "--all", "--name")
+
+
+# ---------------------------------------------------------------------------- a host that goes and comes back
+def two_hosts(workdir: Workdir, host2: str, placement: dict[str, str]) -> None:
+    """rfconsole.toml with the first daemon as `local` and the second as `host2`."""
+    lines = ['default_host = "local"', "[hosts]", f'local = "{QEMU_URI}"', f'host2 = "{host2}"', "[placement]"]
+    lines += [f'{vm} = "{host}"' for vm, host in placement.items()]
+    workdir.config_path.write_text("\n".join(lines) + "\n")
+
+
+async def test_the_console_follows_the_second_host_going_down_and_back(workdir, guest, clean_host2: str) -> None:
+    """host2's libvirtd killed: within 2 s the hosts' line says it is down (with its URI) and its VM
+    is unknown, not shut off; started again: connected and the VM running, without a restart."""
+    two_hosts(workdir, clean_host2, {"rfit-away": "host2"})
+    save_spec(workdir, qemu_spec("rfit-away", guest))
+    virsh(clean_host2, "create", str(workdir.xml_dir / "rfit-away.xml"))
+    context = build_context(argparse.Namespace(workdir=workdir.root, demo=False, connect=None))
+    app = RfconsoleApp(context, poll_seconds=1)
+
+    def line() -> str:
+        return str(app.screen.query_one("#hosts").render())
+
+    def state() -> str | None:
+        table = app.screen.query_one("DomainTable")
+        rows = [table.get_row_at(index) for index in range(table.row_count)]
+        return next((str(row[4]) for row in rows if str(row[1]) == "rfit-away"), None)
+
+    try:
+        async with app.run_test(size=(200, 30)) as pilot:
+            await wait_in_app(pilot, lambda: state() == "running" and line().count("connected") == 2, "both hosts connected", timeout=20)
+            kill_host2()
+            killed = time.monotonic()
+            await wait_in_app(pilot, lambda: "down since" in line() and state() == "unknown", "host2 down, its VM unknown", timeout=10)
+            assert time.monotonic() - killed <= 2.0, f"host2 was marked down {time.monotonic() - killed:.1f} s after its death"
+            assert "127.0.0.1:2222" in line()
+            start_daemons()
+            await wait_in_app(pilot, lambda: line().count("connected") == 2 and state() == "running", "host2 back, its VM running", timeout=20)
+    finally:
+        context.fleet.close()
+        start_daemons()
+
+
+def test_status_says_each_hosts_state_with_its_uri(workdir, clean_host2: str) -> None:
+    two_hosts(workdir, clean_host2, {})
+    done = run_cli("--workdir", str(workdir.root), "status")
+    assert done.returncode == 0, done.stderr
+    assert f"host local: connected ({QEMU_URI})" in done.stderr
+    assert f"host host2: connected ({clean_host2})" in done.stderr
+    kill_host2()
+    try:
+        done = run_cli("--workdir", str(workdir.root), "status")
+    finally:
+        start_daemons()
+    assert done.returncode == 1
+    assert f"host local: connected ({QEMU_URI})" in done.stderr
+    assert re.search(r"host host2: down since \d\d:\d\d:\d\d \(" + re.escape(clean_host2) + r"\)", done.stderr), done.stderr
