@@ -40,6 +40,7 @@ from rfconsole.virt.errors import (
 )
 from rfconsole.virt.events import DomainState, DomainStatus, HostState, Outcome
 from rfconsole.virt.host import Host, Subscriber
+from rfconsole.virt.migrate import MigrationPlan, plan_migration
 from rfconsole.virt.stats import DomainCounters
 
 # The console, the details view and snapshots are imported by the methods that use them: status,
@@ -350,6 +351,12 @@ class Fleet:
             "so rfconsole did not make it",
             f"to {doing} it anyway, repeat with --force (in the console, confirm the prompt naming {name})",
         )
+
+    def plan_migration(self, name: str, target: str, mode: str | None = None, force: bool = False) -> MigrationPlan:
+        """``rfconsole migrate``'s checks (virt/migrate.py): VM ``name`` from the host that has it to
+        host ``target``; MigrationRefused saying why not, with nothing touched."""
+        source, chosen = self.existing_host(name), self.host(target)
+        return plan_migration(name, source, chosen, mode, lambda: self.require_owned(source, name, "migrate", force))
 
     # ------------------------------------------------------------------ lifecycle
     def define(self, target: DocumentLike, host: str | None = None, force: bool = False) -> Outcome:

@@ -157,6 +157,23 @@ UNDEFINE_FLAG_CHOICES = (
 )
 
 
+@dataclass(frozen=True)
+class MigrationProgress:
+    """A migration job's figures (libvirt's job statistics; bytes and milliseconds)."""
+
+    data_total: int
+    data_processed: int
+    data_remaining: int
+    elapsed_ms: int
+    downtime_ms: int | None  # known once the job completed
+
+    @classmethod
+    def from_stats(cls, stats: dict[str, Any], elapsed_ms: int) -> MigrationProgress:
+        downtime = stats.get("downtime")
+        return cls(int(stats.get("data_total", 0)), int(stats.get("data_processed", 0)), int(stats.get("data_remaining", 0)),
+                   int(stats.get("time_elapsed", elapsed_ms)), int(downtime) if downtime is not None else None)
+
+
 class Host:
     """One libvirt URI under a name of the configuration (``local``, ``lab2``, ``demo`` …)."""
 
@@ -599,6 +616,62 @@ class Host:
 
     def is_persistent(self, name: str) -> bool:
         return self._act("read", name, "isPersistent") == 1
+
+    # ------------------------------------------------------------------ migration (virt/migrate.py decides)
+    def has_storage_volume(self, path: str) -> bool:
+        """A storage pool of this host holds ``path`` (how a file of a remote host is checked)."""
+        try:
+            self._connect().storageVolLookupByPath(path)
+        except libvirt.libvirtError as error:
+            if error.get_error_code() in (libvirt.VIR_ERR_NO_STORAGE_VOL, libvirt.VIR_ERR_NO_STORAGE_POOL):
+                return False
+            raise self._translate(error, f"look for {path} in the storage pools") from None
+        return True
+
+    def migrate(self, name: str, target: Host, live: bool, on_progress: Callable[[MigrationProgress], None],
+                poll_seconds: float = 0.2) -> MigrationProgress:
+        """libvirt's managed migration of ``name`` to ``target`` (the client drives both daemons):
+        persisted on the target, undefined here only once it succeeded (libvirt's own order);
+        live (VIR_MIGRATE_LIVE) when ``live``, else offline (a shut-off domain's definition).
+        ``on_progress`` gets the source's job statistics every ``poll_seconds``; the result is the
+        completed job's (its downtime) as the target tells it, or the last progress seen."""
+        domain = self._domain(name)
+        destination = Host._connect(target)  # another Host's connection: the handles stay in this module
+        flags = libvirt.VIR_MIGRATE_PERSIST_DEST | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE
+        flags |= libvirt.VIR_MIGRATE_LIVE if live else libvirt.VIR_MIGRATE_OFFLINE
+        outcome: list[BaseException | None] = []
+
+        def run() -> None:
+            try:
+                domain.migrate3(destination, {}, flags)
+                outcome.append(None)
+            except libvirt.libvirtError as error:
+                outcome.append(self._translate(error, f"migrate {name} to host {target.name}", name))
+
+        worker = threading.Thread(target=run, name=f"migrate-{name}", daemon=True)
+        started = time.monotonic()
+        worker.start()
+        last = MigrationProgress(0, 0, 0, 0, None)
+        while worker.is_alive():
+            worker.join(poll_seconds)
+            if live and worker.is_alive():
+                try:
+                    stats = domain.jobStats()
+                except libvirt.libvirtError:
+                    continue  # the job ends between the check and the call
+                if stats.get("type", libvirt.VIR_DOMAIN_JOB_NONE) != libvirt.VIR_DOMAIN_JOB_NONE:
+                    last = MigrationProgress.from_stats(stats, int((time.monotonic() - started) * 1000))
+                    on_progress(last)
+        if outcome and outcome[0] is not None:
+            raise outcome[0]
+        self.forget_facts(name)
+        if not live:
+            return MigrationProgress(0, 0, 0, int((time.monotonic() - started) * 1000), None)
+        try:
+            completed = destination.lookupByName(name).jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
+        except libvirt.libvirtError:
+            return last
+        return MigrationProgress.from_stats(completed, int((time.monotonic() - started) * 1000))
 
     def interface_addresses(self, name: str, source: str) -> dict[str, Any]:
         """libvirt's guest addresses of ``name`` from ``source`` (one of ADDRESS_SOURCES), by

@@ -15,7 +15,10 @@ from rfconsole.tui.app import RfconsoleApp
 from rfconsole.tui.launch import build_context
 from tests.integration.conftest import (
     QEMU_URI,
+    READY_MARKER,
     TCP_URI,
+    SerialConsole,
+    domain_state,
     kill_host2,
     qemu_spec,
     run_cli,
@@ -104,3 +107,55 @@ def test_status_says_each_hosts_state_with_its_uri(workdir, clean_host2: str) ->
     assert done.returncode == 1
     assert f"host local: connected ({QEMU_URI})" in done.stderr
     assert re.search(r"host host2: down since \d\d:\d\d:\d\d \(" + re.escape(clean_host2) + r"\)", done.stderr), done.stderr
+
+
+# ---------------------------------------------------------------------------- migration
+def test_a_running_guest_migrates_live_to_the_second_host_and_its_console_still_answers(workdir, guest, clean_host2: str) -> None:
+    two_hosts(workdir, clean_host2, {})
+    save_spec(workdir, qemu_spec("rfit-mover", guest))
+    assert run_cli("--workdir", str(workdir.root), "up", "rfit-mover").returncode == 0
+    with SerialConsole(QEMU_URI, "rfit-mover") as console:
+        console.read_until(READY_MARKER)
+    done = run_cli("--workdir", str(workdir.root), "migrate", "rfit-mover", "host2", "--live")
+    assert done.returncode == 0, done.stderr
+    assert "rfit-mover migrated live from host local to host host2" in done.stdout
+    assert re.search(r"downtime \d+ ms", done.stdout), done.stdout
+    assert "storage shared: both hosts are on this machine" in done.stderr
+    assert domain_state(clean_host2, "rfit-mover") == "running"
+    assert virsh(clean_host2, "dominfo", "rfit-mover").count("Persistent:     yes") == 1
+    assert domain_state(QEMU_URI, "rfit-mover") is None  # undefined on the source after the success
+    with SerialConsole(clean_host2, "rfit-mover") as console:
+        console.send("echo $((6*7))-after-migration")
+        console.read_until("42-after-migration", timeout=20)
+
+
+def test_migrate_refuses_what_it_cannot_move_and_touches_nothing(workdir, guest, clean_host2: str) -> None:
+    two_hosts(workdir, clean_host2, {})
+    save_spec(workdir, qemu_spec("rfit-stay", guest, memory=32))
+    assert run_cli("--workdir", str(workdir.root), "define", "rfit-stay").returncode == 0
+    refused = run_cli("--workdir", str(workdir.root), "migrate", "rfit-stay", "host2", "--live")
+    assert refused.returncode != 0 and "refusing to migrate rfit-stay live: it is shut off" in refused.stderr
+    missing = workdir.images_dir / "gone.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(missing), "1M"], check=True)
+    virsh(QEMU_URI, "attach-disk", "rfit-stay", str(missing), "vdb", "--subdriver", "qcow2", "--config")
+    missing.unlink()
+    refused = run_cli("--workdir", str(workdir.root), "migrate", "rfit-stay", "host2")
+    assert refused.returncode != 0 and f"its storage is not there: {missing}" in refused.stderr
+    virsh(QEMU_URI, "detach-disk", "rfit-stay", "vdb", "--config")
+    subprocess.run(["virsh", "-c", clean_host2, "define", "/dev/stdin"], text=True, check=True, capture_output=True,
+                   input="<domain type='qemu'><name>rfit-stay</name><memory unit='MiB'>32</memory><os><type>hvm</type></os></domain>")
+    refused = run_cli("--workdir", str(workdir.root), "migrate", "rfit-stay", "host2")
+    assert refused.returncode != 0 and "host host2" in refused.stderr and "already has a domain named rfit-stay" in refused.stderr
+    virsh(clean_host2, "undefine", "rfit-stay")
+    refused = run_cli("--workdir", str(workdir.root), "migrate", "rfit-stay", "local")
+    assert refused.returncode != 0 and "rfit-stay is already on host local" in refused.stderr
+    assert domain_state(QEMU_URI, "rfit-stay") == "shut off" and domain_state(clean_host2, "rfit-stay") is None
+    subprocess.run(["virsh", "-c", QEMU_URI, "define", "/dev/stdin"], text=True, check=True, capture_output=True,
+                   input="<domain type='qemu'><name>rfit-foreign</name><memory unit='MiB'>32</memory><os><type>hvm</type></os></domain>")
+    refused = run_cli("--workdir", str(workdir.root), "migrate", "rfit-foreign", "host2")
+    assert refused.returncode != 0 and "refusing to migrate rfit-foreign on host local" in refused.stderr
+    assert "does not carry rfconsole's ownership mark" in refused.stderr and domain_state(clean_host2, "rfit-foreign") is None
+    moved = run_cli("--workdir", str(workdir.root), "migrate", "rfit-stay", "host2")
+    assert moved.returncode == 0, moved.stderr
+    assert "rfit-stay migrated offline from host local to host host2" in moved.stdout
+    assert domain_state(clean_host2, "rfit-stay") == "shut off" and domain_state(QEMU_URI, "rfit-stay") is None
