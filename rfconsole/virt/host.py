@@ -659,7 +659,7 @@ class Host:
                     stats = domain.jobStats()
                 except libvirt.libvirtError:
                     continue  # the job ends between the check and the call
-                if stats.get("type", libvirt.VIR_DOMAIN_JOB_NONE) != libvirt.VIR_DOMAIN_JOB_NONE:
+                if stats.get("type", libvirt.VIR_DOMAIN_JOB_NONE) != libvirt.VIR_DOMAIN_JOB_NONE and stats.get("data_total"):
                     last = MigrationProgress.from_stats(stats, int((time.monotonic() - started) * 1000))
                     on_progress(last)
         if outcome and outcome[0] is not None:
@@ -668,7 +668,9 @@ class Host:
         if not live:
             return MigrationProgress(0, 0, 0, int((time.monotonic() - started) * 1000), None)
         try:
-            completed = destination.lookupByName(name).jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
+            # KEEP_COMPLETED: a later reader (virsh domjobinfo --completed) still finds them
+            completed = destination.lookupByName(name).jobStats(
+                libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED | libvirt.VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED)
         except libvirt.libvirtError:
             return last
         return MigrationProgress.from_stats(completed, int((time.monotonic() - started) * 1000))
