@@ -159,3 +159,15 @@ def test_migrate_refuses_what_it_cannot_move_and_touches_nothing(workdir, guest,
     assert moved.returncode == 0, moved.stderr
     assert "rfit-stay migrated offline from host local to host host2" in moved.stdout
     assert domain_state(clean_host2, "rfit-stay") == "shut off" and domain_state(QEMU_URI, "rfit-stay") is None
+
+
+# ---------------------------------------------------------------------------- placement
+def test_up_brings_rftest2_up_two_per_host_as_placed(rftest2_workdir, clean_host2: str) -> None:
+    placement = {"rfvmA": "local", "rfvmB": "local", "rfvmC": "host2", "rfvmD": "host2"}
+    two_hosts(rftest2_workdir, clean_host2, placement)
+    done = run_cli("--workdir", str(rftest2_workdir.root), "up", timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name, host in placement.items():
+        here, there = (QEMU_URI, clean_host2) if host == "local" else (clean_host2, QEMU_URI)
+        assert domain_state(here, name) == "running", f"{name} is not running on {host}"
+        assert domain_state(there, name) is None, f"{name} is defined on the other host too"

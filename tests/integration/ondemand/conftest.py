@@ -101,13 +101,14 @@ def ondemand_workdir(workdir: Workdir, guest: Guest, dp0_bridge: str, clean_libv
 class Watch:
     """`rfconsole watch` as a user runs it, its stderr collected line by line."""
 
-    def __init__(self, workdir: Workdir, *options: str) -> None:
+    def __init__(self, workdir: Workdir, *options: str, connect: str | None = QEMU_URI) -> None:
+        """``connect`` None: the hosts of the folder's rfconsole.toml."""
         self.port = free_port()
         self.target = f"tcp:127.0.0.1:{self.port}"
         self.lines: list[str] = []
         self.process = subprocess.Popen(
             [
-                str(RFCONSOLE), "--workdir", str(workdir.root), "--connect", QEMU_URI, "watch",
+                str(RFCONSOLE), "--workdir", str(workdir.root), *(["--connect", connect] if connect else []), "watch",
                 "--routeflow-config", str(workdir.root / "rftest2config.csv"), "--listen", f"127.0.0.1:{self.port}", *options,
             ],
             stdout=subprocess.DEVNULL,
