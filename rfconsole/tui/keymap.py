@@ -83,6 +83,7 @@ DOMAINS = Section("Domains (home)", (
     Key("b", "reset", "Reset", "Reset the selected domain(s) to their snapshot or a fresh overlay of their base, after confirmation", spare=True, changes=True),
     Key("l", "snapshots", "Snapshots", "The selected domain's snapshots: revert to one, delete one, take one", spare=True),
     Key("c", "clone", "Clone", "Clone the selected domain under a new name (new id, MACs, NIC names, its own overlay)", spare=True, changes=True),
+    Key("M", "migrate", "Migrate", "Move the selected VM to another host (live when it runs: rfconsole migrate), choosing the host", show=False, changes=True),
     Key("i", "details", "Details", "Details of the selected VM: state, resources over time, NICs and switch ports, IPs, disks, events"),
     Key("v", "console", "Console", "Open the selected VM's own console (its serial port, or LXC's console) in rfconsole", changes=True),
     # priority: the keys typed right after it (a paste, a fast typist) must find the filter already
@@ -147,6 +148,10 @@ CLONE = Section("Clone", (
     Key("escape", "cancel", "Cancel", "Close without cloning (enter clones)"),
 ))
 
+MIGRATE = Section("Migrate", (
+    Key("escape", "cancel", "Cancel", "Close without migrating (a host's button migrates)"),
+))
+
 PICKER = Section("File and XML pickers", (
     Key("escape", "cancel", "Cancel", "Close the picker, choosing nothing (enter chooses)"),
 ))
@@ -175,7 +180,7 @@ HELP = Section("Help", (
     Key("escape,q,question_mark", "close", "Close", "Close the help", display="escape, q, ?"),
 ))
 
-SECTIONS: tuple[Section, ...] = (DOMAINS, TABLE, WIZARD, EDITOR, BRINGUP, SNAPSHOTS, CONFIRM, CLONE, PICKER, CONSOLE, DETAILS, HELP, APP)
+SECTIONS: tuple[Section, ...] = (DOMAINS, TABLE, WIZARD, EDITOR, BRINGUP, SNAPSHOTS, CONFIRM, CLONE, MIGRATE, PICKER, CONSOLE, DETAILS, HELP, APP)
 
 # The key bar's own order of leaving keys out when short of width: the spare ones first.
 SPARE_ACTIONS = frozenset(key.action for section in SECTIONS for key in section.keys if key.spare)

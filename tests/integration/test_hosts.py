@@ -171,3 +171,30 @@ def test_up_brings_rftest2_up_two_per_host_as_placed(rftest2_workdir, clean_host
         here, there = (QEMU_URI, clean_host2) if host == "local" else (clean_host2, QEMU_URI)
         assert domain_state(here, name) == "running", f"{name} is not running on {host}"
         assert domain_state(there, name) is None, f"{name} is defined on the other host too"
+
+
+async def test_the_console_migrates_the_selected_vm_with_M(workdir, guest, clean_host2: str) -> None:
+    two_hosts(workdir, clean_host2, {})
+    save_spec(workdir, qemu_spec("rfit-keyed", guest))
+    assert run_cli("--workdir", str(workdir.root), "up", "rfit-keyed").returncode == 0
+    context = build_context(argparse.Namespace(workdir=workdir.root, demo=False, connect=None))
+    app = RfconsoleApp(context, poll_seconds=1)
+
+    def row() -> tuple[str, str] | None:
+        table = app.screen.query_one("DomainTable")
+        rows = [table.get_row_at(index) for index in range(table.row_count)]
+        return next(((str(cells[2]), str(cells[4])) for cells in rows if str(cells[1]) == "rfit-keyed"), None)
+
+    try:
+        async with app.run_test(size=(200, 40)) as pilot:
+            await wait_in_app(pilot, lambda: row() == ("local", "running"), "rfit-keyed running on local", timeout=20)
+            await pilot.press("M")
+            await wait_in_app(pilot, lambda: type(app.screen).__name__ == "MigrateDialog", "the migrate dialog")
+            assert [str(button.label) for button in app.screen.query("Button")] == ["host2", "Cancel (escape)"]
+            await pilot.click("#host-0")
+            # the row moves once the target runs it; the migration is over once the source has undefined it
+            await wait_in_app(pilot, lambda: row() == ("host2", "running") and domain_state(QEMU_URI, "rfit-keyed") is None,
+                              "rfit-keyed running on host2 only", timeout=30)
+    finally:
+        context.fleet.close()
+    assert domain_state(clean_host2, "rfit-keyed") == "running" and domain_state(QEMU_URI, "rfit-keyed") is None

@@ -332,6 +332,13 @@ class DomainsScreen(Screen):
 
             ask_clone(self, target)
 
+    def action_migrate(self) -> None:
+        target = self._one_target("migrate")
+        if target is not None:
+            from rfconsole.tui.screens.migrate import ask_migrate
+
+            ask_migrate(self, target)
+
     def _lifecycle(self, operation: str, confirm: bool = False) -> None:
         targets = self.targets()
         if not targets:
