@@ -116,6 +116,8 @@ def test_a_running_guest_migrates_live_to_the_second_host_and_its_console_still_
     assert run_cli("--workdir", str(workdir.root), "up", "rfit-mover").returncode == 0
     with SerialConsole(QEMU_URI, "rfit-mover") as console:
         console.read_until(READY_MARKER)
+    refused = run_cli("--workdir", str(workdir.root), "migrate", "rfit-mover", "host2", "--offline")
+    assert refused.returncode != 0 and "refusing to migrate rfit-mover offline: it is running" in refused.stderr
     done = run_cli("--workdir", str(workdir.root), "migrate", "rfit-mover", "host2", "--live")
     assert done.returncode == 0, done.stderr
     assert "rfit-mover migrated live from host local to host host2" in done.stdout
