@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from rfconsole.cli import Commands, add_routeflow_rows_options
+from rfconsole.cli import Commands, add_routeflow_rows_options, subcommands
 
 
 def register(commands: Commands) -> None:
@@ -21,7 +21,7 @@ def register(commands: Commands) -> None:
 
 
 def _xml_arguments(xml: argparse.ArgumentParser) -> None:
-    commands = xml.add_subparsers(dest="xml_command", metavar="SUBCOMMAND", required=True)
+    commands = subcommands(xml, dest="xml_command", metavar="SUBCOMMAND", required=True)
     commands.add("new", "write the domain XML of a new VM", _new_arguments, run="rfconsole.cli.xml_cmd:run_new")
     commands.add(
         "validate",

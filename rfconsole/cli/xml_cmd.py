@@ -133,7 +133,7 @@ def run_new(args: argparse.Namespace) -> int:
                 replace_overlay=args.force,
                 routeflow_csv=csv_path,
                 rows=tuple(rows),
-                print_xml=sys.stdout.write if args.output == "-" else None,
+                print_xml=_write_stdout if args.output == "-" else None,
             ),
         )
     if written.overlay is not None and written.base is not None:
@@ -184,7 +184,7 @@ def _new_spec(args: argparse.Namespace, store: Store, settings: dict[str, Any], 
             spec = spec.with_changes(interfaces=(*spec.interfaces, *extra_nics))
     else:
         settings["id"] = args.id if args.id is not None else store.suggest_id(replacing=args.name)
-        spec = DomainSpec(**settings, interfaces=extra_nics)
+        spec = DomainSpec(**settings, interfaces=tuple(extra_nics))
     return spec
 
 
@@ -349,3 +349,7 @@ def run_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+
+
+def _write_stdout(text: str) -> None:
+    sys.stdout.write(text)

@@ -84,8 +84,8 @@ def changed_spec(document: DomainDocument, changes: Mapping[str, str], base: Pat
     from rfconsole.model.spec import DomainSpec
 
     values = document.values()
-    for key, value in changes.items():
-        if value == "" and key not in CLEARABLE_KEYS:
+    for key, given in changes.items():
+        if given == "" and key not in CLEARABLE_KEYS:
             raise InvalidSpec([_empty(key)])
     if "hypervisor" in changes:
         new_container = changes["hypervisor"].strip().lower() == "lxc"
@@ -100,7 +100,7 @@ def changed_spec(document: DomainDocument, changes: Mapping[str, str], base: Pat
     boot = dict(values["kernel_boot"] or dict.fromkeys(("kernel", "initrd", "cmdline")))
     for key, text in changes.items():
         binding = binding_for(key)
-        value = text or None
+        value: str | None = text or None
         if value is not None and binding.converter != "raw" and key in PATH_KEYS:
             value = _absolute(value, base)  # a path relative to where the command runs
         if binding.converter == "root-storage":

@@ -83,7 +83,7 @@ class _Model(BaseModel):
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     @classmethod
-    def model_validate(cls, obj: Any, **options: Any):  # type: ignore[override]
+    def model_validate(cls, obj: Any, **options: Any):
         try:
             return super().model_validate(obj, **options)
         except ValidationError as error:
@@ -151,7 +151,7 @@ class Interface(_Model):
     @field_validator("*", mode="before")
     @classmethod
     def _field(cls, value: Any, info: ValidationInfo) -> Any:
-        return rules.field_rule(rules.INTERFACE_RULES, info.field_name, value, _is_lenient(info))
+        return rules.field_rule(rules.INTERFACE_RULES, info.field_name or "", value, _is_lenient(info))
 
     @model_validator(mode="after")
     def _sources(self, info: ValidationInfo) -> Interface:
@@ -173,7 +173,7 @@ class Disk(_Model):
     @field_validator("*", mode="before")
     @classmethod
     def _field(cls, value: Any, info: ValidationInfo) -> Any:
-        return rules.field_rule(rules.DISK_RULES, info.field_name, value, _is_lenient(info))
+        return rules.field_rule(rules.DISK_RULES, info.field_name or "", value, _is_lenient(info))
 
 
 class KernelBoot(_Model):
@@ -186,7 +186,7 @@ class KernelBoot(_Model):
     @field_validator("*", mode="before")
     @classmethod
     def _field(cls, value: Any, info: ValidationInfo) -> Any:
-        return rules.field_rule(rules.KERNEL_BOOT_RULES, info.field_name, value, _is_lenient(info))
+        return rules.field_rule(rules.KERNEL_BOOT_RULES, info.field_name or "", value, _is_lenient(info))
 
 
 class DomainSpec(_Model):
@@ -210,7 +210,7 @@ class DomainSpec(_Model):
     @field_validator("*", mode="before")
     @classmethod
     def _field(cls, value: Any, info: ValidationInfo) -> Any:
-        return rules.field_rule(rules.DOMAIN_RULES, info.field_name, value, _is_lenient(info))
+        return rules.field_rule(rules.DOMAIN_RULES, info.field_name or "", value, _is_lenient(info))
 
     @model_validator(mode="before")
     @classmethod

@@ -225,7 +225,7 @@ def image_note(text: str) -> str:
     if not text:
         return "no image: allowed for the test driver and direct kernel boot"
     try:
-        spec = DomainSpec(hypervisor=Hypervisor.TEST, name="probe", image=text)
+        spec = DomainSpec(hypervisor=Hypervisor.TEST, name="probe", image=Path(text))
     except InvalidSpec as invalid:  # the field's own error shows on Next
         return invalid.message
     problems = missing_files(spec)
