@@ -168,10 +168,11 @@ class DomainDocument:
         value = self._read_id()
         return value if isinstance(value, int) else None
 
-    def mark_owned(self) -> None:
-        """Put rfconsole's ownership mark into <metadata> (keeping the id it already has)."""
-        if self._mark() is not None:
-            return
+    def mark_owned(self) -> etree._Element:
+        """Put rfconsole's ownership mark into <metadata> (keeping the id it already has); the mark."""
+        existing = self._mark()
+        if existing is not None:
+            return existing
         current = self._read_id()
         metadata = self.root.find("metadata")
         if metadata is None:
@@ -180,6 +181,7 @@ class DomainDocument:
         if isinstance(current, int):
             mark.set("id", str(current))
         _insert(metadata, mark, ())
+        return mark
 
     def _mark(self) -> etree._Element | None:
         metadata = self.root.find("metadata")
@@ -189,7 +191,7 @@ class DomainDocument:
     def to_xml(self) -> str:
         """The document as text, top-level comments and processing instructions on lines of their own."""
         parts = ['<?xml version="1.0" encoding="UTF-8"?>'] if self.declaration else []
-        before = []
+        before: list[etree._Element] = []
         node = self.root.getprevious()
         while node is not None:
             before.insert(0, node)
@@ -433,19 +435,19 @@ class DomainDocument:
         for position, interface in enumerate(new):
             same_mac = by_mac.get(interface.mac, []) if interface.mac else []
             if same_mac:  # several NICs may share a MAC (libvirt allows it): in turn
-                assigned[position] = same_mac.pop(0)
-                used.add(assigned[position])
+                assigned[position] = chosen = same_mac.pop(0)
+                used.add(chosen)
         wanted_macs = {interface.mac for interface in new if interface.mac}
         free = [index for index in range(len(elements)) if index not in used and old[index].get("mac") not in wanted_macs]
         for position in range(len(new)):
             if assigned[position] is None and free:
-                assigned[position] = free.pop(0)
-                used.add(assigned[position])
+                assigned[position] = chosen = free.pop(0)
+                used.add(chosen)
         for position, interface in enumerate(new):
-            index = assigned[position]
+            slot = assigned[position]
             wanted = interface.model_dump(mode="json")
-            if index is not None and old[index] != wanted:  # as read: most often equal, no model needed
-                _update_fields(elements[index], _normal(Interface, old[index]), wanted, INTERFACE_FIELDS)
+            if slot is not None and old[slot] != wanted:  # as read: most often equal, no model needed
+                _update_fields(elements[slot], _normal(Interface, old[slot]), wanted, INTERFACE_FIELDS)
         kept = [elements[index] for index in assigned if index is not None]
         _reorder(kept)
         for index, element in enumerate(elements):
@@ -453,9 +455,9 @@ class DomainDocument:
                 _remove(element)
         placed: etree._Element | None = None
         for position, interface in enumerate(new):
-            index = assigned[position]
-            if index is not None:
-                placed = elements[index]
+            slot = assigned[position]
+            if slot is not None:
+                placed = elements[slot]
                 continue
             element = etree.Element("interface", type=interface.type or "bridge")
             if placed is not None:
@@ -541,8 +543,7 @@ class DomainDocument:
             if mark is not None and "id" in mark.attrib:
                 del mark.attrib["id"]
             return
-        self.mark_owned()
-        self._mark().set("id", str(new_id))
+        self.mark_owned().set("id", str(new_id))
 
     def _write_image(self, spec: DomainSpec, old_container: bool, os_element: etree._Element, old_element: etree._Element | None) -> None:
         """``old_element``: the root storage before the disks were written (a file disk the spec
@@ -673,7 +674,7 @@ def read_fields(element: etree._Element, bindings: tuple[Binding, ...]) -> dict[
     return fields
 
 
-def _normal(model: type, fields: dict[str, Any]) -> dict[str, Any]:
+def _normal(model: type[Interface] | type[Disk], fields: dict[str, Any]) -> dict[str, Any]:
     """``fields`` as the model reads them (defaults filled in), to compare with a spec's."""
     try:
         return model.read(fields).model_dump(mode="json")
