@@ -11,6 +11,7 @@ import sys
 from rfconsole.cli.vm_cmd import open_fleet
 from rfconsole.ondemand.listener import parse_listen_address
 from rfconsole.ondemand.service import OnDemand
+from rfconsole.virt.timeline import Timeline, record_virt_event
 
 
 def _log_to_stderr() -> None:
@@ -33,24 +34,36 @@ def run_watch(args: argparse.Namespace) -> int:
         )
         for line in service.describe_mapping():
             print(f"rfconsole: {line}", file=sys.stderr)
-        asyncio.run(_serve(service))
+        timeline = fleet.timeline
+        if timeline is not None:  # switches, boots and every host's lifecycle events, for `rfconsole events` and `map`
+            service.record_on(timeline)
+            fleet.subscribe(lambda event: record_virt_event(timeline, event))
+            fleet.collect_statuses()  # connects every reachable host: its events come from now on
+        asyncio.run(_serve(service, timeline))
     finally:
         fleet.close()
     return 0
 
 
-async def _serve(service: OnDemand) -> None:
+async def _serve(service: OnDemand, timeline: Timeline | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
 
+    listening: list[str] = []
+
     def ready(address: tuple[str, int]) -> None:
         host, port = address
+        listening.append(f"{host}:{port}")
+        if timeline is not None:
+            timeline.record("watch", listening[0], "watching for OpenFlow switches")
         print(f"rfconsole: watching for OpenFlow switches on {host}:{port} (Ctrl-C to stop)", file=sys.stderr, flush=True)
 
     try:
         await service.serve(stop, ready)
     finally:
         service.booter.close()
+        if timeline is not None:  # its switches are no longer connected to rfconsole
+            timeline.record("watch", listening[0] if listening else "", "stopped watching")
         print("rfconsole: stopped watching", file=sys.stderr)

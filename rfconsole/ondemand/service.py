@@ -29,6 +29,7 @@ from rfconsole.ondemand.mapping import DatapathMap, MapSource
 from rfconsole.ondemand.registry import (
     Switch,
     SwitchEvent,
+    SwitchEventKind,
     SwitchRegistry,
     format_datapath_id,
 )
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from rfconsole.config import OndemandSettings
     from rfconsole.store import Store
     from rfconsole.virt.fleet import Fleet
+    from rfconsole.virt.timeline import Timeline
 
 log = logging.getLogger("rfconsole.ondemand")
 
@@ -82,6 +84,45 @@ class OnDemand:
     def subscribe_boots(self, callback: Callable[[BootRecord], None]) -> Callable[[], None]:
         """``callback(record)`` from a booter thread when a boot decision is complete."""
         return self.booter.subscribe(callback)
+
+    def record_on(self, timeline: Timeline) -> Callable[[], None]:
+        """Every switch up and down and every boot decision (with its latency) on ``timeline``;
+        returns the function that stops recording."""
+
+        def switch_event(event: SwitchEvent) -> None:
+            switch = event.switch
+            if event.kind is SwitchEventKind.UP:
+                decision = "booting on demand" if self.enabled and switch.vms else "on-demand booting off" if switch.vms else "mapped to no VM"
+                what = f"up from {switch.address} ({switch.version}): {decision}"
+            else:
+                what = f"down ({event.reason})" if event.reason else "down"
+            timeline.record("switch", switch.dpid, what, datapath_id=switch.datapath_id, vms=list(switch.vms), address=switch.address,
+                            event=event.kind.value)
+
+        def boot(record: BootRecord) -> None:
+            dpid = format_datapath_id(record.datapath_id)
+            latency = None if record.running is None else round(record.running - record.switch_up, 3)
+            issued = None if record.issued is None else round(record.issued - record.switch_up, 3)
+            what = f"{record.outcome} for switch {dpid}"
+            if latency is not None:
+                what += f", running {latency:.3f} s after the switch came up"
+            if record.error:
+                what += f": {record.error}"
+            status = None
+            try:
+                status = self.booter.fleet.status(record.vm)
+            except RfconsoleError:
+                pass
+            timeline.record("boot", record.vm, what, host=status.host if status is not None else None, datapath_id=record.datapath_id,
+                            outcome=record.outcome, latency_s=latency, start_issued_s=issued, error=record.error)
+
+        stops = [self.subscribe(switch_event), self.subscribe_boots(boot)]
+
+        def stop() -> None:
+            for unsubscribe in stops:
+                unsubscribe()
+
+        return stop
 
     @property
     def enabled(self) -> bool:

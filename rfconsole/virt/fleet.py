@@ -10,6 +10,7 @@ several VMs concurrently.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -18,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
 from rfconsole.config import Config
 from rfconsole.defaults import SHUTDOWN_TIMEOUT, START_TIMEOUT
@@ -42,6 +43,7 @@ from rfconsole.virt.events import DomainState, DomainStatus, HostState, Outcome
 from rfconsole.virt.host import Host, Subscriber
 from rfconsole.virt.migrate import MigrationPlan, plan_migration
 from rfconsole.virt.stats import DomainCounters
+from rfconsole.virt.timeline import Timeline
 
 # The console, the details view and snapshots are imported by the methods that use them: status,
 # up and redeploy do not pay for them (docs/performance.md, "Start-up").
@@ -76,6 +78,32 @@ class OperationResult:
         return getattr(self.error, "hint", None)
 
 
+_Arguments = ParamSpec("_Arguments")
+_Operation = Callable[Concatenate["Fleet", _Arguments], Outcome]
+
+
+def _on_timeline(action: str) -> Callable[[_Operation[_Arguments]], _Operation[_Arguments]]:
+    """The operation, done or refused, recorded on the working folder's timeline with its host."""
+
+    def decorate(operation: _Operation[_Arguments]) -> _Operation[_Arguments]:
+        @functools.wraps(operation)
+        def recorded(fleet: Fleet, *args: _Arguments.args, **kwargs: _Arguments.kwargs) -> Outcome:
+            try:
+                outcome = operation(fleet, *args, **kwargs)
+            except RfconsoleError as error:
+                if fleet.timeline is not None:
+                    subject = args[0] if args and isinstance(args[0], str) else str(kwargs.get("name", "?"))
+                    fleet.timeline.record("operation", subject, f"{action} failed: {error.message}", action=action)
+                raise
+            if fleet.timeline is not None:
+                fleet.timeline.record("operation", outcome.domain, f"{action}: {outcome.words}", host=outcome.host, action=action)
+            return outcome
+
+        return recorded
+
+    return decorate
+
+
 class Fleet:
     """The configured hosts (or one forced host, or the demo) and the lifecycle of VMs on them."""
 
@@ -97,6 +125,9 @@ class Fleet:
             default = self.config.default_host
             hosts.sort(key=lambda host: host.name != default)  # the default host is searched first
         self._hosts: dict[str, Host] = {host.name: host for host in hosts}
+        # the working folder's event timeline (virt/timeline.py): not for the demo, nor outside a working folder
+        in_folder = store is not None and store.workdir.xml_dir.is_dir() and not any(host.demo for host in hosts)
+        self.timeline: Timeline | None = Timeline(store.workdir.root) if in_folder and store is not None else None
 
     @classmethod
     def from_args(cls, config: Config | None, store: Store | None, *, demo: bool = False, connect: str | None = None,
@@ -496,6 +527,7 @@ class Fleet:
         chosen.destroy(name)
         return Outcome(f"shut off on host {chosen.name}", host=chosen.name, domain=name, action="destroy")
 
+    @_on_timeline("undefine")
     def undefine(self, name: str, host: str | None = None, force: bool = False) -> Outcome:
         """libvirt forgets the domain; an unowned domain only with ``force``. Undefine is always
         undoable: its file in XML/ stays, and when there is none libvirt's definition is saved
@@ -585,6 +617,7 @@ class Fleet:
         chosen.power_cycle(name)
         return Outcome(f"power-cycled (hard reset) on host {chosen.name}", host=chosen.name, domain=name, action="power_cycle")
 
+    @_on_timeline("redeploy")
     def redeploy(
         self,
         target: DocumentLike,
@@ -756,6 +789,7 @@ class Fleet:
             )
         return list_snapshots(chosen, name)
 
+    @_on_timeline("snapshot")
     def snapshot_create(self, name: str, snapshot: str | None = None, host: str | None = None,
                         force: bool = False, description: str | None = None) -> Outcome:
         """An internal snapshot (memory too when running; default name from the UTC time).
@@ -768,6 +802,7 @@ class Fleet:
         self.require_owned(chosen, name, "snapshot", force)
         return snapshots.create(chosen, name, snapshot, description)
 
+    @_on_timeline("revert")
     def snapshot_revert(self, name: str, snapshot: str | None = None, host: str | None = None,
                         force: bool = False, running: bool = False, timeout: float | None = None) -> Outcome:
         """Back to ``snapshot`` (default: libvirt's current one); what changed since is lost.
@@ -779,6 +814,7 @@ class Fleet:
             self.require_owned(chosen, name, "revert", force)
             return snapshots.revert(chosen, name, snapshot, running, timeout)
 
+    @_on_timeline("delete snapshot")
     def snapshot_delete(self, name: str, snapshot: str, host: str | None = None, force: bool = False) -> Outcome:
         from rfconsole.virt import snapshots
 
@@ -786,6 +822,7 @@ class Fleet:
         self.require_owned(chosen, name, "delete a snapshot of", force)
         return snapshots.delete(chosen, name, snapshot)
 
+    @_on_timeline("reset")
     def reset(self, name: str, snapshot: str | None = None, host: str | None = None, force: bool = False,
               timeout: float = START_TIMEOUT, stage: Callable[[str], None] | None = None) -> Outcome:
         """Back to a clean state, then running (virt/reset.py): ``snapshot``, else the current
@@ -800,6 +837,7 @@ class Fleet:
             self.require_owned(chosen, name, "reset (and lose what it wrote)", force)
             return reset_vm(chosen, name, self.store.workdir if self.store is not None else None, snapshot, timeout, tell)
 
+    @_on_timeline("clone")
     def clone(
         self,
         source: str,

@@ -22,7 +22,7 @@ from rfconsole.model.domainxml import DomainDocument
 
 # Commands that serve until interrupted, and options that make a command serve until interrupted.
 SERVING = {("watch",), ("top",), ("serve",)}  # top without --once redraws until interrupted
-SERVING_OPTIONS = {"--watch"}
+SERVING_OPTIONS = {"--watch", "--follow"}  # events --follow prints until interrupted
 
 
 COMMANDS = {words: parser for words, parser in every_command().items() if words not in SERVING}

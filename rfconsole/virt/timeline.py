@@ -1,0 +1,367 @@
+"""The lab's event timeline: one file of JSON lines in the working folder, next to XML/.
+
+Every process of a folder writes to it at once (the console, ``rfconsole watch``, CLI commands):
+each event is one whole line written with one ``write`` on a descriptor opened with O_APPEND,
+so lines never interleave; the file is rotated (``events.jsonl`` → ``.1`` → ``.2`` → ``.3``)
+under an flock of ``.events.lock`` once it passes ``MAX_BYTES``. A writer that cannot write
+logs a warning and carries on: the timeline never stops an operation. Nothing is written
+through a link or into anything but a regular file.
+
+Reading is generous: a torn line (a writer killed mid-write), a line of another program or of
+a newer rfconsole is skipped with a note, never a traceback. Domain and host events are
+recorded by every process that listens to libvirt, so the same event seen by two processes
+within ``SAME_EVENT_SECONDS`` is shown once.
+
+    timeline = Timeline(workdir.root)
+    timeline.record("switch", "0000000000000005", "up from 127.0.0.1:40000 (OpenFlow 1.3)", vms=["rfvmA"])
+    entries, notes = timeline.read(since=time.time() - 600)
+    for item in timeline.follow(stop): ...     # TimelineEntry or TimelineNote, as they come
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import logging
+import math
+import os
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rfconsole.virt.events import DomainEvent, HostEvent
+
+log = logging.getLogger("rfconsole.timeline")
+
+FILE_NAME = "events.jsonl"
+LOCK_NAME = ".events.lock"
+MAX_BYTES = 1 << 20  # rotate past this
+KEEP = 3  # rotated files kept: events.jsonl.1 … .3
+MAX_LINE_BYTES = 64 << 10  # a longer line is not one of ours
+SAME_EVENT_SECONDS = 2.0
+KINDS = ("domain", "host", "switch", "boot", "operation", "watch")
+SHARED_KINDS = frozenset({"domain", "host"})  # what several processes may each record
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event: when (time.time()), what kind (``KINDS``), on which host (None: not a host's,
+    as a switch), about what (a domain, a datapath id), in words, and what else is known."""
+
+    time: float
+    kind: str
+    subject: str
+    what: str
+    host: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    pid: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"time": round(self.time, 6), "kind": self.kind, "host": self.host, "subject": self.subject,
+                "what": self.what, "pid": self.pid, **({"data": self.data} if self.data else {})}
+
+    @classmethod
+    def from_json(cls, value: object) -> TimelineEntry | None:
+        """The entry a decoded line holds, None when it is not one of ours."""
+        if not isinstance(value, dict):
+            return None
+        when, kind, subject, what = value.get("time"), value.get("kind"), value.get("subject"), value.get("what")
+        host, data, pid = value.get("host"), value.get("data", {}), value.get("pid", 0)
+        if not isinstance(when, int | float) or isinstance(when, bool) or not math.isfinite(when):
+            return None
+        if not (isinstance(kind, str) and isinstance(subject, str) and isinstance(what, str)):
+            return None
+        if not (host is None or isinstance(host, str)) or not isinstance(data, dict):
+            return None
+        return cls(float(when), kind, subject, what, host, data, pid if isinstance(pid, int) and not isinstance(pid, bool) else 0)
+
+
+@dataclass(frozen=True)
+class TimelineNote:
+    """Why something in the files was skipped: which file, which line, what was wrong."""
+
+    file: str
+    line: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.file} line {self.line}: {self.problem}, skipped"
+
+
+class Timeline:
+    """The timeline file of the working folder ``root``."""
+
+    def __init__(self, root: str | os.PathLike[str], max_bytes: int = MAX_BYTES) -> None:
+        self.root = Path(root)
+        self.path = self.root / FILE_NAME
+        self.max_bytes = max_bytes
+        self._warned = False
+        self._warn_lock = threading.Lock()
+
+    def files(self) -> list[Path]:
+        """The files, oldest first: the rotated ones, then the current one."""
+        return [self.path.with_name(f"{FILE_NAME}.{number}") for number in range(KEEP, 0, -1)] + [self.path]
+
+    # ------------------------------------------------------------------ writing
+    def record(self, kind: str, subject: str, what: str, host: str | None = None, when: float | None = None, **data: Any) -> None:
+        """Append one event; a failure is logged (once per Timeline), never raised."""
+        entry = TimelineEntry(time.time() if when is None else when, kind, subject, what, host, data, os.getpid())
+        line = (json.dumps(entry.to_json(), ensure_ascii=False, default=str) + "\n").encode("utf-8", "replace")
+        try:
+            size = self._append(line)
+            if size > self.max_bytes:
+                self._rotate()
+        except OSError as error:
+            self._warn(f"cannot write the event timeline {self.path}: {_os_words(error)}")
+
+    def _append(self, line: bytes) -> int:
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+        try:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise OSError(errno.EINVAL, "not a regular file")
+            written = os.write(descriptor, line)  # one write: O_APPEND keeps lines of several processes whole
+            if written != len(line):
+                raise OSError(errno.EIO, f"only {written} of {len(line)} bytes written")
+            return os.fstat(descriptor).st_size
+        finally:
+            os.close(descriptor)
+
+    def _rotate(self) -> None:
+        lock = os.open(self.root / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                current = os.lstat(self.path)
+            except FileNotFoundError:
+                return
+            if not stat.S_ISREG(current.st_mode) or current.st_size <= self.max_bytes:
+                return  # another process rotated it meanwhile
+            files = self.files()  # .3 .2 .1 current: each moves one older, the oldest is replaced
+            for older, newer in zip(files, files[1:], strict=False):
+                if os.path.lexists(newer):
+                    os.rename(newer, older)
+        finally:
+            os.close(lock)  # releases the flock
+
+    def _warn(self, message: str) -> None:
+        with self._warn_lock:
+            if self._warned:
+                return
+            self._warned = True
+        log.warning("%s (events are not recorded)", message)
+
+    # ------------------------------------------------------------------ reading
+    def read(self, since: float | None = None) -> tuple[list[TimelineEntry], list[TimelineNote]]:
+        """Every event at or after ``since`` (time.time()), oldest first, and what was skipped."""
+        entries: list[TimelineEntry] = []
+        notes: list[TimelineNote] = []
+        seen = _SameEvents()
+        for path in self.files():
+            data, problem = _read_regular(path)
+            if problem is not None:
+                notes.append(TimelineNote(path.name, 0, problem))
+            if not data:
+                continue
+            for number, line in enumerate(data.split(b"\n"), start=1):
+                if not line:
+                    continue
+                entry = _parse_line(line, path.name, number, notes, torn=not data.endswith(b"\n") and number == data.count(b"\n") + 1)
+                if entry is not None and (since is None or entry.time >= since) and seen.first(entry):
+                    entries.append(entry)
+        entries.sort(key=lambda entry: entry.time)
+        return entries, notes
+
+    def follow(self, since: float | None = None, stop: Callable[[], bool] = lambda: False,
+               poll: float = 0.1) -> Iterator[TimelineEntry | TimelineNote]:
+        """What ``read(since)`` gives, then every event as it is written, until ``stop()``; a
+        rotation is followed (the rest of the old file first, then the files rotated since)."""
+        seen = _SameEvents()
+        tail = _Tail(self.path)
+        try:
+            while not stop():
+                lines = tail.new_lines()
+                for file, number, line in lines:
+                    skipped: list[TimelineNote] = []
+                    entry = _parse_line(line, file, number, skipped, torn=False)
+                    yield from skipped
+                    if entry is not None and (since is None or entry.time >= since) and seen.first(entry):
+                        yield entry
+                if not lines:
+                    time.sleep(poll)
+        finally:
+            tail.close()
+
+
+class _SameEvents:
+    """Whether an entry is the first of its event: a domain or host event recorded by another
+    process within SAME_EVENT_SECONDS of one already seen is the same event."""
+
+    def __init__(self) -> None:
+        self._recent: dict[tuple[str, str | None, str, str], tuple[float, int]] = {}
+
+    def first(self, entry: TimelineEntry) -> bool:
+        if entry.kind not in SHARED_KINDS:
+            return True
+        key = (entry.kind, entry.host, entry.subject, entry.what)
+        before = self._recent.get(key)
+        self._recent[key] = (entry.time, entry.pid)
+        return before is None or before[1] == entry.pid or abs(entry.time - before[0]) > SAME_EVENT_SECONDS
+
+
+class _Tail:
+    """Every line of the files, oldest first, then the current file's as it grows, following
+    its rotations. The current file is opened first, so nothing written meanwhile is missed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rotated = [path.with_name(f"{FILE_NAME}.{number}") for number in range(KEEP, 0, -1)]  # oldest first
+        self.descriptor: int | None = None
+        self.inode: int | None = None
+        self.pending = b""
+        self.line = 0
+        self.backlog: list[tuple[str, int, bytes]] = []
+        self._open()
+        self.backlog = self._rotated_lines(after=None)
+
+    def _open(self) -> bool:
+        try:
+            descriptor = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            return False
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            os.close(descriptor)
+            return False
+        self.descriptor, self.inode, self.pending, self.line = descriptor, status.st_ino, b"", 0
+        return True
+
+    def _rotated_lines(self, after: int | None) -> list[tuple[str, int, bytes]]:
+        """The rotated files' lines, oldest first: those rotated after the file of inode ``after``
+        (None: all), up to the one open now, which is read through its descriptor."""
+        lines: list[tuple[str, int, bytes]] = []
+        inodes = {path: _inode(path) for path in self.rotated}
+        started = after is None or after not in inodes.values()  # rotated out: every file left is newer
+        for path, inode in inodes.items():
+            if inode is None:
+                continue
+            if inode == self.inode and self.inode is not None:
+                break
+            if not started:
+                started = inode == after
+                continue
+            data, _problem = _read_regular(path)
+            for number, line in enumerate(data.split(b"\n"), start=1):
+                if line:
+                    lines.append((path.name, number, line))
+        return lines
+
+    def new_lines(self) -> list[tuple[str, int, bytes]]:
+        lines, self.backlog = self.backlog, []
+        if self.descriptor is None and not self._open():
+            return lines
+        lines += self._take(_read_all(self.descriptor) if self.descriptor is not None else b"")
+        current = _inode(self.path)
+        # rotated: another file is current now, or none is (the last write rotated it) and ours is among the rotated
+        gone = self.descriptor is not None and (self.inode in map(_inode, self.rotated) or os.fstat(self.descriptor).st_nlink == 0)
+        if current is not None and current != self.inode or current is None and gone:
+            lines += self._take(_read_all(self.descriptor) if self.descriptor is not None else b"")
+            old = self.inode
+            self.close()
+            self.inode = None
+            opened = self._open()
+            lines += self._rotated_lines(after=old)
+            if opened:
+                lines += self._take(_read_all(self.descriptor) if self.descriptor is not None else b"")
+        return lines
+
+    def _take(self, data: bytes) -> list[tuple[str, int, bytes]]:
+        data = self.pending + data
+        *whole, self.pending = data.split(b"\n")
+        numbered = []
+        for line in whole:
+            self.line += 1
+            if line:
+                numbered.append((self.path.name, self.line, line))
+        return numbered
+
+    def close(self) -> None:
+        if self.descriptor is not None:
+            os.close(self.descriptor)
+            self.descriptor = None
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.lstat(path).st_ino
+    except OSError:
+        return None
+
+
+def _read_all(descriptor: int) -> bytes:
+    chunks = []
+    while chunk := os.read(descriptor, 1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _read_regular(path: Path) -> tuple[bytes, str | None]:
+    """The file's bytes (b"" when it is not there), and why it was not read when it was not."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return b"", None
+    except OSError as error:
+        return b"", f"cannot be read ({_os_words(error)})"
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            return b"", "not a regular file"
+        if status.st_size > 4 * MAX_BYTES:
+            os.lseek(descriptor, status.st_size - 4 * MAX_BYTES, os.SEEK_SET)  # someone else's huge file: its end only
+            data = _read_all(descriptor)
+            return data[data.find(b"\n") + 1:], f"larger than {4 * MAX_BYTES >> 20} MiB, only its end was read"
+        return _read_all(descriptor), None
+    finally:
+        os.close(descriptor)
+
+
+def _parse_line(line: bytes, file: str, number: int, notes: list[TimelineNote], torn: bool) -> TimelineEntry | None:
+    if torn:
+        notes.append(TimelineNote(file, number, "an unfinished line (a writer stopped mid-line)"))
+        return None
+    if len(line) > MAX_LINE_BYTES:
+        notes.append(TimelineNote(file, number, f"a line longer than {MAX_LINE_BYTES >> 10} KiB"))
+        return None
+    try:
+        value = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        notes.append(TimelineNote(file, number, "not UTF-8 text"))
+        return None
+    except (ValueError, RecursionError):
+        notes.append(TimelineNote(file, number, "not a JSON event (a torn or foreign line)"))
+        return None
+    entry = TimelineEntry.from_json(value)
+    if entry is None:
+        notes.append(TimelineNote(file, number, "JSON, but not an event of rfconsole's"))
+    return entry
+
+
+def _os_words(error: OSError) -> str:
+    if error.errno == errno.ELOOP:
+        return "it is a symbolic link (rfconsole writes no file through a link)"
+    return error.strerror or str(error)
+
+
+
+def record_virt_event(timeline: Timeline, event: DomainEvent | HostEvent) -> None:
+    """A Fleet subscriber's event (virt/events.py) on the timeline, at the time it was seen."""
+    if isinstance(event, DomainEvent):
+        timeline.record("domain", event.domain, f"{event.kind} ({event.detail})", host=event.host, when=event.time)
+    else:
+        words = "connected" if event.connected else "disconnected"
+        timeline.record("host", event.host, f"{words}: {event.reason}" if event.reason else words, host=event.host, when=event.time)
