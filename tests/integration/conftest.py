@@ -352,6 +352,19 @@ def restart_libvirtd() -> None:
         pytest.fail(f"scripts/daemons.sh restart-libvirtd failed: {result.stderr.strip()}")
 
 
+# ---------------------------------------------------------------------------- the console on real hosts
+def hosts_line(app) -> str:
+    """What the home screen's line of hosts says."""
+    return str(app.screen.query_one("#hosts").render())
+
+
+def row_state(app, name: str) -> str | None:
+    """The State cell of ``name``'s row on the home screen; None while it has no row."""
+    table = app.screen.query_one("DomainTable")
+    rows = [table.get_row_at(index) for index in range(table.row_count)]
+    return next((str(row[4]) for row in rows if str(row[1]) == name), None)
+
+
 # ---------------------------------------------------------------------------- events
 # ---------------------------------------------------------------------------- rfconsole's side
 @pytest.fixture

@@ -28,8 +28,10 @@ from .conftest import (
     QEMU_URI,
     RFTEST2_NAMES,
     domain_state,
+    hosts_line,
     qemu_spec,
     rftest2_spec,
+    row_state,
     save_spec,
 )
 
@@ -169,12 +171,10 @@ async def test_a_host_that_goes_and_comes_back_is_said_so_and_its_xml_vms_stay_l
     app = RfconsoleApp(context, poll_seconds=1)
 
     def line() -> str:
-        return str(app.screen.query_one("#hosts").render())
+        return hosts_line(app)
 
     def state() -> str | None:
-        table = app.screen.query_one("DomainTable")
-        rows = [table.get_row_at(index) for index in range(table.row_count)]
-        return next((str(row[4]) for row in rows if str(row[1]) == "rfit-hostline"), None)
+        return row_state(app, "rfit-hostline")
 
     try:
         async with app.run_test(size=(100, 30)) as pilot:

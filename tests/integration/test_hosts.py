@@ -19,8 +19,10 @@ from tests.integration.conftest import (
     TCP_URI,
     SerialConsole,
     domain_state,
+    hosts_line,
     kill_host2,
     qemu_spec,
+    row_state,
     run_cli,
     save_spec,
     start_daemons,
@@ -71,12 +73,10 @@ async def test_the_console_follows_the_second_host_going_down_and_back(workdir, 
     app = RfconsoleApp(context, poll_seconds=1)
 
     def line() -> str:
-        return str(app.screen.query_one("#hosts").render())
+        return hosts_line(app)
 
     def state() -> str | None:
-        table = app.screen.query_one("DomainTable")
-        rows = [table.get_row_at(index) for index in range(table.row_count)]
-        return next((str(row[4]) for row in rows if str(row[1]) == "rfit-away"), None)
+        return row_state(app, "rfit-away")
 
     try:
         async with app.run_test(size=(200, 30)) as pilot:
