@@ -32,7 +32,7 @@ from rfconsole.virt.stats import ResourceHistory
 URI = "qemu:///system"
 DOMAINS = 1000
 PREFIX = "rfbench-stats-"
-REPEATS = 15
+REPEATS = 31
 DOMAIN_XML = """<domain type='qemu'><name>{name}</name><memory unit='MiB'>32</memory>
 <os><type arch='x86_64'>hvm</type></os></domain>"""
 

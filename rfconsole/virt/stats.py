@@ -55,7 +55,11 @@ class DomainCounters:
 
 def _number(record: Mapping[str, Any], key: str) -> int | None:
     value = record.get(key)
-    return int(value) if isinstance(value, int) else None
+    return value if type(value) is int else None
+
+
+def _total(record: Mapping[str, Any], count: int, suffix: str) -> int:
+    return sum(value for index in range(count) if type(value := record.get(f"block.{index}.{suffix}")) is int)
 
 
 def counters_from_record(host: str, name: str, record: Mapping[str, Any], at: float) -> DomainCounters:
@@ -74,16 +78,16 @@ def counters_from_record(host: str, name: str, record: Mapping[str, Any], at: fl
             tx_packets=_number(record, prefix + "tx.pkts") or 0,
         ))
     return DomainCounters(
-        host=host,
-        name=name,
-        state=DomainState.from_libvirt(state if state is not None else 0),
-        at=at,
-        cpu_ns=_number(record, "cpu.time"),
-        memory_kib=_number(record, "balloon.current"),
-        max_memory_kib=_number(record, "balloon.maximum"),
-        disk_read_bytes=sum(_number(record, f"block.{index}.rd.bytes") or 0 for index in range(disks)),
-        disk_write_bytes=sum(_number(record, f"block.{index}.wr.bytes") or 0 for index in range(disks)),
-        nics=tuple(nics),
+        host,
+        name,
+        DomainState.from_libvirt(state if state is not None else 0),
+        at,
+        _number(record, "cpu.time"),
+        _number(record, "balloon.current"),
+        _number(record, "balloon.maximum"),
+        _total(record, disks, "rd.bytes") if disks else 0,
+        _total(record, disks, "wr.bytes") if disks else 0,
+        tuple(nics),
     )
 
 
@@ -138,6 +142,8 @@ def _rate(now: int | None, before: int | None, seconds: float) -> float:
 
 def resources_between(before: DomainCounters | None, now: DomainCounters) -> Resources:
     """The rates from ``before`` to ``now`` (one domain; ``before`` None: its first tick)."""
+    if not now.state.is_active:  # no process: nothing it costs (most of a large lab, so kept cheap)
+        return Resources(now.host, now.name, now.state, 0.0, None, 0.0, 0.0, 0.0, 0.0)
     seconds = now.at - before.at if before is not None else 0.0
     previous_nics = {nic.device: nic for nic in before.nics} if before is not None else {}
     nics = []
@@ -150,13 +156,12 @@ def resources_between(before: DomainCounters | None, now: DomainCounters) -> Res
             rx_bytes=nic.rx_bytes,
             tx_bytes=nic.tx_bytes,
         ))
-    active = now.state.is_active
     return Resources(
         host=now.host,
         name=now.name,
         state=now.state,
-        cpu_percent=100.0 * _rate(now.cpu_ns, before.cpu_ns if before else None, seconds) / 1e9 if active else 0.0,
-        memory_mib=now.memory_kib // 1024 if active and now.memory_kib is not None else None,
+        cpu_percent=100.0 * _rate(now.cpu_ns, before.cpu_ns if before else None, seconds) / 1e9,
+        memory_mib=now.memory_kib // 1024 if now.memory_kib is not None else None,
         disk_read_bytes_per_s=_rate(now.disk_read_bytes, before.disk_read_bytes if before else None, seconds),
         disk_write_bytes_per_s=_rate(now.disk_write_bytes, before.disk_write_bytes if before else None, seconds),
         net_rx_bytes_per_s=sum((nic.rx_bytes_per_s for nic in nics), 0.0),
@@ -182,7 +187,10 @@ class ResourceHistory:
             key = (now.host, now.name)
             seen[key] = now
             resources = resources_between(self._last.get(key), now)
-            self._history.setdefault(key, deque(maxlen=self.length)).append(resources)
+            kept = self._history.get(key)
+            if kept is None:
+                kept = self._history[key] = deque(maxlen=self.length)
+            kept.append(resources)
             result.append(resources)
         for key in set(self._last) - set(seen):
             self._history.pop(key, None)
