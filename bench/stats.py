@@ -22,7 +22,7 @@ from pathlib import Path
 
 import libvirt
 
-from bench.common import DAEMONS_LOCK, hold_daemons_lock, median, row
+from bench.common import DAEMONS_LOCK, hold_daemons_lock, median, row, shut_off_domains
 from rfconsole.config import Config
 from rfconsole.store import Store, Workdir
 from rfconsole.virt.fleet import Fleet
@@ -33,8 +33,6 @@ URI = "qemu:///system"
 DOMAINS = 1000
 PREFIX = "rfbench-stats-"
 REPEATS = 31
-DOMAIN_XML = """<domain type='qemu'><name>{name}</name><memory unit='MiB'>32</memory>
-<os><type arch='x86_64'>hvm</type></os></domain>"""
 
 
 def run() -> list[dict]:
@@ -42,24 +40,11 @@ def run() -> list[dict]:
         return _measure()
 
 
-def _undefine_ours(connection: libvirt.virConnect) -> None:
-    for domain in connection.listAllDomains(0):
-        if domain.name().startswith(PREFIX):
-            domain.undefine()
-
-
 def _measure() -> list[dict]:
     connection = libvirt.open(URI)
     try:
-        _undefine_ours(connection)  # a run killed half-way left some
-        started = time.perf_counter()
-        for index in range(DOMAINS):
-            connection.defineXML(DOMAIN_XML.format(name=f"{PREFIX}{index:04d}"))
-        define_s = time.perf_counter() - started
-        try:
+        with shut_off_domains(connection, PREFIX, DOMAINS) as define_s:
             return [_tick_against_bare_call(connection, define_s), *_poll_against_bare_call(connection)]
-        finally:
-            _undefine_ours(connection)
     finally:
         connection.close()
 

@@ -10,7 +10,10 @@
 - key press -> updated screen with 1,000 domains (a generated node XML on libvirt's test driver)
   against the same with 40 (one screenful, so both draw as many rows): moving the cursor, and starting a domain until its row says
   running (libvirt's event, then one cell changed in place); and the UI thread's share of one
-  status poll (every stats_interval seconds).
+  status poll (every stats_interval seconds);
+- the same at 1,000 shut-off QEMU domains on the real libvirtd against 40 there (``tui.real.*``,
+  defined for the run and undefined after): the cursor move, the poll applied on the UI thread,
+  and the whole refresh (the statuses read in one getAllDomainStats call, then applied).
 
 Run alone: .venv/bin/python -m bench.tui (or through python -m bench).
 """
@@ -28,7 +31,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import _first_frame as first_frame
-from bench.common import compile_bytecode, median, row
+from bench.common import (
+    DAEMONS_LOCK,
+    compile_bytecode,
+    hold_daemons_lock,
+    median,
+    row,
+    shut_off_domains,
+)
 from rfconsole.tui import fleetview
 
 REPEATS = 5
@@ -81,9 +91,10 @@ def _row_state(app, index: int) -> str:
     return str(_table(app).get_row_at(index)[4])
 
 
-async def _key_presses(workdir: Path, connect: str | None, count: int) -> tuple[float, float, float]:
-    """Median seconds for: a cursor move (down), start -> the row says running, and applying one
-    status poll on the UI thread."""
+async def _key_presses(workdir: Path, connect: str | None, count: int, start_domains: bool = True) -> tuple[float, float, float, float]:
+    """Median seconds for: a cursor move (down), start -> the row says running (0.0 unless
+    ``start_domains``), applying one status poll on the UI thread, and the whole refresh (the
+    poll's statuses read, then applied)."""
     app, context = _console(workdir, connect)
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -93,21 +104,24 @@ async def _key_presses(workdir: Path, connect: str | None, count: int) -> tuple[
                 start = time.perf_counter()
                 await pilot.press("down")
                 moves.append(time.perf_counter() - start)
-            starts = []
-            for index in range(min(REPEATS, count)):  # each start on a row still shut off
+            starts = [0.0]
+            for index in range(min(REPEATS, count) if start_domains else 0):  # each start on a row still shut off
                 _table(app).move_cursor(row=index)
                 await pilot.pause()
                 begin = time.perf_counter()
                 await pilot.press("s")
                 await _until(pilot, lambda index=index: _row_state(app, index) == "running")
                 starts.append(time.perf_counter() - begin)
-            polls = []
+            polls, refreshes = [], []
             for _ in range(REPEATS):  # a poll: statuses read off the UI thread, then applied on it
+                read = time.perf_counter()
                 statuses, _problems = fleetview.statuses_and_problems(context)
                 begin = time.perf_counter()
                 app.screen.table.apply_statuses(statuses, complete=True)
-                polls.append(time.perf_counter() - begin)
-            return median(moves), median(starts), median(polls)
+                done = time.perf_counter()
+                polls.append(done - begin)
+                refreshes.append(done - read)
+            return median(moves), median(starts[1:] or starts), median(polls), median(refreshes)
     finally:
         context.fleet.close()
 
@@ -166,8 +180,8 @@ async def _key_rows(root: Path) -> list[dict]:
     screenful, big = root / "node-40.xml", root / "node-1000.xml"
     screenful.write_text(_node_xml(SCREENFUL))
     big.write_text(_node_xml(1000))
-    move_40, start_40, poll_40 = await _key_presses(root / "screenful", f"test://{screenful}", SCREENFUL)
-    move_1000, start_1000, poll_1000 = await _key_presses(root / "big", f"test://{big}", 1000)
+    move_40, start_40, poll_40, _ = await _key_presses(root / "screenful", f"test://{screenful}", SCREENFUL)
+    move_1000, start_1000, poll_1000, _ = await _key_presses(root / "big", f"test://{big}", 1000)
     return [
         row("tui.key_cursor_down_1000", f"same key with {SCREENFUL} domains (one screenful)", move_40, move_1000, domains=1000, repeats=REPEATS),
         row("tui.key_start_to_running_row_1000", f"same key with {SCREENFUL} domains (one screenful)", start_40, start_1000, domains=1000, repeats=min(REPEATS, SCREENFUL)),
@@ -175,11 +189,39 @@ async def _key_rows(root: Path) -> list[dict]:
     ]
 
 
+REAL_URI = "qemu:///system"
+REAL_PREFIX = "rfbench-tui-"
+
+
+async def _real_key_rows(root: Path) -> list[dict]:
+    """The same at 1,000 shut-off domains on the real libvirtd (one getAllDomainStats poll per
+    tick), against one screenful there; no start key: that would boot QEMU guests."""
+    import libvirt
+
+    with hold_daemons_lock(f"bench.tui: waiting for the integration tests to release {DAEMONS_LOCK}"):
+        connection = libvirt.open(REAL_URI)
+        try:
+            others = len(connection.listAllDomains(0))
+            with shut_off_domains(connection, REAL_PREFIX, SCREENFUL):
+                move_40, _, poll_40, refresh_40 = await _key_presses(root / "real-screenful", REAL_URI, others + SCREENFUL, start_domains=False)
+            with shut_off_domains(connection, REAL_PREFIX, 1000):
+                move_1000, _, poll_1000, refresh_1000 = await _key_presses(root / "real-big", REAL_URI, others + 1000, start_domains=False)
+        finally:
+            connection.close()
+    where = f"same with {SCREENFUL} domains on the real libvirtd"
+    return [
+        row("tui.real.key_cursor_down_1000", where, move_40, move_1000, domains=1000, repeats=REPEATS),
+        row("tui.real.poll_apply_ui_thread_1000", where, poll_40, poll_1000, domains=1000, repeats=REPEATS),
+        row("tui.real.refresh_1000", where, refresh_40, refresh_1000, domains=1000, repeats=REPEATS,
+            note="statuses read (one getAllDomainStats call) and applied to the table"),
+    ]
+
+
 def run() -> list[dict]:
     compile_bytecode()
     with tempfile.TemporaryDirectory(prefix="rfconsole-bench-") as folder:
         root = Path(folder)
-        return _first_frame_rows(root) + asyncio.run(_key_rows(root))
+        return _first_frame_rows(root) + asyncio.run(_key_rows(root)) + asyncio.run(_real_key_rows(root))
 
 
 if __name__ == "__main__":
