@@ -34,7 +34,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 # The parser modules of the command groups, in the order of `rfconsole --help`.
-COMMAND_GROUPS = ("xml_args", "image_args", "vm_args", "console_args", "details_args", "snapshot_args", "clone_args", "migrate_args", "watch_args", "top_args", "events_args", "serve_args")
+COMMAND_GROUPS = ("xml_args", "image_args", "vm_args", "console_args", "details_args", "snapshot_args", "clone_args", "migrate_args", "watch_args", "top_args", "events_args", "map_args", "serve_args")
 
 
 def _help_formatter(prog: str) -> argparse.HelpFormatter:

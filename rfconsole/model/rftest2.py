@@ -189,6 +189,11 @@ class RouteflowMap:
     def macs_for(self, dp_id: int) -> tuple[str, ...]:
         return self.datapaths.get(dp_id, ())
 
+    def ports_of(self, eth0_mac: str) -> dict[int, tuple[int, int]]:
+        """The VM whose eth0 has ``eth0_mac`` (its vm_id): VM port N (its ethN) -> (datapath id, switch port)."""
+        vm_id = vm_id_from_mac(eth0_mac)
+        return {row.vm_port: (row.dp_id, row.dp_port) for row in self.rows if row.vm_id == vm_id}
+
     def vm_names(self, specs: Iterable[DomainSpec]) -> dict[int, tuple[str, ...]]:
         """datapath id -> names of the VMs (among ``specs``) that have one of the mapped MACs."""
         by_mac: dict[str, str] = {}

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rfconsole.model.rftest2 import read_routeflow_csv
+from rfconsole.model.rftest2 import RouteflowMap, read_routeflow_csv
 from rfconsole.ondemand.registry import format_datapath_id
 from rfconsole.store import Store
 
@@ -23,6 +23,7 @@ from rfconsole.store import Store
 class DatapathMap:
     vms: dict[int, tuple[str, ...]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what could not be matched, for the log
+    routeflow: RouteflowMap | None = None  # RouteFlow's CSV as read (its rows: each VM port's switch port)
 
     def for_datapath(self, datapath_id: int) -> tuple[str, ...]:
         return self.vms.get(datapath_id, ())
@@ -35,11 +36,16 @@ def build_datapath_map(
     store: Store | None,
     routeflow_csv: str | os.PathLike[str] | None = None,
     explicit: Mapping[int, Sequence[str]] | None = None,
+    strict: bool = True,
 ) -> DatapathMap:
-    """The map from RouteFlow's CSV (VMs found in ``store`` by MAC) and the ``explicit`` entries."""
+    """The map from RouteFlow's CSV (VMs found in ``store`` by MAC) and the ``explicit`` entries.
+    ``strict``: a bad row of the CSV raises CsvError; else the rows that can be read are used and
+    the others are told in ``notes`` (a file that cannot be read at all raises CsvError either way)."""
     result = DatapathMap()
     if routeflow_csv is not None:
-        routeflow = read_routeflow_csv(routeflow_csv)
+        routeflow = read_routeflow_csv(routeflow_csv, strict=strict)
+        result.routeflow = routeflow
+        result.notes += [f"{routeflow_csv}: {problem}, skipped" for problem in routeflow.problems]
         specs = list(store.specs().values()) if store is not None else []
         names = routeflow.vm_names(specs)
         for datapath_id, macs in routeflow.datapaths.items():

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rfconsole.errors import RfconsoleError
-from rfconsole.model.rftest2 import read_routeflow_csv, vm_id_from_mac
+from rfconsole.model.rftest2 import read_routeflow_csv
 from rfconsole.virt.errors import VirtError
 from rfconsole.virt.events import DomainEvent, DomainState
 from rfconsole.virt.host import ADDRESS_SOURCES, Host
@@ -303,8 +303,7 @@ def _switch_ports(path: Path | None, nics: list[NicDetails]) -> tuple[dict[int, 
         routeflow = read_routeflow_csv(path, strict=False)
     except RfconsoleError as error:
         return {}, f"RouteFlow's CSV {path} cannot be read: {error}"
-    vm_id = vm_id_from_mac(nics[0].mac)
-    ports = {row.vm_port: (row.dp_id, row.dp_port) for row in routeflow.rows if row.vm_id == vm_id}
+    ports = routeflow.ports_of(nics[0].mac)
     if not ports:
         return {}, f"RouteFlow's CSV {path} has no row for this VM (vm_id of eth0 {nics[0].mac})"
     return ports, f"from RouteFlow's CSV {path} (vm_port N is ethN)"
