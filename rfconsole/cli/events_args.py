@@ -23,7 +23,8 @@ def register(commands: Commands) -> None:
         run="rfconsole.cli.events_cmd:run_events",
         description="The working folder's event timeline (events.jsonl, rotated): every lifecycle event of every host "
         "and every switch up/down and on-demand boot (with its latency) that `rfconsole watch` or the console saw, and "
-        "every snapshot, revert, reset, clone, undefine and redeploy done through rfconsole, with time and host. "
+        "every lifecycle operation, snapshot, revert, reset, clone, undefine, redeploy and migrate done through rfconsole, "
+        "with time and host (a --read-only session records nothing). "
         "--follow prints new events as they come until interrupted.",
     )
 

@@ -11,7 +11,7 @@ import sys
 from rfconsole.cli.vm_cmd import open_fleet
 from rfconsole.ondemand.listener import parse_listen_address
 from rfconsole.ondemand.service import OnDemand
-from rfconsole.virt.timeline import Timeline, record_virt_event
+from rfconsole.virt.timeline import Timeline
 
 
 def _log_to_stderr() -> None:
@@ -37,7 +37,7 @@ def run_watch(args: argparse.Namespace) -> int:
         timeline = fleet.timeline
         if timeline is not None:  # switches, boots and every host's lifecycle events, for `rfconsole events` and `map`
             service.record_on(timeline)
-            fleet.subscribe(lambda event: record_virt_event(timeline, event))
+            fleet.record_lifecycle_events()  # each host's by one process of the folder (the console may hold the role)
             fleet.collect_statuses()  # connects every reachable host: its events come from now on
         asyncio.run(_serve(service, timeline))
     finally:

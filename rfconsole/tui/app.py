@@ -154,6 +154,10 @@ class RfconsoleApp(App[int]):
             context.fleet.subscribe(self._from_libvirt_thread)
             if context.switches is not None:
                 context.switches.subscribe(self._from_listener_thread)
+        if context.fleet.timeline is not None:  # the console's history on the timeline, as `rfconsole watch` records it
+            context.fleet.record_lifecycle_events()
+            if context.switches is not None:
+                context.switches.record_on(context.fleet.timeline)
         for problem in context.startup_problems:
             self.report(problem, "on-demand boot is off")
         self.refresh_bindings()

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
@@ -41,9 +41,9 @@ from rfconsole.virt.errors import (
 )
 from rfconsole.virt.events import DomainState, DomainStatus, HostState, Outcome
 from rfconsole.virt.host import Host, Subscriber
-from rfconsole.virt.migrate import MigrationPlan, plan_migration
+from rfconsole.virt.migrate import MigrationPlan, plan_migration, record_refusal
 from rfconsole.virt.stats import DomainCounters
-from rfconsole.virt.timeline import Timeline
+from rfconsole.virt.timeline import LifecycleRecorder, Timeline
 
 # The console, the details view and snapshots are imported by the methods that use them: status,
 # up and redeploy do not pay for them (docs/performance.md, "Start-up").
@@ -82,21 +82,32 @@ _Arguments = ParamSpec("_Arguments")
 _Operation = Callable[Concatenate["Fleet", _Arguments], Outcome]
 
 
+_recording = threading.local()  # depth of recorded operations running in this thread
+
+
 def _on_timeline(action: str) -> Callable[[_Operation[_Arguments]], _Operation[_Arguments]]:
-    """The operation, done or refused, recorded on the working folder's timeline with its host."""
+    """The operation, done or refused, recorded on the working folder's timeline with its host;
+    only the outermost one (down's shutdown is down's, not an operation of its own)."""
 
     def decorate(operation: _Operation[_Arguments]) -> _Operation[_Arguments]:
         @functools.wraps(operation)
         def recorded(fleet: Fleet, *args: _Arguments.args, **kwargs: _Arguments.kwargs) -> Outcome:
+            depth = getattr(_recording, "depth", 0)
+            _recording.depth = depth + 1
+            timeline = fleet.timeline if depth == 0 else None
             try:
                 outcome = operation(fleet, *args, **kwargs)
             except RfconsoleError as error:
-                if fleet.timeline is not None:
-                    subject = args[0] if args and isinstance(args[0], str) else str(kwargs.get("name", "?"))
-                    fleet.timeline.record("operation", subject, f"{action} failed: {error.message}", action=action)
+                if timeline is not None:
+                    target = args[0] if args else kwargs.get("name", kwargs.get("target", "?"))
+                    subject = target if isinstance(target, str) else str(getattr(target, "name", None) or "?")
+                    timeline.record("operation", subject, f"{action} failed: {error.message}", host=getattr(error, "host", None),
+                                    action=action)
                 raise
-            if fleet.timeline is not None:
-                fleet.timeline.record("operation", outcome.domain, f"{action}: {outcome.words}", host=outcome.host, action=action)
+            finally:
+                _recording.depth = depth
+            if timeline is not None:
+                timeline.record("operation", outcome.domain, f"{action}: {outcome.words}", host=outcome.host, action=action)
             return outcome
 
         return recorded
@@ -125,9 +136,11 @@ class Fleet:
             default = self.config.default_host
             hosts.sort(key=lambda host: host.name != default)  # the default host is searched first
         self._hosts: dict[str, Host] = {host.name: host for host in hosts}
-        # the working folder's event timeline (virt/timeline.py): not for the demo, nor outside a working folder
+        # the working folder's event timeline (virt/timeline.py): not for the demo, nor outside a working
+        # folder, nor in a read-only session (which changes nothing, the working folder included)
         in_folder = store is not None and store.workdir.xml_dir.is_dir() and not any(host.demo for host in hosts)
-        self.timeline: Timeline | None = Timeline(store.workdir.root) if in_folder and store is not None else None
+        self.timeline: Timeline | None = Timeline(store.workdir.root) if in_folder and store is not None and not read_only else None
+        self._recorder: LifecycleRecorder | None = None
 
     @classmethod
     def from_args(cls, config: Config | None, store: Store | None, *, demo: bool = False, connect: str | None = None,
@@ -311,9 +324,20 @@ class Fleet:
         chosen, domain = self.locate(name, host)
         return None if domain is None else chosen.live_xml(name)
 
+    def record_lifecycle_events(self) -> None:
+        """Every host's lifecycle events on the timeline while this fleet is open (the console and
+        ``rfconsole watch`` do this), each host's by one process of the folder at a time: the
+        holder of its recorder role (timeline.LifecycleRecorder). Nothing without a timeline."""
+        if self.timeline is None or self._recorder is not None:
+            return
+        self._recorder = LifecycleRecorder(self.timeline, {host.name: host.uri for host in self._hosts.values()})
+        self.subscribe(self._recorder)
+
     def close(self) -> None:
         for host in self._hosts.values():
             host.close()
+        if self._recorder is not None:
+            self._recorder.close()
 
     # ------------------------------------------------------------------ checks (nothing touched)
     def document_of(self, target: DocumentLike) -> DomainDocument:
@@ -386,10 +410,18 @@ class Fleet:
     def plan_migration(self, name: str, target: str, mode: str | None = None, force: bool = False) -> MigrationPlan:
         """``rfconsole migrate``'s checks (virt/migrate.py): VM ``name`` from the host that has it to
         host ``target``; MigrationRefused saying why not, with nothing touched."""
-        source, chosen = self.existing_host(name), self.host(target)
-        return plan_migration(name, source, chosen, mode, lambda: self.require_owned(source, name, "migrate", force))
+        source: Host | None = None
+        try:
+            source = self.existing_host(name)
+            found = source
+            plan = plan_migration(name, found, self.host(target), mode, lambda: self.require_owned(found, name, "migrate", force))
+        except RfconsoleError as refused:
+            record_refusal(self.timeline, name, source.name if source is not None else None, target, mode, refused)
+            raise
+        return replace(plan, timeline=self.timeline)
 
     # ------------------------------------------------------------------ lifecycle
+    @_on_timeline("define")
     def define(self, target: DocumentLike, host: str | None = None, force: bool = False) -> Outcome:
         """Define the domain of ``target`` (a DomainDocument, or a VM name / path in XML/) with
         libvirt's validation; marks it as rfconsole's. An existing definition not owned by
@@ -451,6 +483,7 @@ class Fleet:
             raise RfconsoleError(f"{document.source}: the domain has no <name>", hint="every domain XML needs a <name>")
         return document.name
 
+    @_on_timeline("start")
     def start(self, name: str, host: str | None = None, wait: bool = True, timeout: float = START_TIMEOUT) -> Outcome:
         """Start a defined, shut-off domain; with ``wait``, until libvirt reports it running."""
         chosen = self.existing_host(name, host)
@@ -482,6 +515,7 @@ class Fleet:
             )
         return chosen
 
+    @_on_timeline("shutdown")
     def shutdown(
         self,
         name: str,
@@ -517,6 +551,7 @@ class Fleet:
         chosen.wait_for_state(name, {DomainState.SHUTOFF}, START_TIMEOUT)
         return Outcome(f"destroyed after {timeout:g} s without shutting down, on host {chosen.name}", host=chosen.name, domain=name, action="shutdown")
 
+    @_on_timeline("destroy")
     def destroy(self, name: str, host: str | None = None, force: bool = False) -> Outcome:
         """Power the domain off at once; an unowned domain only with ``force``."""
         chosen = self.existing_host(name, host)
@@ -585,11 +620,13 @@ class Fleet:
             defined.add(name)
         return found
 
+    @_on_timeline("suspend")
     def suspend(self, name: str, host: str | None = None) -> Outcome:
         chosen = self.existing_host(name, host)
         chosen.suspend(name)
         return Outcome(f"paused on host {chosen.name}", host=chosen.name, domain=name, action="suspend")
 
+    @_on_timeline("resume")
     def resume(self, name: str, host: str | None = None) -> Outcome:
         chosen = self.existing_host(name, host)
         chosen.resume(name)
@@ -601,11 +638,13 @@ class Fleet:
         now_on = chosen.toggle_autostart(name)
         return Outcome(f"autostart {'on' if now_on else 'off'} on host {chosen.name}", host=chosen.name, domain=name, action="autostart")
 
+    @_on_timeline("reboot")
     def reboot(self, name: str, host: str | None = None) -> Outcome:
         chosen = self.existing_host(name, host)
         chosen.reboot(name)
         return Outcome(f"reboot requested on host {chosen.name}", host=chosen.name, domain=name, action="reboot")
 
+    @_on_timeline("power-cycle")
     def power_cycle(self, name: str, host: str | None = None, force: bool = False) -> Outcome:
         """Hard reset (the reset button, libvirt's virDomainReset) of a running domain; an unowned
         domain only with ``force``. Not ``reset``: that is the lab's reset to a snapshot or base."""
@@ -668,6 +707,7 @@ class Fleet:
         revert of one VM, from any process, run one after the other."""
         return self.store.vm_locked(name) if self.store is not None and name else nullcontext()
 
+    @_on_timeline("up")
     def up(self, name: str, host: str | None = None, timeout: float = START_TIMEOUT, stage: Callable[[str], None] | None = None) -> Outcome:
         """Make sure ``name`` runs, idempotently: define it from XML/ when no host knows it,
         resume it when paused, start it when shut off, then wait until it is running.
@@ -717,6 +757,7 @@ class Fleet:
         chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
         return Outcome(f"{defined}started, running on host {chosen.name}", host=chosen.name, domain=name, action="up")
 
+    @_on_timeline("down")
     def down(
         self,
         name: str,

@@ -11,13 +11,15 @@ machine means the same paths, and for a remote target a file in one of its stora
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from rfconsole.errors import RfconsoleError
 from rfconsole.images import ImageError, image_info
 from rfconsole.model.snapshot import disks
 from rfconsole.virt.errors import OperationInvalid
 from rfconsole.virt.host import Host, MigrationProgress, uri_is_local
+from rfconsole.virt.timeline import Timeline
 
 LIVE, OFFLINE = "live", "offline"
 
@@ -34,6 +36,11 @@ class MigrationPlan:
     live: bool
     files: tuple[str, ...]  # every file the domain reads, each checked on the target
     storage: str  # how the files reach the target, in words
+    timeline: Timeline | None = field(default=None, compare=False, repr=False)  # where migrate() records the move
+
+    @property
+    def mode(self) -> str:
+        return LIVE if self.live else OFFLINE
 
 
 @dataclass(frozen=True)
@@ -41,15 +48,19 @@ class MigrationDone:
     plan: MigrationPlan
     progress: MigrationProgress
 
-    def __str__(self) -> str:
+    def words(self) -> str:
+        """The move and its figures: how, from where to where, time, downtime, data."""
         plan, progress = self.plan, self.progress
-        words = f"{plan.name} migrated {'live' if plan.live else 'offline'} from host {plan.source.name} to host {plan.target.name}"
+        words = f"migrated {plan.mode} from host {plan.source.name} to host {plan.target.name}"
         words += f" in {progress.elapsed_ms / 1000:.2f} s"
         if progress.downtime_ms is not None:
             words += f", downtime {progress.downtime_ms} ms"
         if progress.data_total:
             words += f", {progress.data_total / 2**20:.1f} MiB transferred"
-        return words + f"; {plan.storage}"
+        return words
+
+    def __str__(self) -> str:
+        return f"{self.plan.name} {self.words()}; {self.plan.storage}"
 
 
 def plan_migration(name: str, source: Host, target: Host, mode: str | None, check_owned: Callable[[], None]) -> MigrationPlan:
@@ -89,8 +100,29 @@ def plan_migration(name: str, source: Host, target: Host, mode: str | None, chec
 
 def migrate(plan: MigrationPlan, on_progress: Callable[[MigrationProgress], None] = lambda _progress: None) -> MigrationDone:
     """Run a checked migration, telling its progress; the VM is then defined on the target only."""
-    progress = plan.source.migrate(plan.name, plan.target, plan.live, on_progress)
-    return MigrationDone(plan, progress)
+    try:
+        progress = plan.source.migrate(plan.name, plan.target, plan.live, on_progress)
+    except RfconsoleError as error:
+        if plan.timeline is not None:
+            plan.timeline.record("operation", plan.name, f"migrate {plan.mode} to host {plan.target.name} failed: {error.message}",
+                                 host=plan.source.name, action="migrate", source=plan.source.name, target=plan.target.name,
+                                 mode=plan.mode)
+        raise
+    done = MigrationDone(plan, progress)
+    if plan.timeline is not None:
+        plan.timeline.record("operation", plan.name, f"migrate: {done.words()}", host=plan.target.name, action="migrate",
+                             source=plan.source.name, target=plan.target.name, mode=plan.mode,
+                             elapsed_s=round(progress.elapsed_ms / 1000, 3), downtime_ms=progress.downtime_ms,
+                             data_bytes=progress.data_total)
+    return done
+
+
+def record_refusal(timeline: Timeline | None, name: str, source: str | None, target: str, mode: str | None,
+                   error: RfconsoleError) -> None:
+    """A migration refused before libvirt was asked (nothing touched), on the timeline."""
+    if timeline is not None:
+        timeline.record("operation", name, f"migrate to host {target} refused: {error.message}", host=source, action="migrate",
+                        source=source, target=target, mode=mode)
 
 
 def _check_platform(name: str, hypervisor, arch: str | None, source: Host, target: Host) -> None:

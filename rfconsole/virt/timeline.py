@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import json
 import logging
 import math
@@ -29,7 +30,7 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ log = logging.getLogger("rfconsole.timeline")
 
 FILE_NAME = "events.jsonl"
 LOCK_NAME = ".events.lock"
+RECORDER_LOCK = ".events.recorder.{}.lock"  # the recorder role of one host URI (LifecycleRecorder)
 MAX_BYTES = 1 << 20  # rotate past this
 KEEP = 3  # rotated files kept: events.jsonl.1 … .3
 MAX_LINE_BYTES = 64 << 10  # a longer line is not one of ours
@@ -365,3 +367,76 @@ def record_virt_event(timeline: Timeline, event: DomainEvent | HostEvent) -> Non
     else:
         words = "connected" if event.connected else "disconnected"
         timeline.record("host", event.host, f"{words}: {event.reason}" if event.reason else words, host=event.host, when=event.time)
+
+
+class LifecycleRecorder:
+    """A Fleet subscriber that records libvirt's lifecycle events (domain and host events) on the
+    timeline, each host's once however many processes of the folder listen to that host.
+
+    Who records: the process that holds the *recorder role* of the host's URI, an flock of
+    ``.events.recorder.<hash of the URI>.lock`` in the working folder. Every listening process
+    (``rfconsole watch``, the console) tries to take the role at each event of that host; the first
+    takes it and keeps it until it stops (the kernel releases the flock, also when the process is
+    killed); the others record nothing of that host meanwhile and take the role at their next event
+    after it. Operations (define, start, snapshot …) are not events: the process that does one
+    always records it. When the role cannot be coordinated (the lock file cannot be opened), the
+    event is recorded anyway: readers show an event recorded by two processes once."""
+
+    def __init__(self, timeline: Timeline, uris: Mapping[str, str]) -> None:
+        """``uris``: host name → URI of the hosts whose events come to this recorder."""
+        self.timeline = timeline
+        self.uris = dict(uris)
+        self._descriptors: dict[str, int] = {}  # URI → its lock file, open while this recorder lives
+        self._held: set[str] = set()
+        self._warned: set[str] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __call__(self, event: DomainEvent | HostEvent) -> None:
+        uri = event.uri if isinstance(event, HostEvent) else self.uris.get(event.host)
+        if uri is None or self.holds(uri):
+            record_virt_event(self.timeline, event)
+
+    def lock_path(self, uri: str) -> Path:
+        return self.timeline.root / RECORDER_LOCK.format(hashlib.sha256(uri.encode("utf-8", "replace")).hexdigest()[:16])
+
+    def holds(self, uri: str) -> bool:
+        """Whether this recorder holds (or has just taken) the recorder role of ``uri``."""
+        with self._lock:
+            if self._closed:
+                return False
+            if uri in self._held:
+                return True
+            descriptor = self._descriptors.get(uri)
+            try:
+                if descriptor is None:
+                    descriptor = _open_lock(self.lock_path(uri))
+                    self._descriptors[uri] = descriptor
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False  # another process records this host's events
+            except OSError as error:
+                if uri not in self._warned:
+                    self._warned.add(uri)
+                    log.warning("cannot take the recorder role in %s: %s (this process records the host's events anyway)",
+                                self.lock_path(uri), _os_words(error))
+                return True
+            self._held.add(uri)
+            return True
+
+    def close(self) -> None:
+        """Gives up every role (another process takes it at its next event); records nothing more."""
+        with self._lock:
+            self._closed = True
+            for descriptor in self._descriptors.values():
+                os.close(descriptor)  # releases the flock
+            self._descriptors.clear()
+            self._held.clear()
+
+
+def _open_lock(path: Path) -> int:
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise OSError(errno.EINVAL, "not a regular file")
+    return descriptor

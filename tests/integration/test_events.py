@@ -1,11 +1,20 @@
 """Lifecycle events from the real libvirtd through rfconsole's subscriber API, a libvirtd restart
-survived, and a remote (qemu+tcp) URI used like the local one."""
+survived, and a remote (qemu+tcp) URI used like the local one; the working folder's event
+timeline (`rfconsole events`) as the console and the CLI write it."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
+import os
+
 import pytest
 
+from rfconsole.tui.app import RfconsoleApp
+from rfconsole.tui.launch import build_context
 from rfconsole.virt.events import DomainEvent, DomainState, EventKind, HostEvent
+from tests.integration.test_hosts import two_hosts
 
 from .conftest import (
     QEMU_URI,
@@ -14,6 +23,7 @@ from .conftest import (
     domain_state,
     qemu_spec,
     restart_libvirtd,
+    run_cli,
     save_spec,
 )
 
@@ -102,3 +112,62 @@ def test_remote_uri_works_like_the_local_one(workdir, guest, open_fleet):
     fleet.undefine("rfit-remote")
     recorder.domain_event("rfit-remote", "undefined")
     assert domain_state(QEMU_URI, "rfit-remote") is None
+
+
+# ---------------------------------------------------------------------------- the event timeline
+def timeline_of(workdir) -> list[dict]:
+    done = run_cli("--workdir", str(workdir.root), "events", "--json")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+async def test_the_console_records_the_hosts_events_and_the_cli_its_operations(workdir, guest) -> None:
+    """A real QEMU guest started and destroyed through the CLI while the console runs: `events
+    --json` shows the CLI's operations (its own pid) and libvirt's lifecycle events, which the
+    console records (its pid), each written once."""
+    workdir.config_path.write_text(f'[hosts]\nlocal = "{QEMU_URI}"\n')
+    save_spec(workdir, qemu_spec("rfit-timeline", guest))
+    context = build_context(argparse.Namespace(workdir=workdir.root, demo=False, connect=None))
+    app = RfconsoleApp(context, poll_seconds=1)
+    root = str(workdir.root)
+    try:
+        async with app.run_test(size=(160, 40)) as pilot:
+            while not context.fleet.host().connected:  # the first poll connects: libvirt's events come from then on
+                await pilot.pause(0.05)
+            up = await asyncio.to_thread(run_cli, "--workdir", root, "up", "rfit-timeline")
+            assert up.returncode == 0, up.stderr
+            destroyed = await asyncio.to_thread(run_cli, "--workdir", root, "destroy", "rfit-timeline")
+            assert destroyed.returncode == 0, destroyed.stderr
+            for _ in range(100):
+                if any(e["kind"] == "domain" and e["what"] == "stopped (destroyed)" for e in timeline_of(workdir)):
+                    break
+                await pilot.pause(0.1)
+    finally:
+        context.fleet.close()
+    ours = [e for e in timeline_of(workdir) if e["subject"] == "rfit-timeline"]
+    operations = [(e["what"], e["host"]) for e in ours if e["kind"] == "operation"]
+    assert operations == [("up: defined, started, running on host local", "local"), ("destroy: shut off on host local", "local")]
+    assert all(e["pid"] != os.getpid() for e in ours if e["kind"] == "operation")  # the CLI's
+    events = [e["what"] for e in ours if e["kind"] == "domain"]
+    assert [what for what in events if what in ("defined (added)", "started (booted)", "stopped (destroyed)")] == [
+        "defined (added)", "started (booted)", "stopped (destroyed)"], events
+    assert {e["pid"] for e in ours if e["kind"] == "domain"} == {os.getpid()} and {e["host"] for e in ours} == {"local"}
+    lines = (workdir.root / "events.jsonl").read_text().splitlines()
+    assert len(lines) == len({line for line in lines})  # nothing written twice
+
+
+def test_migrate_is_recorded_refused_and_done_with_both_hosts(workdir, guest, clean_host2: str) -> None:
+    two_hosts(workdir, clean_host2, {})
+    save_spec(workdir, qemu_spec("rfit-moved", guest, memory=32))
+    root = str(workdir.root)
+    assert run_cli("--workdir", root, "define", "rfit-moved").returncode == 0
+    assert run_cli("--workdir", root, "migrate", "rfit-moved", "host2", "--live").returncode != 0
+    moved = run_cli("--workdir", root, "migrate", "rfit-moved", "host2")
+    assert moved.returncode == 0, moved.stderr
+    migrations = [e for e in timeline_of(workdir) if e.get("data", {}).get("action") == "migrate"]
+    assert [(e["subject"], e["host"], e["data"]["source"], e["data"]["target"], e["data"]["mode"]) for e in migrations] == [
+        ("rfit-moved", "local", "local", "host2", "live"), ("rfit-moved", "host2", "local", "host2", "offline")]
+    refused, done = migrations
+    assert refused["what"] == "migrate to host host2 refused: refusing to migrate rfit-moved live: it is shut off on host local"
+    assert done["what"].startswith("migrate: migrated offline from host local to host host2 in ")
+    assert 0 < done["data"]["elapsed_s"] < 60

@@ -140,3 +140,119 @@ def test_operations_through_the_fleet_are_recorded_with_their_host(tmp_path):
         ("operation", "nosuchvm", None, "reset failed"),
     ]
     assert os.getpid() in {e.pid for e in entries}
+
+
+def test_lifecycle_operations_are_recorded_once_each_with_their_host(tmp_path, foreign_uri):
+    """define/start/shutdown/destroy (and up/down, which run them) through the Fleet: the
+    outermost operation only (down's own shutdown is down's)."""
+    from rfconsole.store import Store
+    from rfconsole.virt.fleet import Fleet
+
+    (tmp_path / "XML").mkdir()
+    fleet = Fleet(None, Store(tmp_path), connect=foreign_uri)
+    try:
+        fleet.destroy("test", force=True)
+        fleet.start("test")
+        fleet.down("test", force=True, timeout=5)
+        fleet.up("test")
+        fleet.shutdown("test", timeout=5)
+        try:
+            fleet.destroy("test", force=True)  # shut off already: refused, and recorded so
+        except Exception:  # noqa: BLE001 - the refusal is what is recorded
+            pass
+    finally:
+        fleet.close()
+    entries, notes = Timeline(tmp_path).read()
+    assert notes == []
+    assert [(e.subject, e.host, e.data["action"], e.what.split(":")[0]) for e in entries] == [
+        ("test", foreign_uri, "destroy", "destroy"),
+        ("test", foreign_uri, "start", "start"),
+        ("test", foreign_uri, "down", "down"),
+        ("test", foreign_uri, "up", "up"),
+        ("test", foreign_uri, "shutdown", "shutdown"),
+        ("test", None, "destroy", "destroy failed"),  # the refusal names no host of its own
+    ]
+    assert entries[3].what == f"up: started, running on host {foreign_uri}"
+
+
+def test_a_read_only_session_records_nothing(tmp_path, foreign_uri):
+    from rfconsole.store import Store
+    from rfconsole.virt.fleet import Fleet
+
+    (tmp_path / "XML").mkdir()
+    fleet = Fleet(None, Store(tmp_path), connect=foreign_uri, read_only=True)
+    try:
+        assert fleet.timeline is None
+        fleet.record_lifecycle_events()
+        for operation in (lambda: fleet.destroy("test", force=True), lambda: fleet.undefine("test", force=True),
+                          lambda: fleet.plan_migration("test", "nohost")):
+            try:
+                operation()
+            except Exception:  # noqa: BLE001 - each is refused: read-only
+                pass
+    finally:
+        fleet.close()
+    done = subprocess.run([sys.executable, "-m", "rfconsole", "--workdir", str(tmp_path), "--connect", foreign_uri,
+                           "--read-only", "destroy", "test", "--force"], capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["XML", "foreign_node.xml"]  # no events.jsonl, no lock file
+
+
+def test_a_refused_migration_is_recorded_with_its_hosts(tmp_path, foreign_uri):
+    from rfconsole.store import Store
+    from rfconsole.virt.fleet import Fleet
+
+    (tmp_path / "XML").mkdir()
+    fleet = Fleet(None, Store(tmp_path), connect=foreign_uri)
+    try:
+        for target in ("elsewhere", foreign_uri):
+            try:
+                fleet.plan_migration("test", target)
+            except Exception:  # noqa: BLE001 - the refusal is what is recorded
+                pass
+    finally:
+        fleet.close()
+    entries, _ = Timeline(tmp_path).read()
+    assert [(e.subject, e.host, e.data["target"], e.data["action"]) for e in entries] == [
+        ("test", foreign_uri, "elsewhere", "migrate"), ("test", foreign_uri, foreign_uri, "migrate")]
+    assert entries[0].what.startswith("migrate to host elsewhere refused: no host named 'elsewhere'")
+    assert entries[1].what == f"migrate to host {foreign_uri} refused: test is already on host {foreign_uri} ({foreign_uri})"
+
+
+_HOLDER = """
+import sys, time
+from rfconsole.virt.events import DomainEvent, EventKind
+from rfconsole.virt.timeline import LifecycleRecorder, Timeline
+recorder = LifecycleRecorder(Timeline(sys.argv[1]), {"local": "qemu:///system"})
+recorder(DomainEvent("local", "rfvmA", EventKind.STARTED, "booted"))
+print("recorded", flush=True)
+sys.stdin.read()  # holds the role until its stdin closes
+"""
+
+
+def test_one_process_records_a_hosts_events_and_another_takes_over_when_it_stops(tmp_path):
+    """The console and `watch` both listening to one host: each event written once, by the holder
+    of the host's recorder role; when it stops, the other records from its next event on."""
+    from rfconsole.virt.events import DomainEvent, EventKind, HostEvent
+    from rfconsole.virt.timeline import LifecycleRecorder
+
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(tmp_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "recorded\n"
+        ours = LifecycleRecorder(Timeline(tmp_path), {"local": "qemu:///system", "other": "test:///default"})
+        ours(DomainEvent("local", "rfvmA", EventKind.STARTED, "booted"))  # the holder's to record: not written again
+        ours(DomainEvent("other", "rfvmB", EventKind.STARTED, "booted"))  # another host: ours
+        assert not ours.holds("qemu:///system") and ours.holds("test:///default")
+    finally:
+        holder.communicate("", timeout=10)
+    ours(DomainEvent("local", "rfvmA", EventKind.STOPPED, "destroyed"))  # the holder stopped: ours now
+    ours(HostEvent("local", "qemu:///system", False, "connection lost"))
+    ours.close()
+    ours(DomainEvent("other", "rfvmB", EventKind.STOPPED, "destroyed"))  # closed: records nothing more
+    entries, notes = Timeline(tmp_path).read()
+    assert notes == []
+    assert [(e.subject, e.what, e.pid == holder.pid) for e in entries] == [
+        ("rfvmA", "started (booted)", True), ("rfvmB", "started (booted)", False),
+        ("rfvmA", "stopped (destroyed)", False), ("local", "disconnected: connection lost", False)]
+    raw = Timeline(tmp_path).path.read_text().splitlines()
+    assert len(raw) == 4  # written once each, not only shown once
