@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rfconsole.images import ImageError, Images, image_info
-from rfconsole.store import Intent, OverlayUndo, Store, StoreError
+from rfconsole.store import Store, StoreError
+from rfconsole.store.journal import Intent, OverlayUndo
 
 if TYPE_CHECKING:
     from rfconsole.model.domainxml import DomainDocument

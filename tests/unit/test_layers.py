@@ -38,7 +38,10 @@ def test_a_planted_wrong_way_import_is_caught(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "rfconsole", tmp_path / "rfconsole", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     (tmp_path / "rfconsole" / "model" / "planted.py").write_text("from rfconsole.virt import fleet  # the model reaching up\n")
-    (tmp_path / "rfconsole" / "store.py").open("a").write("\nimport libvirt  # libvirt outside rfconsole.virt\n")
+    (tmp_path / "rfconsole" / "store" / "__init__.py").open("a").write("\nimport libvirt  # libvirt outside rfconsole.virt\n")
+    (tmp_path / "rfconsole" / "cli" / "planted_journal.py").write_text("from rfconsole.store.journal import Intent  # a face keeping a journal\n")
+    (tmp_path / "rfconsole" / "virt" / "planted_qemu_img.py").write_text("from rfconsole.images.qemu_img import qemu_img  # qemu-img run by hand\n")
+    (tmp_path / "rfconsole" / "tui" / "planted_files.py").write_text("from rfconsole.store._files import write_new  # a face writing by hand\n")
 
     result = lint_imports(tmp_path)
 
@@ -47,3 +50,9 @@ def test_a_planted_wrong_way_import_is_caught(tmp_path: Path) -> None:
     assert "rfconsole.model.planted -> rfconsole.virt.fleet" in result.stdout
     assert "libvirt is imported only in rfconsole.virt BROKEN" in result.stdout
     assert "rfconsole.store -> libvirt" in result.stdout
+    assert "Only the store and the transaction keep a journal BROKEN" in result.stdout
+    assert "rfconsole.cli.planted_journal -> rfconsole.store.journal" in result.stdout
+    assert "The store's file machinery stays inside rfconsole.store BROKEN" in result.stdout
+    assert "rfconsole.tui.planted_files -> rfconsole.store._files" in result.stdout
+    assert "Only the images and the store's journal run qemu-img BROKEN" in result.stdout
+    assert "rfconsole.virt.planted_qemu_img -> rfconsole.images.qemu_img" in result.stdout

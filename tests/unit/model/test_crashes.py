@@ -80,14 +80,8 @@ def test_killed_the_moment_a_file_appears_nothing_is_half_done(folders, tmp_path
 
 
 def test_a_roll_back_leaves_alone_a_file_someone_else_changed_and_a_broken_journal_stops_writes(tmp_path):
-    from rfconsole.store import (
-        FileUndo,
-        Intent,
-        Store,
-        StoreError,
-        Workdir,
-        file_version,
-    )
+    from rfconsole.store import Store, StoreError, Workdir, file_version
+    from rfconsole.store.journal import FileUndo, Intent
 
     (tmp_path / "XML").mkdir()
     store = Store(Workdir(tmp_path))

@@ -123,7 +123,7 @@ def test_a_child_whose_parent_is_already_gone_runs_nothing(tmp_path: Path) -> No
     """The moment between fork and setpriv's prctl: a parent killed then left a child nothing would
     kill (issue 16's last gap). The child checks its parent after the death signal is set: here it
     is told a parent that is not its own, so it must run nothing and exit ORPHANED_EXIT."""
-    from rfconsole.images import ORPHANED_EXIT, dying_with
+    from rfconsole.images.qemu_img import ORPHANED_EXIT, dying_with
 
     mark = tmp_path / "ran"
     orphan = subprocess.run(dying_with(1, ["touch", str(mark)]), capture_output=True, text=True, check=False)

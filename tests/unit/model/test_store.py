@@ -172,15 +172,15 @@ def test_an_editor_saves_against_the_version_it_read(store):
 
 def test_a_new_file_is_created_exclusively(store, monkeypatch):
     """A file that appears between the check and the write (another process) is never replaced."""
-    import rfconsole.store as module
+    import rfconsole.store._files as module
 
-    real_fill = module._fill
+    real_fill = module.fill
 
     def someone_else_writes_first(handle, temporary, data, like):
         (store.xml_dir / "a.xml").write_text("theirs")
         real_fill(handle, temporary, data, like)
 
-    monkeypatch.setattr(module, "_fill", someone_else_writes_first)
+    monkeypatch.setattr(module, "fill", someone_else_writes_first)
     with pytest.raises(StoreError, match="appeared while rfconsole was writing it"):
         store.save(document("a", 1))
     assert (store.xml_dir / "a.xml").read_text() == "theirs"

@@ -19,11 +19,8 @@ the temporary files killed writers left in XML/.
 
 from __future__ import annotations
 
-import fcntl
 import os
-import stat
 import threading
-import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -43,10 +40,27 @@ from rfconsole.model.safexml import (
 )
 from rfconsole.model.text import (
     file_kind,
-    file_type_words,
     missing_folder_words,
     own_folder_problem,
 )
+from rfconsole.store._files import (
+    StoreError as StoreError,  # the store's words for its callers
+)
+from rfconsole.store._files import (
+    acquire_folder_lock,
+    existing_file,
+    lexists,
+    real_path,
+    replace,
+    sweep_temporary_files,
+    sync_folder,
+    unlink_quietly,
+    write_new,
+)
+from rfconsole.store._files import (
+    file_version as file_version,
+)
+from rfconsole.store.journal import JOURNAL_FILE, JOURNAL_MAX_BYTES, FileUndo, Intent
 
 if TYPE_CHECKING:
     from rfconsole.model.spec import DomainSpec
@@ -56,10 +70,6 @@ CSV_ELSEWHERE = "give --routeflow-config the path of RouteFlow's CSV file itself
 
 
 VM_LOCK_WAIT_SECONDS = 600.0  # a reset or redeploy holds its VM for as long as its guest takes to start
-
-
-class StoreError(RfconsoleError):
-    """A problem with the XML/ folder: a clash of names or ids, a file that would be replaced."""
 
 
 class Workdir:
@@ -211,7 +221,7 @@ class Store:
         text = str(name_or_path)
         candidate = Path(text)
         if isinstance(name_or_path, Path) or "/" in text or text.endswith(".xml"):
-            if not candidate.is_absolute() and not _lexists(candidate) and _lexists(self.xml_dir / candidate):
+            if not candidate.is_absolute() and not lexists(candidate) and lexists(self.xml_dir / candidate):
                 candidate = self.xml_dir / candidate
             return self._read(candidate)
         path = self.find(text)
@@ -227,7 +237,7 @@ class Store:
         to overwrite it when someone else changed it since."""
         data = read_untrusted_file(path)
         document = DomainDocument.parse(data, str(path))
-        self._versions_read[document] = (_real_path(Path(os.path.abspath(path))), data)
+        self._versions_read[document] = (real_path(Path(os.path.abspath(path))), data)
         return document
 
     def read_file(self, path: str | os.PathLike[str]) -> tuple[bytes, str]:
@@ -272,7 +282,7 @@ class Store:
                 finally:
                     self._lock_depth -= 1
                 return
-            descriptor = _acquire_folder_lock(self.xml_dir)
+            descriptor = acquire_folder_lock(self.xml_dir)
             self._lock_depth = 1
             try:
                 self._finish_interrupted()
@@ -294,7 +304,7 @@ class Store:
             yield
             return
         digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:20]
-        descriptor = _acquire_folder_lock(self.xml_dir, f".rfconsole-vm-{digest}.lock", wait, f"changing VM {name}")
+        descriptor = acquire_folder_lock(self.xml_dir, f".rfconsole-vm-{digest}.lock", wait, f"changing VM {name}")
         held.add(name)
         try:
             yield
@@ -339,11 +349,11 @@ class Store:
         with self.locked() if self._in_xml_dir(target) else nullcontext():
             data, real, current = self._refusals(document, target, overwrite, based_on, through_link)
             if current is None:
-                _write_new(real, data)
+                write_new(real, data)
             else:
                 self._backup(target, *current)
-                _replace(real, data, like=current[1])
-            self._versions_read[document] = (_real_path(real), data)
+                replace(real, data, like=current[1])
+            self._versions_read[document] = (real_path(real), data)
         return target
 
     def check_save(
@@ -386,7 +396,7 @@ class Store:
                     f"cannot save {target.name}: " + "; ".join(clashes),
                     hint="names and ids must be unique in XML/: choose another (rfconsole suggests the next free id)",
                 )
-        real, current = _existing_file(target, through_link=through_link)
+        real, current = existing_file(target, through_link=through_link)
         if current is not None:
             if not overwrite:
                 raise StoreError(
@@ -397,7 +407,7 @@ class Store:
             expected = based_on
             if expected is None:
                 read = self._versions_read.get(document)
-                if read is not None and read[0] == _real_path(real):
+                if read is not None and read[0] == real_path(real):
                     expected = file_version(read[1])
             if expected is not None and file_version(current[0]) != expected:
                 raise StoreError(
@@ -429,7 +439,7 @@ class Store:
             backups.mkdir(exist_ok=True)  # beside the file it backs up: its parent is there
         except OSError as error:
             raise StoreError(f"cannot keep a backup in {backups}: {error.strerror or error}; nothing was written") from None
-        _write_new(backup, data, like=status)
+        write_new(backup, data, like=status)
         return backup
 
     # ------------------------------------------------------------- operations on several files
@@ -443,16 +453,16 @@ class Store:
         Call under ``locked()``."""
         self._require_lock("record an operation's intent")
         data = intent.to_json().encode()
-        if _lexists(self.journal_path):
-            _replace(self.journal_path, data, like=os.stat(self.journal_path))
+        if lexists(self.journal_path):
+            replace(self.journal_path, data, like=os.stat(self.journal_path))
         else:
-            _write_new(self.journal_path, data)
+            write_new(self.journal_path, data)
 
     def clear_intent(self) -> None:
         """The operation is done (or undone): its record goes."""
         self._require_lock("clear an operation's intent")
-        _unlink_quietly(self.journal_path)
-        _sync_folder(self.xml_dir)
+        unlink_quietly(self.journal_path)
+        sync_folder(self.xml_dir)
 
     def roll_back(self, intent: Intent) -> None:
         """Undo what was done of ``intent`` (not committed), last step first (a file someone
@@ -471,8 +481,8 @@ class Store:
         """Just after the lock is taken: the temporary files of killed writers go, and an
         operation a killed process left half-done (its journal) is rolled back or finished."""
         for folder in (self.xml_dir, self.workdir.backup_dir):
-            _sweep_temporary_files(folder)
-        if not _lexists(self.journal_path):
+            sweep_temporary_files(folder)
+        if not lexists(self.journal_path):
             return
         try:
             data, _ = read_regular_file(self.journal_path, limit=JOURNAL_MAX_BYTES, what="rfconsole's journal")
@@ -483,7 +493,7 @@ class Store:
                 hint="look at the files it names, put them right by hand, then remove it",
             ) from None
         for csv in intent.files:
-            _sweep_temporary_files(csv.path.parent, prefix=f".{csv.path.name}.")
+            sweep_temporary_files(csv.path.parent, prefix=f".{csv.path.name}.")
         try:
             if intent.committed:
                 if intent.overlay is not None:
@@ -514,7 +524,7 @@ class Store:
         is not RouteFlow's CSV, or maps those ports otherwise."""
         target = Path(os.path.abspath(csv_path))
         with self.locked():
-            _sweep_temporary_files(target.parent, prefix=f".{target.name}.")
+            sweep_temporary_files(target.parent, prefix=f".{target.name}.")
             real, current, added = self._routeflow_update(target, rows)
             if not added:
                 return []
@@ -522,12 +532,12 @@ class Store:
             if data is None:  # every row is there already
                 return []
             if current is None:
-                _write_new(real, data)
+                write_new(real, data)
             else:
-                _, now = _existing_file(target, MAX_CSV_BYTES, "RouteFlow's CSV", CSV_ELSEWHERE, through_link=True)
+                _, now = existing_file(target, MAX_CSV_BYTES, "RouteFlow's CSV", CSV_ELSEWHERE, through_link=True)
                 if now is None or now[0] != current[0]:
                     raise StoreError(f"{target} changed while rfconsole was adding rows to it; not overwriting it", hint="nothing was written: try again")
-                _replace(real, data, like=current[1])
+                replace(real, data, like=current[1])
         return added
 
     def routeflow_csv_intent(self, csv_path: str | os.PathLike[str], rows: list[RouteflowRow]) -> FileUndo | None:
@@ -545,7 +555,7 @@ class Store:
     def save_intent(self, document: DomainDocument, path: str | os.PathLike[str] | None = None, through_link: bool = False) -> FileUndo:
         """How to undo ``save(document, path, …)``, read before it runs (under the lock)."""
         target = self._target(document, path)
-        real, current = _existing_file(target, through_link=through_link)
+        real, current = existing_file(target, through_link=through_link)
         return FileUndo(real, current[0] if current else None, file_version(document.to_bytes()))
 
     @staticmethod
@@ -555,7 +565,7 @@ class Store:
                 f"cannot write {target}: the folder {target.parent} {missing_folder_words(target.parent)}",
                 hint="create it first: rfconsole makes no folders but XML/ and Images/ in the working folder",
             )
-        real, current = _existing_file(target, MAX_CSV_BYTES, "RouteFlow's CSV", CSV_ELSEWHERE, through_link=True)
+        real, current = existing_file(target, MAX_CSV_BYTES, "RouteFlow's CSV", CSV_ELSEWHERE, through_link=True)
         _, added = add_routeflow_rows(current[0] if current else None, rows, str(target))
         return real, current, added
 
@@ -563,352 +573,3 @@ class Store:
         """The backups kept of XML/<name>.xml, oldest first."""
         folder = self.workdir.backup_dir
         return sorted(folder.glob(f"{name}.*.xml")) if folder.is_dir() else []
-
-
-LOCK_FILE = ".rfconsole.lock"
-LOCK_WAIT_SECONDS = 30.0
-JOURNAL_FILE = ".rfconsole.journal"
-JOURNAL_MAX_BYTES = 64 * 1024 * 1024  # an old CSV (16 MiB) and an old XML (1 MiB), as base64
-TEMPORARY_SUFFIX = ".tmp"
-
-
-@dataclass
-class FileUndo:
-    """One file an operation writes whole (a VM's XML, RouteFlow's CSV): what it held before
-    (None: no file) and the version of what the operation writes. Rolled back only if it still
-    holds exactly that: a file someone changed since is never touched."""
-
-    path: Path
-    before: bytes | None
-    written: str  # file_version of the bytes the operation writes
-
-    def roll_back(self) -> None:
-        try:
-            now, status = read_regular_file(self.path, limit=max(MAX_CSV_BYTES, MAX_XML_BYTES), what="a file")
-        except XMLInputError:
-            return  # not there (never written), or not a file rfconsole wrote: left as it is
-        if file_version(now) != self.written:
-            return  # not written yet, or changed by someone else since: left as it is
-        if self.before is None:
-            _unlink_quietly(self.path)
-            _sync_folder(self.path.parent)
-        else:
-            _replace(self.path, self.before, like=status)
-
-    def to_json(self) -> dict[str, Any]:
-        import base64
-
-        return {"path": str(self.path), "before": None if self.before is None else base64.b64encode(self.before).decode(), "written": self.written}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> FileUndo:
-        import base64
-
-        before = data["before"]
-        return cls(Path(data["path"]), None if before is None else base64.b64decode(before), str(data["written"]))
-
-
-@dataclass
-class OverlayUndo:
-    """A VM's new overlay at ``target``, made first at ``staged`` (a hidden file beside it), then
-    renamed over ``target``; an old file there is first linked to ``kept`` (same folder, so its
-    relative backing path holds) and, once the operation commits, moved to ``backup`` with its
-    backing path (``kept_backing``, ``kept_backing_format``) rewritten for that folder."""
-
-    target: Path
-    staged: Path
-    kept: Path | None = None
-    backup: Path | None = None
-    kept_backing: Path | None = None
-    kept_backing_format: str | None = None
-
-    def _sweep(self) -> None:
-        """The staged overlay and qemu-img's temporary file for it (``.<staged>.XXXX.tmp``)."""
-        _unlink_quietly(self.staged)
-        _sweep_temporary_files(self.staged.parent, prefix=f".{self.staged.name}.")
-
-    def roll_back(self) -> None:
-        self._sweep()
-        if self.kept is not None:
-            if _lexists(self.kept):
-                if _lexists(self.target) and os.path.samefile(self.kept, self.target):
-                    os.unlink(self.kept)  # not replaced yet (rename between two names of one file does nothing)
-                else:
-                    os.replace(self.kept, self.target)  # the old overlay back, as it was
-        else:
-            _unlink_quietly(self.target)  # there was none: checked under the lock before
-        _sync_folder(self.target.parent)
-
-    def finish(self) -> None:
-        """Every step idempotent: a process killed in here is finished again by the next one."""
-        self._sweep()
-        if self.kept is None or self.backup is None or not _lexists(self.kept):
-            return
-        if self.kept_backing is not None:
-            from rfconsole.images import (
-                qemu_img,  # qemu-img only when an old overlay is kept
-            )
-
-            arguments = ["rebase", "-u", "-b", os.path.relpath(self.kept_backing, self.backup.parent)]
-            if self.kept_backing_format:
-                arguments += ["-F", self.kept_backing_format]
-            qemu_img(*arguments, str(self.kept), doing=f"keep {self.backup.name} pointing at its base {self.kept_backing}")
-        self.backup.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(self.kept, self.backup)
-        _sync_folder(self.target.parent)
-        _sync_folder(self.backup.parent)
-
-    def to_json(self) -> dict[str, Any]:
-        return {key: None if value is None else str(value) for key, value in vars(self).items()}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> OverlayUndo:
-        def path(key: str) -> Path | None:
-            return None if data.get(key) is None else Path(data[key])
-
-        return cls(Path(data["target"]), Path(data["staged"]), path("kept"), path("backup"), path("kept_backing"),
-                   data.get("kept_backing_format"))
-
-
-@dataclass
-class Intent:
-    """What an operation on several files will write and how to undo each step (journal)."""
-
-    operation: str  # in words, for messages: "xml new rfvmE"
-    pid: int = field(default_factory=os.getpid)
-    files: list[FileUndo] = field(default_factory=list)  # in the order written
-    overlay: OverlayUndo | None = None  # made before the files
-    committed: bool = False
-
-    def to_json(self) -> str:
-        import json
-
-        return json.dumps(
-            {
-                "operation": self.operation,
-                "pid": self.pid,
-                "committed": self.committed,
-                "overlay": self.overlay.to_json() if self.overlay else None,
-                "files": [undo.to_json() for undo in self.files],
-            }
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> Intent:
-        import json
-
-        data = json.loads(text)
-        overlay = data["overlay"]
-        return cls(
-            operation=str(data["operation"]),
-            pid=int(data["pid"]),
-            files=[FileUndo.from_json(item) for item in data["files"]],
-            overlay=OverlayUndo.from_json(overlay) if overlay else None,
-            committed=bool(data["committed"]),
-        )
-
-
-def _sweep_temporary_files(folder: Path, prefix: str = ".") -> None:
-    """Remove the temporary files (``.NAME.XXXX.tmp``) killed writers left in ``folder``. Call
-    under XML/'s lock: every writer of these files holds it, so none is in use."""
-    if file_kind(folder) != "folder":
-        return
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return
-    for name in names:
-        if name.startswith(prefix) and name.startswith(".") and name.endswith(TEMPORARY_SUFFIX) and file_kind(folder / name) == "file":
-            _unlink_quietly(folder / name)
-
-
-def _unlink_quietly(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-def file_version(data: bytes) -> str:
-    """What a file held, as a short fingerprint (SHA-256): equal versions, equal bytes."""
-    import hashlib  # here, not at the top: reading a document (`xml show`) never hashes it
-
-    return hashlib.sha256(data).hexdigest()
-
-
-def _acquire_folder_lock(folder: Path, file: str = LOCK_FILE, wait: float = LOCK_WAIT_SECONDS, holding: str = "saving there") -> int:
-    """An open descriptor of ``folder``/``file`` holding its exclusive flock (released when the
-    descriptor is closed, or when the process dies: never a stale lock)."""
-    lock_path = folder / file
-    try:
-        folder.mkdir(exist_ok=True)  # XML/ itself, in a working folder that must exist
-        descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
-    except (FileNotFoundError, NotADirectoryError):
-        raise StoreError(
-            f"cannot write into {folder}: the working folder {folder.parent} {missing_folder_words(folder.parent)}",
-            hint="create it first, or give an existing one with --workdir (rfconsole makes only XML/ and Images/ inside it)",
-        ) from None
-    except OSError as error:
-        raise StoreError(f"cannot lock {folder} for writing ({lock_path}: {error.strerror or error})") from None
-    try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise StoreError(f"{lock_path} is not a regular file; rfconsole locks XML/ with it", hint="remove it")
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return descriptor
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise StoreError(
-                        f"{folder} stays locked by another rfconsole ({lock_path}) after {wait:g} s",
-                        hint=f"another console or command is {holding}; try again when it is done",
-                    ) from None
-                time.sleep(0.005)  # flock has no timeout: poll (a save holds it for milliseconds)
-    except BaseException:
-        os.close(descriptor)
-        raise
-
-
-def _lexists(path: Path) -> bool:
-    try:
-        os.lstat(path)
-        return True
-    except (OSError, ValueError):
-        return False
-
-
-def _real_path(path: Path) -> Path:
-    try:
-        return Path(os.path.realpath(path))
-    except (OSError, ValueError):
-        return path
-
-
-def _existing_file(
-    target: Path,
-    limit: int = MAX_XML_BYTES,
-    what: str = "a domain XML",
-    elsewhere: str = "write to a file of your own with -o FILE, or '-' to print the XML",
-    through_link: bool = False,
-) -> tuple[Path, tuple[bytes, os.stat_result] | None]:
-    """Where a save to ``target`` writes (a symbolic link's final target, with ``through_link``)
-    and, when a file is there, its bytes and status (``what``, at most ``limit`` bytes). Anything
-    but a regular file (folder, device, FIFO, socket, a link to nothing) is refused, ``elsewhere``
-    saying what to do instead: rfconsole replaces regular files only. A link the user did not name
-    (``through_link`` False) is refused: a file of XML/ may be a link to anything."""
-    try:
-        link = stat.S_ISLNK(os.lstat(target).st_mode)
-    except FileNotFoundError:
-        return target, None
-    except NotADirectoryError:
-        raise StoreError(f"cannot write {target}: the folder {target.parent} {missing_folder_words(target.parent)}") from None
-    except OSError as error:
-        raise StoreError(f"cannot write {target}: {error.strerror or error}") from None
-    real = _real_path(target) if link else target
-    if link and not through_link:
-        raise StoreError(
-            f"{target} is a symbolic link to {real}; rfconsole writes through a link only when you name the link itself",
-            hint="name the file on the command line (rfconsole xml set PATH …, -o PATH) to write through it, or remove the link",
-        )
-    try:
-        status = os.stat(real)
-    except FileNotFoundError:
-        raise StoreError(
-            f"{target} is a symbolic link to {real}, which does not exist; not writing through it",
-            hint="remove the link, or create its target first",
-        ) from None
-    except OSError as error:
-        raise StoreError(f"cannot write {target}: {error.strerror or error}") from None
-    if not stat.S_ISREG(status.st_mode):
-        through = f" (a link to {real})" if link else ""
-        raise StoreError(
-            f"{target}{through} is {file_type_words(status.st_mode)}, not a regular file; rfconsole replaces only regular files",
-            hint=elsewhere,
-        )
-    try:
-        current = read_regular_file(real, limit=limit, what=what)
-    except XMLInputError as error:
-        raise StoreError(f"not replacing {target}: {error.message}", hint=f"only {what} file is ever replaced") from None
-    return real, current
-
-
-def _temporary_beside(path: Path) -> tuple[int, str]:
-    try:
-        import tempfile  # here, not at the top: only a save writes a temporary file
-
-        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except (FileNotFoundError, NotADirectoryError):
-        raise StoreError(
-            f"cannot write {path}: the folder {path.parent} {missing_folder_words(path.parent)}",
-            hint="create it first: rfconsole makes no folders but XML/ and Images/ in the working folder",
-        ) from None
-    except OSError as error:
-        raise StoreError(f"cannot write into {path.parent}: {error.strerror or error}") from None
-
-
-def _fill(handle: int, temporary: str, data: bytes, like: os.stat_result | None) -> None:
-    """Write ``data`` into the temporary file, durably, with the mode and owner of ``like``
-    (0644 and the caller's when there is none)."""
-    with os.fdopen(handle, "wb") as stream:
-        stream.write(data)
-        stream.flush()
-        if like is not None:
-            try:
-                os.fchown(stream.fileno(), like.st_uid, like.st_gid)
-            except PermissionError:
-                pass  # not root: the file stays the writer's, as any editor would leave it
-            os.fchmod(stream.fileno(), stat.S_IMODE(like.st_mode))
-        else:
-            os.fchmod(stream.fileno(), 0o644)
-        os.fsync(stream.fileno())
-
-
-def _discard(temporary: str) -> None:
-    try:
-        os.unlink(temporary)
-    except OSError:
-        pass
-
-
-def _write_new(path: Path, data: bytes, like: os.stat_result | None = None) -> None:
-    """Create ``path`` holding ``data``, whole or not at all, and never over a file that is
-    there: a temporary file is linked to the name (link fails if the name exists)."""
-    handle, temporary = _temporary_beside(path)
-    try:
-        _fill(handle, temporary, data, like)
-        os.link(temporary, path)
-    except FileExistsError:
-        raise StoreError(
-            f"{path} appeared while rfconsole was writing it (another rfconsole or an editor); not replacing it",
-            hint="nothing was written: look at the file, then try again (with --force to replace it)",
-            console_hint="nothing was written: look at the file (x on the table), then save again",
-        ) from None
-    except OSError as error:
-        raise StoreError(f"cannot write {path}: {error.strerror or error}") from None
-    finally:
-        _discard(temporary)
-    _sync_folder(path.parent)
-
-
-def _replace(path: Path, data: bytes, like: os.stat_result) -> None:
-    """Replace the regular file ``path`` by rename from a temporary file in its folder."""
-    handle, temporary = _temporary_beside(path)
-    try:
-        _fill(handle, temporary, data, like)
-        os.replace(temporary, path)
-    except OSError as error:
-        _discard(temporary)
-        raise StoreError(f"cannot write {path}: {error.strerror or error}") from None
-    _sync_folder(path.parent)
-
-
-def _sync_folder(folder: Path) -> None:
-    try:
-        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-    except OSError:
-        pass  # some file systems cannot fsync a folder; the rename itself is atomic

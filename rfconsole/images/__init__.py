@@ -19,7 +19,6 @@ import json
 import os
 import re
 import stat
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -29,7 +28,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rfconsole.errors import RfconsoleError
+from rfconsole.images.errors import (
+    QEMU_IMG_HINT as QEMU_IMG_HINT,  # the images' words for their callers
+)
+from rfconsole.images.errors import ImageError as ImageError
+from rfconsole.images.qemu_img import qemu_img
 from rfconsole.model.text import (
     file_kind,
     file_type_words,
@@ -42,8 +45,6 @@ BACKUP_FOLDER = ".backup"
 BASE_FORMATS = ("qcow2", "raw")
 BASE_SUFFIX = {"qcow2": ".qcow2", "raw": ".img"}
 OVERLAY_SUFFIX = ".qcow2"
-QEMU_IMG_HINT = "qemu-img comes with the Debian package qemu-utils: run scripts/setup.sh (make setup)"
-QEMU_IMG_TIMEOUT = 3600  # a copy of a large base takes a while; an overlay takes milliseconds
 INFO_TIMEOUT = 20  # reading one file's header: milliseconds, unless the file is not what it seems
 MAX_CHAIN = 16  # backing files followed at most (a chain of bases and overlays is 2 or 3 deep)
 # qemu-img's protocol prefixes (nbd://, http:, json:{…}, ssh: …): a backing named so is not a file
@@ -51,10 +52,6 @@ MAX_CHAIN = 16  # backing files followed at most (a chain of bases and overlays 
 _PROTOCOL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 LEFTOVER_SUFFIX = ".tmp"
 LEFTOVER_GRACE_SECONDS = 1  # between a temporary file's creation and its writer's lock: microseconds
-
-
-class ImageError(RfconsoleError):
-    """A problem with an image: not found, wrong format, in use, or qemu-img refused."""
 
 
 @dataclass(frozen=True)
@@ -104,39 +101,6 @@ class ImageRow:
             "notes": self.notes,
             "leftover": self.leftover,
         }
-
-
-# ---------------------------------------------------------------------------- qemu-img
-ORPHANED_EXIT = 125  # a child whose parent was gone before it could be tied to it: it ran nothing
-
-
-def dying_with(parent: int, command: list[str]) -> list[str]:
-    """``command`` tied to process ``parent``: setpriv sets the parent-death signal (KILL), then a
-    shell checks that its parent is still ``parent`` before it execs the command. A parent killed
-    after that check kills the command; one killed before it (the moment between fork and setpriv's
-    prctl) leaves a child that exits ORPHANED_EXIT having run nothing."""
-    guard = 'test "$PPID" = "$0" || exit ' + str(ORPHANED_EXIT) + '; exec "$@"'
-    return ["setpriv", "--pdeathsig", "KILL", "--", "sh", "-c", guard, str(parent), *command]
-
-
-def qemu_img(*args: str, doing: str, timeout: float = QEMU_IMG_TIMEOUT) -> str:
-    """Run ``qemu-img args…``; its stdout, or ImageError quoting qemu-img's complaint. The child
-    dies with the thread that runs it (``dying_with``): rfconsole killed, even with SIGKILL, never
-    leaves a qemu-img copying on; past ``timeout`` it is killed."""
-    try:
-        result = subprocess.run(
-            dying_with(os.getpid(), ["qemu-img", *args]), capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except FileNotFoundError:
-        raise ImageError(f"cannot {doing}: setpriv is not installed (Debian package util-linux)") from None
-    except subprocess.TimeoutExpired:
-        raise ImageError(f"cannot {doing}: qemu-img did not finish within {timeout:g} s (killed)") from None
-    if result.returncode == 127 and "qemu-img" in result.stderr:
-        raise ImageError(f"cannot {doing}: qemu-img is not installed", hint=QEMU_IMG_HINT)
-    if result.returncode != 0:
-        said = (result.stderr or result.stdout).strip().removeprefix("qemu-img: ")
-        raise ImageError(f"cannot {doing}: {said}")
-    return result.stdout
 
 
 def image_info(path: str | os.PathLike[str]) -> ImageInfo:
