@@ -84,6 +84,8 @@ DOMAINS = Section("Domains (home)", (
     Key("l", "snapshots", "Snapshots", "The selected domain's snapshots: revert to one, delete one, take one", spare=True),
     Key("c", "clone", "Clone", "Clone the selected domain under a new name (new id, MACs, NIC names, its own overlay)", spare=True, changes=True),
     Key("M", "migrate", "Migrate", "Move the selected VM to another host (live when it runs: rfconsole migrate), choosing the host", show=False, changes=True),
+    Key("m", "lab_map", "Map", "The lab map: each switch (connected, since when, how), its VMs, their NICs, bridges, ports and counters",
+        show=False),
     Key("i", "details", "Details", "Details of the selected VM: state, resources over time, NICs and switch ports, IPs, disks, events"),
     Key("v", "console", "Console", "Open the selected VM's own console (its serial port, or LXC's console) in rfconsole", changes=True),
     # priority: the keys typed right after it (a paste, a fast typist) must find the filter already
@@ -176,11 +178,16 @@ DETAILS = Section("VM details", (
     Key("ctrl+r", "refresh", "Refresh", "Read everything again now (it also refreshes at each event and stats interval)"),
 ))
 
+LABMAP = Section("Lab map", (
+    Key("escape,q", "close", "Back", "Back to the table", display="escape"),
+    Key("ctrl+r", "refresh", "Refresh", "Read everything again now (it also follows the timeline, libvirt's events and the counters each second)"),
+))
+
 HELP = Section("Help", (
     Key("escape,q,question_mark", "close", "Close", "Close the help", display="escape, q, ?"),
 ))
 
-SECTIONS: tuple[Section, ...] = (DOMAINS, TABLE, WIZARD, EDITOR, BRINGUP, SNAPSHOTS, CONFIRM, CLONE, MIGRATE, PICKER, CONSOLE, DETAILS, HELP, APP)
+SECTIONS: tuple[Section, ...] = (DOMAINS, TABLE, WIZARD, EDITOR, BRINGUP, SNAPSHOTS, CONFIRM, CLONE, MIGRATE, PICKER, CONSOLE, DETAILS, LABMAP, HELP, APP)
 
 # The key bar's own order of leaving keys out when short of width: the spare ones first.
 SPARE_ACTIONS = frozenset(key.action for section in SECTIONS for key in section.keys if key.spare)

@@ -257,6 +257,11 @@ class DomainsScreen(Screen):
 
             self.app.push_screen(VmDetailsScreen(target.name, target.host))
 
+    def action_lab_map(self) -> None:
+        from rfconsole.tui.screens.labmap import LabMapScreen
+
+        self.app.push_screen(LabMapScreen())
+
     def action_console(self) -> None:
         target = self._one_target("open the console of")
         if target is not None:
