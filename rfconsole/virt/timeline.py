@@ -217,7 +217,9 @@ class _SameEvents:
 
 class _Tail:
     """Every line of the files, oldest first, then the current file's as it grows, following
-    its rotations. The current file is opened first, so nothing written meanwhile is missed."""
+    its rotations. The current file is opened before the rotated ones are read, so nothing
+    written meanwhile is missed; a rotated file is read whole once (known by its inode), and is
+    checked to be the file it was a moment ago, so a rotation while reading loses no file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -226,9 +228,7 @@ class _Tail:
         self.inode: int | None = None
         self.pending = b""
         self.line = 0
-        self.backlog: list[tuple[str, int, bytes]] = []
-        self._open()
-        self.backlog = self._rotated_lines(after=None)
+        self.done: set[int] = set()  # inodes of the rotated files read whole
 
     def _open(self) -> bool:
         try:
@@ -242,43 +242,37 @@ class _Tail:
         self.descriptor, self.inode, self.pending, self.line = descriptor, status.st_ino, b"", 0
         return True
 
-    def _rotated_lines(self, after: int | None) -> list[tuple[str, int, bytes]]:
-        """The rotated files' lines, oldest first: those rotated after the file of inode ``after``
-        (None: all), up to the one open now, which is read through its descriptor."""
+    def _unread_rotated(self, until: int | None) -> list[tuple[str, int, bytes]]:
+        """The rotated files not read yet, oldest first, each whole; only those older than the
+        file of inode ``until`` (the one open now) when it is among them."""
         lines: list[tuple[str, int, bytes]] = []
-        inodes = {path: _inode(path) for path in self.rotated}
-        started = after is None or after not in inodes.values()  # rotated out: every file left is newer
-        for path, inode in inodes.items():
-            if inode is None:
-                continue
-            if inode == self.inode and self.inode is not None:
-                break
-            if not started:
-                started = inode == after
-                continue
-            data, _problem = _read_regular(path)
-            for number, line in enumerate(data.split(b"\n"), start=1):
-                if line:
-                    lines.append((path.name, number, line))
-        return lines
+        while True:
+            present = [(path, _inode(path)) for path in self.rotated]
+            self.done &= {inode for _path, inode in present if inode is not None}  # a deleted file's inode may be reused
+            unread = next(((path, inode) for path, inode in present if inode is not None and inode not in self.done), None)
+            if unread is None or unread[1] == until:
+                return lines
+            path, inode = unread
+            data = _read_if_still(path, inode)
+            if data is None:
+                continue  # rotated again meanwhile: look again
+            self.done.add(inode)
+            lines += [(path.name, number, line) for number, line in enumerate(data.split(b"\n"), start=1) if line]
 
     def new_lines(self) -> list[tuple[str, int, bytes]]:
-        lines, self.backlog = self.backlog, []
-        if self.descriptor is None and not self._open():
-            return lines
-        lines += self._take(_read_all(self.descriptor) if self.descriptor is not None else b"")
-        current = _inode(self.path)
-        # rotated: another file is current now, or none is (the last write rotated it) and ours is among the rotated
-        gone = self.descriptor is not None and (self.inode in map(_inode, self.rotated) or os.fstat(self.descriptor).st_nlink == 0)
-        if current is not None and current != self.inode or current is None and gone:
-            lines += self._take(_read_all(self.descriptor) if self.descriptor is not None else b"")
-            old = self.inode
-            self.close()
-            self.inode = None
+        lines: list[tuple[str, int, bytes]] = []
+        if self.descriptor is not None:
+            lines += self._take(_read_all(self.descriptor))
+            if _inode(self.path) != self.inode:  # rotated: another file is current, or none yet (the last write rotated it)
+                lines += self._take(_read_all(self.descriptor))
+                if self.inode is not None:
+                    self.done.add(self.inode)
+                self.close()
+        if self.descriptor is None:
             opened = self._open()
-            lines += self._rotated_lines(after=old)
-            if opened:
-                lines += self._take(_read_all(self.descriptor) if self.descriptor is not None else b"")
+            lines += self._unread_rotated(until=self.inode if opened else None)
+            if opened and self.descriptor is not None:
+                lines += self._take(_read_all(self.descriptor))
         return lines
 
     def _take(self, data: bytes) -> list[tuple[str, int, bytes]]:
@@ -295,6 +289,29 @@ class _Tail:
         if self.descriptor is not None:
             os.close(self.descriptor)
             self.descriptor = None
+        self.inode = None
+
+
+def _read_if_still(path: Path, inode: int) -> bytes | None:
+    """The bytes of ``path`` when it still is the file of ``inode`` (b"" when it cannot be read:
+    nothing to show of it); None when it is not there or another file is (rotated meanwhile)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return b"" if _inode(path) == inode else None
+    try:
+        status = os.fstat(descriptor)
+        if status.st_ino != inode:
+            return None
+        if not stat.S_ISREG(status.st_mode):
+            return b""
+        if status.st_size > 4 * MAX_BYTES:  # someone else's huge file: its end only, as read() does
+            os.lseek(descriptor, status.st_size - 4 * MAX_BYTES, os.SEEK_SET)
+            data = _read_all(descriptor)
+            return data[data.find(b"\n") + 1:]
+        return _read_all(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _inode(path: Path) -> int | None:

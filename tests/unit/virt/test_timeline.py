@@ -86,7 +86,10 @@ def test_follow_sees_new_events_and_a_rotation(tmp_path):
     seen: list[TimelineEntry | TimelineNote] = []
     reader = threading.Thread(target=lambda: seen.extend(timeline.follow(stop=stop.is_set, poll=0.01)))
     reader.start()
-    for number in range(40):  # ~6 KB: rotates twice while followed
+    deadline = time.monotonic() + 5
+    while not seen and time.monotonic() < deadline:  # following (else a slow start finds the first file rotated away)
+        time.sleep(0.01)
+    for number in range(40):  # ~7 KB: rotates three times while followed
         timeline.record("switch", f"{number:016x}", "up", padding="y" * 60)
     deadline = time.monotonic() + 5
     while sum(isinstance(i, TimelineEntry) for i in seen) < 41 and time.monotonic() < deadline:
@@ -95,6 +98,32 @@ def test_follow_sees_new_events_and_a_rotation(tmp_path):
     reader.join(5)
     subjects = [i.subject for i in seen if isinstance(i, TimelineEntry)]
     assert subjects == ["127.0.0.1:6633", *(f"{n:016x}" for n in range(40))]
+
+
+def test_follow_reads_the_files_rotated_while_there_is_no_current_file(tmp_path):
+    """Each event longer than max_bytes: every write rotates, so events.jsonl is never there
+    between writes; each new event is only ever in events.jsonl.1 (a follower used to wait for
+    the current file and miss them)."""
+    timeline = Timeline(tmp_path, max_bytes=300)
+    timeline.record("switch", "a", "up", padding="z" * 400)
+    stop = threading.Event()
+    seen: list[TimelineEntry | TimelineNote] = []
+    reader = threading.Thread(target=lambda: seen.extend(timeline.follow(stop=stop.is_set, poll=0.01)))
+    reader.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.01)
+        timeline.record("switch", "b", "up", padding="z" * 400)
+        time.sleep(0.1)  # a poll or more between the two
+        timeline.record("switch", "c", "up", padding="z" * 400)
+        assert not timeline.path.exists()
+        while len(seen) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        reader.join(5)
+    assert [item.subject for item in seen if isinstance(item, TimelineEntry)] == ["a", "b", "c"], seen
 
 
 def _rfconsole(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
