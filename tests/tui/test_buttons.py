@@ -16,7 +16,8 @@ from rfconsole.tui.screens.dialogs import (
     XmlPickerDialog,
 )
 from rfconsole.tui.screens.domains import DomainsScreen
-from rfconsole.tui.screens.wizard import NicRow, WizardScreen
+from rfconsole.tui.screens.wizard import WizardScreen
+from rfconsole.tui.widgets.wizardfields import NicRow
 from tests.tui.conftest import wait_until
 from tests.tui.test_wizard import (
     answered,

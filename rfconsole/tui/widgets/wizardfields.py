@@ -3,6 +3,7 @@ row, and the words its problems are told in (tui/screens/wizard.py places them).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from textual.app import ComposeResult
@@ -10,6 +11,7 @@ from textual.containers import HorizontalGroup, Vertical
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label
 
+from rfconsole.model.errors import Problem, field_words
 from rfconsole.model.spec import Interface
 
 NETWORK_PREFIX = "network:"  # in a NIC's source field: a libvirt network, not a bridge
@@ -23,6 +25,18 @@ def field_row(label: str, widget: Widget, name: str, hint: str = "") -> Vertical
     error_label.display = False
     parts: list[Widget] = [Label(label, classes="field-label"), widget, hint_label, error_label]
     return Vertical(*parts, classes="field", id=f"row-{name}")
+
+
+def problem_lines(problems: list[Problem], fields: Collection[str], elsewhere: str) -> dict[str, list[str]]:
+    """Each problem in words, under the field it belongs to (a nested one under its parent: eth0's
+    MAC under the interfaces), or ``elsewhere`` when no such field is shown."""
+    by_field: dict[str, list[str]] = {}
+    for problem in problems:
+        field = problem.field.split(".")[0]
+        given = "" if problem.value in (None, "") else f" (given: {getattr(problem.value, 'value', problem.value)})"
+        where = f"{field_words(problem.field)}: " if "." in problem.field else ""
+        by_field.setdefault(field if field in fields else elsewhere, []).append(f"✗ {where}{problem.message}{given}")
+    return by_field
 
 
 class NicRow(HorizontalGroup):
