@@ -45,7 +45,7 @@ def _xml_arguments(xml: argparse.ArgumentParser) -> None:
 def _new_arguments(new: argparse.ArgumentParser) -> None:
     import textwrap
 
-    from rfconsole.model.fields import DOMAIN_FIELDS
+    from rfconsole.model.fields import DOMAIN_FIELDS, INTERFACE_FIELDS
     from rfconsole.model.rftest2 import DATA_BRIDGE, MANAGEMENT_BRIDGE, RFTEST2_PRESETS
 
     new.description = textwrap.fill(
@@ -79,9 +79,9 @@ def _new_arguments(new: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="SPEC",
-        help="add a network interface (repeatable; after a preset's): bridge=BR or network=NET, then "
-        "optionally mac=M, ovs (an Open vSwitch bridge), target=DEV (host-side name), model=M; "
-        "e.g. --nic bridge=dp0,ovs,target=vm1.1,mac=02:01:01:01:01:01",
+        help="add a network interface (repeatable; after a preset's), KEY=VALUE pairs separated by commas: "
+        + ", ".join(f"{binding.nic.name}={binding.nic.metavar} ({binding.nic.help})" for binding in INTERFACE_FIELDS if binding.nic is not None)
+        + ", ovs (an Open vSwitch bridge); a bridge or a network is needed; e.g. --nic bridge=dp0,ovs,target=vm1.1,mac=02:01:01:01:01:01",
     )
     new.add_argument("--preset", metavar="P", help=f"rftest2 VM whose values are the defaults: {', '.join(RFTEST2_PRESETS)} (rfvmE, rfvmF: rftest2's naming carried on, 4 data NICs)")
     new.add_argument("--management-bridge", metavar="BR", default=MANAGEMENT_BRIDGE, help=f"with --preset: host bridge of eth0 (default {MANAGEMENT_BRIDGE}); 'none' leaves eth0 out")

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from rfconsole.cli import EXIT_FAILED, EXIT_OK
 from rfconsole.errors import RfconsoleError, UsageError
+from rfconsole.model import fields
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec, Problem
-from rfconsole.model.fields import DOMAIN_FIELDS
 from rfconsole.model.rules import house_rule_problems_of, settings_json
 from rfconsole.store import Store, Workdir
 
@@ -191,14 +191,12 @@ def _new_spec(args: argparse.Namespace, store: Store, settings: dict[str, Any], 
 def _flag_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The spec's settings the field table's options of ``xml new`` give (nested ones, such as
     kernel_boot.kernel, in their own dict); an option not given is no setting."""
-    from rfconsole.model.fields import DOMAIN_FIELDS
-
     settings: dict[str, Any] = {}
-    for binding in DOMAIN_FIELDS:
+    for binding in fields.DOMAIN_FIELDS:
         if binding.flag is None:
             continue
         value = getattr(args, binding.flag.dest)
-        if binding.flag.path:
+        if binding.host_path:
             value = _absolute(value)
         if value is None:
             continue
@@ -208,15 +206,13 @@ def _flag_settings(args: argparse.Namespace) -> dict[str, Any]:
             place = place.setdefault(part, {})
         place[field] = value
     # A nested setting exists when its group's first field is given (--cmdline '' alone is no kernel boot).
-    groups = {binding.key.split(".")[0]: binding.key.split(".")[1] for binding in reversed(DOMAIN_FIELDS) if "." in binding.key}
+    groups = {row.key: fields.group_rows(fields.DOMAIN_ROWS, row.key)[0].set_key for row in fields.DOMAIN_ROWS if row.kind is fields.GROUP}
     return {key: value for key, value in settings.items() if key not in groups or groups[key] in value}
 
 
 def _nic_keys() -> dict[str, str]:
     """``--nic``'s KEY=VALUE keys, each an Interface field (the field table's nic_key)."""
-    from rfconsole.model.fields import INTERFACE_FIELDS
-
-    return {binding.nic_key: binding.key for binding in INTERFACE_FIELDS if binding.nic_key}
+    return {binding.nic_key: binding.key for binding in fields.INTERFACE_FIELDS if binding.nic_key}
 
 
 def parse_nic(text: str) -> Interface:
@@ -233,9 +229,8 @@ def parse_nic(text: str) -> Interface:
             continue
         key, separator, value = part.partition("=")
         if not separator or key not in nic_keys:
-            raise UsageError(
-                f"--nic {text!r}: {part!r} is not one of bridge=BR, network=NET, mac=M, ovs, target=DEV, model=M"
-            )
+            keys = [f"{binding.nic.name}={binding.nic.metavar}" for binding in fields.INTERFACE_FIELDS if binding.nic is not None]
+            raise UsageError(f"--nic {text!r}: {part!r} is not one of {', '.join(keys)}, ovs")
         settings[nic_keys[key]] = value
     try:
         return Interface(**settings)
@@ -310,7 +305,7 @@ def _set(args: argparse.Namespace, store: Store, changes: Any) -> int:
         named = os.path.lexists(args.file)  # a path on the command line, not a VM's name: a link there is the user's
         path = store.save(document, path=Path(document.source).absolute(), overwrite=True, through_link=named)
     after = document.values()
-    keys = [binding.key.split(".")[0] for binding in DOMAIN_FIELDS]
+    keys = [binding.key.split(".")[0] for binding in fields.DOMAIN_FIELDS]
     changed_keys = [key for key in dict.fromkeys(keys) if before_spec_values.get(key) != after.get(key)]
     if path is not None:
         print(f"wrote {path}" + (f" (changed: {', '.join(changed_keys)})" if changed_keys else " (nothing to change)"))

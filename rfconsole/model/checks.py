@@ -11,17 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rfconsole.errors import UsageError
+from rfconsole.model import fields
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec, Problem, field_words
-from rfconsole.model.fields import CLEARABLE_KEYS, SET_KEYS, binding_for
 from rfconsole.model.rules import house_rule_problems_of, settings_missing_files
 from rfconsole.model.schema import schema_problems
 
 if TYPE_CHECKING:  # pydantic: imported where a spec is built (changed_spec), not to check a document
     from rfconsole.model.spec import DomainSpec
-
-PATH_KEYS = ("image", "kernel", "initrd")  # host paths: relative ones are taken from ``base``
-
 
 @dataclass
 class DocumentCheck:
@@ -62,9 +59,9 @@ def parse_changes(pairs: Iterable[str]) -> dict[str, str]:
         key, separator, value = pair.partition("=")
         key = key.strip().replace("-", "_")
         if not separator or not key:
-            raise UsageError(f"{pair!r} is not KEY=VALUE", hint=f"keys: {', '.join(SET_KEYS)}")
-        if key not in SET_KEYS:
-            raise UsageError(f"{key!r} is not a setting `xml set` changes", hint=f"keys: {', '.join(SET_KEYS)}")
+            raise UsageError(f"{pair!r} is not KEY=VALUE", hint=f"keys: {', '.join(fields.SET_KEYS)}")
+        if key not in fields.SET_KEYS:
+            raise UsageError(f"{key!r} is not a setting `xml set` changes", hint=f"keys: {', '.join(fields.SET_KEYS)}")
         if key in changes:
             raise UsageError(f"{key} is given twice")
         changes[key] = value
@@ -85,7 +82,7 @@ def changed_spec(document: DomainDocument, changes: Mapping[str, str], base: Pat
 
     values = document.values()
     for key, given in changes.items():
-        if given == "" and key not in CLEARABLE_KEYS:
+        if given == "" and key not in fields.CLEARABLE_KEYS:
             raise InvalidSpec([_empty(key)])
     if "hypervisor" in changes:
         new_container = changes["hypervisor"].strip().lower() == "lxc"
@@ -97,11 +94,12 @@ def changed_spec(document: DomainDocument, changes: Mapping[str, str], base: Pat
         values["id"] = None
     if "hypervisor" in changes:
         values["image_kind"] = None
-    boot = dict(values["kernel_boot"] or dict.fromkeys(("kernel", "initrd", "cmdline")))
+    boot_keys = tuple(binding.set_key for binding in fields.group_rows(fields.DOMAIN_ROWS, "kernel_boot"))
+    boot = dict(values["kernel_boot"] or dict.fromkeys(boot_keys))
     for key, text in changes.items():
-        binding = binding_for(key)
+        binding = fields.binding_for(key)
         value: str | None = text or None
-        if value is not None and binding.converter != "raw" and key in PATH_KEYS:
+        if value is not None and binding.host_path:
             value = _absolute(value, base)  # a path relative to where the command runs
         if binding.converter == "root-storage":
             values["image"], values["image_kind"] = value, None
@@ -109,7 +107,7 @@ def changed_spec(document: DomainDocument, changes: Mapping[str, str], base: Pat
             boot[binding.set_key] = value
         else:
             values[binding.key] = value
-    if {"kernel", "initrd", "cmdline"} & changes.keys():
+    if set(boot_keys) & changes.keys():
         if boot["kernel"] is None and (boot["initrd"] or boot["cmdline"]):
             raise InvalidSpec([_empty("kernel")])
         values["kernel_boot"] = boot if boot["kernel"] else None

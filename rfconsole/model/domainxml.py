@@ -25,14 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
+from rfconsole.model import fields
 from rfconsole.model.errors import InvalidSpec, Problem, XMLInputError
-from rfconsole.model.fields import (
-    DISK_FIELDS,
-    DOMAIN_FIELDS,
-    INTERFACE_FIELDS,
-    SOURCE_ATTRIBUTE,
-    Binding,
-)
+from rfconsole.model.fields import SOURCE_ATTRIBUTE, Binding
 from rfconsole.model.kinds import Hypervisor, ImageKind, OSType
 from rfconsole.model.rules import lenient_settings
 from rfconsole.model.safexml import parse_untrusted
@@ -216,8 +211,8 @@ class DomainDocument:
         """The modelled fields as read (not validated): what ``spec()`` builds a DomainSpec from.
         Every field comes from its row of the binding table (model/fields.py)."""
         values: dict[str, Any] = {}
-        boot: dict[str, Any] = {}
-        for binding in DOMAIN_FIELDS:
+        groups: dict[str, dict[str, Any]] = {}  # kernel_boot's fields …
+        for binding in fields.DOMAIN_FIELDS:
             if binding.converter == "rfconsole-id":
                 value = self._read_id()
             elif binding.converter == "memory-mib":
@@ -226,18 +221,21 @@ class DomainDocument:
                 continue
             else:
                 value = read_binding(self.root, binding)
-            if binding.key.startswith("kernel_boot."):
-                boot[binding.set_key] = value
+            group, nested, field = binding.key.rpartition(".")
+            if nested:
+                groups.setdefault(group, {})[field] = value
             else:
                 values[binding.key] = value
         if values["vcpu"] is None and self.root.find("vcpu") is None:
             values["vcpu"] = 1  # libvirt's default
-        values["kernel_boot"] = boot if self.root.find("os/kernel") is not None else None
+        for group, read in groups.items():  # a group is there when its first field's element is (<os><kernel>)
+            first = fields.group_rows(fields.DOMAIN_ROWS, group)[0]
+            values[group] = read if self.root.find(_split(first.path)[0]) is not None else None
         image, kind, root_element = self._root_storage(self._is_container(values["hypervisor"]))
         values["image"] = image
         values["image_kind"] = kind
-        values["interfaces"] = tuple(read_fields(element, INTERFACE_FIELDS) for element in self._interface_elements())
-        values["disks"] = tuple(read_fields(element, DISK_FIELDS) for element in self._disk_elements(root_element))
+        values["interfaces"] = tuple(read_fields(element, fields.INTERFACE_FIELDS) for element in self._interface_elements())
+        values["disks"] = tuple(read_fields(element, fields.DISK_FIELDS) for element in self._disk_elements(root_element))
         return values
 
     @staticmethod
@@ -374,14 +372,12 @@ class DomainDocument:
         old_container = self._is_container(old["hypervisor"])
         new_container = spec.hypervisor.is_container
         _, _, old_root_storage = self._root_storage(old_container)
-        for binding in DOMAIN_FIELDS:
+        for binding in fields.DOMAIN_FIELDS:
             if binding.converter == "root-storage":
                 continue  # after the rest: it depends on the kernel and the domain type
             wanted = _wanted_text(spec, binding, new_container or spec.os_type is OSType.EXE)
-            if binding.key.startswith("kernel_boot."):
-                current = (old["kernel_boot"] or {}).get(binding.set_key)
-            else:
-                current = old[binding.key]
+            group, nested, field = binding.key.rpartition(".")
+            current = (old[group] or {}).get(field) if nested else old[binding.key]
             if _same(binding, current, wanted):
                 continue
             if binding.converter == "rfconsole-id":
@@ -425,11 +421,11 @@ class DomainDocument:
         from rfconsole.model.spec import Interface
 
         elements = self._interface_elements()
-        old = [read_fields(element, INTERFACE_FIELDS) for element in elements]
+        old = [read_fields(element, fields.INTERFACE_FIELDS) for element in elements]
         by_mac: dict[str, list[int]] = {}
-        for index, fields in enumerate(old):
-            if fields.get("mac"):
-                by_mac.setdefault(fields["mac"], []).append(index)
+        for index, read in enumerate(old):
+            if read.get("mac"):
+                by_mac.setdefault(read["mac"], []).append(index)
         assigned: list[int | None] = [None] * len(new)
         used: set[int] = set()
         for position, interface in enumerate(new):
@@ -447,7 +443,7 @@ class DomainDocument:
             slot = assigned[position]
             wanted = interface.model_dump(mode="json")
             if slot is not None and old[slot] != wanted:  # as read: most often equal, no model needed
-                _update_fields(elements[slot], _normal(Interface, old[slot]), wanted, INTERFACE_FIELDS)
+                _update_fields(elements[slot], _normal(Interface, old[slot]), wanted, fields.INTERFACE_FIELDS)
         kept = [elements[index] for index in assigned if index is not None]
         _reorder(kept)
         for index, element in enumerate(elements):
@@ -466,7 +462,7 @@ class DomainDocument:
                 _insert_before(kept[0], element)
             else:
                 _insert(_child(self.root, "devices", DOMAIN_ORDER), element, DEVICES_ORDER)
-            _update_fields(element, dict.fromkeys(interface.model_dump()), interface.model_dump(mode="json"), INTERFACE_FIELDS)
+            _update_fields(element, dict.fromkeys(interface.model_dump()), interface.model_dump(mode="json"), fields.INTERFACE_FIELDS)
             placed = element
 
     def _write_disks(self, new: tuple[Disk, ...], root_storage: etree._Element | None) -> None:
@@ -475,10 +471,10 @@ class DomainDocument:
         from rfconsole.model.spec import Disk
 
         elements = self._disk_elements(root_storage)
-        old = [read_fields(element, DISK_FIELDS) for element in elements]
+        old = [read_fields(element, fields.DISK_FIELDS) for element in elements]
         by_target: dict[str | None, list[int]] = {}
-        for index, fields in enumerate(old):
-            by_target.setdefault(fields.get("target_dev"), []).append(index)
+        for index, read in enumerate(old):
+            by_target.setdefault(read.get("target_dev"), []).append(index)
         used: set[int] = set()
         added = []
         for disk in new:
@@ -488,7 +484,7 @@ class DomainDocument:
                 used.add(index)
                 wanted = disk.model_dump(mode="json")
                 if old[index] != wanted:
-                    _update_fields(elements[index], _normal(Disk, old[index]), wanted, DISK_FIELDS)
+                    _update_fields(elements[index], _normal(Disk, old[index]), wanted, fields.DISK_FIELDS)
             else:
                 added.append(disk)
         for index, element in enumerate(elements):
@@ -498,7 +494,7 @@ class DomainDocument:
             element = etree.Element("disk", type=disk.type, device=disk.device)
             devices = _child(self.root, "devices", DOMAIN_ORDER)
             _insert(devices, element, DEVICES_ORDER)
-            _update_fields(element, {"type": disk.type, "device": disk.device}, disk.model_dump(mode="json"), DISK_FIELDS)
+            _update_fields(element, {"type": disk.type, "device": disk.device}, disk.model_dump(mode="json"), fields.DISK_FIELDS)
 
     def _fit_os_to(self, container: bool, os_element: etree._Element, type_element: etree._Element) -> None:
         """Switching between a VM and a container: drop the <os> parts only the other kind has
@@ -701,8 +697,9 @@ def _update_fields(element: etree._Element, old: dict[str, Any], new: dict[str, 
 
 def _wanted_text(spec: DomainSpec, binding: Binding, container: bool) -> str | None:
     """The text ``binding``'s node must hold for ``spec``."""
-    if binding.key.startswith("kernel_boot."):
-        value = getattr(spec.kernel_boot, binding.set_key) if spec.kernel_boot is not None else None
+    group, nested, field = binding.key.rpartition(".")
+    if nested:
+        value = getattr(getattr(spec, group), field) if getattr(spec, group) is not None else None
     else:
         value = getattr(spec, binding.key)
     if binding.key == "init" and not container:
@@ -719,7 +716,7 @@ def _same(binding: Binding, current: Any, wanted: str | None) -> bool:
         return _norm(current) == wanted
     if binding.converter in ("int", "rfconsole-id", "memory-mib"):
         return _as_int(current) == _as_int(wanted)
-    if binding.key in ("kernel_boot.kernel", "kernel_boot.initrd"):
+    if binding.host_path:
         return _path_text(current) == wanted
     return current == wanted
 

@@ -1,5 +1,6 @@
 """The model's rules as plain functions, without pydantic: each field's rule, each model's rules
-across fields, and the table of which field has which rule (its default, what its value becomes).
+across fields, and the tables of which field has which rule (its default, what its value
+becomes), derived from the field table (model/fields.py: a row names its rule here).
 
 Both readers of settings use these, so each rule exists once:
 
@@ -18,14 +19,17 @@ each other over libvirt's corpus and generated settings.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from rfconsole.model import fields
 from rfconsole.model.errors import InvalidSpec, Problem
+from rfconsole.model.fields import GROUP, REQUIRED, Binding, group_rows
 from rfconsole.model.kinds import (
     CREATED_INTERFACE_TYPES,
     DEFAULT_LXC_INIT,
@@ -402,9 +406,6 @@ def domain_problems(domain: Mapping[str, Any], kernel: Any, lenient: bool) -> li
 
 
 # ----------------------------------------------------------------------------- the tables
-REQUIRED = object()  # a field without a default
-
-
 @dataclass(frozen=True)
 class FieldRule:
     """One field of a model: its rule (raw value and whether reading leniently -> its value, or
@@ -418,56 +419,39 @@ class FieldRule:
     many: bool = False
 
 
-INTERFACE_RULES: tuple[FieldRule, ...] = (
-    FieldRule("type", interface_type, str),
-    FieldRule("mac", mac_address, str),
-    FieldRule("bridge", device_name, str),
-    FieldRule("network", network_name, str),
-    FieldRule("source_dev", device_name, str),
-    FieldRule("virtualport", virtualport_type, str),
-    FieldRule("target_dev", device_name, str),
-    FieldRule("model", nic_model, str),
-)
-
-DISK_RULES: tuple[FieldRule, ...] = (
-    FieldRule("type", disk_type, str, nullable=False, default="file"),
-    FieldRule("device", disk_device, str, nullable=False, default="disk"),
-    FieldRule("source", disk_source, str),
-    FieldRule("pool", disk_setting, str),
-    FieldRule("protocol", disk_setting, str),
-    FieldRule("target_dev", disk_setting, str),
-    FieldRule("bus", disk_setting, str),
-)
-
-KERNEL_BOOT_RULES: tuple[FieldRule, ...] = (
-    FieldRule("kernel", kernel_path, Path, nullable=False, default=REQUIRED),
-    FieldRule("initrd", initrd_path, Path),
-    FieldRule("cmdline", kernel_cmdline, str),
-)
-
-DOMAIN_RULES: tuple[FieldRule, ...] = (
-    FieldRule("hypervisor", hypervisor_of, Hypervisor, nullable=False, default=REQUIRED),
-    FieldRule("name", domain_name, str, nullable=False, default=REQUIRED),
-    FieldRule("id", rfconsole_id, int),
-    FieldRule("arch", arch_of, Arch, default=Arch.X86_64),
-    FieldRule("os_type", os_type_of, OSType),
-    FieldRule("vcpu", vcpu_count, int, nullable=False, default=1),
-    FieldRule("memory", memory_mib, int, default=512),
-    FieldRule("image", image_path, Path),
-    FieldRule("image_kind", image_kind_of, ImageKind),
-    FieldRule("interfaces", as_tuple, INTERFACE_RULES, nullable=False, default=(), many=True),
-    FieldRule("disks", as_tuple, DISK_RULES, nullable=False, default=(), many=True),
-    FieldRule("kernel_boot", None, KERNEL_BOOT_RULES),
-    FieldRule("init", init_program, str),
-)
-
-_RULE_OF = {table: {field.name: field.rule for field in table} for table in (INTERFACE_RULES, DISK_RULES, KERNEL_BOOT_RULES, DOMAIN_RULES)}
+@functools.cache
+def rule_table(rows: tuple[Binding, ...]) -> tuple[FieldRule, ...]:
+    """The FieldRule table of a model whose fields are the top-level ``rows`` of the field table
+    (model/fields.py): each row's rule (named there, a function of this module), kind, default.
+    A GROUP row's kind is the table of its fields' rows, a row of rows the table of those (the
+    same rows give the same table object)."""
+    table = []
+    for row in rows:
+        if "." in row.key:
+            continue  # a group's field: in the group's table
+        kind = row.kind
+        if kind is GROUP:
+            kind = group_table(rows, row.key)
+        elif row.many:
+            kind = rule_table(kind)
+        table.append(FieldRule(row.key, globals()[row.rule] if row.rule else None, kind, row.nullable, row.default, row.many))
+    return tuple(table)
 
 
-def field_rule(table: tuple[FieldRule, ...], name: str, value: Any, lenient: bool) -> Any:
-    """Apply the rule of field ``name`` of ``table`` (how the models' validators call them)."""
-    rule = _RULE_OF[table][name]
-    return value if rule is None else rule(value, lenient)
+def group_table(rows: tuple[Binding, ...], group: str) -> tuple[FieldRule, ...]:
+    """The FieldRule table of GROUP row ``group``'s model (its fields: the rows ``group.field``)."""
+    return rule_table(tuple(replace(row, key=row.set_key) for row in group_rows(rows, group)))
+
+
+INTERFACE_RULES: tuple[FieldRule, ...] = rule_table(fields.INTERFACE_FIELDS)
+DISK_RULES: tuple[FieldRule, ...] = rule_table(fields.DISK_FIELDS)
+KERNEL_BOOT_RULES: tuple[FieldRule, ...] = group_table(fields.DOMAIN_ROWS, "kernel_boot")
+DOMAIN_RULES: tuple[FieldRule, ...] = rule_table(fields.DOMAIN_ROWS)
+
+
+def apply_rule(field: FieldRule, value: Any, lenient: bool) -> Any:
+    """``field``'s rule on ``value`` (how the models' validators call them)."""
+    return value if field.rule is None else field.rule(value, lenient)
 
 
 # ----------------------------------------------------------------------------- reading without pydantic

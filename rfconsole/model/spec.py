@@ -15,21 +15,26 @@ Two sets of rules (docs/user-guide.md, "Which rules are whose"):
   ``house_rule_problems(spec)`` says which of its own rules a spec that was read breaks
   (warnings, not refusals).
 
-The rules themselves are plain functions in model/rules.py, which the validators here call by
-field: what only reads and shows a document (``xml show``, ``xml validate``) uses the same rules
-without pydantic (``DomainDocument.settings()``).
+The fields are not written here: each is a row of the field table (model/fields.py), and
+``models`` builds the four models from rules.py's tables of those rows (pydantic's
+``create_model``: annotation, default and validator per row). The rules themselves are plain
+functions in model/rules.py, which each field's validator calls: what only reads and shows a
+document (``xml show``, ``xml validate``) uses the same rules without pydantic
+(``DomainDocument.settings()``). The classes here hold the rules across fields.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from types import GenericAlias
+from typing import TYPE_CHECKING, Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     ValidationError,
     ValidationInfo,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -82,6 +87,10 @@ class _Model(BaseModel):
     # pydantic's core (keeping error locations like interfaces.0.mac) rather than through here.
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
+    if TYPE_CHECKING:  # the fields are the field table's (model/fields.py), built at import
+
+        def __getattr__(self, name: str) -> Any: ...
+
     @classmethod
     def model_validate(cls, obj: Any, **options: Any):
         try:
@@ -130,87 +139,32 @@ class _Model(BaseModel):
         return []
 
 
-class Interface(_Model):
+class _Interface(_Model):
     """A network interface of any of libvirt's types, identified by its MAC. rfconsole creates
     interfaces on a host bridge (optionally an Open vSwitch one) or on a libvirt network."""
-
-    type: str | None = None  # libvirt's interface type; None: bridge when a bridge is given, else network
-    mac: str | None = None
-    bridge: str | None = None
-    network: str | None = None  # a libvirt network's name (not a host device: no 15-character limit)
-    source_dev: str | None = None  # a host device the interface uses (type direct: macvtap on eth0)
-    virtualport: str | None = None  # 'openvswitch' for an Open vSwitch bridge, or 802.1Qbg/802.1Qbh/midonet
-    target_dev: str | None = None  # the host-side device name, e.g. rfvmA.1
-    model: str | None = None  # e.g. virtio; None leaves the choice to libvirt
 
     @model_validator(mode="before")
     @classmethod
     def _default_type(cls, data: Any) -> Any:
         return rules.interface_defaults(data)
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _field(cls, value: Any, info: ValidationInfo) -> Any:
-        return rules.field_rule(rules.INTERFACE_RULES, info.field_name or "", value, _is_lenient(info))
-
     @model_validator(mode="after")
-    def _sources(self, info: ValidationInfo) -> Interface:
+    def _sources(self, info: ValidationInfo) -> Any:
         rules.interface_sources(dict(self), _is_lenient(info))
         return self
 
 
-class Disk(_Model):
+class _Disk(_Model):
     """A disk other than the VM's image, identified by its target device (vdb, hdc, sda …)."""
 
-    type: str = "file"  # file, block, network, volume, dir, nvme, vhostuser
-    device: str = "disk"  # disk, cdrom, floppy, lun
-    source: str | None = None  # the file, block device, folder, network name or volume; None: empty (a cdrom)
-    pool: str | None = None  # type volume: the storage pool
-    protocol: str | None = None  # type network: nbd, rbd, iscsi, http …
-    target_dev: str | None = None
-    bus: str | None = None
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _field(cls, value: Any, info: ValidationInfo) -> Any:
-        return rules.field_rule(rules.DISK_RULES, info.field_name or "", value, _is_lenient(info))
-
-
-class KernelBoot(_Model):
+class _KernelBoot(_Model):
     """Direct kernel boot: the guest starts from a kernel (and initrd) on the host."""
 
-    kernel: Path
-    initrd: Path | None = None
-    cmdline: str | None = None
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _field(cls, value: Any, info: ValidationInfo) -> Any:
-        return rules.field_rule(rules.KERNEL_BOOT_RULES, info.field_name or "", value, _is_lenient(info))
-
-
-class DomainSpec(_Model):
+class _DomainSpec(_Model):
     """One VM as rfconsole models it. Memory is in MiB (2^20 bytes); None: the document has no
     <memory> (libvirt then takes it from the NUMA cells)."""
-
-    hypervisor: Hypervisor
-    name: str
-    id: int | None = None  # rfconsole's own id, unique in the XML/ folder; None = not assigned yet
-    arch: Arch | None = Arch.X86_64  # None: left to libvirt (the host's)
-    os_type: OSType | None = None  # None: the one the hypervisor needs
-    vcpu: int = 1
-    memory: int | None = 512  # MiB
-    image: Path | None = None
-    image_kind: ImageKind | None = None  # None: a folder if one exists at the path, else a file
-    interfaces: tuple[Interface, ...] = ()
-    disks: tuple[Disk, ...] = ()  # every disk but the image's
-    kernel_boot: KernelBoot | None = None
-    init: str | None = None  # LXC only; default /sbin/init
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _field(cls, value: Any, info: ValidationInfo) -> Any:
-        return rules.field_rule(rules.DOMAIN_RULES, info.field_name or "", value, _is_lenient(info))
 
     @model_validator(mode="before")
     @classmethod
@@ -218,11 +172,68 @@ class DomainSpec(_Model):
         return rules.domain_defaults(data, _is_lenient(info))
 
     @model_validator(mode="after")
-    def _rules(self, info: ValidationInfo) -> DomainSpec:
+    def _rules(self, info: ValidationInfo) -> Any:
         problems = rules.domain_problems(dict(self), self.kernel_boot.kernel if self.kernel_boot else None, _is_lenient(info))
         if problems:
             raise InvalidSpec(problems)
         return self
+
+
+def model_of(name: str, base: type[_Model], table: tuple[rules.FieldRule, ...], nested: dict[int, type[_Model]]) -> type[_Model]:
+    """The pydantic model ``name``: ``base`` (its rules across fields) with the fields of ``table``
+    (rules.py's, from the field table), each validated by its rule; ``nested``: the models built
+    so far, by their table's id (a table kind's model)."""
+    definitions: dict[str, Any] = {}
+    for field in table:
+        kind = field.kind
+        if isinstance(kind, tuple):
+            kind = GenericAlias(tuple, (nested[id(kind)], ...)) if field.many else nested[id(kind)]  # tuple[Interface, ...]
+        annotation = kind | None if field.nullable else kind
+        definitions[field.name] = (annotation, ... if field.default is rules.REQUIRED else field.default)
+    by_name = {field.name: field for field in table}
+
+    def check(cls: type[_Model], value: Any, info: ValidationInfo) -> Any:
+        return rules.apply_rule(by_name[info.field_name or ""], value, _is_lenient(info))
+
+    model = create_model(
+        name,
+        __base__=base,
+        __module__=__name__,
+        __doc__=base.__doc__,
+        __validators__={"_field": field_validator("*", mode="before")(check)},
+        **definitions,
+    )
+    nested[id(table)] = model
+    return model
+
+
+def models(interface: tuple[rules.FieldRule, ...], disk: tuple[rules.FieldRule, ...], kernel_boot: tuple[rules.FieldRule, ...], domain: tuple[rules.FieldRule, ...]) -> tuple[Any, Any, Any, Any]:
+    """Interface, Disk, KernelBoot and DomainSpec from rules.py's tables (the field table's rows)."""
+    nested: dict[int, type[_Model]] = {}
+    return (
+        model_of("Interface", _Interface, interface, nested),
+        model_of("Disk", _Disk, disk, nested),
+        model_of("KernelBoot", _KernelBoot, kernel_boot, nested),
+        model_of("DomainSpec", _DomainSpec, domain, nested),
+    )
+
+
+if TYPE_CHECKING:  # what type checkers see: the classes with the rules, any field by keyword (the table's)
+
+    class Interface(_Interface):
+        def __init__(self, **data: Any) -> None: ...
+
+    class Disk(_Disk):
+        def __init__(self, **data: Any) -> None: ...
+
+    class KernelBoot(_KernelBoot):
+        def __init__(self, **data: Any) -> None: ...
+
+    class DomainSpec(_DomainSpec):
+        def __init__(self, **data: Any) -> None: ...
+
+else:
+    Interface, Disk, KernelBoot, DomainSpec = models(rules.INTERFACE_RULES, rules.DISK_RULES, rules.KERNEL_BOOT_RULES, rules.DOMAIN_RULES)
 
 
 def house_rule_problems(spec: DomainSpec) -> list[Problem]:
