@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,6 +17,8 @@ from rfconsole.model.rftest2 import preset_spec
 from rfconsole.model.spec import Hypervisor
 from rfconsole.store import Store, Workdir
 from rfconsole.tui import wizardsupport as support
+from rfconsole.tui.app import RfconsoleApp
+from rfconsole.tui.launch import build_context
 from rfconsole.tui.screens.dialogs import ConfirmDialog
 from rfconsole.tui.screens.domains import DomainsScreen
 from rfconsole.tui.screens.wizard import STEPS, WizardScreen
@@ -318,32 +325,54 @@ async def test_the_wizard_asks_the_host_only_off_the_ui_thread(app, monkeypatch)
         assert wizard.query_one("#f-arch").value == "i686"  # the OS step's host question was asked, off the UI thread
 
 
-async def test_a_host_question_that_fails_is_told_and_the_keys_pressed_meanwhile_still_run(app, monkeypatch) -> None:
+@contextmanager
+def host_that_stops_answering() -> Iterator[tuple[str, Callable[[], None]]]:
+    """A host whose daemon takes connections and never answers, until ``gone()`` takes it away:
+    libvirt's own client waits on it, then fails as on a host that went down (nothing stubbed)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    taken: list[socket.socket] = []
+
+    def take() -> None:
+        while True:
+            try:
+                taken.append(listener.accept()[0])
+            except OSError:  # gone
+                return
+
+    def gone() -> None:
+        listener.shutdown(socket.SHUT_RDWR)  # wakes accept(); then every connection is refused
+        listener.close()
+        for connection in taken:
+            connection.close()  # the client waiting on it reads "connection reset by peer"
+
+    threading.Thread(target=take, daemon=True).start()
+    try:
+        yield f"qemu+tcp://127.0.0.1:{listener.getsockname()[1]}/system", gone
+    finally:
+        if listener.fileno() != -1:
+            gone()
+
+
+async def test_a_host_question_that_fails_is_told_and_the_keys_pressed_meanwhile_still_run(workdir: Path) -> None:
     """The host goes away while the wizard asks it: a notification naming what was asked, never a
     crash, and a key pressed while waiting (here Back) runs once the question is answered."""
-    import threading
-
-    from rfconsole.errors import RfconsoleError
-
-    release = threading.Event()
-
-    def host_gone(context, host):
-        release.wait(5)
-        raise RfconsoleError(f"cannot reach host {host}: the connection went away")
-
-    async with app.run_test(size=(120, 40)) as pilot:
-        wizard = await open_wizard(pilot)
-        await app.workers.wait_for_complete()
-        monkeypatch.setattr(support, "hypervisor_choices", host_gone)
-        await pilot.press("ctrl+n")
-        await wait_until(pilot, lambda: step_id(wizard) == "hypervisor" and wizard.asking == 1, "the hypervisor step asking the host")
-        await pilot.press("ctrl+b")  # waits for the answer
-        assert step_id(wizard) == "hypervisor" and wizard._queued == ["back"]
-        release.set()
-        await answered(pilot, wizard)
-        assert step_id(wizard) == "target"
-        assert any("the connection went away" in text for text in notifications(app))
-        assert [n.title for n in app._notifications if "went away" in n.message] == ["reading the hypervisors of host demo"]
+    with host_that_stops_answering() as (uri, gone):
+        context = build_context(argparse.Namespace(workdir=workdir, demo=False, connect=uri))
+        app = RfconsoleApp(context, poll_seconds=0)
+        try:
+            async with app.run_test(size=(120, 40)) as pilot:
+                wizard = await open_wizard(pilot)
+                await pilot.press("ctrl+n")
+                await wait_until(pilot, lambda: step_id(wizard) == "hypervisor" and wizard.asking == 1, "the hypervisor step asking the host")
+                await pilot.press("ctrl+b")  # waits for the answer
+                assert step_id(wizard) == "hypervisor" and wizard._queued == ["back"]
+                gone()
+                await wait_until(pilot, lambda: not wizard.asking and not wizard._queued, "the failed question and the queued key", timeout=10)
+                assert step_id(wizard) == "target"
+                told = [n for n in app._notifications if n.title == f"reading the hypervisors of host {uri}"]
+                assert len(told) == 1 and uri in told[0].message, [(n.title, n.message) for n in app._notifications]
+        finally:
+            context.fleet.close()
 
 
 async def test_a_nic_error_names_the_nic_as_the_screen_does_and_wraps_at_80_columns(app) -> None:
