@@ -331,13 +331,15 @@ def run_show(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
         return EXIT_OK
     width = max(len(key) for key in data)
+    rows = {row.key: row for row in fields.DOMAIN_ROWS}
     for key, value in data.items():
-        if key in ("interfaces", "disks"):
+        row = rows.get(key)
+        if row is not None and row.many:  # interfaces, disks: one line each
             print(f"{key:<{width}}  {len(value)}")
             for index, nic in enumerate(value):
                 parts = [f"{name}={item}" for name, item in nic.items() if item is not None]
                 print(f"{'':<{width}}  [{index}] {' '.join(parts)}")
-        elif key == "kernel_boot" and value:
+        elif row is not None and row.kind is fields.GROUP and value:  # kernel_boot
             print(f"{key:<{width}}  " + " ".join(f"{name}={item}" for name, item in value.items() if item is not None))
         else:
             print(f"{key:<{width}}  {'-' if value is None else value}")

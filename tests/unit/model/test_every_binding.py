@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from rfconsole.model import DomainSpec, KernelBoot
+from rfconsole.model import DomainSpec, KernelBoot, fields
 from rfconsole.model.domainxml import RFCONSOLE_NS, DomainDocument
 from rfconsole.model.fields import DISK_FIELDS, DOMAIN_FIELDS, INTERFACE_FIELDS
 
@@ -72,10 +72,16 @@ TABLES = {"domain": (DOMAIN_FIELDS, DOMAIN_CASES), "interface": (INTERFACE_FIELD
 ROWS = [(table, binding.key) for table, (bindings, _cases) in TABLES.items() for binding in bindings]
 
 
+def uncovered_rows() -> dict[str, list[str]]:
+    """The rows of the field table in use (a copy, in a test) that have no case here, by table."""
+    in_use = {"domain": fields.DOMAIN_FIELDS, "interface": fields.INTERFACE_FIELDS, "disk": fields.DISK_FIELDS}
+    return {table: [binding.key for binding in in_use[table] if binding.key not in TABLES[table][1]] for table in TABLES}
+
+
 def test_every_row_of_the_table_has_a_case():
-    for table, (bindings, cases) in TABLES.items():
-        uncovered = [binding.key for binding in bindings if binding.key not in cases]
+    for table, uncovered in uncovered_rows().items():
         assert not uncovered, f"rows of the {table} field table no test writes and reads: {uncovered}; add a case here"
+    for table, (bindings, cases) in TABLES.items():
         assert set(cases) <= {binding.key for binding in bindings}, f"cases for rows the {table} table no longer has"
 
 

@@ -20,6 +20,7 @@ from rfconsole.model.fields import Binding, Flag
 from rfconsole.model.schema import schema_problems
 
 from .tables import use_rows
+from .test_every_binding import uncovered_rows
 
 DESCRIPTION = Binding(
     "description", "description", "text", "a line about the VM", rule="description_text", clearable=True, step="identity",
@@ -105,3 +106,8 @@ def test_the_rows_rules_refuse_in_words_on_every_face(new_rows, capsys, tmp_path
         broken.spec()
     assert light.value.problems == model.value.problems
     assert [problem.field for problem in light.value.problems] == ["interfaces.0.mtu"]
+
+
+def test_the_every_binding_test_asks_a_case_of_each_new_row(new_rows):
+    """test_every_binding's guard sees the table in use: the rows added here have no case there."""
+    assert uncovered_rows() == {"domain": ["description"], "interface": ["mtu"], "disk": []}

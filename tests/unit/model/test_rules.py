@@ -71,16 +71,16 @@ text = st.one_of(
                      "file", "folder", "block", "cdrom", "vda", "name=1,b=2", "a\tb", "\ud800"]),
     st.text(max_size=8),
 )
-interface_values = st.fixed_dictionaries({name: text for name in ("type", "mac", "bridge", "network", "source_dev", "virtualport", "target_dev", "model")})
-disk_values = st.fixed_dictionaries({name: text for name in ("type", "device", "source", "pool", "protocol", "target_dev", "bus")})
-boot_values = st.none() | st.fixed_dictionaries({"kernel": text, "initrd": text, "cmdline": text})
+interface_values = st.fixed_dictionaries({field.name: text for field in rules.INTERFACE_RULES})  # every row of the field table's
+disk_values = st.fixed_dictionaries({field.name: text for field in rules.DISK_RULES})
+boot_values = st.none() | st.fixed_dictionaries({field.name: text for field in rules.KERNEL_BOOT_RULES})
 
 
 @st.composite
 def document_values(draw):
     """Settings shaped as DomainDocument.values() gives them (texts, None, tuples of dicts), then
     filtered as DomainDocument.spec() does, with values anywhere from good to hostile."""
-    values = {name: draw(text) for name in ("hypervisor", "name", "id", "arch", "os_type", "vcpu", "memory", "image", "image_kind", "init")}
+    values = {field.name: draw(text) for field in rules.DOMAIN_RULES if not isinstance(field.kind, tuple)}
     values["id"] = draw(st.none() | st.integers(1, 2**31) | text)
     values["memory"] = draw(st.none() | st.integers(0, 2**40) | text)
     values["interfaces"] = tuple(draw(st.lists(interface_values, max_size=3)))
