@@ -434,8 +434,17 @@ def rule_table(rows: tuple[Binding, ...]) -> tuple[FieldRule, ...]:
             kind = group_table(rows, row.key)
         elif row.many:
             kind = rule_table(kind)
-        table.append(FieldRule(row.key, globals()[row.rule] if row.rule else None, kind, row.nullable, row.default, row.many))
+        table.append(FieldRule(row.key, _rule_named(row), kind, row.nullable, row.default, row.many))
     return tuple(table)
+
+
+def _rule_named(row: Binding) -> Callable[[Any, bool], Any] | None:
+    if not row.rule:
+        return None
+    rule = globals().get(row.rule)
+    if not callable(rule):
+        raise LookupError(f"the field table's row {row.key!r} names the rule {row.rule!r}, which model/rules.py does not define")
+    return rule
 
 
 def group_table(rows: tuple[Binding, ...], group: str) -> tuple[FieldRule, ...]:

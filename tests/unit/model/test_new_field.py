@@ -111,3 +111,9 @@ def test_the_rows_rules_refuse_in_words_on_every_face(new_rows, capsys, tmp_path
 def test_the_every_binding_test_asks_a_case_of_each_new_row(new_rows):
     """test_every_binding's guard sees the table in use: the rows added here have no case there."""
     assert uncovered_rows() == {"domain": ["description"], "interface": ["mtu"], "disk": []}
+
+
+def test_a_row_naming_a_rule_rules_py_lacks_is_refused_by_name(monkeypatch):
+    misnamed = Binding("description", "description", "text", "a line about the VM", rule="descripton_text")
+    with pytest.raises(LookupError, match="row 'description' names the rule 'descripton_text', which model/rules.py does not define"):
+        use_rows(monkeypatch, domain_rows=(*fields.DOMAIN_ROWS, misnamed))
