@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime
 
 from rfconsole.cli import EXIT_OK, output_lost
 from rfconsole.store import Workdir
@@ -14,8 +13,7 @@ from rfconsole.virt.timeline import Timeline, TimelineEntry, TimelineNote
 
 def event_line(entry: TimelineEntry) -> str:
     """One event as the CLI and the console show it: local time, host, what it is about, what happened."""
-    when = datetime.fromtimestamp(entry.time).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-    return f"{when}  {entry.kind:<9} {entry.host or '-':<10} {entry.subject}: {entry.what}"
+    return f"{entry.when_words()}  {entry.kind:<9} {entry.host or '-':<10} {entry.subject}: {entry.what}"
 
 
 def _show(item: TimelineEntry | TimelineNote, as_json: bool) -> None:

@@ -86,6 +86,8 @@ DOMAINS = Section("Domains (home)", (
     Key("M", "migrate", "Migrate", "Move the selected VM to another host (live when it runs: rfconsole migrate), choosing the host", show=False, changes=True),
     Key("m", "lab_map", "Map", "The lab map: each switch (connected, since when, how), its VMs, their NICs, bridges, ports and counters",
         show=False),
+    Key("E", "events", "Events", "The lab's event timeline (events.jsonl), newest last, followed live, filtered by VM or kind",
+        show=False),
     Key("i", "details", "Details", "Details of the selected VM: state, resources over time, NICs and switch ports, IPs, disks, events"),
     Key("v", "console", "Console", "Open the selected VM's own console (its serial port, or LXC's console) in rfconsole", changes=True),
     # priority: the keys typed right after it (a paste, a fast typist) must find the filter already
@@ -183,11 +185,24 @@ LABMAP = Section("Lab map", (
     Key("ctrl+r", "refresh", "Refresh", "Read everything again now (it also follows the timeline, libvirt's events and the counters each second)"),
 ))
 
+EVENTS = Section("Events", (
+    # priority: the keys typed right after it must find the filter already focused
+    Key("slash", "filter", "Filter", "Filter by VM, switch or host: the words typed, in its name (a switch's VMs count)", display="/",
+        priority=True),
+    Key("k", "next_kind", "Kind", "Show one kind of event, the next at each press: domain, host, switch, boot, operation, watch, all"),
+    # priority: the list would take it for its own scroll to the bottom, which does not follow
+    Key("end", "newest", "Newest", "Go to the newest event and follow the new ones again (moving up stops following)",
+        priority=True),
+    Key("escape", "back", "Back", "Clear the filter, or else back to the table"),
+    Key("up,down,pageup,pagedown,home", "", "Move", "Move in the list", display="up/down, pgup/pgdn, home",
+        bound=False, palette=False),
+))
+
 HELP = Section("Help", (
     Key("escape,q,question_mark", "close", "Close", "Close the help", display="escape, q, ?"),
 ))
 
-SECTIONS: tuple[Section, ...] = (DOMAINS, TABLE, WIZARD, EDITOR, BRINGUP, SNAPSHOTS, CONFIRM, CLONE, MIGRATE, PICKER, CONSOLE, DETAILS, LABMAP, HELP, APP)
+SECTIONS: tuple[Section, ...] = (DOMAINS, TABLE, WIZARD, EDITOR, BRINGUP, SNAPSHOTS, CONFIRM, CLONE, MIGRATE, PICKER, CONSOLE, DETAILS, LABMAP, EVENTS, HELP, APP)
 
 # The key bar's own order of leaving keys out when short of width: the spare ones first.
 SPARE_ACTIONS = frozenset(key.action for section in SECTIONS for key in section.keys if key.spare)

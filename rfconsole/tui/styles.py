@@ -12,7 +12,7 @@ from pathlib import Path, PurePath
 from rfconsole.errors import RfconsoleError
 
 APP_STYLESHEETS = ("app.tcss", "domains.tcss")
-STYLESHEETS = (*APP_STYLESHEETS, "wizard.tcss", "xml.tcss", "dialogs.tcss", "vm.tcss")
+STYLESHEETS = (*APP_STYLESHEETS, "wizard.tcss", "xml.tcss", "dialogs.tcss", "vm.tcss", "events.tcss")
 
 
 def styles_dir() -> Path:

@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,10 @@ class TimelineEntry:
     host: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     pid: int = 0
+
+    def when_words(self) -> str:
+        """The local date and time to the millisecond, as `rfconsole events` and the console show it."""
+        return datetime.fromtimestamp(self.time).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
     def to_json(self) -> dict[str, Any]:
         return {"time": round(self.time, 6), "kind": self.kind, "host": self.host, "subject": self.subject,
@@ -182,17 +187,27 @@ class Timeline:
                poll: float = 0.1) -> Iterator[TimelineEntry | TimelineNote]:
         """What ``read(since)`` gives, then every event as it is written, until ``stop()``; a
         rotation is followed (the rest of the old file first, then the files rotated since)."""
+        for batch in self.follow_batches(since, stop, poll):
+            yield from batch
+
+    def follow_batches(self, since: float | None = None, stop: Callable[[], bool] = lambda: False,
+                       poll: float = 0.1) -> Iterator[list[TimelineEntry | TimelineNote]]:
+        """``follow`` a look at a time: each list holds what was new at one look (the whole history
+        at the first), never empty; for a screen that shows a batch at once."""
         seen = _SameEvents()
         tail = _Tail(self.path)
         try:
             while not stop():
                 lines = tail.new_lines()
+                batch: list[TimelineEntry | TimelineNote] = []
                 for file, number, line in lines:
                     skipped: list[TimelineNote] = []
                     entry = _parse_line(line, file, number, skipped, torn=False)
-                    yield from skipped
+                    batch += skipped
                     if entry is not None and (since is None or entry.time >= since) and seen.first(entry):
-                        yield entry
+                        batch.append(entry)
+                if batch:
+                    yield batch
                 if not lines:
                     time.sleep(poll)
         finally:

@@ -25,16 +25,13 @@ from tests.tui.conftest import notifications, wait_until
 
 
 def _all_screen_classes() -> list[type[Screen]]:
-    import rfconsole.tui.screens.bringup
-    import rfconsole.tui.screens.clone
-    import rfconsole.tui.screens.dialogs
-    import rfconsole.tui.screens.domains
-    import rfconsole.tui.screens.help
-    import rfconsole.tui.screens.snapshots
-    import rfconsole.tui.screens.vmconsole
-    import rfconsole.tui.screens.vmdetails
-    import rfconsole.tui.screens.wizard
-    import rfconsole.tui.screens.xmleditor  # noqa: F401 - every screen module, so every class is known
+    import importlib
+    import pkgutil
+
+    import rfconsole.tui.screens
+
+    for module in pkgutil.iter_modules(rfconsole.tui.screens.__path__):  # every screen module, so every class is known
+        importlib.import_module(f"rfconsole.tui.screens.{module.name}")
 
     found, todo = [], [Screen]
     while todo:

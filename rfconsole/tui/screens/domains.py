@@ -262,6 +262,11 @@ class DomainsScreen(Screen):
 
         self.app.push_screen(LabMapScreen())
 
+    def action_events(self) -> None:
+        from rfconsole.tui.screens.events import EventsScreen
+
+        self.app.push_screen(EventsScreen())
+
     def action_console(self) -> None:
         target = self._one_target("open the console of")
         if target is not None:
