@@ -8,6 +8,7 @@ from typing import Any
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.model import DomainSpec, Hypervisor, Problem, missing_files
+from rfconsole.model import spec as models
 from rfconsole.model.domainxml import DomainDocument
 from rfconsole.model.errors import InvalidSpec, field_words
 from rfconsole.model.kinds import Arch
@@ -16,6 +17,8 @@ from rfconsole.model.schema import schema_problems
 from rfconsole.tui.context import ConsoleContext
 
 NEW_VM_DEFAULT_NAME = "vm1"
+# Specs are built as models.DomainSpec: the model of the field table as it is now (a test's copy of
+# the table too, tests/unit/model/tables.py); DomainSpec names the type.
 
 
 def host_names(context: ConsoleContext) -> list[str]:
@@ -112,7 +115,7 @@ def defaults_for(context: ConsoleContext, target: str, hypervisor: Hypervisor | 
     hypervisor = hypervisor or Hypervisor.TEST
     if target in RFTEST2_PRESETS:
         return preset_spec(target, hypervisor, context.workdir)
-    return DomainSpec(hypervisor=hypervisor, name=NEW_VM_DEFAULT_NAME, image=context.workdir.images_dir / f"{NEW_VM_DEFAULT_NAME}.img")
+    return models.DomainSpec(hypervisor=hypervisor, name=NEW_VM_DEFAULT_NAME, image=context.workdir.images_dir / f"{NEW_VM_DEFAULT_NAME}.img")
 
 
 def merge_edits(defaults: DomainSpec, edited: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
@@ -123,7 +126,7 @@ def merge_edits(defaults: DomainSpec, edited: dict[str, Any]) -> tuple[dict[str,
     base = defaults.model_dump(exclude={"image_kind"})  # judged again from the image kept
     while kept:
         try:
-            DomainSpec(**{**base, **kept})
+            models.DomainSpec(**{**base, **kept})
         except InvalidSpec as invalid:
             own = [problem for problem in invalid.problems if problem.field.split(".")[0] in kept]
             if not own:  # the problems are not the edits' (a later step judges them)
@@ -225,7 +228,7 @@ def image_note(text: str) -> str:
     if not text:
         return "no image: allowed for the test driver and direct kernel boot"
     try:
-        spec = DomainSpec(hypervisor=Hypervisor.TEST, name="probe", image=Path(text))
+        spec = models.DomainSpec(hypervisor=Hypervisor.TEST, name="probe", image=Path(text))
     except InvalidSpec as invalid:  # the field's own error shows on Next
         return invalid.message
     problems = missing_files(spec)

@@ -18,9 +18,9 @@ from textual.containers import Horizontal
 from textual.widgets import Button, ContentSwitcher, Header, Input, Label, RadioSet
 
 from rfconsole.errors import RfconsoleError
+from rfconsole.model import spec as models
 from rfconsole.model.errors import InvalidSpec, Problem
 from rfconsole.model.kinds import Hypervisor
-from rfconsole.model.spec import DomainSpec
 from rfconsole.tui import keymap
 from rfconsole.tui import wizardsupport as support
 from rfconsole.tui.context import ConsoleContext, console_app, opened
@@ -143,12 +143,12 @@ class WizardScreen(HoldsWork, AsksHost["WizardResult | None"]):
         """The spec's fields as typed so far (text; the model converts and judges), under the table's keys."""
         return {key: value for step in self.steps for key, value in step.values().items()}
 
-    def build_spec(self) -> DomainSpec:
+    def build_spec(self) -> models.DomainSpec:
         """The DomainSpec of everything typed (raises InvalidSpec with per-field problems)."""
         values = self.collected()
         if values["hypervisor"] is None:
             raise InvalidSpec([Problem("hypervisor", None, "choose a hypervisor this host offers")])
-        return DomainSpec(**values)  # nested dicts: problems come back as interfaces.0.mac, kernel_boot.kernel
+        return models.DomainSpec(**values)  # the table's model as it is now; problems as interfaces.0.mac, kernel_boot.kernel
 
     def typed(self) -> support.Typed:
         """What the steps hold now, read here on the UI thread for a check on a worker."""
@@ -277,7 +277,7 @@ class WizardScreen(HoldsWork, AsksHost["WizardResult | None"]):
 
         self.ask_host("checking what saving would meet", lambda: support.review_check(context, spec, host, base), judged)
 
-    def _save(self, spec: DomainSpec, define: bool, start: bool, replace: bool) -> None:
+    def _save(self, spec: models.DomainSpec, define: bool, start: bool, replace: bool) -> None:
         host, base, context, own = self.host(), self.chosen_base(), self.context, self.saved
         job = partial(support.save_define_start, context, spec, host, define=define, start=start, base=base, replace=replace, own=own)
 

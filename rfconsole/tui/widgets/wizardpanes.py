@@ -23,6 +23,7 @@ from textual.widgets import (
     TextArea,
 )
 
+from rfconsole.model import spec as models
 from rfconsole.model.errors import InvalidSpec, Problem
 from rfconsole.model.fields import Binding
 from rfconsole.model.kinds import MANAGED_HYPERVISORS, Hypervisor
@@ -166,7 +167,7 @@ class IdentityStep(WizardStep):
         edited: dict[str, Any] = {field: self.wizard.text(field) for field in self.PREFILLED if self.wizard.text(field) != self._filled[field]}
         typed = self.network.typed_nics()
         try:
-            unchanged = tuple(Interface(**nic) for nic in typed) == self._filled["interfaces"]
+            unchanged = tuple(models.Interface(**nic) for nic in typed) == self._filled["interfaces"]
         except InvalidSpec:
             unchanged = False
         if not unchanged:

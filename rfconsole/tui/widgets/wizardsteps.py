@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -91,12 +92,17 @@ LOOKS: dict[str, Look] = {
 
 
 def look_of(binding: Binding) -> Look:
-    """The field's look: the known one, else its label and its ``xml new`` option's words."""
+    """The field's look: the known one, else made from its row: its label and ``xml new`` option's
+    words, its default as the first value (one that must be given: an empty field says so), a
+    choice of an enum's values."""
     if binding.key in LOOKS:
         return LOOKS[binding.key]
-    label = binding.label or binding.key
-    flag = binding.flag
-    return Look(label[:1].upper() + label[1:], flag.metavar if flag else "", flag.help if flag else "")
+    label, flag, default = binding.label or binding.key, binding.flag, binding.default
+    required = default is table.REQUIRED
+    first = "" if required or default is None else str(getattr(default, "value", default))
+    kind = binding.kind
+    choices = tuple(str(member.value) for member in kind) if isinstance(kind, type) and issubclass(kind, Enum) else None
+    return Look(label[:1].upper() + label[1:], flag.metavar if flag else "", flag.help if flag else "", first, "" if required else None, choices)
 
 
 def field_name(binding: Binding, first_of_group: bool) -> str:
