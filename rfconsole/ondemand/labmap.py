@@ -230,6 +230,10 @@ def _clock(when: float | None, now: float) -> str:
     return f"{shown} ({span} ago)"
 
 
+def _entry_key(entry: TimelineEntry) -> tuple[object, ...]:
+    return (entry.time, entry.pid, entry.kind, entry.subject, entry.what)
+
+
 def _datapath_id(value: object, subject: str | None) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**64:
         return value
@@ -482,11 +486,26 @@ class LabMapReader:
         since, and ``on_change()`` is called (on that thread) after each new entry or note."""
         if self.timeline is None:
             return None
-        facts = TimelineFacts()
         timeline = self.timeline
+        # what is there now is read before returning, so the first read() already knows every
+        # switch; the follower gives those entries again first, and they are not counted twice
+        entries, notes = timeline.read()
+        facts = TimelineFacts()
+        for note in notes:
+            facts.add(note)
+        for entry in entries:
+            facts.add(entry)
+        known = {_entry_key(entry) for entry in entries}
+        told = {str(note) for note in notes}
 
         def run() -> None:
             for item in timeline.follow(stop=stop, poll=0.05):
+                if isinstance(item, TimelineEntry) and _entry_key(item) in known:
+                    known.discard(_entry_key(item))
+                    continue
+                if isinstance(item, TimelineNote) and str(item) in told:
+                    told.discard(str(item))
+                    continue
                 facts.add(item)
                 on_change()
 

@@ -155,3 +155,41 @@ def test_a_torn_timeline_is_told_and_the_rest_used(capsys, lab):
     assert switches["0000000000000005"] and not switches["0000000000000006"]
     assert "events.jsonl line 2: not a JSON event (a torn or foreign line), skipped" in err
     assert "events.jsonl line 3: an unfinished line (a writer stopped mid-line), skipped" in err
+
+
+def test_following_knows_the_timeline_at_once_and_counts_each_entry_once(lab):
+    import threading
+
+    from rfconsole.ondemand.labmap import LabMapReader
+    from rfconsole.virt.fleet import Fleet
+    from rfconsole.virt.timeline import Timeline
+
+    me = os.getpid()
+    (lab / FILE_NAME).write_text(switch_line(time.time() - 5, 5, "up", me) + "{torn\n")
+    store = Store(Workdir(lab))
+    fleet = Fleet(None, store, connect=TEST_URI)
+    stop, changed = threading.Event(), threading.Event()
+    follower = None
+    try:
+        # what is there is known when follow() returns, whether or not its thread has run (here: it never does)
+        stopped = LabMapReader(fleet, store, lab / "rftest2.csv", None, Timeline(lab))
+        stopped.follow(lambda: None, lambda: True)
+        first = stopped.read()
+        assert first.switch(5).facts.connected and len(first.switch(5).facts.connections) == 1
+        assert first.problems == ("events.jsonl line 2: not a JSON event (a torn or foreign line), skipped",)
+
+        reader = LabMapReader(fleet, store, lab / "rftest2.csv", None, Timeline(lab))
+        follower = reader.follow(changed.set, stop.is_set)
+        with open(lab / FILE_NAME, "a") as timeline:
+            timeline.write(switch_line(time.time(), 6, "up", me))
+        deadline = time.monotonic() + 3
+        while not reader.read().switch(6).facts.connected and time.monotonic() < deadline:
+            changed.wait(0.1)
+        later = reader.read()
+        assert later.switch(6).facts.connected and changed.is_set()
+        assert len(later.switch(5).facts.connections) == 1 and len(later.problems) == 1  # the backlog not counted twice
+    finally:
+        stop.set()
+        if follower is not None:
+            follower.join(2)
+        fleet.close()
