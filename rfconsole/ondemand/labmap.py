@@ -472,13 +472,16 @@ class LabMapReader:
     on a thread (``follow``) so a switch's entry is known as soon as it is written."""
 
     def __init__(self, fleet: Fleet, store: Store | None, routeflow_csv: str | os.PathLike[str] | None,
-                 explicit: Mapping[int, Sequence[str]] | None, timeline: Timeline | None) -> None:
+                 explicit: Mapping[int, Sequence[str]] | None, timeline: Timeline | None, own_listener: str | None = None) -> None:
+        """``own_listener``: where this process's own OpenFlow listener listens (the console's), which
+        its timeline entries do not say."""
         self.fleet = fleet
+        self.own_listener = own_listener
         self.store = store
         self.routeflow_csv = Path(routeflow_csv) if routeflow_csv is not None else None
         self.explicit = explicit
         self.timeline = timeline
-        self._mapping: tuple[tuple[object, ...], DatapathMap, list[str]] | None = None
+        self._mapping: tuple[tuple[object, ...], DatapathMap, list[str], dict[str, dict[str, Any]]] | None = None
         self._following: TimelineFacts | None = None
 
     def follow(self, on_change: Callable[[], None], stop: Callable[[], bool]) -> threading.Thread | None:
@@ -526,11 +529,12 @@ class LabMapReader:
                 facts.add(entry)
         return facts
 
-    def datapaths(self) -> tuple[DatapathMap, list[str]]:
-        """Which switch serves which VMs, and the problems of reading it (a missing or garbled CSV)."""
+    def datapaths(self) -> tuple[DatapathMap, list[str], dict[str, dict[str, Any]]]:
+        """Which switch serves which VMs, the problems of reading it (a missing or garbled CSV), and
+        XML/'s VMs' settings; read again only when the CSV or a file of XML/ changed."""
         stamp = self._stamp()
         if self._mapping is not None and self._mapping[0] == stamp:
-            return self._mapping[1], self._mapping[2]
+            return self._mapping[1], self._mapping[2], self._mapping[3]
         problems: list[str] = []
         try:
             mapping = build_datapath_map(self.store, self.routeflow_csv, self.explicit, strict=False)
@@ -538,8 +542,9 @@ class LabMapReader:
         except RfconsoleError as error:  # the CSV cannot be read at all: the explicit map only
             problems.append(f"RouteFlow's CSV cannot be read: {error.message}")
             mapping = build_datapath_map(self.store, None, self.explicit)
-        self._mapping = (stamp, mapping, problems)
-        return mapping, problems
+        settings = self.store.settings() if self.store is not None else {}
+        self._mapping = (stamp, mapping, problems, settings)
+        return mapping, problems, settings
 
     def _stamp(self) -> tuple[object, ...]:
         files = [self.routeflow_csv] if self.routeflow_csv is not None else []
@@ -558,9 +563,8 @@ class LabMapReader:
         problems: list[str] = []
         if self.routeflow_csv is None:
             problems.append("no RouteFlow CSV: give --routeflow-config FILE or routeflow_config in rfconsole.toml's [ondemand]")
-        datapaths, mapping_problems = self.datapaths()
+        datapaths, mapping_problems, settings = self.datapaths()
         problems += mapping_problems
-        settings = self.store.settings() if self.store is not None else {}
         statuses, errors = self.fleet.lab_statuses()
         counters, counter_errors = self.fleet.domain_counters()
         problems += [error.message for error in errors]
@@ -573,4 +577,9 @@ class LabMapReader:
             "timeline": str(self.timeline.path) if self.timeline is not None else None,
             "counters": COUNTERS_SOURCE,
         }
-        return build_lab_map(datapaths, settings, statuses, counters, facts.switches(), facts.boots_now(), problems, sources)
+        switches = facts.switches()
+        if self.own_listener is not None:
+            switches = {datapath_id: replace(switch, connections=tuple(
+                replace(c, controller=self.own_listener) if c.pid == os.getpid() and c.controller is None else c
+                for c in switch.connections)) for datapath_id, switch in switches.items()}
+        return build_lab_map(datapaths, settings, statuses, counters, switches, facts.boots_now(), problems, sources)

@@ -62,7 +62,9 @@ class LabMapScreen(Screen):
         self.sub_title = "the lab map"
         routeflow_csv = context.config.ondemand.routeflow_config
         timeline = context.fleet.timeline or Timeline(context.workdir.root)  # read, even where nothing is recorded (the demo)
-        self.reader = LabMapReader(context.fleet, context.store, routeflow_csv, context.config.ondemand.map, timeline)
+        listener = context.switches.address if context.switches is not None else None  # this console's own, when it runs one
+        own = f"{listener[0]}:{listener[1]}" if listener else None
+        self.reader = LabMapReader(context.fleet, context.store, routeflow_csv, context.config.ondemand.map, timeline, own)
         self.reader.follow(self._timeline_changed, self._stop.is_set)
         console_app(self).fleet_events.subscribe(self, lambda _event: self.refresh_map())
         console_app(self).switch_events.subscribe(self, lambda _event: self.refresh_map())

@@ -172,10 +172,12 @@ def test_following_knows_the_timeline_at_once_and_counts_each_entry_once(lab):
     follower = None
     try:
         # what is there is known when follow() returns, whether or not its thread has run (here: it never does)
-        stopped = LabMapReader(fleet, store, lab / "rftest2.csv", None, Timeline(lab))
+        stopped = LabMapReader(fleet, store, lab / "rftest2.csv", None, Timeline(lab), own_listener="127.0.0.1:6999")
         stopped.follow(lambda: None, lambda: True)
         first = stopped.read()
         assert first.switch(5).facts.connected and len(first.switch(5).facts.connections) == 1
+        # this process recorded it and said nowhere where it listens (a console): its own listener's address
+        assert first.switch(5).facts.connections[0].controller == "127.0.0.1:6999"
         assert first.problems == ("events.jsonl line 2: not a JSON event (a torn or foreign line), skipped",)
 
         reader = LabMapReader(fleet, store, lab / "rftest2.csv", None, Timeline(lab))
