@@ -156,8 +156,10 @@ class RfconsoleApp(App[int]):
                 context.switches.subscribe(self._from_listener_thread)
         if context.fleet.timeline is not None:  # the console's history on the timeline, as `rfconsole watch` records it
             context.fleet.record_lifecycle_events()
-            if context.switches is not None:
+            if context.switches is not None:  # its listener as watch's: the map reads where switches connect from this line
                 context.switches.record_on(context.fleet.timeline)
+                host, port = context.switches.address
+                context.fleet.timeline.record("watch", f"{host}:{port}", "watching for OpenFlow switches (in the console)")
         for problem in context.startup_problems:
             self.report(problem, "on-demand boot is off")
         self.refresh_bindings()

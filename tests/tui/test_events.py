@@ -94,3 +94,46 @@ async def test_the_events_screen_follows_another_process_filters_and_has_its_hel
             await wait_until(pilot, lambda: type(app.screen).__name__ == "DomainsScreen", "the table again")
     finally:
         writer.close()
+
+
+async def test_the_console_records_its_switches_boots_and_lifecycle_events(workdir) -> None:
+    """The console's own on-demand listener and its hosts' events on the timeline, as watch's: its
+    listen address, the switch up with the decision, the boot with its latency, libvirt's started
+    event (the test driver's, seen by the console), each by the console's process."""
+    import argparse
+    import os
+
+    from rfconsole.ondemand.simswitch import SimulatedSwitch
+    from rfconsole.tui.launch import build_context, start_ondemand
+    from rfconsole.virt.demo import demo_uri
+    from tests.tui.test_ondemand import free_port
+
+    port = free_port()
+    (workdir / "rfconsole.toml").write_text(
+        f'[hosts]\nlab = "{demo_uri()}"\n\n[ondemand]\nlisten = "127.0.0.1:{port}"\n\n[ondemand.map]\n"5" = ["rfvmA"]\n'
+    )
+    context = build_context(argparse.Namespace(workdir=workdir, demo=False, connect=None))
+    start_ondemand(context)
+    switch = SimulatedSwitch(5)
+    timeline = Timeline(workdir)
+
+    def recorded(kind: str, subject: str) -> list:
+        return [entry for entry in timeline.read()[0] if entry.kind == kind and entry.subject == subject]
+
+    try:
+        app = RfconsoleApp(context, poll_seconds=0)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: bool(recorded("watch", f"127.0.0.1:{port}")), "the console's listener recorded")
+            await switch.connect("127.0.0.1", port)
+            await wait_until(pilot, lambda: bool(recorded("boot", "rfvmA")), "rfvmA's boot recorded", timeout=10)
+            await switch.close()
+            await wait_until(pilot, lambda: len(recorded("switch", "0000000000000005")) == 2, "the switch's down recorded")
+    finally:
+        context.switches.stop()
+        context.fleet.close()
+    up, down = recorded("switch", "0000000000000005")
+    assert up.what.startswith("up from 127.0.0.1:") and up.what.endswith("booting on demand") and down.what.startswith("down")
+    boot = recorded("boot", "rfvmA")[0]
+    assert boot.data["outcome"] == "started" and 0 < boot.data["latency_s"] < 10 and boot.host == "lab"
+    assert [entry.what for entry in recorded("domain", "rfvmA")][:1] == ["started (booted)"]
+    assert {entry.pid for entry in timeline.read()[0]} == {os.getpid()}
