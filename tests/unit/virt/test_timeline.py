@@ -285,3 +285,21 @@ def test_one_process_records_a_hosts_events_and_another_takes_over_when_it_stops
         ("rfvmA", "stopped (destroyed)", False), ("local", "disconnected: connection lost", False)]
     raw = Timeline(tmp_path).path.read_text().splitlines()
     assert len(raw) == 4  # written once each, not only shown once
+
+
+def test_the_recorder_role_follows_no_link(tmp_path, caplog):
+    """A link planted where a host's recorder lock goes: nothing is created or written through it;
+    the event is recorded anyway (the role cannot be coordinated), with one warning."""
+    from rfconsole.virt.events import DomainEvent, EventKind
+    from rfconsole.virt.timeline import LifecycleRecorder
+
+    recorder = LifecycleRecorder(Timeline(tmp_path), {"local": "qemu:///system"})
+    target = tmp_path / "elsewhere" / "planted"
+    target.parent.mkdir()
+    recorder.lock_path("qemu:///system").symlink_to(target)
+    recorder(DomainEvent("local", "rfvmA", EventKind.STARTED, "booted"))
+    recorder(DomainEvent("local", "rfvmA", EventKind.STOPPED, "destroyed"))
+    recorder.close()
+    assert not target.exists()
+    assert [e.what for e in Timeline(tmp_path).read()[0]] == ["started (booted)", "stopped (destroyed)"]
+    assert caplog.text.count("cannot take the recorder role") == 1 and "symbolic link" in caplog.text
