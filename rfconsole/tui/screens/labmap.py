@@ -113,37 +113,38 @@ class LabMapScreen(Screen):
             self.query_one(f"#{widget_id}", Static).update(renderable)
 
     def _switches(self, lab: LabMap, now: float) -> Table:
-        table = Table(title="Switches, their VMs and the VMs' ports", title_justify="left", expand=True)
-        for heading in ("switch / VM / NIC", "state", "bridge and port", "switch port", "counters (rx, tx)"):
-            table.add_column(heading, overflow="fold")
+        """A tree in two columns: switch, its VMs, their NICs on the left; what each is on the right."""
+        table = Table(title="Switches, their VMs and the VMs' ports", title_justify="left", expand=True, show_lines=False)
+        table.add_column("switch / VM / NIC", no_wrap=True)
+        table.add_column("state; bridge and port · switch port · counters", ratio=1, overflow="fold")
         shown: set[str] = set()
         for switch in lab.switches:
             style = "bold green" if switch.facts.connected else "bold"
-            table.add_row(Text(f"switch {switch.dpid}", style=style), Text(switch.facts.words(now)), "", "", "")
+            table.add_row(Text(f"switch {switch.dpid}", style=style), Text(switch.facts.words(now), style=style))
             for name in switch.vms:
                 self._vm_rows(table, lab, name, now)
                 shown.add(name)
             if not switch.vms:
-                table.add_row("  mapped to no VM", "", "", "", "")
+                table.add_row("  mapped to no VM", "")
         alone = [vm.name for vm in lab.vms if vm.name not in shown]
         if alone:
-            table.add_row(Text("VMs of no switch", style="bold"), "", "", "", "")
+            table.add_row(Text("VMs of no switch", style="bold"), "")
             for name in alone:
                 self._vm_rows(table, lab, name, now)
         if not lab.switches and not lab.vms:
-            table.add_row("—", "no switch and no VM: RouteFlow's CSV maps nothing and XML/ is empty", "", "", "")
+            table.add_row("—", "no switch and no VM: RouteFlow's CSV maps nothing and XML/ is empty")
         return table
 
     def _vm_rows(self, table: Table, lab: LabMap, name: str, now: float) -> None:
         vm = lab.vm(name)
         if vm is None:
-            table.add_row(Text(f"  {name}"), "not in XML/", "", "", "")
+            table.add_row(Text(f"  {name}"), "not in XML/")
             return
         state = vm.state_words + (f"; {vm.boot.words(now)}" if vm.boot else "")
-        table.add_row(Text(f"  {vm.name}", style="bold"), Text(state, style="green" if vm.state.is_active else ""), "", "", "")
+        table.add_row(Text(f"  {vm.name}", style="bold"), Text(state, style="green" if vm.state.is_active else ""))
         for nic in vm.nics:
-            counters = nic.counter_words if vm.state.is_active else ""
-            table.add_row(Text(f"    {nic.name} {nic.mac or '?'}"), "", Text(nic.port_words), Text(nic.switch_words or "—"), Text(counters))
+            facts = [nic.port_words] + ([nic.switch_words] if nic.switch_words else []) + ([nic.counter_words] if vm.state.is_active else [])
+            table.add_row(Text(f"    {nic.name} {nic.mac or '?'}"), Text(" · ".join(facts)))
 
     def _bridges(self, lab: LabMap) -> Table:
         table = Table(title="Bridges (the management bridge first)", title_justify="left", expand=True)
