@@ -14,6 +14,7 @@ import pytest
 from rfconsole.tui.app import RfconsoleApp
 from rfconsole.tui.launch import build_context
 from rfconsole.virt.events import DomainEvent, DomainState, EventKind, HostEvent
+from tests.integration.test_host_problems import wait_in_app
 from tests.integration.test_hosts import two_hosts
 
 from .conftest import (
@@ -23,6 +24,7 @@ from .conftest import (
     domain_state,
     qemu_spec,
     restart_libvirtd,
+    row_state,
     run_cli,
     save_spec,
 )
@@ -121,10 +123,10 @@ def timeline_of(workdir) -> list[dict]:
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 
-async def test_the_console_records_the_hosts_events_and_the_cli_its_operations(workdir, guest) -> None:
-    """A real QEMU guest started and destroyed through the CLI while the console runs: `events
-    --json` shows the CLI's operations (its own pid) and libvirt's lifecycle events, which the
-    console records (its pid), each written once."""
+async def test_the_console_records_the_hosts_events_and_each_face_its_operations(workdir, guest) -> None:
+    """A real QEMU guest started through the CLI and destroyed with the console's d key: `events
+    --json` shows each operation with the pid of the process that did it, and libvirt's lifecycle
+    events, which the console records (its pid), each written once."""
     workdir.config_path.write_text(f'[hosts]\nlocal = "{QEMU_URI}"\n')
     save_spec(workdir, qemu_spec("rfit-timeline", guest))
     context = build_context(argparse.Namespace(workdir=workdir.root, demo=False, connect=None))
@@ -136,8 +138,11 @@ async def test_the_console_records_the_hosts_events_and_the_cli_its_operations(w
                 await pilot.pause(0.05)
             up = await asyncio.to_thread(run_cli, "--workdir", root, "up", "rfit-timeline")
             assert up.returncode == 0, up.stderr
-            destroyed = await asyncio.to_thread(run_cli, "--workdir", root, "destroy", "rfit-timeline")
-            assert destroyed.returncode == 0, destroyed.stderr
+            await wait_in_app(pilot, lambda: row_state(app, "rfit-timeline") == "running", "the guest running in the table")
+            await pilot.press("d")
+            await wait_in_app(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog", "the destroy's confirmation")
+            await pilot.press("y")
+            await wait_in_app(pilot, lambda: row_state(app, "rfit-timeline") == "shut off", "the guest shut off")
             for _ in range(100):
                 if any(e["kind"] == "domain" and e["what"] == "stopped (destroyed)" for e in timeline_of(workdir)):
                     break
@@ -147,7 +152,7 @@ async def test_the_console_records_the_hosts_events_and_the_cli_its_operations(w
     ours = [e for e in timeline_of(workdir) if e["subject"] == "rfit-timeline"]
     operations = [(e["what"], e["host"]) for e in ours if e["kind"] == "operation"]
     assert operations == [("up: defined, started, running on host local", "local"), ("destroy: shut off on host local", "local")]
-    assert all(e["pid"] != os.getpid() for e in ours if e["kind"] == "operation")  # the CLI's
+    assert [e["pid"] == os.getpid() for e in ours if e["kind"] == "operation"] == [False, True]  # the CLI's, the console's
     events = [e["what"] for e in ours if e["kind"] == "domain"]
     assert [what for what in events if what in ("defined (added)", "started (booted)", "stopped (destroyed)")] == [
         "defined (added)", "started (booted)", "stopped (destroyed)"], events
