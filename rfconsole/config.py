@@ -34,7 +34,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from rfconsole.defaults import DEFAULT_LISTEN
 from rfconsole.errors import RfconsoleError
@@ -67,6 +67,14 @@ class ConfigError(RfconsoleError):
     """rfconsole.toml has a key or value rfconsole cannot use."""
 
 
+@runtime_checkable
+class HasConfigPath(Protocol):
+    """A working folder (rfconsole.store.Workdir, beside this module in the layers)."""
+
+    @property
+    def config_path(self) -> Path: ...
+
+
 @dataclass(frozen=True)
 class OndemandSettings:
     listen_host: str = DEFAULT_LISTEN[0]
@@ -95,9 +103,9 @@ class Config:
     ondemand: OndemandSettings = field(default_factory=OndemandSettings)
 
     @classmethod
-    def load(cls, workdir: Any) -> Config:
+    def load(cls, workdir: HasConfigPath | str | os.PathLike[str]) -> Config:
         """``<workdir>/rfconsole.toml`` (``workdir`` a Workdir or a folder), or the defaults."""
-        path = Path(getattr(workdir, "config_path", None) or Path(workdir) / CONFIG_FILE)
+        path = workdir.config_path if isinstance(workdir, HasConfigPath) else Path(workdir) / CONFIG_FILE
         try:
             os.stat(path)
         except FileNotFoundError:

@@ -22,11 +22,11 @@ import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rfconsole.images.errors import (
     QEMU_IMG_HINT as QEMU_IMG_HINT,  # the images' words for their callers
@@ -39,6 +39,9 @@ from rfconsole.model.text import (
     missing_folder_words,
     own_folder_problem,
 )
+
+if TYPE_CHECKING:
+    from rfconsole.model.spec import DomainSpec
 
 BASE_FOLDER = "base"
 BACKUP_FOLDER = ".backup"
@@ -210,10 +213,29 @@ def overlay_name_for(image: str | os.PathLike[str]) -> str:
 
 
 # ---------------------------------------------------------------------------- the Images/ folder
-class Images:
-    """The Images/ folder of a working folder (``workdir`` has ``images_dir``)."""
+class WorkFolder(Protocol):
+    """What Images needs of a working folder (rfconsole.store.Workdir, a layer above)."""
 
-    def __init__(self, workdir: Any) -> None:
+    @property
+    def root(self) -> Path: ...
+
+    @property
+    def images_dir(self) -> Path: ...
+
+
+class VMFolder(Protocol):
+    """What Images needs of XML/ (rfconsole.store.Store, a layer above): each VM's spec, and the
+    lock every new overlay is made under."""
+
+    def specs(self) -> dict[str, DomainSpec]: ...
+
+    def locked(self) -> AbstractContextManager[None]: ...
+
+
+class Images:
+    """The Images/ folder of a working folder."""
+
+    def __init__(self, workdir: WorkFolder) -> None:
         self.workdir = workdir
         self.folder = Path(os.path.abspath(workdir.images_dir))
 
@@ -349,7 +371,7 @@ class Images:
             removed.append(path)
         return removed
 
-    def delete_base(self, name: str, store: Any = None) -> Path:
+    def delete_base(self, name: str, store: VMFolder | None = None) -> Path:
         """Delete a base nothing uses: no overlay in Images/ backed by it, no VM in XML/ on it.
         With ``store``, under XML/'s lock (``store.locked()``), which every new overlay and the
         XML using it are made under: an overlay of this base made meanwhile is seen, never left
@@ -357,7 +379,7 @@ class Images:
         with store.locked() if store is not None else nullcontext():
             return self._delete_unused_base(name, store)
 
-    def _delete_unused_base(self, name: str, store: Any) -> Path:
+    def _delete_unused_base(self, name: str, store: VMFolder | None) -> Path:
         path = self.base(name)
         users = self.users_of(path, store)
         overlays = [str(info.path.name) for info in self._infos(self._image_files()) if info is not None and info.path != path and path in info.chain]
@@ -472,13 +494,13 @@ class Images:
                 infos.append(None)
         return infos
 
-    def vm_chains(self, store: Any) -> dict[str, tuple[Path, ...]]:
+    def vm_chains(self, store: VMFolder | None) -> dict[str, tuple[Path, ...]]:
         """VM name -> the files its disk reads (its image, then the image's backing chain)."""
         chains: dict[str, tuple[Path, ...]] = {}
         if store is None:
             return chains
         for name, spec in store.specs().items():
-            image = getattr(spec, "image", None)
+            image = spec.image
             if image is None or not Path(image).is_file():
                 continue
             try:
@@ -487,12 +509,12 @@ class Images:
                 chains[name] = (Path(os.path.abspath(image)),)
         return chains
 
-    def users_of(self, path: Path, store: Any, chains: dict[str, tuple[Path, ...]] | None = None) -> list[str]:
+    def users_of(self, path: Path, store: VMFolder | None, chains: dict[str, tuple[Path, ...]] | None = None) -> list[str]:
         chains = self.vm_chains(store) if chains is None else chains
         wanted = Path(os.path.abspath(path))
         return sorted(name for name, chain in chains.items() if wanted in chain)
 
-    def listing(self, store: Any = None) -> list[ImageRow]:
+    def listing(self, store: VMFolder | None = None) -> list[ImageRow]:
         """Every image file of Images/ and Images/base/ with its chain, size and users, then the
         leftovers of killed image commands (hidden temporary files, often a base's full size)."""
         chains = self.vm_chains(store)

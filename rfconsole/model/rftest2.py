@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from rfconsole.errors import RfconsoleError
 
@@ -117,10 +117,18 @@ def rftest2_vm(name: str) -> Rftest2VM:
     return vm
 
 
+@runtime_checkable
+class HasImagesDir(Protocol):
+    """A working folder (rfconsole.store.Workdir, a layer above)."""
+
+    @property
+    def images_dir(self) -> Path: ...
+
+
 def preset_spec(
     vm: str | Rftest2VM,
     hypervisor: Hypervisor | str,
-    workdir: Any,
+    workdir: HasImagesDir | str | os.PathLike[str],
     management_bridge: str | None = MANAGEMENT_BRIDGE,
     data_bridge: str = DATA_BRIDGE,
     **overrides: Any,
@@ -131,7 +139,7 @@ def preset_spec(
     from rfconsole.model.spec import DomainSpec
 
     preset = vm if isinstance(vm, Rftest2VM) else rftest2_vm(vm)
-    images = getattr(workdir, "images_dir", None) or Path(workdir) / "Images"
+    images = workdir.images_dir if isinstance(workdir, HasImagesDir) else Path(workdir) / "Images"
     settings: dict[str, Any] = {
         "hypervisor": hypervisor,
         "name": preset.name,
