@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
@@ -702,7 +702,7 @@ class Fleet:
             chosen.wait_for_state(name, {DomainState.RUNNING}, timeout)
         return Outcome(f"running on host {chosen.name}", host=chosen.name, domain=name, action="redeploy")
 
-    def _vm_locked(self, name: str | None) -> Any:
+    def _vm_locked(self, name: str | None) -> AbstractContextManager[None]:
         """The VM's own lock (Store.vm_locked): up, reset, redeploy, down, define and snapshot
         revert of one VM, from any process, run one after the other."""
         return self.store.vm_locked(name) if self.store is not None and name else nullcontext()
