@@ -74,14 +74,13 @@ class Look:
     choices: tuple[str, ...] | None = None  # a choice of these (the step may change them; blank allowed without a first value); None: text
 
 
-# The known fields' words (keyed by the table's keys; a group's checkbox by the group's name).
+# The known fields' words, first values and choices, keyed by the table's keys (a group's checkbox is worded by its row).
 LOOKS: dict[str, Look] = {
     "name": Look("Name", "e.g. rfvmA", "letters, digits, '_', '.', '-'; unique in XML/ and on the host", blank=""),
     "id": Look("Id", "a whole number", "unique in XML/; a free one is suggested"),
     "arch": Look("Architecture", value=Arch.X86_64.value, choices=tuple(arch.value for arch in Arch)),
     "os_type": Look("OS type", choices=()),
     "init": Look("Init (LXC)", "/sbin/init"),
-    "kernel_boot": Look("Direct kernel boot"),
     "kernel_boot.kernel": Look("Kernel", "/boot/vmlinuz", blank=""),
     "kernel_boot.initrd": Look("Initrd", "(optional)"),
     "kernel_boot.cmdline": Look("Kernel command line", "console=ttyS0"),
@@ -103,6 +102,14 @@ def look_of(binding: Binding) -> Look:
     kind = binding.kind
     choices = tuple(str(member.value) for member in kind) if isinstance(kind, type) and issubclass(kind, Enum) else None
     return Look(label[:1].upper() + label[1:], flag.metavar if flag else "", flag.help if flag else "", first, "" if required else None, choices)
+
+
+def group_label(group: str) -> str:
+    """The words of a group's checkbox: the known ones, else its row's label (kernel_boot: direct kernel boot)."""
+    if group in LOOKS:
+        return LOOKS[group].label
+    words = next((row.label for row in table.DOMAIN_ROWS if row.key == group and row.label), group.replace("_", " "))
+    return words[:1].upper() + words[1:]
 
 
 def field_name(binding: Binding, first_of_group: bool) -> str:
@@ -158,7 +165,7 @@ class WizardStep(VerticalScroll):
             root = binding.key.split(".")[0]
             first_of_group = "." in binding.key and root not in self._toggles
             if first_of_group:
-                self._toggles[root] = Checkbox(LOOKS.get(root, Look(root.replace("_", " ").capitalize())).label, id=f"f-{binding.set_key}-on")
+                self._toggles[root] = Checkbox(group_label(root), id=f"f-{binding.set_key}-on")
                 yield self._toggles[root]
             look = look_of(binding)
             widget = self._widgets[binding.key] = field_widget(binding, look)
