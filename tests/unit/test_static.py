@@ -40,10 +40,19 @@ def _mypy(cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 
 
 def test_mypy_is_clean() -> None:
-    """pyproject.toml's [tool.mypy]: check_untyped_defs, libvirt and lxml untyped, and the
-    baseline of modules not yet clean (ignore_errors), which only shrinks."""
+    """pyproject.toml's [tool.mypy]: check_untyped_defs, libvirt and lxml untyped."""
     done = _mypy()
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_no_module_of_rfconsole_is_excused_from_mypy() -> None:
+    """The baseline of modules not yet clean (ignore_errors) emptied when the wizard's steps
+    became widgets; it stays empty."""
+    import tomllib
+
+    overrides = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"].get("overrides", [])
+    excused = [override["module"] for override in overrides if override.get("ignore_errors")]
+    assert excused == [], f"modules excused from mypy: {excused}"
 
 
 def test_mypy_catches_a_type_error_in_a_checked_module(tmp_path: Path) -> None:
