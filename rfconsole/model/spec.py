@@ -20,7 +20,8 @@ The fields are not written here: each is a row of the field table (model/fields.
 ``create_model``: annotation, default and validator per row). The rules themselves are plain
 functions in model/rules.py, which each field's validator calls: what only reads and shows a
 document (``xml show``, ``xml validate``) uses the same rules without pydantic
-(``DomainDocument.settings()``). The classes here hold the rules across fields.
+(``DomainDocument.settings()``). Here: what every model shares (``_Model``) and the hooks of
+the rules across fields.
 """
 
 from __future__ import annotations
@@ -139,50 +140,32 @@ class _Model(BaseModel):
         return []
 
 
-class _Interface(_Model):
-    """A network interface of any of libvirt's types, identified by its MAC. rfconsole creates
-    interfaces on a host bridge (optionally an Open vSwitch one) or on a libvirt network."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _default_type(cls, data: Any) -> Any:
-        return rules.interface_defaults(data)
-
-    @model_validator(mode="after")
-    def _sources(self, info: ValidationInfo) -> Any:
-        rules.interface_sources(dict(self), _is_lenient(info))
-        return self
+# The rules across fields, each model's (the fields' own rules are the table's, in rules.py).
+def _default_type(cls: type[_Model], data: Any) -> Any:
+    return rules.interface_defaults(data)
 
 
-class _Disk(_Model):
-    """A disk other than the VM's image, identified by its target device (vdb, hdc, sda …)."""
+def _sources(self: _Model, info: ValidationInfo) -> Any:
+    rules.interface_sources(dict(self), _is_lenient(info))
+    return self
 
 
-class _KernelBoot(_Model):
-    """Direct kernel boot: the guest starts from a kernel (and initrd) on the host."""
+def _defaults(cls: type[_Model], data: Any, info: ValidationInfo) -> Any:
+    return rules.domain_defaults(data, _is_lenient(info))
 
 
-class _DomainSpec(_Model):
-    """One VM as rfconsole models it. Memory is in MiB (2^20 bytes); None: the document has no
-    <memory> (libvirt then takes it from the NUMA cells)."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _defaults(cls, data: Any, info: ValidationInfo) -> Any:
-        return rules.domain_defaults(data, _is_lenient(info))
-
-    @model_validator(mode="after")
-    def _rules(self, info: ValidationInfo) -> Any:
-        problems = rules.domain_problems(dict(self), self.kernel_boot.kernel if self.kernel_boot else None, _is_lenient(info))
-        if problems:
-            raise InvalidSpec(problems)
-        return self
+def _rules(self: _Model, info: ValidationInfo) -> Any:
+    boot = dict(self)["kernel_boot"]
+    problems = rules.domain_problems(dict(self), boot.kernel if boot else None, _is_lenient(info))
+    if problems:
+        raise InvalidSpec(problems)
+    return self
 
 
-def model_of(name: str, base: type[_Model], table: tuple[rules.FieldRule, ...], nested: dict[int, type[_Model]]) -> type[_Model]:
-    """The pydantic model ``name``: ``base`` (its rules across fields) with the fields of ``table``
-    (rules.py's, from the field table), each validated by its rule; ``nested``: the models built
-    so far, by their table's id (a table kind's model)."""
+def model_of(name: str, doc: str, table: tuple[rules.FieldRule, ...], nested: dict[int, type[_Model]], **validators: Any) -> type[_Model]:
+    """The pydantic model ``name`` with the fields of ``table`` (rules.py's, from the field table),
+    each validated by its rule, and ``validators`` (the rules across its fields); ``nested``: the
+    models built so far, by their table's id (a table kind's model)."""
     definitions: dict[str, Any] = {}
     for field in table:
         kind = field.kind
@@ -197,10 +180,10 @@ def model_of(name: str, base: type[_Model], table: tuple[rules.FieldRule, ...], 
 
     model = create_model(
         name,
-        __base__=base,
+        __base__=_Model,
         __module__=__name__,
-        __doc__=base.__doc__,
-        __validators__={"_field": field_validator("*", mode="before")(check)},
+        __doc__=doc,
+        __validators__={"_field": field_validator("*", mode="before")(check), **validators},
         **definitions,
     )
     nested[id(table)] = model
@@ -211,25 +194,41 @@ def models(interface: tuple[rules.FieldRule, ...], disk: tuple[rules.FieldRule, 
     """Interface, Disk, KernelBoot and DomainSpec from rules.py's tables (the field table's rows)."""
     nested: dict[int, type[_Model]] = {}
     return (
-        model_of("Interface", _Interface, interface, nested),
-        model_of("Disk", _Disk, disk, nested),
-        model_of("KernelBoot", _KernelBoot, kernel_boot, nested),
-        model_of("DomainSpec", _DomainSpec, domain, nested),
+        model_of(
+            "Interface",
+            "A network interface of any of libvirt's types, identified by its MAC. rfconsole creates\n"
+            "interfaces on a host bridge (optionally an Open vSwitch one) or on a libvirt network.",
+            interface,
+            nested,
+            _default_type=model_validator(mode="before")(_default_type),
+            _sources=model_validator(mode="after")(_sources),
+        ),
+        model_of("Disk", "A disk other than the VM's image, identified by its target device (vdb, hdc, sda …).", disk, nested),
+        model_of("KernelBoot", "Direct kernel boot: the guest starts from a kernel (and initrd) on the host.", kernel_boot, nested),
+        model_of(
+            "DomainSpec",
+            "One VM as rfconsole models it. Memory is in MiB (2^20 bytes); None: the document has no\n"
+            "<memory> (libvirt then takes it from the NUMA cells).",
+            domain,
+            nested,
+            _defaults=model_validator(mode="before")(_defaults),
+            _rules=model_validator(mode="after")(_rules),
+        ),
     )
 
 
-if TYPE_CHECKING:  # what type checkers see: the classes with the rules, any field by keyword (the table's)
+if TYPE_CHECKING:  # what type checkers see: a model taking and holding any field (the table's)
 
-    class Interface(_Interface):
+    class Interface(_Model):
         def __init__(self, **data: Any) -> None: ...
 
-    class Disk(_Disk):
+    class Disk(_Model):
         def __init__(self, **data: Any) -> None: ...
 
-    class KernelBoot(_KernelBoot):
+    class KernelBoot(_Model):
         def __init__(self, **data: Any) -> None: ...
 
-    class DomainSpec(_DomainSpec):
+    class DomainSpec(_Model):
         def __init__(self, **data: Any) -> None: ...
 
 else:
