@@ -119,7 +119,9 @@ async def test_the_home_screen_is_painted_before_the_fleet_is_opened_and_says_it
 
             release.set()
             await wait_until(pilot, lambda: screen.query_one(DomainTable).row_count == 4, "the demo's four VMs")
-            assert str(screen.query_one("#status-line", Label).render()).startswith("4 domains, 0 running")
+            # the status line follows the table's Changed message, one message later than its rows
+            await wait_until(pilot, lambda: str(screen.query_one("#status-line", Label).render()).startswith("4 domains, 0 running"),
+                             "the status line to count the four VMs")
             assert "demo driver" in app.sub_title
             assert screen.check_action("start", ()) is True and app.check_action("bring_up", ()) is True
     finally:
