@@ -61,13 +61,16 @@ class Connection:
     controller: str | None  # the listener it reached: "127.0.0.1:6653" (None: its start was not recorded)
     pid: int  # the rfconsole process (watch, console) that holds it
     since: float  # time.time()
+    version: str | None = None  # the OpenFlow version negotiated on it: "OpenFlow 1.3" (None: not recorded)
 
     def to_json(self) -> dict[str, Any]:
-        return {"switch": self.switch_address, "controller": self.controller, "pid": self.pid, "since": round(self.since, 3)}
+        return {"switch": self.switch_address, "controller": self.controller, "pid": self.pid, "since": round(self.since, 3),
+                "version": self.version}
 
     @property
     def words(self) -> str:
-        return f"{self.switch_address or '?'} → {self.controller or 'rfconsole'} (pid {self.pid})"
+        version = f", {self.version}" if self.version else ""
+        return f"{self.switch_address or '?'} → {self.controller or 'rfconsole'} (pid {self.pid}{version})"
 
 
 @dataclass(frozen=True)
@@ -164,9 +167,10 @@ class TimelineFacts:
         self._last[datapath_id] = entry.what
         event = entry.data.get("event") or ("up" if entry.what.startswith("up") else "down" if entry.what.startswith("down") else None)
         if event == "up":
-            address = entry.data.get("address")
+            address, version = entry.data.get("address"), entry.data.get("version")
             self._open.setdefault((entry.pid, datapath_id), []).append(
-                Connection(address if isinstance(address, str) else None, self._controllers.get(entry.pid), entry.pid, entry.time)
+                Connection(address if isinstance(address, str) else None, self._controllers.get(entry.pid), entry.pid, entry.time,
+                           version if isinstance(version, str) else None)
             )
         elif event == "down":  # the listener says down once its last connection of the switch closed
             self._open.pop((entry.pid, datapath_id), None)

@@ -97,7 +97,7 @@ class OnDemand:
             else:
                 what = f"down ({event.reason})" if event.reason else "down"
             timeline.record("switch", switch.dpid, what, datapath_id=switch.datapath_id, vms=list(switch.vms), address=switch.address,
-                            event=event.kind.value)
+                            version=switch.version, event=event.kind.value)
 
         def boot(record: BootRecord) -> None:
             dpid = format_datapath_id(record.datapath_id)

@@ -93,6 +93,7 @@ def test_a_switch_connecting_shows_in_the_map_with_its_vm_boot_and_port_bytes(vi
         assert five["vms"] == ["rfvmA"] and five["since"] <= time.time()
         assert [c["controller"] for c in five["connections"]] == [f"127.0.0.1:{watch.port}"]
         assert five["connections"][0]["switch"].startswith("127.0.0.1:") and five["connections"][0]["pid"] == watch.process.pid
+        assert five["connections"][0]["version"].startswith("OpenFlow 1."), five["connections"][0]  # what OVS and watch agreed on
 
         wait_until(lambda: domain_state(QEMU_URI, "rfvmA") == "running", 60, "rfvmA to run")
         with SerialConsole(QEMU_URI, "rfvmA") as console:

@@ -27,8 +27,10 @@ def event_line(when: float, kind: str, subject: str, what: str, pid: int, **data
 
 
 def switch_line(when: float, datapath_id: int, event: str, pid: int, address: str = "127.0.0.1:40000") -> str:
+    """As OnDemand.record_on writes one."""
     what = f"up from {address} (OpenFlow 1.3): booting on demand" if event == "up" else "down"
-    return event_line(when, "switch", f"{datapath_id:016x}", what, pid, datapath_id=datapath_id, vms=[], address=address, event=event)
+    return event_line(when, "switch", f"{datapath_id:016x}", what, pid, datapath_id=datapath_id, vms=[], address=address,
+                      version="OpenFlow 1.3", event=event)
 
 
 def ended_pid() -> int:
@@ -80,6 +82,7 @@ def test_a_switch_is_connected_while_a_live_process_holds_it():
     assert [(c.switch_address, c.controller, c.pid) for c in five.connections] == [
         ("127.0.0.1:40000", "127.0.0.1:6653", me), ("127.0.0.1:40002", "127.0.0.1:6653", me)]
     assert "connected since" in five.words(now) and "127.0.0.1:40000 → 127.0.0.1:6653" in five.words(now)
+    assert f"(pid {me}, OpenFlow 1.3)" in five.words(now)
     assert not switches[6].connected and f"pid {gone}) is gone" in switches[6].words(now)
     assert not switches[7].connected and switches[7].since == pytest.approx(now - 10) and "stopped watching" in switches[7].words(now)
     assert not switches[8].connected and switches[8].since == pytest.approx(now - 5)
@@ -101,7 +104,8 @@ def test_map_json_on_the_test_driver(capsys, lab):
     assert list(switches) == [f"{dpid:016x}" for dpid in (5, 6, 7, 8)]
     five = switches["0000000000000005"]
     assert five["connected"] and five["vms"] == ["rfvmA"] and five["since"] == pytest.approx(now - 8, abs=0.01)
-    assert five["connections"] == [{"switch": "127.0.0.1:40000", "controller": "127.0.0.1:6653", "pid": me, "since": pytest.approx(now - 8, abs=0.01)}]
+    assert five["connections"] == [{"switch": "127.0.0.1:40000", "controller": "127.0.0.1:6653", "pid": me, "since": pytest.approx(now - 8, abs=0.01),
+                                    "version": "OpenFlow 1.3"}]
     assert not switches["0000000000000006"]["connected"] and switches["0000000000000006"]["since"] is None
     vms = {vm["name"]: vm for vm in said["vms"]}
     assert vms["rfvmA"]["boot"]["latency_s"] == 1.234 and vms["rfvmA"]["switches"] == ["0000000000000005"]
