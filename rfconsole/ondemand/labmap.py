@@ -38,7 +38,14 @@ from typing import Any
 
 from rfconsole.errors import RfconsoleError
 from rfconsole.images import human_size
-from rfconsole.model.rftest2 import RouteflowMap, format_datapath_id
+from rfconsole.model.domainxml import DomainDocument
+from rfconsole.model.rftest2 import (
+    RouteflowMap,
+    RouteflowRow,
+    format_datapath_id,
+    rftest2_naming,
+    vm_id_from_mac,
+)
 from rfconsole.ondemand.mapping import DatapathMap, build_datapath_map
 from rfconsole.store import Store
 from rfconsole.virt.events import DomainState, DomainStatus
@@ -469,6 +476,22 @@ def _bridges(vms: Iterable[MapVM]) -> tuple[MapBridge, ...]:
     return tuple(sorted(found.values(), key=lambda bridge: (not bridge.management, bridge.name)))
 
 
+def rftest2_naming_map(settings: Mapping[str, Mapping[str, Any]]) -> DatapathMap:
+    """Which switch each VM of rftest2's naming serves, as rftest2's own CSV would say it: rfvmA's
+    data NIC k (ethk) on port k of switch 5 … (``Rftest2VM``); for the demo, which has no CSV."""
+    rows = []
+    vms: dict[int, tuple[str, ...]] = {}
+    for name, values in settings.items():
+        naming = rftest2_naming(name)
+        interfaces = values.get("interfaces") or ()
+        if naming is None or not interfaces or interfaces[0].get("mac") != naming.eth0_mac:
+            continue
+        vms[naming.datapath_id] = (*vms.get(naming.datapath_id, ()), name)
+        vm_id = vm_id_from_mac(naming.eth0_mac)
+        rows += [RouteflowRow(0, vm_id, port, 0, naming.datapath_id, port) for port in range(1, min(naming.data_nics, len(interfaces) - 1) + 1)]
+    return DatapathMap(vms=dict(sorted(vms.items())), routeflow=RouteflowMap(rows))
+
+
 # ---------------------------------------------------------------------- reading it all
 class LabMapReader:
     """Reads the map's sources: libvirt through ``fleet``, XML/ through ``store``, RouteFlow's CSV
@@ -487,6 +510,7 @@ class LabMapReader:
         self.timeline = timeline
         self._mapping: tuple[tuple[object, ...], DatapathMap, list[str], dict[str, dict[str, Any]]] | None = None
         self._following: TimelineFacts | None = None
+        self._definitions: dict[tuple[str, str, DomainState], dict[str, Any]] = {}  # (host, VM, state) -> its definition's settings
 
     def follow(self, on_change: Callable[[], None], stop: Callable[[], bool]) -> threading.Thread | None:
         """Follow the timeline on a daemon thread until ``stop()``: ``read()`` uses what it has seen
@@ -563,13 +587,39 @@ class LabMapReader:
                 stamps.append((str(path), None))
         return tuple(stamps)
 
+    def defined_elsewhere(self, statuses: Iterable[DomainStatus], settings: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        """The settings of the VMs a host defines that XML/ does not hold (the demo's, one made by
+        virsh), read from the host's definition once per VM and state (a start names its ports)."""
+        found: dict[str, dict[str, Any]] = {}
+        wanted = set()
+        for status in statuses:
+            if status.name in settings or status.name in found or status.state in (DomainState.UNDEFINED, DomainState.UNKNOWN):
+                continue
+            key: tuple[str, str, DomainState] = (status.host, status.name, status.state)
+            wanted.add(key)
+            if key not in self._definitions:
+                try:
+                    text = self.fleet.live_xml(status.name, status.host)
+                    self._definitions[key] = DomainDocument.parse(text).settings() if text else {}
+                except RfconsoleError:
+                    self._definitions[key] = {}  # shown as a VM without NICs
+            if self._definitions[key]:
+                found[status.name] = self._definitions[key]
+        for key in set(self._definitions) - wanted:
+            del self._definitions[key]
+        return found
+
     def read(self) -> LabMap:
         problems: list[str] = []
-        if self.routeflow_csv is None:
-            problems.append("no RouteFlow CSV: give --routeflow-config FILE or routeflow_config in rfconsole.toml's [ondemand]")
         datapaths, mapping_problems, settings = self.datapaths()
         problems += mapping_problems
         statuses, errors = self.fleet.lab_statuses()
+        settings = {**settings, **self.defined_elsewhere(statuses, settings)}
+        naming = self.routeflow_csv is None and not self.explicit and self.fleet.demo
+        if naming:
+            datapaths = rftest2_naming_map(settings)
+        elif self.routeflow_csv is None:
+            problems.append("no RouteFlow CSV: give --routeflow-config FILE or routeflow_config in rfconsole.toml's [ondemand]")
         counters, counter_errors = self.fleet.domain_counters()
         problems += [error.message for error in errors]
         unreachable = {error.host for error in errors}
@@ -578,6 +628,7 @@ class LabMapReader:
         problems += facts.skipped()
         sources = {
             "routeflow_csv": str(self.routeflow_csv) if self.routeflow_csv is not None else None,
+            "switches_of_vms": "rftest2's naming (the demo has no RouteFlow CSV)" if naming else "RouteFlow's CSV and [ondemand.map]",
             "timeline": str(self.timeline.path) if self.timeline is not None else None,
             "counters": COUNTERS_SOURCE,
         }

@@ -116,9 +116,11 @@ def test_map_json_on_the_test_driver(capsys, lab):
     assert nics[1] | {"counters": None} == {
         "name": "eth1", "mac": "02:a1:a1:a1:a1:a1", "bridge": "dp0", "openvswitch": True, "port": "rfvmA.1", "port_from": "XML/",
         "management": False, "switch": "0000000000000005", "switch_port": 1, "counters": None}
+    assert vms["test"]["nics"][0]["bridge"] == "default"  # the test driver's own domain, not in XML/: from its definition
     bridges = said["bridges"]
-    assert [(b["name"], b["openvswitch"], b["management"], b["data"]) for b in bridges] == [("lxcbr0", False, True, False), ("dp0", True, False, True)]
-    assert {"vm": "rfvmD", "nic": "eth4", "port": "rfvmD.4"} in bridges[1]["ports"] and len(bridges[1]["ports"]) == 14
+    assert [(b["name"], b["openvswitch"], b["management"], b["data"]) for b in bridges] == [
+        ("default", False, True, False), ("lxcbr0", False, True, False), ("dp0", True, False, True)]
+    assert {"vm": "rfvmD", "nic": "eth4", "port": "rfvmD.4"} in bridges[2]["ports"] and len(bridges[2]["ports"]) == 14
     assert said["problems"] == [] and "getAllDomainStats" in said["sources"]["counters"]
 
     code, out, err = run_map(capsys, lab)
@@ -199,3 +201,19 @@ def test_following_knows_the_timeline_at_once_and_counts_each_entry_once(lab):
         if follower is not None:
             follower.join(2)
         fleet.close()
+
+
+def test_the_demo_shows_rftest2s_lab_from_its_definitions_and_naming(capsys, tmp_path):
+    """The demo has no XML/ files and no RouteFlow CSV: its VMs' NICs come from the host's
+    definitions, their switches from rftest2's naming (rfvmA serves switch 5 …)."""
+    code = main(["--workdir", str(tmp_path), "--demo", "map", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    said = json.loads(out)
+    switches = {switch["datapath_id"]: switch["vms"] for switch in said["switches"]}
+    assert switches == {f"{4 + number:016x}": [f"rfvm{letter}"] for number, letter in enumerate("ABCD", start=1)}
+    nics = {vm["name"]: vm["nics"] for vm in said["vms"]}
+    assert [(nic["name"], nic["bridge"], nic["port"]) for nic in nics["rfvmA"][:2]] == [("eth0", "lxcbr0", "testnet0"), ("eth1", "dp0", "rfvmA.1")]
+    assert (nics["rfvmA"][1]["switch"], nics["rfvmA"][1]["switch_port"]) == ("0000000000000005", 1)
+    assert len(nics["rfvmB"]) == 4 and nics["rfvmB"][3]["switch_port"] == 3
+    assert "naming" in said["sources"]["switches_of_vms"] and not any("RouteFlow CSV" in problem for problem in said["problems"])
