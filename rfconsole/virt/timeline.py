@@ -192,10 +192,12 @@ class Timeline:
 
     def follow_batches(self, since: float | None = None, stop: Callable[[], bool] = lambda: False,
                        poll: float = 0.1) -> Iterator[list[TimelineEntry | TimelineNote]]:
-        """``follow`` a look at a time: each list holds what was new at one look (the whole history
-        at the first), never empty; for a screen that shows a batch at once."""
+        """``follow`` a look at a time: each list holds what was new at one look: the whole history
+        at the first (empty when nothing is recorded yet, so a screen can say so), never empty
+        after; for a screen that shows a batch at once."""
         seen = _SameEvents()
         tail = _Tail(self.path)
+        first = True
         try:
             while not stop():
                 lines = tail.new_lines()
@@ -206,8 +208,9 @@ class Timeline:
                     batch += skipped
                     if entry is not None and (since is None or entry.time >= since) and seen.first(entry):
                         batch.append(entry)
-                if batch:
+                if batch or first:
                     yield batch
+                first = False
                 if not lines:
                     time.sleep(poll)
         finally:

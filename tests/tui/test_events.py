@@ -137,3 +137,14 @@ async def test_the_console_records_its_switches_boots_and_lifecycle_events(workd
     assert boot.data["outcome"] == "started" and 0 < boot.data["latency_s"] < 10 and boot.host == "lab"
     assert [entry.what for entry in recorded("domain", "rfvmA")][:1] == ["started (booted)"]
     assert {entry.pid for entry in timeline.read()[0]} == {os.getpid()}
+
+
+async def test_an_empty_timeline_is_said_to_be_empty_not_still_being_read(app: RfconsoleApp, workdir) -> None:
+    assert not (workdir / FILE_NAME).exists()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: app.context is not None, "the context")
+        await pilot.press("E")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "EventsScreen", "the events screen")
+        status = app.screen.query_one("#events-status")
+        await wait_until(pilot, lambda: str(status.render()).startswith("no events yet in "), "the screen to say the timeline is empty",
+                         timeout=2)
