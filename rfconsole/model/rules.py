@@ -1,31 +1,36 @@
-"""The model's rules as plain functions, without pydantic: each field's rule, each model's rules
-across fields, and the tables of which field has which rule (its default, what its value
-becomes), derived from the field table (model/fields.py: a row names its rule here).
+"""The model's rules as plain functions, without pydantic, and the one engine that runs them:
+each field's rule, each model's rules across fields, and the tables of which field has which rule
+(its default, what its value becomes), derived from the field table (model/fields.py: a row names
+its rule here).
 
-Both readers of settings use these, so each rule exists once:
+``validated(table, data, lenient, build)`` is the only validation there is. Both readers of
+settings run it, so each rule exists once and runs in one place:
 
-- the pydantic models (spec.py), whose validators call the rules by the tables below: what builds
-  and edits specs (xml new/set, the wizard, the presets);
+- the pydantic models (spec.py) validate nothing themselves: their constructors run the engine
+  and make the frozen models of what it checked (``build``): what builds and edits specs (xml
+  new/set, the wizard, the presets);
 - ``lenient_settings`` and ``house_rule_problems_of``: a document's settings under libvirt's rules
-  and the rfconsole rules they break, read without pydantic (``xml show``, ``xml validate``), so
-  these commands do not pay pydantic's import and schema build (docs/performance.md, "Start-up").
-  They give what ``DomainSpec.read(values).model_dump()`` and ``house_rule_problems()`` give: the
-  same values, problems, fields and words. A value they do not decide for certain (a shape or a
-  type no document gives) is left to the pydantic model (``_NeedsModel``), so the two never differ.
+  and the rfconsole rules they break, as plain dicts (``PLAIN``), without importing pydantic
+  (``xml show``, ``xml validate``: docs/performance.md, "Start-up"). They give what
+  ``DomainSpec.read(values).model_dump()`` and ``house_rule_problems()`` give.
 
-``tests/unit/model/test_rules.py`` holds the tables against the models and both readers against
-each other over libvirt's corpus and generated settings.
+The engine decides every shape and type itself, in the words pydantic's errors were given before
+it (``is required``, ``has the wrong shape``, ``must be a list``, ``must be 'kvm', …`` …), and
+takes what pydantic's lax mode took: an enum's member or its exact text (or UTF-8 bytes), any
+iterable but text, bytes or a mapping as a list, any mapping as a model, a model of the table as
+itself. ``tests/unit/model/test_rules.py`` holds the tables against the models and both readers
+against each other over libvirt's corpus and generated settings.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 from rfconsole.model import fields
 from rfconsole.model.errors import InvalidSpec, Problem
@@ -458,38 +463,59 @@ KERNEL_BOOT_RULES: tuple[FieldRule, ...] = group_table(fields.DOMAIN_ROWS, "kern
 DOMAIN_RULES: tuple[FieldRule, ...] = rule_table(fields.DOMAIN_ROWS)
 
 
-def apply_rule(field: FieldRule, value: Any, lenient: bool) -> Any:
-    """``field``'s rule on ``value`` (how the models' validators call them)."""
-    return value if field.rule is None else field.rule(value, lenient)
+# ----------------------------------------------------------------------------- the engine
+class Builder(Protocol):
+    """What the engine makes of a model's checked fields. The light reading (``PLAIN``) keeps them
+    as a dict; spec.py makes its frozen pydantic models of them, bottom-up."""
+
+    def made(self, table: tuple[FieldRule, ...], value: Any) -> bool:
+        """Whether ``value`` is already a model of ``table`` (kept as it is: its fields are not
+        checked again, its rules across fields are)."""
+        ...
+
+    def make(self, table: tuple[FieldRule, ...], values: dict[str, Any], given: set[str]) -> Any:
+        """The model of ``table`` holding ``values`` (every field; ``given``: those the input named)."""
+        ...
 
 
-# ----------------------------------------------------------------------------- reading without pydantic
-class _NeedsModel(Exception):
-    """A value the light reading does not decide for certain: the pydantic model decides it."""
+class _Plain:
+    def made(self, table: tuple[FieldRule, ...], value: Any) -> bool:
+        return False
+
+    def make(self, table: tuple[FieldRule, ...], values: dict[str, Any], given: set[str]) -> dict[str, Any]:
+        return values
+
+
+PLAIN: Builder = _Plain()
+
+
+def validated(table: tuple[FieldRule, ...], data: Any, lenient: bool, build: Builder = PLAIN) -> Any:
+    """``data`` (a model's settings by field, or a model ``build`` made) under the rules of
+    ``table`` and its models' rules across fields, as ``build`` makes it; raises InvalidSpec with
+    every problem in field order (each field's own rule, then what its value must be: a whole
+    number, text, a path, one of an enum's values, a list, a mapping of known fields); the rules
+    across a model's fields only when its fields passed. ``lenient``: libvirt's rules only."""
+    problems: list[Problem] = []
+    result = _model(table, data, lenient, (), problems, build)
+    if problems:
+        raise InvalidSpec(problems)
+    return result
 
 
 def lenient_settings(values: Mapping[str, Any]) -> dict[str, Any]:
     """A document's settings (``DomainDocument.values()``) under libvirt's rules only: what
-    ``DomainSpec.read(values).model_dump()`` gives, without pydantic when it can (raises InvalidSpec)."""
-    try:
-        return _settings(values, lenient=True)
-    except _NeedsModel:
-        from rfconsole.model.spec import DomainSpec
-
-        return DomainSpec.read(dict(values)).model_dump()
+    ``DomainSpec.read(values).model_dump()`` gives (raises InvalidSpec)."""
+    settings: dict[str, Any] = validated(DOMAIN_RULES, values, lenient=True)
+    return settings
 
 
 def house_rule_problems_of(settings: Mapping[str, Any]) -> list[Problem]:
     """rfconsole's own rules that ``settings`` (as ``lenient_settings`` gives them) break: what
     ``DomainSpec.house_rule_problems()`` says of the same spec."""
     try:
-        _settings(settings, lenient=False)
+        validated(DOMAIN_RULES, dict(settings), lenient=False)
     except InvalidSpec as invalid:
         return invalid.problems
-    except _NeedsModel:
-        from rfconsole.model.spec import DomainSpec
-
-        return DomainSpec.read(dict(settings)).house_rule_problems()
     return []
 
 
@@ -513,78 +539,133 @@ def settings_missing_files(settings: Mapping[str, Any]) -> list[Problem]:
     return missing_paths(settings["image"], settings["image_kind"], boot["kernel"] if boot else None, boot["initrd"] if boot else None)
 
 
-def _settings(values: Mapping[str, Any], lenient: bool) -> dict[str, Any]:
-    problems: list[Problem] = []
-    domain = _model(DOMAIN_RULES, domain_defaults(dict(values), lenient), lenient, (), problems)
-    if problems:
-        raise InvalidSpec(problems)
-    boot = domain["kernel_boot"]
-    problems = domain_problems(domain, boot["kernel"] if boot else None, lenient)
-    if problems:
-        raise InvalidSpec(problems)
-    return domain
-
-
-def _model(table: tuple[FieldRule, ...], data: Any, lenient: bool, where: tuple, problems: list[Problem]) -> dict[str, Any]:
-    """One model's fields as pydantic validates them: each field's rule, then its kind; every
-    field's problems collected in field order; the rules across fields only when all passed."""
-    if not isinstance(data, dict) or not set(data) <= {field.name for field in table}:
-        raise _NeedsModel
-    if table is INTERFACE_RULES:
-        data = interface_defaults(data)
+def _model(table: tuple[FieldRule, ...], data: Any, lenient: bool, where: tuple, problems: list[Problem], build: Builder) -> Any:
+    """One model of ``table`` from ``data``: its defaults, each field's rule then its kind, every
+    problem collected in field order (then the unknown keys, in the input's order); the rules
+    across its fields when all passed. None when it has a problem."""
+    if build.made(table, data):
+        return data if _across(table, dict(data), data, lenient, where, problems) else None
+    data = _defaults(table, data, lenient)
+    if not isinstance(data, Mapping):
+        problems.append(Problem(_where(*where), _shown(data), "has the wrong shape"))
+        return None
     before = len(problems)
-    result: dict[str, Any] = {}
+    names = {field.name for field in table}
+    values: dict[str, Any] = {}
     for field in table:
         if field.name not in data:
             if field.default is REQUIRED:
                 problems.append(Problem(_where(*where, field.name), None, "is required"))
-            result[field.name] = field.default
+            values[field.name] = field.default
             continue
         raw = data[field.name]
         try:
             value = field.rule(raw, lenient) if field.rule is not None else raw
         except ValueError as error:
-            problems.append(Problem(_where(*where, field.name), None if isinstance(raw, (dict, list, tuple)) else raw, str(error)))
+            problems.append(Problem(_where(*where, field.name), _shown(raw), str(error)))
             continue
-        result[field.name] = _kind(field, value, lenient, (*where, field.name), problems)
-    if len(problems) == before and table is INTERFACE_RULES:
+        values[field.name] = _kind(field, value, lenient, (*where, field.name), problems, build)
+    for key, value in data.items():
+        if not isinstance(key, str):
+            problems.append(Problem(_where(*where, key), _shown(key), "is not allowed here"))
+        elif key not in names:
+            problems.append(Problem(_where(*where, key), _shown(value), "is not a setting rfconsole knows"))
+    if len(problems) > before or not _across(table, values, data, lenient, where, problems):
+        return None
+    return build.make(table, values, {key for key in data if key in names})
+
+
+def _defaults(table: tuple[FieldRule, ...], data: Any, lenient: bool) -> Any:
+    """What a model's settings leave out and its other fields decide (on any input: a value that
+    is not a dict is left as it is)."""
+    if table is INTERFACE_RULES:
+        return interface_defaults(data)
+    if table is DOMAIN_RULES:
+        return domain_defaults(data, lenient)
+    return data
+
+
+def _across(table: tuple[FieldRule, ...], values: Mapping[str, Any], data: Any, lenient: bool, where: tuple, problems: list[Problem]) -> bool:
+    """The rules across the fields of a model of ``table`` (``values``: its fields, checked): an
+    interface's sources (a problem of the interface), the domain's rules (raised: InvalidSpec)."""
+    if table is INTERFACE_RULES:
         try:
-            interface_sources(result, lenient)
+            interface_sources(values, lenient)
         except ValueError as error:
-            problems.append(Problem(_where(*where), None, str(error)))
-    return result
+            problems.append(Problem(_where(*where), _shown(data), str(error)))
+            return False
+    elif table is DOMAIN_RULES:
+        boot = values["kernel_boot"]
+        kernel = None if boot is None else boot["kernel"] if isinstance(boot, Mapping) else boot.kernel
+        found = domain_problems(values, kernel, lenient)
+        if found:
+            raise InvalidSpec(found)
+    return True
 
 
-def _kind(field: FieldRule, value: Any, lenient: bool, where: tuple, problems: list[Problem]) -> Any:
-    """``value`` as what ``field`` holds, where that is certain; else _NeedsModel."""
+def _kind(field: FieldRule, value: Any, lenient: bool, where: tuple, problems: list[Problem], build: Builder) -> Any:
+    """``value`` (what ``field``'s rule gave) as what the field holds, or a problem (None)."""
     kind = field.kind
-    if value is None:
-        if field.nullable:
-            return None
-        raise _NeedsModel
+    if value is None and field.nullable:
+        return None
     if isinstance(kind, tuple):
-        if field.many:
-            if not isinstance(value, tuple):
-                raise _NeedsModel
-            return tuple(_model(kind, item, lenient, (*where, index), problems) for index, item in enumerate(value))
-        return _model(kind, value, lenient, where, problems)
-    if kind is Path:
-        if isinstance(value, str) and value:
-            return Path(value)
-        if isinstance(value, Path):
-            return value
-        raise _NeedsModel
+        if not field.many:
+            return _model(kind, value, lenient, where, problems, build)
+        if isinstance(value, (str, bytes, bytearray, Mapping)) or not isinstance(value, Iterable):
+            problems.append(Problem(_where(*where), _shown(value), "must be a list"))
+            return None
+        return tuple(_model(kind, item, lenient, (*where, index), problems, build) for index, item in enumerate(value))
     if isinstance(kind, type) and issubclass(kind, Enum):
-        if isinstance(value, kind):
-            return value
-        raise _NeedsModel
+        member = _member(kind, value)
+        if member is None:
+            problems.append(Problem(_where(*where), _shown(value), f"must be {_expected(kind)}"))
+        return member
+    if kind is Path:
+        if isinstance(value, (str, Path)):
+            return Path(value)
+        problems.append(Problem(_where(*where), _shown(value), "must be a path"))
+        return None
     if kind is int:
-        if type(value) is int:
-            return value
-        raise _NeedsModel
-    if type(value) is str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return int(value)
+        problems.append(Problem(_where(*where), _shown(value), "must be a whole number"))
+        return None
+    if isinstance(value, str):
+        return str.__str__(value)  # an enum's member of text: its text
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return value.decode()
+        except UnicodeDecodeError:
+            pass
+    problems.append(Problem(_where(*where), _shown(value), "must be text"))
+    return None
+
+
+def _member(kind: type[Enum], value: Any) -> Any:
+    """The member of ``kind`` that ``value`` is or names exactly (text, or UTF-8 bytes), else None."""
+    if isinstance(value, kind):
         return value
-    raise _NeedsModel
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            value = value.decode()
+        except UnicodeDecodeError:
+            return None
+    if isinstance(value, str):
+        for member in kind:
+            if member.value == value:
+                return member
+    return None
+
+
+@functools.cache
+def _expected(kind: type[Enum]) -> str:
+    values = [repr(member.value) for member in kind]
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " or " + values[-1]
+
+
+def _shown(value: Any) -> Any:
+    """The value a problem quotes: none for a mapping or a list (too long to quote)."""
+    return None if isinstance(value, (dict, list, tuple)) else value
 
 
 def _where(*parts: Any) -> str:

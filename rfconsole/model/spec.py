@@ -17,28 +17,21 @@ Two sets of rules (docs/user-guide.md, "Which rules are whose"):
 
 The fields are not written here: each is a row of the field table (model/fields.py), and
 ``models`` builds the four models from rules.py's tables of those rows (pydantic's
-``create_model``: annotation, default and validator per row). The rules themselves are plain
-functions in model/rules.py, which each field's validator calls: what only reads and shows a
-document (``xml show``, ``xml validate``) uses the same rules without pydantic
-(``DomainDocument.settings()``). Here: what every model shares (``_Model``) and the hooks of
-the rules across fields.
+``create_model``: annotation and default per row). pydantic is the domain model (frozen, typed,
+model_dump and JSON) and validates nothing: every constructor runs rules.py's one engine
+(``rules.validated``), the same that reads a document without pydantic (``xml show``, ``xml
+validate``), and ``_Builder`` makes the frozen models of what it checked, bottom-up, with
+``model_construct``. Here: what every model shares (``_Model``) and that builder.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import GenericAlias
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    ValidationError,
-    ValidationInfo,
-    create_model,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, create_model
 
 from rfconsole.model import (
     rules,  # each field's rule and the rules across fields, without pydantic
@@ -71,22 +64,18 @@ from rfconsole.model.kinds import (  # re-exported: rfconsole.model.spec.Hypervi
 )
 
 
-def _is_lenient(info: ValidationInfo | None) -> bool:
-    return bool(info is not None and info.context and info.context.get("lenient"))
-
-
 class _Model(BaseModel):
+    """What the four models share: frozen, no field but the table's, and no validation of
+    pydantic's own: every constructor runs rules.py's engine (``rules.validated``), which makes
+    the model and the models inside it with ``model_construct`` once everything passed."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+    field_rules: ClassVar[tuple[rules.FieldRule, ...]] = ()  # the model's table (rules.py's)
+    builder: ClassVar[rules.Builder]  # what makes this model and the ones inside it
 
     def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as error:
-            raise invalid_spec_from(error) from None
-
-    # Tell pydantic this __init__ only wraps its own, so nested models are still validated by
-    # pydantic's core (keeping error locations like interfaces.0.mac) rather than through here.
-    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+        built = type(self).model_validate(data)
+        self.__setstate__(built.__getstate__())  # this instance takes what the engine made
 
     if TYPE_CHECKING:  # the fields are the field table's (model/fields.py), built at import
 
@@ -94,17 +83,19 @@ class _Model(BaseModel):
 
     @classmethod
     def model_validate(cls, obj: Any, **options: Any):
-        try:
-            return super().model_validate(obj, **options)
-        except ValidationError as error:
-            raise invalid_spec_from(error) from None
+        """A model from ``obj`` (its settings by field, or a model); ``context=LENIENT``:
+        libvirt's rules only. Raises InvalidSpec."""
+        context = options.get("context")
+        lenient = bool(context and context.get("lenient"))
+        return rules.validated(cls.field_rules, obj, lenient, cls.builder)
 
     @classmethod
-    def model_validate_json(cls, json_data: str | bytes, **options: Any):  # type: ignore[override]
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **options: Any):
         try:
-            return super().model_validate_json(json_data, **options)
-        except ValidationError as error:
-            raise invalid_spec_from(error) from None
+            data = json.loads(json_data)
+        except ValueError:
+            raise InvalidSpec([Problem("settings", json_data, "is not allowed here")]) from None
+        return cls.model_validate(data, **options)
 
     @classmethod
     def read(cls, values: dict[str, Any]):
@@ -140,79 +131,57 @@ class _Model(BaseModel):
         return []
 
 
-# The rules across fields, each model's (the fields' own rules are the table's, in rules.py).
-def _default_type(cls: type[_Model], data: Any) -> Any:
-    return rules.interface_defaults(data)
+class _Builder:
+    """rules.Builder for one set of models (``models``' four): each table's model, made without
+    pydantic's validation once the engine has checked its fields."""
+
+    def __init__(self) -> None:
+        self.model_of: dict[int, type[_Model]] = {}
+
+    def made(self, table: tuple[rules.FieldRule, ...], value: Any) -> bool:
+        return isinstance(value, self.model_of[id(table)])
+
+    def make(self, table: tuple[rules.FieldRule, ...], values: dict[str, Any], given: set[str]) -> Any:
+        return self.model_of[id(table)].model_construct(given, **values)
 
 
-def _sources(self: _Model, info: ValidationInfo) -> Any:
-    rules.interface_sources(dict(self), _is_lenient(info))
-    return self
-
-
-def _defaults(cls: type[_Model], data: Any, info: ValidationInfo) -> Any:
-    return rules.domain_defaults(data, _is_lenient(info))
-
-
-def _rules(self: _Model, info: ValidationInfo) -> Any:
-    boot = dict(self)["kernel_boot"]
-    problems = rules.domain_problems(dict(self), boot.kernel if boot else None, _is_lenient(info))
-    if problems:
-        raise InvalidSpec(problems)
-    return self
-
-
-def model_of(name: str, doc: str, table: tuple[rules.FieldRule, ...], nested: dict[int, type[_Model]], **validators: Any) -> type[_Model]:
-    """The pydantic model ``name`` with the fields of ``table`` (rules.py's, from the field table),
-    each validated by its rule, and ``validators`` (the rules across its fields); ``nested``: the
-    models built so far, by their table's id (a table kind's model)."""
+def model_of(name: str, doc: str, table: tuple[rules.FieldRule, ...], builder: _Builder) -> type[_Model]:
+    """The pydantic model ``name`` with the fields of ``table`` (rules.py's, from the field table):
+    their annotations and defaults (for the type checker, model_dump and the JSON schema; the
+    engine validates); ``builder``: the models built so far, by their table's id (a table kind's)."""
     definitions: dict[str, Any] = {}
     for field in table:
         kind = field.kind
         if isinstance(kind, tuple):
-            kind = GenericAlias(tuple, (nested[id(kind)], ...)) if field.many else nested[id(kind)]  # tuple[Interface, ...]
+            kind = GenericAlias(tuple, (builder.model_of[id(kind)], ...)) if field.many else builder.model_of[id(kind)]  # tuple[Interface, ...]
         annotation = kind | None if field.nullable else kind
         definitions[field.name] = (annotation, ... if field.default is rules.REQUIRED else field.default)
-    by_name = {field.name: field for field in table}
-
-    def check(cls: type[_Model], value: Any, info: ValidationInfo) -> Any:
-        return rules.apply_rule(by_name[info.field_name or ""], value, _is_lenient(info))
-
-    model = create_model(
-        name,
-        __base__=_Model,
-        __module__=__name__,
-        __doc__=doc,
-        __validators__={"_field": field_validator("*", mode="before")(check), **validators},
-        **definitions,
-    )
-    nested[id(table)] = model
+    model = create_model(name, __base__=_Model, __module__=__name__, __doc__=doc, **definitions)
+    model.field_rules = table
+    model.builder = builder
+    builder.model_of[id(table)] = model
     return model
 
 
 def models(interface: tuple[rules.FieldRule, ...], disk: tuple[rules.FieldRule, ...], kernel_boot: tuple[rules.FieldRule, ...], domain: tuple[rules.FieldRule, ...]) -> tuple[Any, Any, Any, Any]:
     """Interface, Disk, KernelBoot and DomainSpec from rules.py's tables (the field table's rows)."""
-    nested: dict[int, type[_Model]] = {}
+    builder = _Builder()
     return (
         model_of(
             "Interface",
             "A network interface of any of libvirt's types, identified by its MAC. rfconsole creates\n"
             "interfaces on a host bridge (optionally an Open vSwitch one) or on a libvirt network.",
             interface,
-            nested,
-            _default_type=model_validator(mode="before")(_default_type),
-            _sources=model_validator(mode="after")(_sources),
+            builder,
         ),
-        model_of("Disk", "A disk other than the VM's image, identified by its target device (vdb, hdc, sda …).", disk, nested),
-        model_of("KernelBoot", "Direct kernel boot: the guest starts from a kernel (and initrd) on the host.", kernel_boot, nested),
+        model_of("Disk", "A disk other than the VM's image, identified by its target device (vdb, hdc, sda …).", disk, builder),
+        model_of("KernelBoot", "Direct kernel boot: the guest starts from a kernel (and initrd) on the host.", kernel_boot, builder),
         model_of(
             "DomainSpec",
             "One VM as rfconsole models it. Memory is in MiB (2^20 bytes); None: the document has no\n"
             "<memory> (libvirt then takes it from the NUMA cells).",
             domain,
-            nested,
-            _defaults=model_validator(mode="before")(_defaults),
-            _rules=model_validator(mode="after")(_rules),
+            builder,
         ),
     )
 
@@ -238,38 +207,6 @@ else:
 def house_rule_problems(spec: DomainSpec) -> list[Problem]:
     """rfconsole's own rules that ``spec`` breaks (see DomainSpec.house_rule_problems)."""
     return spec.house_rule_problems()
-
-
-_PYDANTIC_WORDS = {
-    "missing": "is required",
-    "extra_forbidden": "is not a setting rfconsole knows",
-    "int_parsing": "must be a whole number",
-    "int_type": "must be a whole number",
-    "string_type": "must be text",
-    "path_type": "must be a path",
-    "model_type": "has the wrong shape",
-    "tuple_type": "must be a list",
-    "enum": "is not one of the allowed values",
-}
-
-
-def invalid_spec_from(error: ValidationError) -> InvalidSpec:
-    """Turn pydantic's report into our plain-words problems."""
-    problems = []
-    for item in error.errors(include_url=False):
-        field = ".".join(str(part) for part in item["loc"]) or "settings"
-        context = item.get("ctx") or {}
-        if item["type"] == "value_error" and "error" in context:
-            message = str(context["error"])
-        elif item["type"] == "enum" and "expected" in context:
-            message = f"must be {context['expected']}"
-        else:
-            message = _PYDANTIC_WORDS.get(item["type"], "is not allowed here")
-        value = item.get("input")
-        if isinstance(value, (dict, list, tuple)) or item["type"] == "missing":
-            value = None
-        problems.append(Problem(field, value, message))
-    return InvalidSpec(problems)
 
 
 def missing_files(spec: DomainSpec) -> list[Problem]:
