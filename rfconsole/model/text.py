@@ -2,8 +2,8 @@
 
 Text that reaches a domain XML must be characters XML can hold (lxml raises ValueError on
 anything else), and a path must be one the kernel accepts (else ``stat`` raises
-ENAMETOOLONG). Each field validator calls ``check_text`` or ``check_path`` first, so every field
-refuses the same things with the same words.
+ENAMETOOLONG). Each text or path field's rule (model/rules.py) calls ``check_text`` or
+``check_path`` first, so every field refuses the same things with the same words.
 """
 
 from __future__ import annotations
