@@ -10,7 +10,12 @@ import time
 
 from rfconsole.cli import EXIT_FAILED, EXIT_OK, output_lost
 from rfconsole.cli.vm_cmd import open_fleet
-from rfconsole.ondemand.labmap import COUNTERS_SOURCE, LabMap, LabMapReader
+from rfconsole.ondemand.labmap import (
+    COUNTERS_SOURCE,
+    EMPTY_MAP_WORDS,
+    LabMap,
+    LabMapReader,
+)
 from rfconsole.store import Workdir
 from rfconsole.virt.fleet import Fleet
 from rfconsole.virt.timeline import Timeline
@@ -23,8 +28,7 @@ def map_lines(lab: LabMap, now: float | None = None) -> list[str]:
 
     def vm_lines(name: str, indent: str) -> None:
         vm = lab.vm(name)
-        if vm is None:
-            lines.append(f"{indent}{name}: not in XML/")
+        if vm is None:  # build_lab_map makes one of every VM it names
             return
         lines.append(f"{indent}{vm.name}  {vm.state_words}" + (f"; {vm.boot.words(now)}" if vm.boot else ""))
         for nic in vm.nics:
@@ -35,7 +39,7 @@ def map_lines(lab: LabMap, now: float | None = None) -> list[str]:
                 parts.append(nic.counter_words)
             lines.append(f"{indent}  " + "  ".join(parts))
         if not vm.nics:
-            lines.append(f"{indent}  no NIC in its XML/ file")
+            lines.append(f"{indent}  {vm.no_nic_words}")
 
     for switch in lab.switches:
         lines.append(f"switch {switch.dpid}  {switch.facts.words(now)}")
@@ -51,11 +55,9 @@ def map_lines(lab: LabMap, now: float | None = None) -> list[str]:
     if lab.bridges:
         lines.append("bridges")
     for bridge in lab.bridges:
-        kind = "Open vSwitch" if bridge.openvswitch else "bridge"
-        ports = ", ".join(f"{port.vm} {port.nic}" + (f" ({port.port})" if port.port else "") for port in bridge.ports)
-        lines.append(f"  {bridge.name}  {kind}, {bridge.role}: {ports}")
+        lines.append(f"  {bridge.name}  {bridge.kind_words}, {bridge.role}: {bridge.ports_words}")
     if not lab.switches and not lab.vms:
-        lines.append("no switch and no VM: RouteFlow's CSV maps nothing and XML/ is empty")
+        lines.append(EMPTY_MAP_WORDS)
     lines.append(f"counters: {COUNTERS_SOURCE}")
     return lines
 
@@ -84,7 +86,7 @@ def run_map(args: argparse.Namespace) -> int:
             _print(lab, args.json)
             for problem in lab.problems:
                 print(f"rfconsole: {problem}", file=sys.stderr)
-            return EXIT_FAILED if any(problem.startswith("RouteFlow's CSV") for problem in lab.problems) else EXIT_OK
+            return EXIT_FAILED if lab.csv_unusable else EXIT_OK
         return _follow(args, fleet, reader)
     finally:
         fleet.close()

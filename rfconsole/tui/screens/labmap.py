@@ -23,7 +23,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
-from rfconsole.ondemand.labmap import COUNTERS_SOURCE, LabMap, LabMapReader
+from rfconsole.ondemand.labmap import (
+    COUNTERS_SOURCE,
+    EMPTY_MAP_WORDS,
+    LabMap,
+    LabMapReader,
+)
 from rfconsole.tui import keymap
 from rfconsole.tui.background import in_background
 from rfconsole.tui.context import console_app, opened
@@ -64,12 +69,17 @@ class LabMapScreen(Screen):
         timeline = context.fleet.timeline or Timeline(context.workdir.root)  # read, even where nothing is recorded (the demo)
         listener = context.switches.address if context.switches is not None else None  # this console's own, when it runs one
         own = f"{listener[0]}:{listener[1]}" if listener else None
-        self.reader = LabMapReader(context.fleet, context.store, routeflow_csv, context.config.ondemand.map, timeline, own)
-        self.reader.follow(self._timeline_changed, self._stop.is_set)
+        reader = self.reader = LabMapReader(context.fleet, context.store, routeflow_csv, context.config.ondemand.map, timeline, own)
         console_app(self).fleet_events.subscribe(self, lambda _event: self.refresh_map())
         console_app(self).switch_events.subscribe(self, lambda _event: self.refresh_map())
-        self.refresh_map()
+        # the whole timeline is read before the follower starts: off the UI thread (a long one takes a while)
+        in_background(self, "read the lab map", lambda: self._first_read(reader), self._show, self._show_problem, group="labmap-first")
         self.set_interval(REFRESH_SECONDS, self.refresh_map)
+
+    def _first_read(self, reader: LabMapReader) -> LabMap:
+        """On a worker: the timeline read and followed from now on, then the map."""
+        reader.follow(self._timeline_changed, self._stop.is_set)
+        return reader.read()
 
     def on_unmount(self) -> None:
         self._stop.set()
@@ -132,16 +142,17 @@ class LabMapScreen(Screen):
             for name in alone:
                 self._vm_rows(table, lab, name, now)
         if not lab.switches and not lab.vms:
-            table.add_row("—", "no switch and no VM: RouteFlow's CSV maps nothing and XML/ is empty")
+            table.add_row("—", EMPTY_MAP_WORDS)
         return table
 
     def _vm_rows(self, table: Table, lab: LabMap, name: str, now: float) -> None:
         vm = lab.vm(name)
-        if vm is None:
-            table.add_row(Text(f"  {name}"), "not in XML/")
+        if vm is None:  # build_lab_map makes one of every VM it names
             return
         state = vm.state_words + (f"; {vm.boot.words(now)}" if vm.boot else "")
         table.add_row(Text(f"  {vm.name}", style="bold"), Text(state, style="green" if vm.state.is_active else ""))
+        if not vm.nics:
+            table.add_row("", Text(vm.no_nic_words))
         for nic in vm.nics:
             facts = [nic.port_words] + ([nic.switch_words] if nic.switch_words else []) + ([nic.counter_words] if vm.state.is_active else [])
             table.add_row(Text(f"    {nic.name} {nic.mac or '?'}"), Text(" · ".join(facts)))
@@ -151,10 +162,9 @@ class LabMapScreen(Screen):
         for heading in ("bridge", "kind", "role", "ports"):
             table.add_column(heading, overflow="fold")
         for bridge in lab.bridges:
-            ports = ", ".join(f"{port.vm} {port.nic}" + (f" ({port.port})" if port.port else "") for port in bridge.ports)
-            table.add_row(Text(bridge.name), "Open vSwitch" if bridge.openvswitch else "bridge", bridge.role, Text(ports))
+            table.add_row(Text(bridge.name), bridge.kind_words, bridge.role, Text(bridge.ports_words))
         if not lab.bridges:
-            table.add_row("—", "", "", "no NIC in XML/")
+            table.add_row("—", "", "", "no NIC known")
         return table
 
     def _notes(self, lab: LabMap) -> Any:

@@ -217,3 +217,26 @@ def test_the_demo_shows_rftest2s_lab_from_its_definitions_and_naming(capsys, tmp
     assert (nics["rfvmA"][1]["switch"], nics["rfvmA"][1]["switch_port"]) == ("0000000000000005", 1)
     assert len(nics["rfvmB"]) == 4 and nics["rfvmB"][3]["switch_port"] == 3
     assert "naming" in said["sources"]["switches_of_vms"] and not any("RouteFlow CSV" in problem for problem in said["problems"])
+
+
+def test_what_cannot_be_read_is_said_and_nothing_of_the_csv_hides(capsys, lab):
+    """A torn file of XML/ is named, and the switch its VM serves is still listed (mapped to no
+    VM); a CSV with nothing usable in it is a failure (exit 1), whatever its first line says; a VM
+    only rfconsole.toml names is said to be nowhere, not 'only in XML/'."""
+    (lab / "XML" / "rfvmA.xml").write_text("<domain type='test'><name>rfvmA</name")
+    (lab / "rfconsole.toml").write_text('[ondemand.map]\n9 = ["rfvmZ"]\n')
+    code, out, err = run_map(capsys, lab, "--json")
+    assert code == 0, err
+    said = json.loads(out)
+    assert any(problem.startswith("XML/rfvmA.xml is not on the map: ") for problem in said["problems"]), said["problems"]
+    switches = {switch["datapath_id"]: switch["vms"] for switch in said["switches"]}
+    assert switches["0000000000000005"] == [] and switches["0000000000000009"] == ["rfvmZ"]
+    vms = {vm["name"]: vm for vm in said["vms"]}
+    assert vms["rfvmZ"]["read_from"] is None and vms["rfvmB"]["read_from"] == "XML/"
+    code, out, _ = run_map(capsys, lab)
+    assert "rfvmZ  unknown: in no file of XML/ and on no host" in out and "no NIC known" in out
+    assert "switch 0000000000000005  not connected (never seen by rfconsole)\n  mapped to no VM" in out
+
+    (lab / "rftest2.csv").write_text("a,b\n1,2\n")  # text, but not RouteFlow's CSV at all
+    code, _, err = run_map(capsys, lab)
+    assert code == 1 and f"RouteFlow's CSV {lab / 'rftest2.csv'} has no row rfconsole can use" in err
