@@ -334,10 +334,10 @@ class Fleet:
         self.subscribe(self._recorder)
 
     def close(self) -> None:
+        if self._recorder is not None:  # first: the hosts closed, it would hold roles while seeing nothing
+            self._recorder.close()
         for host in self._hosts.values():
             host.close()
-        if self._recorder is not None:
-            self._recorder.close()
 
     # ------------------------------------------------------------------ checks (nothing touched)
     def document_of(self, target: DocumentLike) -> DomainDocument:

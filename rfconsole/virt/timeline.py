@@ -431,6 +431,16 @@ class LifecycleRecorder:
         uri = event.uri if isinstance(event, HostEvent) else self.uris.get(event.host)
         if uri is None or self.holds(uri):
             record_virt_event(self.timeline, event)
+        if uri is not None and isinstance(event, HostEvent) and not event.connected:
+            self.give_up(uri)  # it sees none of the host's events now: another process that does takes the role
+
+    def give_up(self, uri: str) -> None:
+        """No longer the recorder of ``uri`` (until this process's next event of that host)."""
+        with self._lock:
+            descriptor = self._descriptors.get(uri)
+            if uri in self._held and descriptor is not None:
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+            self._held.discard(uri)
 
     def lock_path(self, uri: str) -> Path:
         return self.timeline.root / RECORDER_LOCK.format(hashlib.sha256(uri.encode("utf-8", "replace")).hexdigest()[:16])

@@ -287,6 +287,28 @@ def test_one_process_records_a_hosts_events_and_another_takes_over_when_it_stops
     assert len(raw) == 4  # written once each, not only shown once
 
 
+def test_a_recorder_whose_host_went_away_gives_its_role_to_one_that_still_sees_it(tmp_path):
+    """Losing the host's connection, the holder would keep the role while seeing none of its
+    events: it gives the role up, and another recorder (an flock of its own) takes it."""
+    from rfconsole.virt.events import DomainEvent, EventKind, HostEvent
+    from rfconsole.virt.timeline import LifecycleRecorder
+
+    first = LifecycleRecorder(Timeline(tmp_path), {"local": "qemu:///system"})
+    second = LifecycleRecorder(Timeline(tmp_path), {"local": "qemu:///system"})
+    try:
+        first(DomainEvent("local", "rfvmA", EventKind.STARTED, "booted"))
+        assert not second.holds("qemu:///system")
+        first(HostEvent("local", "qemu:///system", False, "connection lost"))
+        second(DomainEvent("local", "rfvmA", EventKind.STOPPED, "destroyed"))  # seen by the one still connected
+        assert second.holds("qemu:///system") and not first.holds("qemu:///system")
+    finally:
+        first.close()
+        second.close()
+    entries, _ = Timeline(tmp_path).read()
+    assert [(e.subject, e.what) for e in entries] == [
+        ("rfvmA", "started (booted)"), ("local", "disconnected: connection lost"), ("rfvmA", "stopped (destroyed)")]
+
+
 def test_the_recorder_role_follows_no_link(tmp_path, caplog):
     """A link planted where a host's recorder lock goes: nothing is created or written through it;
     the event is recorded anyway (the role cannot be coordinated), with one warning."""
