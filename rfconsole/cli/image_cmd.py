@@ -1,5 +1,5 @@
 """``rfconsole image base|list|delete`` (parsers in image_args.py): base images and the
-overlays of the VMs (Images/). The work is done by rfconsole/images.py (qemu-img); this module reads the command line and prints.
+overlays of the VMs (Images/). The work is done by rfconsole/images/ (qemu-img); this module reads the command line and prints.
 """
 
 from __future__ import annotations

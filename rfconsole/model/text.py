@@ -60,7 +60,7 @@ def domain_name_problem(name: str) -> str | None:
 
 
 def check_text(value: object, what: str) -> str:
-    """``str(value)`` when it is text XML can hold; else ValueError in words (for validators)."""
+    """``str(value)`` when it is text XML can hold; else ValueError in words (for the rules)."""
     text = str(value)
     problem = text_problem(text, what)
     if problem is not None:

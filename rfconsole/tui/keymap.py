@@ -193,7 +193,7 @@ EVENTS = Section("Events", (
     # priority: the list would take it for its own scroll to the bottom, which does not follow
     Key("end", "newest", "Newest", "Go to the newest event and follow the new ones again (moving up stops following)",
         priority=True),
-    Key("escape", "back", "Back", "Clear the filter, or else back to the table"),
+    Key("escape,q", "back", "Back", "Clear the filter, or else back to the table", display="escape"),
     Key("up,down,pageup,pagedown,home", "", "Move", "Move in the list", display="up/down, pgup/pgdn, home",
         bound=False, palette=False),
 ))

@@ -150,3 +150,14 @@ async def test_an_empty_timeline_is_said_to_be_empty_not_still_being_read(app: R
         status = app.screen.query_one("#events-status")
         await wait_until(pilot, lambda: str(status.render()).startswith("no events yet in "), "the screen to say the timeline is empty",
                          timeout=2)
+
+
+async def test_q_goes_back_to_the_table_as_on_the_map_and_details(app: RfconsoleApp) -> None:
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: app.context is not None, "the context")
+        home = app.screen
+        await pilot.press("E")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "EventsScreen", "the events screen")
+        await pilot.press("q")
+        await wait_until(pilot, lambda: app.screen is home, "the table again")
+        assert app.is_running  # q went back; it did not quit the console

@@ -26,7 +26,7 @@ from textual.widgets import Checkbox, Input, Label, Select
 from rfconsole.model import fields as table
 from rfconsole.model.errors import Problem
 from rfconsole.model.fields import Binding
-from rfconsole.model.kinds import OS_TYPE_FOR, Arch, Hypervisor
+from rfconsole.model.kinds import DEFAULT_LXC_INIT, OS_TYPE_FOR, Arch, Hypervisor
 from rfconsole.model.spec import DomainSpec
 from rfconsole.tui import wizardsupport as support
 from rfconsole.tui.context import ConsoleContext
@@ -80,7 +80,7 @@ LOOKS: dict[str, Look] = {
     "id": Look("Id", "a whole number", "unique in XML/; a free one is suggested"),
     "arch": Look("Architecture", value=Arch.X86_64.value, choices=tuple(arch.value for arch in Arch)),
     "os_type": Look("OS type", choices=()),
-    "init": Look("Init (LXC)", "/sbin/init"),
+    "init": Look("Init (LXC)", DEFAULT_LXC_INIT),
     "kernel_boot.kernel": Look("Kernel", "/boot/vmlinuz", blank=""),
     "kernel_boot.initrd": Look("Initrd", "(optional)"),
     "kernel_boot.cmdline": Look("Kernel command line", "console=ttyS0"),
@@ -290,7 +290,7 @@ class OsStep(WizardStep):
         is_lxc = hypervisor is Hypervisor.LXC
         self.row("init").display = is_lxc
         if is_lxc and not self.text("init"):
-            self.set_text("init", "/sbin/init")
+            self.set_text("init", DEFAULT_LXC_INIT)
         self._toggles["kernel_boot"].display = not is_lxc
         self.show_groups()
         context, host = self.wizard.context, self.wizard.host()

@@ -27,6 +27,7 @@ from tests.integration.conftest import (
     wait_until,
 )
 from tests.integration.ondemand.conftest import Watch
+from tests.integration.test_host_problems import wait_in_app
 
 pytestmark = pytest.mark.integration
 
@@ -96,8 +97,7 @@ async def test_watch_and_the_console_on_one_folder_write_each_lifecycle_event_on
         context = build_context(argparse.Namespace(workdir=workdir.root, demo=False, connect=QEMU_URI))
         app = RfconsoleApp(context, poll_seconds=1)
         async with app.run_test(size=(160, 40)) as pilot:
-            while not context.fleet.host().connected:
-                await pilot.pause(0.05)
+            await wait_in_app(pilot, lambda: context.fleet.host().connected, "the console's first poll to connect", timeout=30)
             for command in ("start", "destroy"):
                 done = await asyncio.to_thread(run_cli, "--workdir", root, "--connect", QEMU_URI, command, "rfit-both")
                 assert done.returncode == 0, done.stderr

@@ -115,7 +115,8 @@ def test_follow_reads_the_files_rotated_while_there_is_no_current_file(tmp_path)
         while not seen and time.monotonic() < deadline:
             time.sleep(0.01)
         timeline.record("switch", "b", "up", padding="z" * 400)
-        time.sleep(0.1)  # a poll or more between the two
+        while len(seen) < 2 and time.monotonic() < deadline:  # b read (from .1, no current file) before c rotates it away
+            time.sleep(0.01)
         timeline.record("switch", "c", "up", padding="z" * 400)
         assert not timeline.path.exists()
         while len(seen) < 3 and time.monotonic() < deadline:
