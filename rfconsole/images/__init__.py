@@ -476,10 +476,6 @@ class Images:
         problem = own_folder_problem(self.backup_dir)
         return f"cannot keep a backup in {self.backup_dir}: it {problem}" if problem else None
 
-    def restore_backup(self, backup: Path, target: Path) -> None:
-        """Put a backup made by ``create_overlay`` back where it was (its backing path fixed)."""
-        _move_keeping_backing(backup, target)
-
     # ------------------------------------------------------------------ listing
     def _image_files(self) -> list[Path]:
         return sorted(_regular_files(self.folder) + _regular_files(self.base_dir))

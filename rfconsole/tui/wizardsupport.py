@@ -235,15 +235,6 @@ def image_note(text: str) -> str:
     return f"⚠ {problems[0].message}" if problems else "✓ the file exists"
 
 
-def start_problems(spec: DomainSpec) -> list[Problem]:
-    """Why the VM could not be started as it is: its image, kernel or initrd missing (Fleet refuses
-    to start such a VM on any host, the demo's included)."""
-    return [
-        Problem(problem.field, problem.value, f"{problem.message}; a VM is not started without it (ctrl+s or ctrl+d save it unstarted)")
-        for problem in missing_files(spec)
-    ]
-
-
 def images_root(context: ConsoleContext) -> Path:
     folder = context.workdir.images_dir
     return folder if folder.is_dir() else context.workdir.root
