@@ -43,23 +43,13 @@ from rfconsole.model.text import (
     missing_folder_words,
     own_folder_problem,
 )
+from rfconsole.store import (
+    _files,  # the file machinery: used as _files.NAME, never re-exported
+)
 from rfconsole.store._files import (
     StoreError as StoreError,  # the store's words for its callers
 )
-from rfconsole.store._files import (
-    acquire_folder_lock,
-    existing_file,
-    lexists,
-    real_path,
-    replace,
-    sweep_temporary_files,
-    sync_folder,
-    unlink_quietly,
-    write_new,
-)
-from rfconsole.store._files import (
-    file_version as file_version,
-)
+from rfconsole.store._files import file_version as file_version
 from rfconsole.store.journal import JOURNAL_FILE, JOURNAL_MAX_BYTES, FileUndo, Intent
 
 if TYPE_CHECKING:
@@ -221,7 +211,7 @@ class Store:
         text = str(name_or_path)
         candidate = Path(text)
         if isinstance(name_or_path, Path) or "/" in text or text.endswith(".xml"):
-            if not candidate.is_absolute() and not lexists(candidate) and lexists(self.xml_dir / candidate):
+            if not candidate.is_absolute() and not _files.lexists(candidate) and _files.lexists(self.xml_dir / candidate):
                 candidate = self.xml_dir / candidate
             return self._read(candidate)
         path = self.find(text)
@@ -237,7 +227,7 @@ class Store:
         to overwrite it when someone else changed it since."""
         data = read_untrusted_file(path)
         document = DomainDocument.parse(data, str(path))
-        self._versions_read[document] = (real_path(Path(os.path.abspath(path))), data)
+        self._versions_read[document] = (_files.real_path(Path(os.path.abspath(path))), data)
         return document
 
     def read_file(self, path: str | os.PathLike[str]) -> tuple[bytes, str]:
@@ -282,7 +272,7 @@ class Store:
                 finally:
                     self._lock_depth -= 1
                 return
-            descriptor = acquire_folder_lock(self.xml_dir)
+            descriptor = _files.acquire_folder_lock(self.xml_dir)
             self._lock_depth = 1
             try:
                 self._finish_interrupted()
@@ -304,7 +294,7 @@ class Store:
             yield
             return
         digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:20]
-        descriptor = acquire_folder_lock(self.xml_dir, f".rfconsole-vm-{digest}.lock", wait, f"changing VM {name}")
+        descriptor = _files.acquire_folder_lock(self.xml_dir, f".rfconsole-vm-{digest}.lock", wait, f"changing VM {name}")
         held.add(name)
         try:
             yield
@@ -349,11 +339,11 @@ class Store:
         with self.locked() if self._in_xml_dir(target) else nullcontext():
             data, real, current = self._refusals(document, target, overwrite, based_on, through_link)
             if current is None:
-                write_new(real, data)
+                _files.write_new(real, data)
             else:
                 self._backup(target, *current)
-                replace(real, data, like=current[1])
-            self._versions_read[document] = (real_path(real), data)
+                _files.replace(real, data, like=current[1])
+            self._versions_read[document] = (_files.real_path(real), data)
         return target
 
     def check_save(
@@ -396,7 +386,7 @@ class Store:
                     f"cannot save {target.name}: " + "; ".join(clashes),
                     hint="names and ids must be unique in XML/: choose another (rfconsole suggests the next free id)",
                 )
-        real, current = existing_file(target, through_link=through_link)
+        real, current = _files.existing_file(target, through_link=through_link)
         if current is not None:
             if not overwrite:
                 raise StoreError(
@@ -407,7 +397,7 @@ class Store:
             expected = based_on
             if expected is None:
                 read = self._versions_read.get(document)
-                if read is not None and read[0] == real_path(real):
+                if read is not None and read[0] == _files.real_path(real):
                     expected = file_version(read[1])
             if expected is not None and file_version(current[0]) != expected:
                 raise StoreError(
@@ -439,7 +429,7 @@ class Store:
             backups.mkdir(exist_ok=True)  # beside the file it backs up: its parent is there
         except OSError as error:
             raise StoreError(f"cannot keep a backup in {backups}: {error.strerror or error}; nothing was written") from None
-        write_new(backup, data, like=status)
+        _files.write_new(backup, data, like=status)
         return backup
 
     # ------------------------------------------------------------- operations on several files
@@ -453,16 +443,16 @@ class Store:
         Call under ``locked()``."""
         self._require_lock("record an operation's intent")
         data = intent.to_json().encode()
-        if lexists(self.journal_path):
-            replace(self.journal_path, data, like=os.stat(self.journal_path))
+        if _files.lexists(self.journal_path):
+            _files.replace(self.journal_path, data, like=os.stat(self.journal_path))
         else:
-            write_new(self.journal_path, data)
+            _files.write_new(self.journal_path, data)
 
     def clear_intent(self) -> None:
         """The operation is done (or undone): its record goes."""
         self._require_lock("clear an operation's intent")
-        unlink_quietly(self.journal_path)
-        sync_folder(self.xml_dir)
+        _files.unlink_quietly(self.journal_path)
+        _files.sync_folder(self.xml_dir)
 
     def roll_back(self, intent: Intent) -> None:
         """Undo what was done of ``intent`` (not committed), last step first (a file someone
@@ -481,8 +471,8 @@ class Store:
         """Just after the lock is taken: the temporary files of killed writers go, and an
         operation a killed process left half-done (its journal) is rolled back or finished."""
         for folder in (self.xml_dir, self.workdir.backup_dir):
-            sweep_temporary_files(folder)
-        if not lexists(self.journal_path):
+            _files.sweep_temporary_files(folder)
+        if not _files.lexists(self.journal_path):
             return
         try:
             data, _ = read_regular_file(self.journal_path, limit=JOURNAL_MAX_BYTES, what="rfconsole's journal")
@@ -493,7 +483,7 @@ class Store:
                 hint="look at the files it names, put them right by hand, then remove it",
             ) from None
         for csv in intent.files:
-            sweep_temporary_files(csv.path.parent, prefix=f".{csv.path.name}.")
+            _files.sweep_temporary_files(csv.path.parent, prefix=f".{csv.path.name}.")
         try:
             if intent.committed:
                 if intent.overlay is not None:
@@ -524,7 +514,7 @@ class Store:
         is not RouteFlow's CSV, or maps those ports otherwise."""
         target = Path(os.path.abspath(csv_path))
         with self.locked():
-            sweep_temporary_files(target.parent, prefix=f".{target.name}.")
+            _files.sweep_temporary_files(target.parent, prefix=f".{target.name}.")
             real, current, added = self._routeflow_update(target, rows)
             if not added:
                 return []
@@ -532,12 +522,12 @@ class Store:
             if data is None:  # every row is there already
                 return []
             if current is None:
-                write_new(real, data)
+                _files.write_new(real, data)
             else:
-                _, now = existing_file(target, MAX_CSV_BYTES, "RouteFlow's CSV", CSV_ELSEWHERE, through_link=True)
+                _, now = _files.existing_file(target, MAX_CSV_BYTES, "RouteFlow's CSV", CSV_ELSEWHERE, through_link=True)
                 if now is None or now[0] != current[0]:
                     raise StoreError(f"{target} changed while rfconsole was adding rows to it; not overwriting it", hint="nothing was written: try again")
-                replace(real, data, like=current[1])
+                _files.replace(real, data, like=current[1])
         return added
 
     def routeflow_csv_intent(self, csv_path: str | os.PathLike[str], rows: list[RouteflowRow]) -> FileUndo | None:
@@ -555,7 +545,7 @@ class Store:
     def save_intent(self, document: DomainDocument, path: str | os.PathLike[str] | None = None, through_link: bool = False) -> FileUndo:
         """How to undo ``save(document, path, …)``, read before it runs (under the lock)."""
         target = self._target(document, path)
-        real, current = existing_file(target, through_link=through_link)
+        real, current = _files.existing_file(target, through_link=through_link)
         return FileUndo(real, current[0] if current else None, file_version(document.to_bytes()))
 
     @staticmethod
@@ -565,7 +555,7 @@ class Store:
                 f"cannot write {target}: the folder {target.parent} {missing_folder_words(target.parent)}",
                 hint="create it first: rfconsole makes no folders but XML/ and Images/ in the working folder",
             )
-        real, current = existing_file(target, MAX_CSV_BYTES, "RouteFlow's CSV", CSV_ELSEWHERE, through_link=True)
+        real, current = _files.existing_file(target, MAX_CSV_BYTES, "RouteFlow's CSV", CSV_ELSEWHERE, through_link=True)
         _, added = add_routeflow_rows(current[0] if current else None, rows, str(target))
         return real, current, added
 

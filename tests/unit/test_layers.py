@@ -42,6 +42,7 @@ def test_a_planted_wrong_way_import_is_caught(tmp_path: Path) -> None:
     (tmp_path / "rfconsole" / "cli" / "planted_journal.py").write_text("from rfconsole.store.journal import Intent  # a face keeping a journal\n")
     (tmp_path / "rfconsole" / "virt" / "planted_qemu_img.py").write_text("from rfconsole.images.qemu_img import qemu_img  # qemu-img run by hand\n")
     (tmp_path / "rfconsole" / "tui" / "planted_files.py").write_text("from rfconsole.store._files import write_new  # a face writing by hand\n")
+    (tmp_path / "rfconsole" / "cli" / "planted_files.py").write_text("from rfconsole.store import _files  # the same, through the package\n")
 
     result = lint_imports(tmp_path)
 
@@ -54,5 +55,6 @@ def test_a_planted_wrong_way_import_is_caught(tmp_path: Path) -> None:
     assert "rfconsole.cli.planted_journal -> rfconsole.store.journal" in result.stdout
     assert "The store's file machinery stays inside rfconsole.store BROKEN" in result.stdout
     assert "rfconsole.tui.planted_files -> rfconsole.store._files" in result.stdout
+    assert "rfconsole.cli.planted_files -> rfconsole.store._files" in result.stdout
     assert "Only the images and the store's journal run qemu-img BROKEN" in result.stdout
     assert "rfconsole.virt.planted_qemu_img -> rfconsole.images.qemu_img" in result.stdout
