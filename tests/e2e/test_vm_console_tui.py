@@ -4,6 +4,8 @@ screen; redeploy the VM and find the pane reattached by itself; two consoles ope
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import threading
 
@@ -116,6 +118,7 @@ def test_console_pane_bad_cases_say_why(workdir, guest, open_fleet):
     holder = subprocess.Popen(
         [str(RFCONSOLE), "--connect", QEMU_URI, "console", "rfit-held"],
         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=workdir.root,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # SIGABRT dumps its threads: what it waits on if it never learns
     )
     terminal = Terminal([str(RFCONSOLE), "--connect", QEMU_URI], cwd=workdir.root, width=160, height=45)
     try:
@@ -135,7 +138,13 @@ def test_console_pane_bad_cases_say_why(workdir, guest, open_fleet):
         terminal.send("y")
         terminal.wait_for_text("took it over from the client that held it")
         # a displaced client learns it within libvirt's keepalive (5 s x 3) and the settle wait: 90 s is slack on a cold machine
-        assert holder.wait(timeout=90) == 1 and b"another client took it over" in holder.stderr.read()
+        try:
+            code = holder.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            holder.send_signal(signal.SIGABRT)
+            _, said = holder.communicate(timeout=10)
+            raise AssertionError("the displaced client never learnt it was taken over; its threads:\n" + said.decode(errors="replace")) from None
+        assert code == 1 and b"another client took it over" in holder.stderr.read()
         echo_until(terminal, "6*7", "RF42")
 
         restart_libvirtd()
