@@ -44,7 +44,7 @@ from rfconsole.model.rftest2 import (
     RouteflowRow,
     format_datapath_id,
     rftest2_naming,
-    vm_id_from_mac,
+    routeflow_rows,
 )
 from rfconsole.ondemand.mapping import DatapathMap, build_datapath_map
 from rfconsole.store import Store
@@ -508,18 +508,22 @@ def _bridges(vms: Iterable[MapVM]) -> tuple[MapBridge, ...]:
 
 
 def rftest2_naming_map(settings: Mapping[str, Mapping[str, Any]]) -> DatapathMap:
-    """Which switch each VM of rftest2's naming serves, as rftest2's own CSV would say it: rfvmA's
-    data NIC k (ethk) on port k of switch 5 … (``Rftest2VM``); for the demo, which has no CSV."""
-    rows = []
+    """Which switch each VM of rftest2's naming serves, with the rows rftest2's own CSV would have
+    for it (``routeflow_rows``: data NIC NAME.k on port k of switch 5 for rfvmA …); for the demo,
+    which has no CSV."""
+    from rfconsole.model.spec import DomainSpec  # the demo's map only
+
+    rows: list[RouteflowRow] = []
     vms: dict[int, tuple[str, ...]] = {}
     for name, values in settings.items():
         naming = rftest2_naming(name)
-        interfaces = values.get("interfaces") or ()
-        if naming is None or not interfaces or interfaces[0].get("mac") != naming.eth0_mac:
+        if naming is None:
+            continue
+        try:
+            rows += routeflow_rows(DomainSpec.read(dict(values)))
+        except RfconsoleError:  # no data NICs, no eth0 MAC …: on no switch
             continue
         vms[naming.datapath_id] = (*vms.get(naming.datapath_id, ()), name)
-        vm_id = vm_id_from_mac(naming.eth0_mac)
-        rows += [RouteflowRow(0, vm_id, port, 0, naming.datapath_id, port) for port in range(1, min(naming.data_nics, len(interfaces) - 1) + 1)]
     return DatapathMap(vms=dict(sorted(vms.items())), routeflow=RouteflowMap(rows))
 
 
